@@ -1,0 +1,1 @@
+"""Birge: the chat platform of Kyrgyzstan's local self-government bodies."""

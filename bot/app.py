@@ -1,0 +1,195 @@
+"""Assembling Birge: the Bot, the Dispatcher with its middlewares and routers, and the outbox worker.
+
+`Birge` is what `birge run`, the tests and the benchmarks start: the same object, pointed at
+Telegram, a self-hosted Bot API server or the emulator by `TELEGRAM_API_URL`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault, ErrorEvent
+
+from bot.config import Settings, require_token
+from bot.delivery.limits import RateLimiter
+from bot.delivery.worker import OutboxWorker
+from bot.handlers import routers
+from bot.i18n import LANGUAGES, _, get_i18n, in_locale
+from bot.middlewares import LocaleMiddleware, MemberMiddleware
+from bot.services import members
+from storage.db import Database
+from storage.fsm import SQLStorage
+from storage.migrate import is_up_to_date
+
+log = logging.getLogger("birge")
+
+
+class NotMigrated(Exception):
+    """The database schema is behind the code: run `birge db upgrade`."""
+
+
+def make_bot(settings: Settings, request_timeout: float = 60.0) -> Bot:
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=False),
+        timeout=request_timeout,
+    )
+    return Bot(
+        token=require_token(settings),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML,
+                                     link_preview_is_disabled=True),
+    )
+
+
+def make_dispatcher(db: Database, settings: Settings,
+                    isolation: BaseEventIsolation | None = None) -> Dispatcher:
+    dp = Dispatcher(storage=SQLStorage(db), events_isolation=isolation or SimpleEventIsolation())
+    dp["settings"] = settings
+    i18n = get_i18n(settings.default_language)
+    member_mw = MemberMiddleware(db)
+    dp.update.outer_middleware(member_mw)
+    LocaleMiddleware(i18n).setup(dp)
+    for router in routers():
+        dp.include_router(router)
+    dp.errors.register(_on_error)
+    return dp
+
+
+async def _on_error(event: ErrorEvent, db: Database | None = None) -> bool:
+    """Nothing reaches a member as a traceback: log it, say something short, carry on."""
+    exc = event.exception
+    update = event.update
+    user = None
+    if update.message:
+        user = update.message.from_user
+    elif update.callback_query:
+        user = update.callback_query.from_user
+    if isinstance(exc, TelegramForbiddenError):
+        if user is not None and db is not None:
+            member = await members.by_telegram(db, user.id)
+            if member is not None:
+                await members.mark_unreachable(db, member.id)
+        log.info("user %s blocked the bot", user.id if user else "?")
+        return True
+    log.error("update %s failed", update.update_id, exc_info=exc)
+    with contextlib.suppress(Exception):
+        text = _("Something went wrong on our side. Please try again.")
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.message and update.message.chat.type == "private":
+            await update.message.answer(text)
+    return True
+
+
+async def set_commands(bot: Bot) -> None:
+    for lang in LANGUAGES:
+        with in_locale(lang):
+            commands = [
+                BotCommand(command="start", description=_("Start or open the menu")),
+                BotCommand(command="profile", description=_("Your profile")),
+                BotCommand(command="language", description=_("Change the language")),
+                BotCommand(command="help", description=_("What you can do")),
+            ]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                  language_code=None if lang == "ky" else lang)
+
+
+class Birge:
+    """One running Birge: polling (or webhook) plus the outbox worker."""
+
+    def __init__(self, settings: Settings, db: Database | None = None,
+                 request_timeout: float = 60.0) -> None:
+        self.settings = settings
+        self.db = db or Database(settings.database_url)
+        self.bot = make_bot(settings, request_timeout)
+        self.dp = make_dispatcher(self.db, settings)
+        self.worker = OutboxWorker(
+            self.db, self.bot,
+            RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat_per_second),
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def check_schema(self) -> None:
+        if not await is_up_to_date(self.db.engine, self.settings.database_url):
+            raise NotMigrated("the database is not migrated; run: birge db upgrade")
+
+    async def start(self, polling_timeout: int = 10, handle_signals: bool = False) -> None:
+        """Start polling and the worker in the background (tests and the sandbox use this)."""
+        await self.check_schema()
+        await set_commands(self.bot)
+        self._tasks = [
+            asyncio.create_task(self.worker.run(), name="outbox"),
+            asyncio.create_task(
+                self.dp.start_polling(self.bot, polling_timeout=polling_timeout,
+                                      handle_signals=handle_signals, close_bot_session=False,
+                                      db=self.db),
+                name="polling",
+            ),
+        ]
+
+    async def stop(self) -> None:
+        self.worker.stop()
+        with contextlib.suppress(RuntimeError):
+            await self.dp.stop_polling()
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.bot.session.close()
+        await self.dp.storage.close()
+
+    async def run_polling(self) -> None:
+        await self.check_schema()
+        await set_commands(self.bot)
+        worker = asyncio.create_task(self.worker.run(), name="outbox")
+        try:
+            await self.dp.start_polling(self.bot, handle_signals=True, db=self.db)
+        finally:
+            self.worker.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await self.db.dispose()
+
+    async def run_webhook(self) -> None:
+        from aiohttp import web
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+        await self.check_schema()
+        await set_commands(self.bot)
+        assert self.settings.webhook_url
+        app = web.Application()
+        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot,
+                             secret_token=self.settings.webhook_secret,
+                             db=self.db).register(app, path="/webhook")
+        setup_application(app, self.dp, bot=self.bot)
+        await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
+                                   secret_token=self.settings.webhook_secret)
+        worker = asyncio.create_task(self.worker.run(), name="outbox")
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.webhook_host, self.settings.webhook_port)
+        await site.start()
+        log.info("webhook listening on %s:%s", self.settings.webhook_host,
+                 self.settings.webhook_port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.worker.stop()
+            await runner.cleanup()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await self.db.dispose()

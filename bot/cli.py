@@ -1,0 +1,239 @@
+"""The `birge` command: run the bot, migrate the database, bootstrap staff, import members.
+
+Configuration problems end the program with one line naming the variable, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING,
+                                                    logging.getLevelName(settings.log_level)))
+
+
+def _run_async(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
+    return asyncio.run(coro_fn()) or 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import Birge
+
+    settings = _settings()
+    _logging(settings)
+    if not settings.bot_token:
+        raise ConfigError("BOT_TOKEN: not set; get one from @BotFather and put BOT_TOKEN=... "
+                          "in .env (see README)")
+    if args.migrate:
+        from storage.migrate import upgrade
+
+        upgrade(settings.database_url)
+    app = Birge(settings)
+
+    async def main() -> None:
+        if settings.webhook_url:
+            await app.run_webhook()
+        else:
+            await app.run_polling()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.migrate import head_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print(f"database is at revision {head_revision(settings.database_url)}")
+    return 0
+
+
+async def _open(settings: Settings) -> Any:
+    from bot.app import Birge, NotMigrated  # noqa: F401
+    from storage.db import Database
+    from storage.migrate import is_up_to_date
+
+    db = Database(settings.database_url)
+    if not await is_up_to_date(db.engine, settings.database_url):
+        await db.dispose()
+        raise ConfigError("DATABASE_URL: the database is not migrated; run: birge db upgrade")
+    return db
+
+
+def cmd_admin_add(args: argparse.Namespace) -> int:
+    from bot.services.roles import bootstrap_admin
+
+    settings = _settings()
+
+    async def main() -> int:
+        db = await _open(settings)
+        try:
+            member_id = await bootstrap_admin(db, args.telegram_id, args.name)
+        finally:
+            await db.dispose()
+        print(f"Telegram user {args.telegram_id} is Union staff (member #{member_id})")
+        return 0
+
+    return _run_async(main)
+
+
+def cmd_members_import(args: argparse.Namespace) -> int:
+    from bot.services.member_import import import_members
+
+    settings = _settings()
+    path = Path(args.file)
+    if not path.exists():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    raw = path.read_bytes()
+
+    async def main() -> int:
+        db = await _open(settings)
+        try:
+            def progress(done: int, total: int) -> None:
+                print(f"\r{done}/{total} rows", end="", file=sys.stderr, flush=True)
+
+            report = await import_members(db, raw, skip_bad=args.skip_bad, progress=progress)
+        finally:
+            await db.dispose()
+        print(file=sys.stderr)
+        for err in report.errors:
+            print(f"line {err.line}: {err.reason}", file=sys.stderr)
+        if report.errors and not args.skip_bad:
+            print(f"{len(report.errors)} bad rows; nothing imported "
+                  "(fix them, or use --skip-bad to import the rest)", file=sys.stderr)
+            return 1
+        print(f"created {report.created}, updated {report.updated}, unchanged "
+              f"{report.unchanged}, skipped {len(report.errors)}")
+        return 0
+
+    return _run_async(main)
+
+
+def cmd_members_export(args: argparse.Namespace) -> int:
+    from bot.services.member_import import export_members
+
+    settings = _settings()
+
+    async def main() -> int:
+        db = await _open(settings)
+        try:
+            text = await export_members(db)
+        finally:
+            await db.dispose()
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    return _run_async(main)
+
+
+def cmd_reference_import(args: argparse.Namespace) -> int:
+    from bot.services.reference import import_reference
+
+    settings = _settings()
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+
+    async def main() -> int:
+        db = await _open(settings)
+        try:
+            report = await import_reference(db, text)
+        finally:
+            await db.dispose()
+        print(f"created {report.created}, updated {report.updated}")
+        return 0
+
+    return _run_async(main)
+
+
+def cmd_reference_export(args: argparse.Namespace) -> int:
+    from bot.services.reference import export_reference
+
+    settings = _settings()
+
+    async def main() -> int:
+        db = await _open(settings)
+        try:
+            sys.stdout.write(await export_reference(db))
+        finally:
+            await db.dispose()
+        return 0
+
+    return _run_async(main)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="birge", description="Birge, the LSG platform bot")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (long polling, or webhook if WEBHOOK_URL)")
+    run.add_argument("--no-migrate", dest="migrate", action="store_false",
+                     help="do not apply pending migrations first")
+    run.set_defaults(fn=cmd_run)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", help="apply all migrations (idempotent)").set_defaults(
+        fn=cmd_db_upgrade)
+
+    admin = sub.add_parser("admin", help="staff").add_subparsers(dest="admin_cmd", required=True)
+    add = admin.add_parser("add", help="make a Telegram user Union staff")
+    add.add_argument("telegram_id", type=int)
+    add.add_argument("--name", default="Admin")
+    add.set_defaults(fn=cmd_admin_add)
+
+    mem = sub.add_parser("members", help="members").add_subparsers(dest="members_cmd",
+                                                                  required=True)
+    imp = mem.add_parser("import", help="import members from a CSV file")
+    imp.add_argument("file")
+    imp.add_argument("--skip-bad", action="store_true", help="import good rows, skip bad ones")
+    imp.set_defaults(fn=cmd_members_import)
+    exp = mem.add_parser("export", help="export members as CSV")
+    exp.add_argument("-o", "--output")
+    exp.set_defaults(fn=cmd_members_export)
+
+    ref = sub.add_parser("reference", help="regions, districts, municipalities, communities")
+    refs = ref.add_subparsers(dest="ref_cmd", required=True)
+    rimp = refs.add_parser("import", help="upsert reference rows from CSV")
+    rimp.add_argument("file")
+    rimp.set_defaults(fn=cmd_reference_import)
+    refs.add_parser("export", help="print reference data as CSV").set_defaults(
+        fn=cmd_reference_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except ConfigError as exc:
+        print(f"birge: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if type(exc).__name__ == "NotMigrated":
+            print(f"birge: {exc}", file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Configuration from the environment and `.env`, validated once at start-up.
+
+A missing or malformed value must stop the program with one line naming the variable, so
+`load_settings` turns pydantic's validation error into `ConfigError` with that line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LANGUAGES = ("ky", "ru", "en")
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{2,}$")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: str | None = None
+    database_url: str = "sqlite+aiosqlite:///./data/birge.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    timezone: str = "Asia/Bishkek"
+    log_level: str = "INFO"
+    default_language: str = "ky"
+    webhook_url: str | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+    # Delivery engine limits (Telegram: ~30 msg/s overall, 1 msg/s per chat).
+    send_rate_per_second: float = 30.0
+    send_rate_per_chat_per_second: float = 1.0
+    outbox_poll_seconds: float = 1.0
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not _TOKEN_RE.match(value):
+            raise ValueError("expected the form 123456789:ABC... given by @BotFather")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://", value):
+            raise ValueError("expected sqlite+aiosqlite:///path or postgresql+asyncpg://...")
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None if value is None or value == "" else value
+        assert value is not None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http:// or https:// address")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone; expected e.g. Asia/Bishkek") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError("expected ky, ru or en")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise `ConfigError` with one line naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {reason}") from None
+
+
+def require_token(settings: Settings) -> str:
+    if not settings.bot_token:
+        raise ConfigError(
+            "BOT_TOKEN: not set; get one from @BotFather and put BOT_TOKEN=... in .env"
+        )
+    return settings.bot_token

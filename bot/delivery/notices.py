@@ -1,0 +1,51 @@
+"""Renderers for member notices: a newcomer to approve, and the verdict to the newcomer."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from bot.callbacks import Decide, Menu
+from bot.delivery.render import Recipient, Rendered, renderer
+from bot.i18n import _
+from bot.keyboards import button, markup
+from bot.services import members
+from bot.texts import position_label
+from storage.db import Database
+from storage.enums import MemberStatus
+
+
+@renderer("applicant_pending")
+async def applicant_pending(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+    card = await members.applicant_summary(db, int(payload["applicant_id"]), to.language)
+    if card is None or card.member.status != MemberStatus.PENDING:
+        return None
+    m = card.member
+    place = ", ".join(p for p in (card.municipality, card.district, card.region) if p) or "—"
+    text = "\n".join([
+        "🆕 " + _("A newcomer asks to join Birge:"),
+        "<b>" + html.escape(m.full_name) + "</b>"
+        + (f" (@{html.escape(m.username)})" if m.username else ""),
+        _("Position: {value}").format(value=position_label(m.position)),
+        _("Place: {value}").format(value=html.escape(place)),
+        _("Communities: {value}").format(value=", ".join(card.communities) or "—"),
+    ])
+    kb = markup([[button("✅ " + _("Approve"), Decide(action="approve", member_id=m.id)),
+                  button("❌ " + _("Reject"), Decide(action="reject", member_id=m.id))]])
+    return Rendered(text, kb)
+
+
+@renderer("member_approved")
+async def member_approved(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered:
+    return Rendered(
+        "🎉 " + _("Your application has been approved. Welcome to Birge!") + "\n"
+        + _("Send /help to see what you can do."),
+        markup([[button(_("Menu"), Menu(item="home"))]]),
+    )
+
+
+@renderer("member_rejected")
+async def member_rejected(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered:
+    return Rendered(_("Your application was not approved. If you think this is a mistake, "
+                      "contact your district leader or the Union of LSGs, or send /start to "
+                      "apply again."))

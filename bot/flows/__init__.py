@@ -1,0 +1,1 @@
+"""Guided conversations: each flow keeps its answers in FSM state (stored in the database)."""

@@ -1,0 +1,463 @@
+"""Onboarding and profile editing: one guided flow over the same questions.
+
+Joining asks: language → full name → position → region → district → municipality → communities →
+consent. `/profile` reuses the same steps for one field at a time ("edit" mode). Answers live in
+FSM data (so a restart mid-flow loses nothing) and nothing is written to the member tables until
+the newcomer consents. Every step has Back and Cancel; a button from another step is stale and
+answered as such; an id that is not among the current choices is refused.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import Menu, Nav, Pick
+from bot.flows.ui import Event, notice, show
+from bot.i18n import LANGUAGES, _, in_locale, language_name
+from bot.keyboards import button, grid, markup, nav_row
+from bot.services import invites, members, reference
+from bot.services.errors import InvalidInput, InvalidState, ServiceError
+from bot.services.members import Application, MemberView
+from bot.texts import position_label, refusal
+from storage.db import Database
+from storage.enums import MUNICIPAL_POSITIONS, POSITION_COMMUNITY, Position, RegionKind
+
+router = Router(name="onboarding")
+
+
+class Onboarding(StatesGroup):
+    language = State()
+    name = State()
+    position = State()
+    region = State()
+    district = State()
+    municipality = State()
+    municipality_other = State()
+    communities = State()
+    consent = State()
+
+
+JOIN = ["language", "name", "position", "region", "district", "municipality",
+        "municipality_other", "communities", "consent"]
+EDIT = {
+    "name": ["name"],
+    "position": ["position"],
+    "place": ["region", "district", "municipality", "municipality_other"],
+    "communities": ["communities"],
+}
+TEXT_STEPS = {"name", "municipality_other"}
+NONE = "none"
+OTHER = "other"
+
+
+def _state(step: str) -> State:
+    state = getattr(Onboarding, step)
+    assert isinstance(state, State)
+    return state
+
+
+def _sequence(data: dict[str, Any]) -> list[str]:
+    return EDIT[data["edit"]] if data.get("mode") == "edit" else JOIN
+
+
+def _applies(step: str, data: dict[str, Any]) -> bool:
+    municipal = data.get("position") in MUNICIPAL_POSITIONS
+    if step == "district":
+        return bool(data.get("region_id")) and data.get("region_kind") == RegionKind.OBLAST
+    if step == "municipality":
+        return bool(data.get("district_id")) and municipal
+    if step == "municipality_other":
+        return bool(data.get("want_other")) and municipal
+    return True
+
+
+def _neighbour(step: str, data: dict[str, Any], direction: int) -> str | None:
+    seq = _sequence(data)
+    i = seq.index(step) + direction
+    while 0 <= i < len(seq):
+        if _applies(seq[i], data):
+            return seq[i]
+        i += direction
+    return None
+
+
+def _progress(step: str, data: dict[str, Any]) -> str:
+    if data.get("mode") == "edit":
+        return ""
+    steps = [s for s in JOIN if _applies(s, data)]
+    return f"({steps.index(step) + 1}/{len(steps)}) " if step in steps else ""
+
+
+# --- rendering each step ---------------------------------------------------------------------
+
+
+async def _render(step: str, data: dict[str, Any], db: Database) -> tuple[str, InlineKeyboardMarkup]:
+    lang = data["lang"]
+    first = _neighbour(step, data, -1) is None and data.get("mode") != "edit"
+    nav = nav_row(back=not first)
+    p = _progress(step, data)
+    if step == "language":
+        buttons = [button(("✅ " if c == lang else "") + language_name(c), Pick(step=step, value=c))
+                   for c in LANGUAGES]
+        return p + _("Choose your language."), markup([*grid(buttons, 3), nav])
+    if step == "name":
+        current = data.get("full_name")
+        text = p + _("Please send your full name (first name and surname).")
+        if current:
+            text += "\n" + _("Now: {name}").format(name=html.escape(current))
+        return text, markup([nav])
+    if step == "position":
+        buttons = [button(position_label(pos), Pick(step=step, value=pos.value))
+                   for pos in Position]
+        return p + _("What is your position?"), markup([*grid(buttons, 2), nav])
+    if step == "region":
+        places = await reference.regions(db, lang)
+        buttons = [button(pl.name, Pick(step=step, value=str(pl.id))) for pl in places]
+        rows = grid(buttons, 2)
+        if data.get("position") not in MUNICIPAL_POSITIONS:
+            rows.append([button(_("Not tied to a region"), Pick(step=step, value=NONE))])
+        return p + _("Choose your region."), markup([*rows, nav])
+    if step == "district":
+        places = await reference.districts(db, int(data["region_id"]), lang)
+        buttons = [button(pl.name, Pick(step=step, value=str(pl.id))) for pl in places]
+        rows = grid(buttons, 2)
+        if data.get("position") not in MUNICIPAL_POSITIONS:
+            rows.append([button(_("The whole region"), Pick(step=step, value=NONE))])
+        return p + _("Choose your district."), markup([*rows, nav])
+    if step == "municipality":
+        places = await reference.municipalities(db, int(data["district_id"]), lang)
+        buttons = [button(pl.name, Pick(step=step, value=str(pl.id))) for pl in places]
+        rows = [*grid(buttons, 1), [button(_("Not in the list"), Pick(step=step, value=OTHER))]]
+        return p + _("Choose your municipality."), markup([*rows, nav])
+    if step == "municipality_other":
+        return p + _("Please send the name of your municipality."), markup([nav])
+    if step == "communities":
+        chosen = set(data.get("community_ids", []))
+        places = await reference.communities(db, lang)
+        buttons = [button(("✅ " if pl.id in chosen else "▫️ ") + pl.name,
+                          Pick(step=step, value=str(pl.id))) for pl in places]
+        done = [button(_("Done") + " ➡️", Nav(action="done"))]
+        text = p + _("Which practice communities do you want to join? Tap to choose, then Done.")
+        return text, markup([*grid(buttons, 1), done, nav])
+    if step == "consent":
+        text = p + _(
+            "To take part, Birge keeps your name, position, municipality, chosen communities, "
+            "language and Telegram account. They are used only to connect you with colleagues "
+            "and to send you what concerns you; the Union of LSGs keeps them and you can ask to "
+            "delete them at any time. Do you agree?"
+        )
+        rows = [[button("✅ " + _("I agree"), Pick(step=step, value="yes")),
+                 button(_("I do not agree"), Pick(step=step, value="no"))]]
+        return text, markup([*rows, nav])
+    raise ValueError(step)
+
+
+async def go(event: Event, state: FSMContext, db: Database, step: str) -> None:
+    data = await state.get_data()
+    await state.set_state(_state(step))
+    with in_locale(data["lang"]):
+        text, kb = await _render(step, data, db)
+        await show(event, text, kb)
+
+
+async def _advance(event: Event, state: FSMContext, db: Database, step: str,
+                   member: MemberView | None) -> None:
+    data = await state.get_data()
+    nxt = _neighbour(step, data, +1)
+    if nxt is not None:
+        await go(event, state, db, nxt)
+    elif data.get("mode") == "edit":
+        await _save_edit(event, state, db, member)
+    else:  # pragma: no cover - consent is always last and handled on its own
+        await go(event, state, db, "consent")
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+async def start_joining(message: Message, state: FSMContext, db: Database, lang: str,
+                        invite_code: str | None) -> None:
+    data: dict[str, Any] = {"mode": "join", "lang": lang, "community_ids": []}
+    if invite_code:
+        found = await invites.check_invite(db, invite_code)
+        if isinstance(found, invites.InviteView):
+            data["invite_code"] = found.code
+            if found.position:
+                data["position"] = found.position.value
+            if found.community_id:
+                data["community_ids"] = [found.community_id]
+            await message.answer(_("Your invitation is valid: you will be approved at once."))
+        else:
+            await message.answer({
+                invites.InviteProblem.USED: _("This invitation has already been used."),
+                invites.InviteProblem.EXPIRED: _("This invitation has expired."),
+            }.get(found, _("This invitation code is unknown.")) + " " + _(
+                "You can still join: a district leader or the Union staff will approve you."))
+    await state.set_data(data)
+    await go(message, state, db, "language")
+
+
+async def start_edit(event: Event, state: FSMContext, db: Database, member: MemberView,
+                     field: str) -> None:
+    if field not in EDIT:
+        return
+    region_kind = None
+    if member.region_id:
+        region_kind = RegionKind.CITY if member.district_id is None else RegionKind.OBLAST
+    data: dict[str, Any] = {
+        "mode": "edit", "edit": field, "lang": member.language,
+        "full_name": member.full_name, "position": member.position.value,
+        "region_id": member.region_id, "region_kind": region_kind,
+        "district_id": member.district_id, "municipality_id": member.municipality_id,
+        "municipality_other": member.municipality_other,
+        "want_other": bool(member.municipality_other),
+        "community_ids": sorted(member.community_ids),
+    }
+    await state.set_data(data)
+    await go(event, state, db, EDIT[field][0])
+
+
+def _application(data: dict[str, Any]) -> Application:
+    return Application(
+        full_name=data.get("full_name", ""),
+        language=data["lang"],
+        position=Position(data["position"]),
+        region_id=data.get("region_id"),
+        district_id=data.get("district_id"),
+        municipality_id=data.get("municipality_id"),
+        municipality_other=data.get("municipality_other") if data.get("want_other") else None,
+        community_ids=list(data.get("community_ids", [])),
+        invite_code=data.get("invite_code"),
+    )
+
+
+async def _save_edit(event: Event, state: FSMContext, db: Database,
+                     member: MemberView | None) -> None:
+    from bot.handlers.profile import show_profile
+
+    data = await state.get_data()
+    if member is None:
+        await state.clear()
+        return
+    try:
+        await members.update_profile(db, member.id, _application(data))
+    except ServiceError as exc:
+        await notice(event, refusal(exc))
+        return
+    await state.clear()
+    await show_profile(event, db, member.id, member.language, saved=True)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def _current_step(raw_state: str | None) -> str | None:
+    if raw_state and raw_state.startswith("Onboarding:"):
+        return raw_state.split(":", 1)[1]
+    return None
+
+
+@router.callback_query(Pick.filter(), StateFilter(Onboarding))
+async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    step = _current_step(await state.get_state())
+    data = await state.get_data()
+    if step != callback_data.step:
+        await query.answer(_("This button is no longer active."))
+        if step:
+            await go(query, state, db, step)
+        return
+    value = callback_data.value
+    lang = data["lang"]
+    if step == "language":
+        if value not in LANGUAGES:
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        data["lang"] = value
+    elif step == "position":
+        try:
+            position = Position(value)
+        except ValueError:
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        data["position"] = position.value
+        default = POSITION_COMMUNITY.get(position)
+        if default and not data.get("community_ids") and data.get("mode") == "join":
+            ids = {pl.code: pl.id for pl in await reference.communities(db, lang)}
+            data["community_ids"] = [ids[default]] if default in ids else []
+        if position not in MUNICIPAL_POSITIONS:
+            data.update(municipality_id=None, want_other=False, municipality_other=None)
+    elif step == "region":
+        if value == NONE and data.get("position") not in MUNICIPAL_POSITIONS:
+            data.update(region_id=None, region_kind=None, district_id=None, municipality_id=None)
+        else:
+            regions = await reference.regions(db, lang)
+            chosen = next((r for r in regions if str(r.id) == value), None)
+            if chosen is None:
+                await query.answer(_("That choice is not available. Please try again."))
+                return
+            kind = RegionKind(chosen.kind)
+            if data.get("region_id") != chosen.id:
+                data.update(district_id=None, municipality_id=None, want_other=False)
+            data.update(region_id=chosen.id, region_kind=kind)
+    elif step == "district":
+        if value == NONE and data.get("position") not in MUNICIPAL_POSITIONS:
+            data.update(district_id=None, municipality_id=None)
+        else:
+            places = await reference.districts(db, int(data["region_id"]), lang)
+            if value not in {str(pl.id) for pl in places}:
+                await query.answer(_("That choice is not available. Please try again."))
+                return
+            if data.get("district_id") != int(value):
+                data.update(municipality_id=None, want_other=False)
+            data["district_id"] = int(value)
+    elif step == "municipality":
+        if value == OTHER:
+            data.update(municipality_id=None, want_other=True)
+        else:
+            places = await reference.municipalities(db, int(data["district_id"]), lang)
+            if value not in {str(pl.id) for pl in places}:
+                await query.answer(_("That choice is not available. Please try again."))
+                return
+            data.update(municipality_id=int(value), want_other=False, municipality_other=None)
+    elif step == "communities":
+        ids = {str(pl.id): pl.id for pl in await reference.communities(db, lang)}
+        if value not in ids:
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        chosen = set(data.get("community_ids", []))
+        chosen ^= {ids[value]}
+        data["community_ids"] = sorted(chosen)
+        await state.set_data(data)
+        await go(query, state, db, "communities")
+        await query.answer()
+        return
+    elif step == "consent":
+        await _consent(query, state, db, data, value == "yes")
+        return
+    await state.set_data(data)
+    await query.answer()
+    await _advance(query, state, db, step, member)
+
+
+async def _consent(query: CallbackQuery, state: FSMContext, db: Database,
+                   data: dict[str, Any], agreed: bool) -> None:
+    with in_locale(data["lang"]):
+        if not agreed:
+            await state.clear()
+            await query.answer()
+            await show(query, _("Nothing about you has been kept. If you change your mind, "
+                                "send /start."))
+            return
+        user = query.from_user
+        try:
+            result = await members.submit_application(db, user.id, user.username,
+                                                      _application(data))
+        except InvalidState:
+            await state.clear()
+            await query.answer()
+            await show(query, _("You are already registered. /profile shows your profile."))
+            return
+        except InvalidInput as exc:
+            await query.answer(refusal(exc), show_alert=True)
+            return
+        await state.clear()
+        await query.answer()
+        if result.pre_approved:
+            await show(query, _("Welcome to Birge! Your invitation approved you at once.") +
+                       "\n" + _("Send /help to see what you can do."),
+                       markup([[button(_("Menu"), Menu(item="home"))]]))
+        else:
+            await show(query, _("Thank you! Your application is waiting for approval by your "
+                                "district leader or the Union staff. You will get a message "
+                                "here when it is decided."))
+
+
+@router.callback_query(Nav.filter(), StateFilter(Onboarding))
+async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
+                 member: MemberView | None) -> None:
+    step = _current_step(await state.get_state())
+    data = await state.get_data()
+    await query.answer()
+    if step is None:
+        return
+    if callback_data.action == "cancel":
+        await state.clear()
+        with in_locale(data["lang"]):
+            if data.get("mode") == "edit" and member is not None:
+                from bot.handlers.profile import show_profile
+
+                await show_profile(query, db, member.id, member.language)
+            else:
+                await show(query, _("Cancelled. Nothing about you has been kept. Send /start "
+                                    "to begin again."))
+        return
+    if callback_data.action == "back":
+        prev = _neighbour(step, data, -1)
+        if prev is not None:
+            await go(query, state, db, prev)
+        elif data.get("mode") == "edit" and member is not None:
+            from bot.handlers.profile import show_profile
+
+            await state.clear()
+            await show_profile(query, db, member.id, member.language)
+        return
+    if callback_data.action == "done" and step == "communities":
+        await _advance(query, state, db, step, member)
+
+
+@router.message(StateFilter(Onboarding.name, Onboarding.municipality_other), F.text)
+async def on_text(message: Message, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    step = _current_step(await state.get_state())
+    assert step is not None and message.text is not None
+    data = await state.get_data()
+    text = message.text.strip()
+    with in_locale(data["lang"]):
+        if text.startswith("/"):
+            await message.answer(_("Please answer the question above, or press Cancel."))
+            return
+        try:
+            if step == "name":
+                data["full_name"] = members.clean_name(text)
+            else:
+                other = " ".join(text.split())
+                if not 2 <= len(other) <= 120:
+                    raise InvalidInput("municipality_other", limit=120)
+                data["municipality_other"] = other
+        except InvalidInput as exc:
+            await message.answer(refusal(exc))
+            return
+        await state.set_data(data)
+        await _advance(message, state, db, step, member)
+
+
+@router.message(StateFilter(Onboarding.name, Onboarding.municipality_other))
+async def on_not_text(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    with in_locale(data["lang"]):
+        await message.answer(_("Please send text, not a file, sticker or voice message."))
+
+
+@router.message(StateFilter(Onboarding))
+async def on_message_at_button_step(message: Message, state: FSMContext, db: Database) -> None:
+    step = _current_step(await state.get_state())
+    if step is None:
+        return
+    if message.text and message.text.startswith("/"):
+        # /start, /cancel, /language and /help are handled before this router; others fall here.
+        data = await state.get_data()
+        with in_locale(data["lang"]):
+            await message.answer(_("Please answer the question above, or press Cancel."))
+        return
+    data = await state.get_data()
+    with in_locale(data["lang"]):
+        await message.answer(_("Please use the buttons."))
+    await go(message, state, db, step)

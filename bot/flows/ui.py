@@ -1,0 +1,41 @@
+"""Showing a flow step: edit the message a button was pressed on, or send a new one.
+
+Editing in place keeps a conversation short on slow connections; when an edit is impossible (an
+old or deleted message) the step is sent anew.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+log = logging.getLogger(__name__)
+
+Event = Message | CallbackQuery
+
+
+async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> None:
+    if isinstance(event, CallbackQuery):
+        msg = event.message
+        if isinstance(msg, Message):
+            try:
+                await msg.edit_text(text, reply_markup=kb)
+                return
+            except TelegramBadRequest as exc:
+                if "not modified" in exc.message:
+                    return
+                log.debug("edit failed, sending anew: %s", exc.message)
+        if event.from_user is not None and event.bot is not None:
+            await event.bot.send_message(event.from_user.id, text, reply_markup=kb)
+        return
+    await event.answer(text, reply_markup=kb)
+
+
+async def notice(event: Event, text: str) -> None:
+    """A short remark that does not replace the current step (a toast for a button press)."""
+    if isinstance(event, CallbackQuery):
+        await event.answer(text[:200], show_alert=len(text) > 60)
+    else:
+        await event.answer(text)

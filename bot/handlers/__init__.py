@@ -1,0 +1,14 @@
+"""Telegram adapters, one module per feature: parse the update, call a service, render a reply."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    """Every feature router, in the order updates should meet them (fallback last)."""
+    from bot.flows import onboarding
+    from bot.handlers import approval, help, invite, language, profile, start, unhandled
+
+    return [start.router, language.router, help.router, approval.router, profile.router,
+            invite.router, onboarding.router, unhandled.router]

@@ -1,0 +1,52 @@
+"""`/help`: what this member can do, by role."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import Menu
+from bot.flows.ui import Event, show
+from bot.i18n import _
+from bot.services.members import MemberView
+from bot.services.policy import Capability, capabilities
+from storage.enums import MemberStatus
+
+router = Router(name="help")
+router.message.filter(F.chat.type == "private")
+
+
+def help_text(member: MemberView | None) -> str:
+    if member is None or member.status == MemberStatus.REJECTED:
+        return _("Birge connects the local self-government bodies of Kyrgyzstan.") + "\n\n" + _(
+            "/start — join Birge\n/language — change the language\n/help — this help")
+    lines = {
+        Capability.PROFILE: _("/profile — your profile: name, position, place, communities"),
+        Capability.LANGUAGE: _("/language — change the language"),
+        Capability.HELP: _("/help — this help"),
+        Capability.INVITE: _("/invite — make an invitation link that approves at once"),
+        Capability.APPROVE: _("You approve newcomers: their requests arrive here with "
+                              "Approve and Reject buttons."),
+        Capability.ADMIN: _("As Union staff you can invite to any role and approve anyone."),
+    }
+    head = _("What you can do in Birge:")
+    if member.status == MemberStatus.PENDING:
+        head = _("Your application is waiting for approval. Meanwhile you can:")
+    caps = capabilities(member.roles, member.active)
+    return head + "\n" + "\n".join(lines[c] for c in caps)
+
+
+async def send_help(event: Event, member: MemberView | None) -> None:
+    await show(event, help_text(member))
+
+
+@router.message(Command("help"))
+async def on_help(message: Message, member: MemberView | None) -> None:
+    await send_help(message, member)
+
+
+@router.callback_query(Menu.filter(F.item == "help"))
+async def on_help_button(query: CallbackQuery, member: MemberView | None) -> None:
+    await query.answer()
+    await send_help(query, member)

@@ -1,0 +1,59 @@
+"""`/language`: switch the language at any time, registered or not."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import Menu, Pick
+from bot.flows import onboarding
+from bot.flows.ui import Event, show
+from bot.i18n import LANGUAGES, _, in_locale, language_name
+from bot.keyboards import button, grid, markup
+from bot.services import members
+from bot.services.members import MemberView
+from storage.db import Database
+
+router = Router(name="language")
+router.message.filter(F.chat.type == "private")
+
+STEP = "setlang"
+
+
+async def show_picker(event: Event) -> None:
+    buttons = [button(language_name(c), Pick(step=STEP, value=c)) for c in LANGUAGES]
+    await show(event, _("Choose your language."), markup(grid(buttons, 3)))
+
+
+@router.message(Command("language"))
+async def on_language(message: Message) -> None:
+    await show_picker(message)
+
+
+@router.callback_query(Menu.filter(F.item == "language"))
+async def on_language_button(query: CallbackQuery) -> None:
+    await query.answer()
+    await show_picker(query)
+
+
+@router.callback_query(Pick.filter(F.step == STEP))
+async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    lang = callback_data.value
+    if lang not in LANGUAGES:
+        await query.answer(_("That choice is not available. Please try again."))
+        return
+    await query.answer()
+    if member is not None:
+        await members.set_language(db, member.id, lang)
+    data = await state.get_data()
+    if data:
+        data["lang"] = lang
+        await state.set_data(data)
+    with in_locale(lang):
+        await show(query, _("Language changed: {language}.").format(language=language_name(lang)))
+        current = await state.get_state()
+        if current and current.startswith("Onboarding:"):
+            await onboarding.go(query, state, db, current.split(":", 1)[1])

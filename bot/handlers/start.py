@@ -1,0 +1,72 @@
+"""`/start` (with an optional invite code), `/cancel` and the home menu."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import Menu
+from bot.config import Settings
+from bot.flows import onboarding
+from bot.flows.ui import Event, show
+from bot.i18n import _, pick_language
+from bot.keyboards import button, grid, markup
+from bot.services import policy
+from bot.services.members import MemberView
+from storage.db import Database
+from storage.enums import MemberStatus
+
+router = Router(name="start")
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
+    buttons = [button("👤 " + _("Profile"), Menu(item="profile")),
+               button("🌐 " + _("Language"), Menu(item="language")),
+               button("❓ " + _("Help"), Menu(item="help"))]
+    if policy.Capability.INVITE in policy.capabilities(member.roles, member.active):
+        buttons.append(button("✉️ " + _("Invite"), Menu(item="invite")))
+    return markup(grid(buttons, 2))
+
+
+async def show_home(event: Event, member: MemberView) -> None:
+    text = _("Hello, {name}! What would you like to do?").format(name=member.full_name)
+    await show(event, text, home_keyboard(member))
+
+
+@router.message(CommandStart())
+async def on_start(message: Message, command: CommandObject, state: FSMContext, db: Database,
+                   member: MemberView | None, settings: Settings) -> None:
+    code = (command.args or "").strip() or None
+    if member is not None and member.status == MemberStatus.ACTIVE:
+        await state.clear()
+        if code:
+            await message.answer(_("You are already a member; the invitation was not needed."))
+        await show_home(message, member)
+        return
+    if member is not None and member.status == MemberStatus.PENDING:
+        await state.clear()
+        await message.answer(_("Your application is waiting for approval. You will get a "
+                               "message here when it is decided."))
+        return
+    data = await state.get_data()
+    user = message.from_user
+    lang = data.get("lang") or pick_language(user.language_code if user else None,
+                                             settings.default_language)
+    await onboarding.start_joining(message, state, db, lang, code)
+
+
+@router.message(Command("cancel"))
+async def on_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled."))
+
+
+@router.callback_query(Menu.filter(F.item == "home"))
+async def on_home(query: CallbackQuery, member: MemberView | None) -> None:
+    await query.answer()
+    if member is not None:
+        await show_home(query, member)

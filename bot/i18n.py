@@ -1,0 +1,92 @@
+"""Three languages through gettext catalogs in `i18n/`, with Babel for dates and numbers.
+
+The `.po` files are the single source: `BirgeI18n` compiles them in memory at start-up with
+Babel, so there is no build step and no compiled `.mo` file to forget. Use `_` for strings in a
+handler, `__` (lazy) for strings defined at import time, and `in_locale` to render for someone other
+than the member acting now (the delivery worker).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.config import LANGUAGES
+
+CATALOGS = Path(__file__).resolve().parents[1] / "i18n"
+DOMAIN = "birge"
+TIMEZONE = ZoneInfo("Asia/Bishkek")
+
+__all__ = ["LANGUAGES", "BirgeI18n", "_", "__", "format_when", "get_i18n", "in_locale",
+           "language_name", "ngettext", "pick_language"]
+
+
+def compile_po(path: Path, locale: str) -> gettext.GNUTranslations:
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+class BirgeI18n(I18n):
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        found: dict[str, gettext.GNUTranslations] = {}
+        for locale in LANGUAGES:
+            po = self.path / locale / "LC_MESSAGES" / f"{self.domain}.po"
+            if po.exists():
+                found[locale] = compile_po(po, locale)
+        return found
+
+
+_instance: BirgeI18n | None = None
+
+
+def get_i18n(default_locale: str = "ky") -> BirgeI18n:
+    """The process-wide catalogs (loaded once) made current for `_`."""
+    global _instance
+    if _instance is None:
+        _instance = BirgeI18n(path=CATALOGS, default_locale=default_locale, domain=DOMAIN)
+    _instance.default_locale = default_locale
+    I18n.set_current(_instance)
+    return _instance
+
+
+@contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Render strings in `locale`, e.g. for a notification to another member."""
+    i18n = get_i18n() if I18n.get_current(no_error=True) is None else I18n.get_current()
+    with i18n.use_locale(locale if locale in LANGUAGES else i18n.default_locale):
+        yield
+
+
+def pick_language(telegram_code: str | None, default: str) -> str:
+    """A newcomer starts in their Telegram language when Birge speaks it."""
+    code = (telegram_code or "").split("-")[0].lower()
+    return code if code in LANGUAGES else default
+
+
+LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def format_when(moment: datetime, locale: str, tz: ZoneInfo = TIMEZONE) -> str:
+    """A date and time in the member's locale, in Bishkek time."""
+    return format_datetime(moment.astimezone(tz), "medium", tzinfo=tz, locale=locale)

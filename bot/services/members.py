@@ -1,0 +1,385 @@
+"""Members: applying, being approved or rejected, editing a profile, choosing a language.
+
+The onboarding flow collects an `Application` in conversation state and writes nothing until the
+member consents; `submit_application` then writes the member, their communities, the redeemed
+invite and the approval notices in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import LANGUAGES
+from bot.services import audit, notify, policy
+from bot.services.errors import InvalidInput, InvalidState, NotFound
+from bot.services.invites import redeem_invite
+from storage.db import Database
+from storage.enums import MUNICIPAL_POSITIONS, MemberStatus, Position, RegionKind, Role
+from storage.models import (
+    Community,
+    CommunityMembership,
+    District,
+    Member,
+    Municipality,
+    Region,
+    RoleAssignment,
+)
+from storage.types import utcnow
+
+NAME_MIN, NAME_MAX = 3, 120
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """What handlers may know about a member: plain values, detached from the database."""
+
+    id: int
+    telegram_id: int | None
+    username: str | None
+    full_name: str
+    language: str
+    position: Position
+    status: MemberStatus
+    region_id: int | None
+    district_id: int | None
+    municipality_id: int | None
+    municipality_other: str | None
+    community_ids: frozenset[int]
+    roles: frozenset[Role]
+    reachable: bool = True
+
+    @property
+    def active(self) -> bool:
+        return self.status == MemberStatus.ACTIVE
+
+
+@dataclass
+class Application:
+    """What a newcomer tells Birge during onboarding (or what /profile changes)."""
+
+    full_name: str
+    language: str
+    position: Position
+    region_id: int | None = None
+    district_id: int | None = None
+    municipality_id: int | None = None
+    municipality_other: str | None = None
+    community_ids: list[int] = field(default_factory=list)
+    invite_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    member: MemberView
+    pre_approved: bool
+    notified: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    member: MemberView
+    changed: bool  # False when the member had already been decided on
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def _view(session: AsyncSession, member: Member) -> MemberView:
+    assert member.id is not None
+    communities = await session.exec(
+        select(CommunityMembership.community_id).where(
+            CommunityMembership.member_id == member.id
+        )
+    )
+    grants = await policy.load_grants(session, member.id)
+    return MemberView(
+        id=member.id,
+        telegram_id=member.telegram_id,
+        username=member.username,
+        full_name=member.full_name,
+        language=member.language,
+        position=Position(member.position),
+        status=MemberStatus(member.status),
+        region_id=member.region_id,
+        district_id=member.district_id,
+        municipality_id=member.municipality_id,
+        municipality_other=member.municipality_other,
+        community_ids=frozenset(communities.all()),
+        roles=frozenset(g.role for g in grants)
+        | (frozenset({Role.MEMBER}) if member.status == MemberStatus.ACTIVE else frozenset()),
+        reachable=member.reachable,
+    )
+
+
+async def by_telegram(db: Database, telegram_id: int) -> MemberView | None:
+    async with db.read() as s:
+        member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
+        return await _view(s, member) if member else None
+
+
+async def by_id(db: Database, member_id: int) -> MemberView | None:
+    async with db.read() as s:
+        member = await s.get(Member, member_id)
+        return await _view(s, member) if member else None
+
+
+@dataclass(frozen=True)
+class ProfileCard:
+    member: MemberView
+    region: str | None
+    district: str | None
+    municipality: str | None
+    communities: list[str]
+
+
+async def profile_card(db: Database, member_id: int, lang: str) -> ProfileCard:
+    async with db.read() as s:
+        member = await s.get(Member, member_id)
+        if member is None:
+            raise NotFound("member")
+        view = await _view(s, member)
+        region = await s.get(Region, member.region_id) if member.region_id else None
+        district = await s.get(District, member.district_id) if member.district_id else None
+        muni = (
+            await s.get(Municipality, member.municipality_id) if member.municipality_id else None
+        )
+        comms = (
+            await s.exec(
+                select(Community)
+                .where(col(Community.id).in_(view.community_ids))
+                .order_by(Community.sort)
+            )
+        ).all()
+    return ProfileCard(
+        member=view,
+        region=region.name(lang) if region else None,
+        district=district.name(lang) if district else None,
+        municipality=muni.name(lang) if muni else member.municipality_other,
+        communities=[c.name(lang) for c in comms],
+    )
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def clean_name(raw: str) -> str:
+    """A person's full name: letters, spaces, hyphens, apostrophes and dots, 3–120 characters."""
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
+    if len(name) > NAME_MAX:
+        raise InvalidInput("name_too_long", limit=NAME_MAX)
+    if len(name) < NAME_MIN or not re.fullmatch(r"[^\W\d_]+(?:[ .'’\-][^\W\d_]*)*\.?", name):
+        raise InvalidInput("name_invalid")
+    return name
+
+
+async def _validate(session: AsyncSession, app: Application) -> Application:
+    app = replace(app, full_name=clean_name(app.full_name))
+    if app.language not in LANGUAGES:
+        raise InvalidInput("language")
+    if app.region_id is not None:
+        region = await session.get(Region, app.region_id)
+        if region is None:
+            raise InvalidInput("region")
+        if region.kind == RegionKind.CITY:
+            app.district_id = None
+            app.municipality_id = None
+    if app.district_id is not None:
+        district = await session.get(District, app.district_id)
+        if district is None or district.region_id != app.region_id:
+            raise InvalidInput("district")
+    if app.municipality_id is not None:
+        muni = await session.get(Municipality, app.municipality_id)
+        if muni is None or muni.district_id != app.district_id:
+            raise InvalidInput("municipality")
+        app.municipality_other = None
+    if app.municipality_other is not None:
+        other = " ".join(app.municipality_other.split())
+        if not 2 <= len(other) <= 120:
+            raise InvalidInput("municipality_other", limit=120)
+        app.municipality_other = other
+    if app.position in MUNICIPAL_POSITIONS and app.region_id is None:
+        raise InvalidInput("region")
+    if app.community_ids:
+        found = (
+            await session.exec(select(Community.id).where(col(Community.id).in_(app.community_ids)))
+        ).all()
+        if len(set(found)) != len(set(app.community_ids)):
+            raise InvalidInput("community")
+    return app
+
+
+async def _set_communities(session: AsyncSession, member_id: int, ids: list[int]) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        delete(CommunityMembership).where(col(CommunityMembership.member_id) == member_id)
+    )
+    for community_id in sorted(set(ids)):
+        session.add(CommunityMembership(member_id=member_id, community_id=community_id))
+
+
+async def deciders(session: AsyncSession, district_id: int | None) -> list[int]:
+    """Who is asked to approve a newcomer: their district's leaders and every Union staff member."""
+    query = (
+        select(RoleAssignment.member_id)
+        .join(Member, col(Member.id) == RoleAssignment.member_id)
+        .where(Member.status == MemberStatus.ACTIVE)
+        .where(
+            (RoleAssignment.role == Role.UNION_STAFF)
+            | (
+                (RoleAssignment.role == Role.DISTRICT_LEADER)
+                & (RoleAssignment.district_id == district_id)
+            )
+        )
+    )
+    return sorted(set((await session.exec(query)).all()))
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+
+async def submit_application(
+    db: Database, telegram_id: int, username: str | None, app: Application
+) -> Submitted:
+    """A newcomer who consented becomes a pending member (or an active one, through an invite)."""
+    async with db.transaction() as s:
+        app = await _validate(s, app)
+        member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
+        if member is None and username:
+            # The member was imported from a spreadsheet by username and now opens the bot.
+            member = (
+                await s.exec(
+                    select(Member).where(
+                        col(Member.telegram_id).is_(None),
+                        Member.username == username.lower(),
+                    )
+                )
+            ).first()
+        if member is not None and member.status in (MemberStatus.ACTIVE, MemberStatus.PENDING):
+            raise InvalidState("already_registered")
+        # Staff imported this person from the leaders' spreadsheet: they are expected.
+        pre_approved = member is not None and member.status == MemberStatus.INVITED
+        if member is None:
+            member = Member(full_name=app.full_name, position=app.position,
+                            status=MemberStatus.PENDING)
+            s.add(member)
+        member.telegram_id = telegram_id
+        member.username = username.lower() if username else None
+        member.full_name = app.full_name
+        member.language = app.language
+        member.position = app.position
+        member.region_id = app.region_id
+        member.district_id = app.district_id
+        member.municipality_id = app.municipality_id
+        member.municipality_other = app.municipality_other
+        member.consent_at = utcnow()
+        member.decided_at = None
+        member.decided_by_id = None
+        await s.flush()
+        assert member.id is not None
+
+        if app.invite_code:
+            invite = await redeem_invite(s, app.invite_code, member.id)
+            if invite is not None:
+                pre_approved = True
+                if invite.role != Role.MEMBER:
+                    s.add(RoleAssignment(member_id=member.id, role=invite.role,
+                                         community_id=invite.community_id,
+                                         district_id=invite.district_id,
+                                         granted_by_id=invite.created_by_id))
+        member.status = MemberStatus.ACTIVE if pre_approved else MemberStatus.PENDING
+        if pre_approved:
+            member.decided_at = utcnow()
+        await _set_communities(s, member.id, app.community_ids)
+
+        notified = 0
+        if not pre_approved:
+            for decider in await deciders(s, member.district_id):
+                if decider != member.id:
+                    notify.enqueue(s, decider, "applicant_pending", applicant_id=member.id)
+                    notified += 1
+        audit.record(s, member.id, "member_applied", "member", member.id,
+                     pre_approved=pre_approved, invite=bool(app.invite_code))
+        await s.flush()
+        return Submitted(await _view(s, member), pre_approved, notified)
+
+
+async def _decide(db: Database, actor_id: int, member_id: int, approve: bool) -> Decision:
+    async with db.transaction() as s:
+        actor = await policy.load_actor(s, actor_id)
+        member = await s.get(Member, member_id)
+        if member is None:
+            raise NotFound("member")
+        await policy.ensure(db, actor, policy.can_decide_applicant(actor, member.district_id),
+                            policy.Action.DECIDE_APPLICANT, member_id)
+        if member.status != MemberStatus.PENDING:
+            return Decision(await _view(s, member), changed=False)
+        member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
+        member.decided_at = utcnow()
+        member.decided_by_id = actor_id
+        notify.enqueue(s, member_id, "member_approved" if approve else "member_rejected")
+        audit.record(s, actor_id, "member_approved" if approve else "member_rejected",
+                     "member", member_id)
+        await s.flush()
+        return Decision(await _view(s, member), changed=True)
+
+
+async def approve_member(db: Database, actor_id: int, member_id: int) -> Decision:
+    """A district leader or Union staff lets a newcomer in; a second approval changes nothing."""
+    return await _decide(db, actor_id, member_id, approve=True)
+
+
+async def reject_member(db: Database, actor_id: int, member_id: int) -> Decision:
+    return await _decide(db, actor_id, member_id, approve=False)
+
+
+async def update_profile(db: Database, member_id: int, app: Application) -> MemberView:
+    """A member changes their own name, position, place or communities."""
+    async with db.transaction() as s:
+        member = await s.get(Member, member_id)
+        if member is None or member.status == MemberStatus.REJECTED:
+            raise NotFound("member")
+        app = await _validate(s, app)
+        before = {"full_name": member.full_name, "position": member.position,
+                  "district_id": member.district_id, "municipality_id": member.municipality_id}
+        member.full_name = app.full_name
+        member.position = app.position
+        member.region_id = app.region_id
+        member.district_id = app.district_id
+        member.municipality_id = app.municipality_id
+        member.municipality_other = app.municipality_other
+        await _set_communities(s, member_id, app.community_ids)
+        audit.record(s, member_id, "profile_updated", "member", member_id, before=before)
+        await s.flush()
+        return await _view(s, member)
+
+
+async def set_language(db: Database, member_id: int, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput("language")
+    async with db.transaction() as s:
+        member = await s.get(Member, member_id)
+        if member is None:
+            raise NotFound("member")
+        member.language = language
+
+
+async def mark_unreachable(db: Database, member_id: int, reachable: bool = False) -> None:
+    """The member blocked the bot (or unblocked it by writing again)."""
+    async with db.transaction() as s:
+        member = await s.get(Member, member_id)
+        if member is not None and member.reachable != reachable:
+            member.reachable = reachable
+            audit.record(s, None, "member_reachable" if reachable else "member_unreachable",
+                         "member", member_id)
+
+
+async def applicant_summary(db: Database, member_id: int, lang: str) -> ProfileCard | None:
+    """The card shown to deciders in an approval notice."""
+    try:
+        return await profile_card(db, member_id, lang)
+    except NotFound:
+        return None

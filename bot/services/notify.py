@@ -1,0 +1,75 @@
+"""Writing notifications into the transactional outbox.
+
+A service that must tell someone other than the acting member calls `enqueue` inside its own
+transaction; the row commits with the change or not at all. The delivery worker renders the row in
+the recipient's language when it sends it. Listeners registered with `on_commit` (the worker's
+wake-up) run after a transaction that enqueued something commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Outbox
+
+_FLAG = "birge_outbox_written"
+_listeners: list[Callable[[], None]] = []
+
+PRIORITY_PERSONAL = 0
+PRIORITY_BULK = 10
+
+
+def on_commit(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call `listener` after every commit that wrote outbox rows; returns an unsubscriber."""
+    _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+    return unsubscribe
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_FLAG, False):
+        for listener in list(_listeners):
+            listener()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_FLAG, None)
+
+
+def enqueue(
+    session: AsyncSession,
+    member_id: int,
+    kind: str,
+    *,
+    priority: int = PRIORITY_PERSONAL,
+    not_before: datetime | None = None,
+    **payload: Any,
+) -> Outbox:
+    row = Outbox(
+        member_id=member_id, kind=kind, payload=payload, priority=priority, not_before=not_before
+    )
+    session.add(row)
+    session.sync_session.info[_FLAG] = True
+    return row
+
+
+def enqueue_many(
+    session: AsyncSession, member_ids: Iterable[int], kind: str, **payload: Any
+) -> int:
+    count = 0
+    for member_id in member_ids:
+        enqueue(session, member_id, kind, **payload)
+        count += 1
+    return count

@@ -1,0 +1,69 @@
+"""Localized names for the closed vocabularies, and the words for every service refusal.
+
+Kept together so a translator sees them side by side and a handler never spells one out itself.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from bot.services.errors import ServiceError
+from storage.enums import MemberStatus, Position, Role
+
+
+def position_label(position: Position | str) -> str:
+    labels = {
+        Position.HEAD_AO: _("Head of aiyl okmotu"),
+        Position.FINANCE: _("Finance officer"),
+        Position.DEPUTY: _("Local kenesh deputy"),
+        Position.SECRETARY: _("Responsible secretary"),
+        Position.MUNICIPAL_STAFF: _("Other municipal staff"),
+        Position.STATE_BODY: _("State body"),
+        Position.NGO: _("NGO or donor project"),
+        Position.EXPERT: _("Expert or lawyer"),
+    }
+    return labels.get(Position(position), str(position))
+
+
+def role_label(role: Role | str) -> str:
+    labels = {
+        Role.MEMBER: _("Member"),
+        Role.DISTRICT_LEADER: _("District leader"),
+        Role.MODERATOR: _("Moderator"),
+        Role.EXPERT: _("Expert or lawyer"),
+        Role.UNION_STAFF: _("Union staff"),
+        Role.STATE_LIAISON: _("State body liaison"),
+        Role.PARTNER: _("Partner (NGO or donor)"),
+    }
+    return labels.get(Role(role), str(role))
+
+
+def status_label(status: MemberStatus | str) -> str:
+    labels = {
+        MemberStatus.PENDING: _("waiting for approval"),
+        MemberStatus.ACTIVE: _("active"),
+        MemberStatus.REJECTED: _("not approved"),
+        MemberStatus.INVITED: _("invited"),
+    }
+    return labels.get(MemberStatus(status), str(status))
+
+
+def refusal(error: ServiceError) -> str:
+    """One short sentence for a refused action, saying what to do where possible."""
+    p = error.params
+    by_code = {
+        "denied": _("You are not allowed to do that."),
+        "not_found": _("That item no longer exists."),
+        "name_too_long": _("That is too long: at most {limit} characters.").format(
+            limit=p.get("limit", 120)
+        ),
+        "name_invalid": _(
+            "Please send your full name in letters, for example: Aibek Asanov."
+        ),
+        "municipality_other": _(
+            "Please send the name of your municipality (2 to {limit} characters)."
+        ).format(limit=p.get("limit", 120)),
+        "already_registered": _("You are already registered. /profile shows your profile."),
+        "leader_taken": _("This community already has a leader in that district."),
+        "leader_scope": _("A district leader needs a district and a community."),
+    }
+    return by_code.get(error.code, _("That choice is not available. Please try again."))

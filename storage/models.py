@@ -1,0 +1,181 @@
+"""The tables. Every schema change also gets an Alembic migration in `storage/migrations/`.
+
+Names in three languages are columns (`name_ky`, `name_ru`, `name_en`) rather than a translation
+table: reference data is small, edited rarely, and always read in one of exactly three languages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class Named(SQLModel):
+    name_ky: str = Field(max_length=200)
+    name_ru: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+
+    def name(self, language: str) -> str:
+        return str(getattr(self, f"name_{language}", None) or self.name_ru)
+
+
+class Region(Named, table=True):
+    __tablename__ = "region"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    kind: str = Field(max_length=20)
+    sort: int = 0
+    active: bool = True
+
+
+class District(Named, table=True):
+    __tablename__ = "district"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    sort: int = 0
+    active: bool = True
+
+
+class Municipality(Named, table=True):
+    __tablename__ = "municipality"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=60)
+    district_id: int = Field(foreign_key="district.id", index=True)
+    kind: str = Field(max_length=20)
+    active: bool = True
+
+
+class Community(Named, table=True):
+    """A practice community (heads of aiyl okmotu, finance officers, kenesh deputies, secretaries)."""
+
+    __tablename__ = "community"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    sort: int = 0
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
+    )
+    username: str | None = Field(default=None, max_length=64, index=True)
+    full_name: str = Field(max_length=120)
+    language: str = Field(default="ky", max_length=2)
+    position: str = Field(max_length=30)
+    region_id: int | None = Field(default=None, foreign_key="region.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    # A municipality the member typed because it was not in the list; staff map it later.
+    municipality_other: str | None = Field(default=None, max_length=120)
+    status: str = Field(max_length=20, index=True)
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reachable: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class CommunityMembership(SQLModel, table=True):
+    __tablename__ = "community_membership"
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    community_id: int = Field(foreign_key="community.id", primary_key=True, index=True)
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RoleAssignment(SQLModel, table=True):
+    """A role a member holds, optionally scoped to a community and a district.
+
+    The partial unique index makes "the leader of community C in district D" unique.
+    """
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (
+        UniqueConstraint("member_id", "role", "community_id", "district_id"),
+        Index(
+            "uq_district_leader",
+            "community_id",
+            "district_id",
+            unique=True,
+            sqlite_where=text("role = 'district_leader'"),
+            postgresql_where=text("role = 'district_leader'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=30, index=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    granted_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Invite(SQLModel, table=True):
+    __tablename__ = "invite"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    created_by_id: int = Field(foreign_key="member.id")
+    role: str = Field(default="member", max_length=30)
+    position: str | None = Field(default=None, max_length=30)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_id: int | None = Field(default=None, foreign_key="member.id")
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, and which actions were denied."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    action: str = Field(max_length=60, index=True)
+    target_type: str | None = Field(default=None, max_length=40)
+    target_id: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Outbox(SQLModel, table=True):
+    """A notification to someone other than the member acting now (transactional outbox).
+
+    Services write rows in the same transaction as the change; `bot.delivery` renders them in the
+    recipient's language at send time and sends them under Telegram's limits.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    kind: str = Field(max_length=60)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Lower goes first: 0 personal notices, 10 bulk broadcasts.
+    priority: int = 0
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    telegram_message_id: int | None = None
+
+
+class FsmRecord(SQLModel, table=True):
+    """aiogram conversation state, kept in the database so a restart loses no flow."""
+
+    __tablename__ = "fsm_record"
+    key: str = Field(primary_key=True, max_length=200)
+    state: str | None = Field(default=None, max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

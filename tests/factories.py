@@ -1,0 +1,97 @@
+"""Building members the way Birge does: through the services, never with raw SQL."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlmodel import select
+
+from bot.services import members, roles
+from bot.services.members import Application, MemberView
+from storage.db import Database
+from storage.enums import Position, Role
+from storage.models import Community, District, Municipality
+
+_ids = itertools.count(900_000_001)
+
+
+async def district_id(db: Database, code: str) -> int:
+    async with db.read() as s:
+        d = (await s.exec(select(District).where(District.code == code))).one()
+        assert d.id is not None
+        return d.id
+
+
+async def region_of(db: Database, district: int) -> int:
+    async with db.read() as s:
+        d = await s.get(District, district)
+        assert d is not None
+        return d.region_id
+
+
+async def community_id(db: Database, code: str) -> int:
+    async with db.read() as s:
+        c = (await s.exec(select(Community).where(Community.code == code))).one()
+        assert c.id is not None
+        return c.id
+
+
+async def municipality_id(db: Database, code: str) -> int:
+    async with db.read() as s:
+        m = (await s.exec(select(Municipality).where(Municipality.code == code))).one()
+        assert m.id is not None
+        return m.id
+
+
+async def staff(db: Database, telegram_id: int | None = None, name: str = "Staff") -> int:
+    """A Union staff member, bootstrapped as `birge admin add` does."""
+    return await roles.bootstrap_admin(db, telegram_id or next(_ids), name)
+
+
+async def applicant(
+    db: Database,
+    name: str = "Aibek Asanov",
+    *,
+    telegram_id: int | None = None,
+    username: str | None = None,
+    position: Position = Position.HEAD_AO,
+    district: str = "leylek",
+    municipality: str | None = None,
+    communities: tuple[str, ...] = ("heads",),
+    language: str = "ru",
+) -> MemberView:
+    """A newcomer who went through onboarding and consented (pending)."""
+    d = await district_id(db, district)
+    app = Application(
+        full_name=name,
+        language=language,
+        position=position,
+        region_id=await region_of(db, d),
+        district_id=d,
+        municipality_id=await municipality_id(db, municipality) if municipality else None,
+        community_ids=[await community_id(db, c) for c in communities],
+    )
+    result = await members.submit_application(db, telegram_id or next(_ids), username, app)
+    return result.member
+
+
+async def member(db: Database, name: str = "Aibek Asanov", **kwargs: object) -> MemberView:
+    """An approved member."""
+    newcomer = await applicant(db, name, **kwargs)  # type: ignore[arg-type]
+    admin = await staff(db)
+    await members.approve_member(db, admin, newcomer.id)
+    found = await members.by_id(db, newcomer.id)
+    assert found is not None
+    return found
+
+
+async def leader(db: Database, name: str, district: str, community: str,
+                 **kwargs: object) -> MemberView:
+    """A district leader of `community` in `district`."""
+    m = await member(db, name, district=district, communities=(community,), **kwargs)
+    await roles.grant_role(db, None, m.id, Role.DISTRICT_LEADER,
+                           community_id=await community_id(db, community),
+                           district_id=await district_id(db, district))
+    found = await members.by_id(db, m.id)
+    assert found is not None
+    return found
