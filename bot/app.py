@@ -1,4 +1,4 @@
-"""Assembling Birge: the Bot, the Dispatcher with its middlewares and routers, and the outbox worker.
+"""Assembling Birge: the Bot, the Dispatcher with middlewares and routers, the outbox worker.
 
 `Birge` is what `birge run`, the tests and the benchmarks start: the same object, pointed at
 Telegram, a self-hosted Bot API server or the emulator by `TELEGRAM_API_URL`.
@@ -165,8 +165,8 @@ class Birge:
             await self.db.dispose()
 
     async def run_webhook(self) -> None:
-        from aiohttp import web
         from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+        from aiohttp import web
 
         await self.check_schema()
         await set_commands(self.bot)

@@ -131,19 +131,20 @@ def cmd_members_export(args: argparse.Namespace) -> int:
 
     settings = _settings()
 
-    async def main() -> int:
+    async def main() -> str:
         db = await _open(settings)
         try:
             text = await export_members(db)
         finally:
             await db.dispose()
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
-        return 0
+        return text
 
-    return _run_async(main)
+    text = asyncio.run(main())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_reference_import(args: argparse.Namespace) -> int:

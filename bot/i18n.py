@@ -16,10 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.i18n import ngettext
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -69,7 +68,8 @@ def get_i18n(default_locale: str = "ky") -> BirgeI18n:
 @contextmanager
 def in_locale(locale: str) -> Iterator[None]:
     """Render strings in `locale`, e.g. for a notification to another member."""
-    i18n = get_i18n() if I18n.get_current(no_error=True) is None else I18n.get_current()
+    current = I18n.get_current(no_error=True)
+    i18n = current if current is not None else get_i18n()
     with i18n.use_locale(locale if locale in LANGUAGES else i18n.default_locale):
         yield
 

@@ -1,1 +1,1 @@
-"""Birge's SQL store: tables, the session factory, migrations and FSM storage. Knows nothing of chat."""
+"""Birge's SQL store: tables, sessions, migrations and FSM storage. Knows nothing of chat."""

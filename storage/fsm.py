@@ -55,7 +55,7 @@ class SQLStorage(BaseStorage):
                 index_elements=["key"],
                 set_={"state": state, "data": data, "updated_at": values["updated_at"]},
             )
-            await s.exec(stmt)  # type: ignore[call-overload]
+            await s.exec(stmt)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         k, (_, data) = await self._load(key)

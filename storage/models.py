@@ -53,7 +53,7 @@ class Municipality(Named, table=True):
 
 
 class Community(Named, table=True):
-    """A practice community (heads of aiyl okmotu, finance officers, kenesh deputies, secretaries)."""
+    """A practice community: heads of aiyl okmotu, finance officers, deputies, secretaries."""
 
     __tablename__ = "community"
     id: int | None = Field(default=None, primary_key=True)

@@ -16,7 +16,9 @@ from storage.enums import MemberStatus
 
 
 @renderer("applicant_pending")
-async def applicant_pending(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+async def applicant_pending(
+    db: Database, to: Recipient, payload: dict[str, Any]
+) -> Rendered | None:
     card = await members.applicant_summary(db, int(payload["applicant_id"]), to.language)
     if card is None or card.member.status != MemberStatus.PENDING:
         return None

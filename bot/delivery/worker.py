@@ -68,7 +68,7 @@ class OutboxWorker:
     async def recover(self) -> int:
         """Rows a crash left in "sending" go back to the queue."""
         async with self.db.transaction() as s:
-            result = await s.exec(  # type: ignore[call-overload]
+            result = await s.exec(
                 update(Outbox)
                 .where(col(Outbox.status) == OutboxStatus.SENDING)
                 .values(status=OutboxStatus.PENDING)
@@ -108,7 +108,7 @@ class OutboxWorker:
                 ).all()
             )
             if ids:
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(Outbox)
                     .where(col(Outbox.id).in_(ids), col(Outbox.status) == OutboxStatus.PENDING)
                     .values(status=OutboxStatus.SENDING)

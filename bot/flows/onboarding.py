@@ -98,7 +98,9 @@ def _progress(step: str, data: dict[str, Any]) -> str:
 # --- rendering each step ---------------------------------------------------------------------
 
 
-async def _render(step: str, data: dict[str, Any], db: Database) -> tuple[str, InlineKeyboardMarkup]:
+async def _render(
+    step: str, data: dict[str, Any], db: Database
+) -> tuple[str, InlineKeyboardMarkup]:
     lang = data["lang"]
     first = _neighbour(step, data, -1) is None and data.get("mode") != "edit"
     nav = nav_row(back=not first)
@@ -332,9 +334,9 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         if value not in ids:
             await query.answer(_("That choice is not available. Please try again."))
             return
-        chosen = set(data.get("community_ids", []))
-        chosen ^= {ids[value]}
-        data["community_ids"] = sorted(chosen)
+        picked = set(data.get("community_ids", []))
+        picked ^= {ids[value]}
+        data["community_ids"] = sorted(picked)
         await state.set_data(data)
         await go(query, state, db, "communities")
         await query.answer()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -11,9 +13,9 @@ from bot.callbacks import Menu
 from bot.config import Settings
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
-from bot.i18n import _, pick_language
+from bot.i18n import _, ngettext, pick_language
 from bot.keyboards import button, grid, markup
-from bot.services import policy
+from bot.services import members, policy
 from bot.services.members import MemberView
 from storage.db import Database
 from storage.enums import MemberStatus
@@ -32,8 +34,14 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
     return markup(grid(buttons, 2))
 
 
-async def show_home(event: Event, member: MemberView) -> None:
-    text = _("Hello, {name}! What would you like to do?").format(name=member.full_name)
+async def show_home(event: Event, member: MemberView, db: Database) -> None:
+    text = _("Hello, {name}! What would you like to do?").format(name=html.escape(member.full_name))
+    if policy.Capability.APPROVE in policy.capabilities(member.roles, member.active):
+        waiting = await members.pending_for(db, member.id)
+        if waiting:
+            text += "\n\n" + ngettext("{count} newcomer is waiting for your decision.",
+                                       "{count} newcomers are waiting for your decision.",
+                                       len(waiting)).format(count=len(waiting))
     await show(event, text, home_keyboard(member))
 
 
@@ -45,7 +53,7 @@ async def on_start(message: Message, command: CommandObject, state: FSMContext, 
         await state.clear()
         if code:
             await message.answer(_("You are already a member; the invitation was not needed."))
-        await show_home(message, member)
+        await show_home(message, member, db)
         return
     if member is not None and member.status == MemberStatus.PENDING:
         await state.clear()
@@ -66,7 +74,7 @@ async def on_cancel(message: Message, state: FSMContext) -> None:
 
 
 @router.callback_query(Menu.filter(F.item == "home"))
-async def on_home(query: CallbackQuery, member: MemberView | None) -> None:
+async def on_home(query: CallbackQuery, member: MemberView | None, db: Database) -> None:
     await query.answer()
     if member is not None:
-        await show_home(query, member)
+        await show_home(query, member, db)

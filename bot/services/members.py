@@ -152,7 +152,7 @@ async def profile_card(db: Database, member_id: int, lang: str) -> ProfileCard:
             await s.exec(
                 select(Community)
                 .where(col(Community.id).in_(view.community_ids))
-                .order_by(Community.sort)
+                .order_by(col(Community.sort))
             )
         ).all()
     return ProfileCard(
@@ -214,7 +214,7 @@ async def _validate(session: AsyncSession, app: Application) -> Application:
 
 
 async def _set_communities(session: AsyncSession, member_id: int, ids: list[int]) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(CommunityMembership).where(col(CommunityMembership.member_id) == member_id)
     )
     for community_id in sorted(set(ids)):
@@ -375,6 +375,20 @@ async def mark_unreachable(db: Database, member_id: int, reachable: bool = False
             member.reachable = reachable
             audit.record(s, None, "member_reachable" if reachable else "member_unreachable",
                          "member", member_id)
+
+
+async def pending_for(db: Database, actor_id: int) -> list[int]:
+    """The newcomers this member may decide on, oldest first."""
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        if not actor.active:
+            return []
+        query = select(Member.id, Member.district_id).where(
+            Member.status == MemberStatus.PENDING
+        ).order_by(col(Member.created_at))
+        rows = (await s.exec(query)).all()
+    return [mid for mid, district in rows
+            if mid is not None and policy.can_decide_applicant(actor, district)]
 
 
 async def applicant_summary(db: Database, member_id: int, lang: str) -> ProfileCard | None:

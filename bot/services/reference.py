@@ -39,7 +39,7 @@ def _places(rows: Sequence[Region | District | Municipality | Community], lang: 
 
 async def regions(db: Database, lang: str) -> list[Place]:
     async with db.read() as s:
-        rows = (await s.exec(select(Region).where(Region.active).order_by(Region.sort))).all()
+        rows = (await s.exec(select(Region).where(Region.active).order_by(col(Region.sort)))).all()
     return _places(rows, lang)
 
 
@@ -49,7 +49,7 @@ async def districts(db: Database, region_id: int, lang: str) -> list[Place]:
             await s.exec(
                 select(District)
                 .where(District.region_id == region_id, District.active)
-                .order_by(District.sort, District.code)
+                .order_by(col(District.sort), col(District.code))
             )
         ).all()
     return _places(rows, lang)
@@ -69,7 +69,7 @@ async def municipalities(db: Database, district_id: int, lang: str) -> list[Plac
 
 async def communities(db: Database, lang: str) -> list[Place]:
     async with db.read() as s:
-        rows = (await s.exec(select(Community).order_by(Community.sort))).all()
+        rows = (await s.exec(select(Community).order_by(col(Community.sort)))).all()
     return _places(rows, lang)
 
 
@@ -165,20 +165,18 @@ async def export_reference(db: Database) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     async with db.read() as s:
-        region_rows = (await s.exec(select(Region).order_by(Region.sort))).all()
+        region_rows = (await s.exec(select(Region).order_by(col(Region.sort)))).all()
         region_code = {r.id: r.code for r in region_rows}
         for r in region_rows:
             writer.writerow(["region", r.code, "", r.name_ky, r.name_ru, r.name_en, r.sort, r.kind])
-        district_rows = (await s.exec(select(District).order_by(District.region_id,
-                                                                District.sort))).all()
+        district_rows = (await s.exec(select(District).order_by(col(District.region_id), col(District.sort)))).all()
         district_code = {d.id: d.code for d in district_rows}
         for d in district_rows:
             writer.writerow(["district", d.code, region_code[d.region_id], d.name_ky, d.name_ru,
                              d.name_en, d.sort, ""])
-        for m in (await s.exec(select(Municipality).order_by(Municipality.district_id,
-                                                             Municipality.code))).all():
+        for m in (await s.exec(select(Municipality).order_by(col(Municipality.district_id), col(Municipality.code)))).all():
             writer.writerow(["municipality", m.code, district_code[m.district_id], m.name_ky,
                              m.name_ru, m.name_en, 0, m.kind])
-        for c in (await s.exec(select(Community).order_by(Community.sort))).all():
+        for c in (await s.exec(select(Community).order_by(col(Community.sort)))).all():
             writer.writerow(["community", c.code, "", c.name_ky, c.name_ru, c.name_en, c.sort, ""])
     return out.getvalue()
