@@ -43,9 +43,12 @@ async def municipality_id(db: Database, code: str) -> int:
         return m.id
 
 
-async def staff(db: Database, telegram_id: int | None = None, name: str = "Staff") -> int:
-    """A Union staff member, bootstrapped as `birge admin add` does."""
-    return await roles.bootstrap_admin(db, telegram_id or next(_ids), name)
+async def staff(db: Database, telegram_id: int | None = None, name: str = "Staff",
+                language: str = "ky") -> int:
+    """A Union staff member, bootstrapped as `birge admin add` does, speaking `language`."""
+    member_id = await roles.bootstrap_admin(db, telegram_id or next(_ids), name)
+    await members.set_language(db, member_id, language)
+    return member_id
 
 
 async def applicant(

@@ -10,5 +10,10 @@ def routers() -> list[Router]:
     from bot.flows import onboarding
     from bot.handlers import approval, help, invite, language, profile, start, unhandled
 
-    return [start.router, language.router, help.router, approval.router, profile.router,
-            invite.router, onboarding.router, unhandled.router]
+    found = [start.router, language.router, help.router, approval.router, profile.router,
+             invite.router, onboarding.router, unhandled.router]
+    for router in found:
+        # One process may build several Dispatchers (a restart in tests, the sandbox); the
+        # module-level routers are detached from the previous one before being attached again.
+        router._parent_router = None
+    return found
