@@ -32,11 +32,13 @@ class SQLStorage(BaseStorage):
 
     async def _load(self, key: StorageKey) -> tuple[str, tuple[str | None, dict[str, Any]]]:
         k = self.keys.build(key)
-        if k not in self._cache:
+        found = self._cache.get(k)
+        if found is None:
             async with self.db.read() as s:
                 row = await s.get(FsmRecord, k)
-                self._cache[k] = (row.state, dict(row.data)) if row else _MISSING
-        return k, self._cache[k]
+                found = (row.state, dict(row.data)) if row else _MISSING
+            self._cache[k] = found
+        return k, found
 
     async def _save(self, k: str, state: str | None, data: dict[str, Any]) -> None:
         self._cache[k] = (state, data)

@@ -45,10 +45,10 @@ async def show_profile(event: Event, db: Database, member_id: int, lang: str,
         if roles:
             lines.append(_("Roles: {value}").format(value=", ".join(roles)))
         buttons = [
-            button("✏️ " + _("Name"), Menu(item="edit:name")),
-            button("✏️ " + _("Position"), Menu(item="edit:position")),
-            button("✏️ " + _("Place"), Menu(item="edit:place")),
-            button("✏️ " + _("Communities"), Menu(item="edit:communities")),
+            button("✏️ " + _("Name"), Menu(item="edit_name")),
+            button("✏️ " + _("Position"), Menu(item="edit_position")),
+            button("✏️ " + _("Place"), Menu(item="edit_place")),
+            button("✏️ " + _("Communities"), Menu(item="edit_communities")),
             button("🌐 " + _("Language"), Menu(item="language")),
             button("🏠 " + _("Menu"), Menu(item="home")),
         ]
@@ -73,10 +73,10 @@ async def on_profile_button(query: CallbackQuery, db: Database, member: MemberVi
     await show_profile(query, db, member.id, member.language)
 
 
-@router.callback_query(Menu.filter(F.item.startswith("edit:")))
+@router.callback_query(Menu.filter(F.item.startswith("edit_")))
 async def on_edit(query: CallbackQuery, callback_data: Menu, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
-    field = callback_data.item.split(":", 1)[1]
+    field = callback_data.item.removeprefix("edit_")
     if member is None or field not in EDITABLE:
         await query.answer(_("This button is no longer active."))
         return

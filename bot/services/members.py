@@ -141,7 +141,7 @@ async def profile_card(db: Database, member_id: int, lang: str) -> ProfileCard:
     async with db.read() as s:
         member = await s.get(Member, member_id)
         if member is None:
-            raise NotFound("member")
+            raise NotFound(what="member")
         view = await _view(s, member)
         region = await s.get(Region, member.region_id) if member.region_id else None
         district = await s.get(District, member.district_id) if member.district_id else None
@@ -312,7 +312,7 @@ async def _decide(db: Database, actor_id: int, member_id: int, approve: bool) ->
         actor = await policy.load_actor(s, actor_id)
         member = await s.get(Member, member_id)
         if member is None:
-            raise NotFound("member")
+            raise NotFound(what="member")
         await policy.ensure(db, actor, policy.can_decide_applicant(actor, member.district_id),
                             policy.Action.DECIDE_APPLICANT, member_id)
         if member.status != MemberStatus.PENDING:
@@ -341,7 +341,7 @@ async def update_profile(db: Database, member_id: int, app: Application) -> Memb
     async with db.transaction() as s:
         member = await s.get(Member, member_id)
         if member is None or member.status == MemberStatus.REJECTED:
-            raise NotFound("member")
+            raise NotFound(what="member")
         app = await _validate(s, app)
         before = {"full_name": member.full_name, "position": member.position,
                   "district_id": member.district_id, "municipality_id": member.municipality_id}
@@ -363,7 +363,7 @@ async def set_language(db: Database, member_id: int, language: str) -> None:
     async with db.transaction() as s:
         member = await s.get(Member, member_id)
         if member is None:
-            raise NotFound("member")
+            raise NotFound(what="member")
         member.language = language
 
 

@@ -74,7 +74,7 @@ async def grant_role(
                 await policy.ensure(db, actor, policy.can_manage_roles(actor),
                                     policy.Action.MANAGE_ROLES, member_id)
             if await s.get(Member, member_id) is None:
-                raise NotFound("member")
+                raise NotFound(what="member")
             existing = (
                 await s.exec(
                     select(RoleAssignment).where(

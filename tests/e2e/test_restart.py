@@ -1,0 +1,65 @@
+"""Conversation state and the outbox live in the database: a restart loses nothing."""
+
+from __future__ import annotations
+
+from sqlmodel import update
+
+from bot.services import members
+from storage.enums import MemberStatus, OutboxStatus
+from storage.models import Outbox
+from tests import factories as f
+from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t
+
+
+async def test_a_newcomer_continues_onboarding_after_the_bot_restarts(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    person = await people("Nurlan", "ky")
+    leylek = await f.district_id(db, "leylek")
+    await person.send("/start")
+    await said(person, t("ky", "Choose your language."))
+    await press(person, pick("language", "ky"))
+    await said(person, t("ky", "Please send your full name ("))
+    await person.send("Нурлан Абдылдаев")
+    await said(person, t("ky", "What is your position?"))
+    await press(person, pick("position", "deputy"))
+    await said(person, t("ky", "Choose your region."))
+
+    await birge.restart()
+    db = birge.db
+
+    # The region buttons on the old message still work, in Kyrgyz, with the answers kept.
+    await press(person, pick("region", await f.region_of(db, leylek)))
+    await said(person, t("ky", "Choose your district."))
+    await press(person, pick("district", leylek))
+    await said(person, t("ky", "Choose your municipality."))
+    await press(person, pick("municipality", await f.municipality_id(db, "sumbula")))
+    await said(person, t("ky", "Which practice communities"))
+    await press(person, nav("done"))
+    await said(person, t("ky", "To take part, Birge keeps your name"))
+    await press(person, pick("consent", "yes"))
+    await said(person, t("ky", "Thank you! Your application is waiting for approval"))
+    member = await members.by_telegram(db, person.user_id)
+    assert member is not None
+    assert (member.full_name, member.position.value) == ("Нурлан Абдылдаев", "deputy")
+    assert member.community_ids == {await f.community_id(db, "deputies")}
+
+
+async def test_a_notice_caught_in_flight_by_a_crash_is_sent_after_the_restart(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    person = await people("Nurlan", "ru")
+    admin = await f.staff(db)
+    newcomer = await f.applicant(db, "Нурлан Абдылдаев", telegram_id=person.user_id)
+    await birge.stop()
+    # The process died after claiming the verdict but before sending it.
+    await members.approve_member(db, admin, newcomer.id)
+    async with db.transaction() as s:
+        await s.exec(update(Outbox).where(Outbox.member_id == newcomer.id)  # type: ignore[call-overload]
+                     .values(status=OutboxStatus.SENDING))
+    await birge.start()
+    await said(person, t("ru", "Your application has been approved. Welcome to Birge!"))
+    m = await members.by_id(birge.db, newcomer.id)
+    assert m is not None and m.status == MemberStatus.ACTIVE
