@@ -32,13 +32,13 @@ def _run_async(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import Birge
-
     settings = _settings()
     _logging(settings)
     if not settings.bot_token:
         raise ConfigError("BOT_TOKEN: not set; get one from @BotFather and put BOT_TOKEN=... "
                           "in .env (see README)")
+    from bot.app import Birge
+
     if args.migrate:
         from storage.migrate import upgrade
 
@@ -65,7 +65,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def _open(settings: Settings) -> Any:
-    from bot.app import Birge, NotMigrated  # noqa: F401
     from storage.db import Database
     from storage.migrate import is_up_to_date
 
@@ -148,15 +147,24 @@ def cmd_members_export(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_import(args: argparse.Namespace) -> int:
+    from bot.services.errors import InvalidInput
     from bot.services.reference import import_reference
 
     settings = _settings()
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path}: cannot read it as UTF-8 CSV ({exc.__class__.__name__})", file=sys.stderr)
+        return 2
 
     async def main() -> int:
         db = await _open(settings)
         try:
             report = await import_reference(db, text)
+        except InvalidInput as exc:
+            print(f"{path}: {exc.code} {exc.params}; nothing imported", file=sys.stderr)
+            return 2
         finally:
             await db.dispose()
         print(f"created {report.created}, updated {report.updated}")

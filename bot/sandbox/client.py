@@ -164,7 +164,7 @@ class EmulatorClient:
         result: JSON = await self.call("press", body)
         return result
 
-    async def answer(self, callback_query_id: str, timeout: float = 0.0) -> JSON | None:  # noqa: ASYNC109
+    async def answer(self, callback_query_id: str, timeout: float = 0.0) -> JSON | None:
         """What answerCallbackQuery said (None if not yet); waits up to ``timeout``."""
         body = {"callback_query_id": callback_query_id, "timeout": timeout or None}
         result: JSON | None = await self.call("answer", body, get=True)
@@ -267,7 +267,7 @@ class EmulatorClient:
         after_seq: int = 0,
         after_message_id: int | None = None,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
         settle_ms: int = 0,
         kinds: Iterable[str] | None = None,
         message_thread_id: int | None = None,
@@ -509,7 +509,7 @@ class Person:
 
     async def replies(
         self,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
         *,
         count: int = 1,
         settle_ms: int = 50,
@@ -529,7 +529,7 @@ class Person:
             self._take(unread[-1])
         return unread
 
-    async def reply(self, timeout: float = 5.0) -> JSON:  # noqa: ASYNC109
+    async def reply(self, timeout: float = 5.0) -> JSON:
         """The next unread bot message/edit (others stay unread for the next call);
         raises ``TimeoutError`` if none arrives."""
         if not self._inbox:
@@ -538,7 +538,7 @@ class Person:
             raise TimeoutError(f"no reply from the bot to user {self.user_id} in {timeout}s")
         return self._take(self._inbox.popleft()[1])
 
-    async def expect(self, *fragments: str, timeout: float = 5.0) -> JSON:  # noqa: ASYNC109
+    async def expect(self, *fragments: str, timeout: float = 5.0) -> JSON:
         """Read bot messages until one whose text/caption contains every fragment; later
         messages stay unread. Raises ``AssertionError`` listing what the bot said instead."""
         loop = asyncio.get_running_loop()
@@ -556,7 +556,7 @@ class Person:
                 return message
             seen.append(text)
 
-    async def answer(self, timeout: float = 5.0) -> JSON | None:  # noqa: ASYNC109
+    async def answer(self, timeout: float = 5.0) -> JSON | None:
         """What the bot answered to this person's last button press (None if nothing)."""
         if self._last_callback is None:
             raise RuntimeError("this person has not pressed a callback button yet")

@@ -164,7 +164,7 @@ class _Signal:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
-    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
+    async def wait(self, timeout: float) -> bool:
         if timeout <= 0:
             return False
         try:
@@ -1972,7 +1972,7 @@ class BotAPIEmulator:
         after_seq: int = 0,
         after_message_id: int | None = None,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
         settle: float = 0.0,
         kinds: frozenset[str] | None = None,
         thread_id: int | None = None,
@@ -2023,7 +2023,7 @@ class BotAPIEmulator:
             "timed_out": len(found) < count,
         }
 
-    async def wait_answer(self, query_id: str, timeout: float) -> JSON | None:  # noqa: ASYNC109
+    async def wait_answer(self, query_id: str, timeout: float) -> JSON | None:
         deadline = time.monotonic() + timeout
         while True:
             answer = self.control_answer(query_id)

@@ -169,12 +169,15 @@ async def export_reference(db: Database) -> str:
         region_code = {r.id: r.code for r in region_rows}
         for r in region_rows:
             writer.writerow(["region", r.code, "", r.name_ky, r.name_ru, r.name_en, r.sort, r.kind])
-        district_rows = (await s.exec(select(District).order_by(col(District.region_id), col(District.sort)))).all()
+        district_query = select(District).order_by(col(District.region_id), col(District.sort))
+        district_rows = (await s.exec(district_query)).all()
         district_code = {d.id: d.code for d in district_rows}
         for d in district_rows:
             writer.writerow(["district", d.code, region_code[d.region_id], d.name_ky, d.name_ru,
                              d.name_en, d.sort, ""])
-        for m in (await s.exec(select(Municipality).order_by(col(Municipality.district_id), col(Municipality.code)))).all():
+        muni_query = select(Municipality).order_by(col(Municipality.district_id),
+                                                   col(Municipality.code))
+        for m in (await s.exec(muni_query)).all():
             writer.writerow(["municipality", m.code, district_code[m.district_id], m.name_ky,
                              m.name_ru, m.name_en, 0, m.kind])
         for c in (await s.exec(select(Community).order_by(col(Community.sort)))).all():

@@ -40,7 +40,8 @@ async def test_a_head_of_ao_in_leylek_joins_in_russian_and_the_leylek_leader_app
     assert member.community_ids == {await f.community_id(db, "heads")}
 
     # The leader's notice comes through the outbox, in the leader's own language (Kyrgyz).
-    notice = await said(leader_person, "Нурлан Абдылдаев", t("ky", "A newcomer asks to join Birge:"))
+    notice = await said(leader_person, "Нурлан Абдылдаев",
+                        t("ky", "A newcomer asks to join Birge:"))
     assert decide("approve", member.id) in [data for _, data in buttons(notice)]
     await press(leader_person, decide("approve", member.id))
     await said(leader_person, t("ky", "✅ You approved {name}.", name="Нурлан Абдылдаев"))
