@@ -58,7 +58,7 @@ class Running:
         return self.app.db
 
     async def start(self) -> Birge:
-        self.app = Birge(self.settings, request_timeout=5.0)
+        self.app = Birge(self.settings, request_timeout=3.0)
         await self.app.start(polling_timeout=1)
         return self.app
 
