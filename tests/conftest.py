@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import get_i18n
+from bot.services import cache
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -38,3 +39,11 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 def i18n() -> Iterator[None]:
     get_i18n("ky")
     yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Each test has its own database, so nothing cached may leak from the previous one."""
+    cache.clear_all()
+    yield
+    cache.clear_all()

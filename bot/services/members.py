@@ -15,7 +15,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, notify, policy
+from bot.services import audit, cache, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.invites import redeem_invite
 from storage.db import Database
@@ -116,10 +116,20 @@ async def _view(session: AsyncSession, member: Member) -> MemberView:
     )
 
 
+_by_telegram: cache.ReadCache[MemberView | None] = cache.ReadCache(
+    30.0, "member", "role_assignment", "community_membership"
+)
+
+
 async def by_telegram(db: Database, telegram_id: int) -> MemberView | None:
+    """The member behind a Telegram account (cached; for permissions, services reload)."""
+    found = _by_telegram.get(telegram_id)
+    if not cache.missing(found):
+        return found  # type: ignore[return-value]
     async with db.read() as s:
         member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
-        return await _view(s, member) if member else None
+        view = await _view(s, member) if member else None
+    return _by_telegram.put(telegram_id, view)
 
 
 async def by_id(db: Database, member_id: int) -> MemberView | None:
@@ -214,6 +224,7 @@ async def _validate(session: AsyncSession, app: Application) -> Application:
 
 
 async def _set_communities(session: AsyncSession, member_id: int, ids: list[int]) -> None:
+    cache.touch(session.sync_session, "community_membership")
     await session.exec(
         delete(CommunityMembership).where(col(CommunityMembership.member_id) == member_id)
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit
+from bot.services import audit, cache
 from bot.services.errors import InvalidInput
 from storage.db import Database
 from storage.enums import MunicipalityKind, RegionKind
@@ -37,13 +37,24 @@ def _places(rows: Sequence[Region | District | Municipality | Community], lang: 
     return [Place(r.id or 0, r.code, r.name(lang), str(getattr(r, "kind", ""))) for r in rows]
 
 
+_lists: cache.ReadCache[list[Place]] = cache.ReadCache(
+    60.0, "region", "district", "municipality", "community"
+)
+
+
 async def regions(db: Database, lang: str) -> list[Place]:
+    found = _lists.get(("regions", lang))
+    if not cache.missing(found):
+        return found  # type: ignore[return-value]
     async with db.read() as s:
         rows = (await s.exec(select(Region).where(Region.active).order_by(col(Region.sort)))).all()
-    return _places(rows, lang)
+    return _lists.put(("regions", lang), _places(rows, lang))
 
 
 async def districts(db: Database, region_id: int, lang: str) -> list[Place]:
+    found = _lists.get(("districts", region_id, lang))
+    if not cache.missing(found):
+        return found  # type: ignore[return-value]
     async with db.read() as s:
         rows = (
             await s.exec(
@@ -52,10 +63,13 @@ async def districts(db: Database, region_id: int, lang: str) -> list[Place]:
                 .order_by(col(District.sort), col(District.code))
             )
         ).all()
-    return _places(rows, lang)
+    return _lists.put(("districts", region_id, lang), _places(rows, lang))
 
 
 async def municipalities(db: Database, district_id: int, lang: str) -> list[Place]:
+    found = _lists.get(("municipalities", district_id, lang))
+    if not cache.missing(found):
+        return found  # type: ignore[return-value]
     async with db.read() as s:
         rows = (
             await s.exec(
@@ -64,13 +78,16 @@ async def municipalities(db: Database, district_id: int, lang: str) -> list[Plac
                 .order_by(col(Municipality.code))
             )
         ).all()
-    return _places(rows, lang)
+    return _lists.put(("municipalities", district_id, lang), _places(rows, lang))
 
 
 async def communities(db: Database, lang: str) -> list[Place]:
+    found = _lists.get(("communities", lang))
+    if not cache.missing(found):
+        return found  # type: ignore[return-value]
     async with db.read() as s:
         rows = (await s.exec(select(Community).order_by(col(Community.sort)))).all()
-    return _places(rows, lang)
+    return _lists.put(("communities", lang), _places(rows, lang))
 
 
 # --- import ----------------------------------------------------------------------------------

@@ -1,0 +1,318 @@
+"""Benchmark: how many updates Birge handles per second, and how fast it replies.
+
+Three processes, as in production: the Bot API emulator, the bot under test (Birge via
+`birge run`, or a bare aiogram echo bot), and this driver, which plays simulated members through
+the emulator's control API. For each bot it measures
+
+- throughput: simulated members act as fast as the bot answers (closed loop) for a fixed time;
+  handled updates per second = actions that got their reply / elapsed;
+- latency at a fixed offered load (default 100 updates/s, open loop): p50/p95/p99 from the
+  member's action to the bot's reply;
+- Birge's idle resident memory after start-up.
+
+Birge's members go through onboarding (language, name, position, region, district, municipality,
+communities, consent) and then use the menu (/help, /profile, /language). The echo bot answers a
+text with a text and a button press with an edit. Not a test: it prints figures and exits.
+
+    .venv/bin/python scripts/bench_updates.py [--seconds 20] [--members 200] [--rate 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bot.sandbox.client import EmulatorClient, Person
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:BENCH"
+JSON = dict[str, Any]
+
+ECHO_BOT = """
+import asyncio, sys
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+dp = Dispatcher()
+kb = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="ok", callback_data="p:x")]])
+
+@dp.message(F.text)
+async def echo(message: Message) -> None:
+    await message.answer(message.text, reply_markup=kb)
+
+@dp.callback_query()
+async def press(query: CallbackQuery) -> None:
+    await query.answer()
+    await query.message.edit_text(f"pressed {query.id}", reply_markup=kb)
+
+async def main() -> None:
+    bot = Bot(sys.argv[2], session=AiohttpSession(api=TelegramAPIServer.from_base(sys.argv[1])))
+    await dp.start_polling(bot, handle_signals=True)
+
+asyncio.run(main())
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_http(url: str, timeout: float = 20.0) -> None:
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, aiohttp.ClientError):
+                async with http.get(url + "/control/seq") as r:
+                    if r.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    raise RuntimeError("emulator did not start")
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    timeouts: int = 0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        return data[min(len(data) - 1, int(len(data) * p / 100))] * 1000
+
+
+# --- what a simulated member does ------------------------------------------------------------
+
+
+def callbacks(message: JSON) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row
+            if b.get("callback_data")]
+
+
+class BirgeMember:
+    """Walks onboarding, then cycles through the menu."""
+
+    MENU = ("/help", "/profile", "/help", "/start")
+
+    def __init__(self, person: Person, n: int) -> None:
+        self.p = person
+        self.n = n
+        self.last: JSON | None = None
+        self.menu = itertools.cycle(self.MENU)
+
+    def next_action(self) -> Callable[[], Awaitable[Any]]:
+        msg = self.last
+        if msg is None:
+            return lambda: self.p.send("/start")
+        data = callbacks(msg)
+        text = str(msg.get("text") or "")
+        if "p:language:ru" in data and "(1/" in text:
+            return lambda: self.p.press("p:language:ru", msg)
+        picks = [d for d in data if d.startswith("p:") and not d.startswith("p:consent")]
+        if "p:consent:yes" in data:
+            return lambda: self.p.press("p:consent:yes", msg)
+        if "n:done" in data:
+            return lambda: self.p.press("n:done", msg)
+        if picks and "(" in text[:4]:
+            choice = next((d for d in picks if not d.endswith(":other")), picks[0])
+            return lambda: self.p.press(choice, msg)
+        if data == ["n:back", "n:cancel"] or data == ["n:cancel"]:  # a text question
+            name = f"Мүчө Номер{chr(0x0410 + self.n % 32)}"
+            return lambda: self.p.send(name if "(2/" in text else "Айыл аймагы")
+        return lambda: self.p.send(next(self.menu))
+
+
+class EchoMember:
+    def __init__(self, person: Person, n: int) -> None:
+        self.p = person
+        self.last: JSON | None = None
+        self.turn = 0
+
+    def next_action(self) -> Callable[[], Awaitable[Any]]:
+        self.turn += 1
+        msg = self.last
+        if msg is not None and self.turn % 2 == 0 and callbacks(msg):
+            return lambda: self.p.press("p:x", msg)
+        return lambda: self.p.send(f"hello {self.turn}")
+
+
+async def act(member: BirgeMember | EchoMember, stats: Stats, timeout: float = 10.0) -> bool:
+    action = member.next_action()
+    started = time.perf_counter()
+    await action()
+    got = await member.p.replies(timeout=timeout, count=1, settle_ms=0)
+    if not got:
+        stats.timeouts += 1
+        return False
+    stats.latencies.append(time.perf_counter() - started)
+    member.last = got[-1]
+    return True
+
+
+async def closed_loop(members: list[Any], seconds: float) -> tuple[float, Stats]:
+    stats = Stats()
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def run(m: Any) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            if await act(m, stats):
+                done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(m) for m in members))
+    return done / (time.perf_counter() - started), stats
+
+
+async def open_loop(members: list[Any], rate: float, seconds: float) -> tuple[float, Stats]:
+    """Offer `rate` actions/s spread over the members (each waits for its reply first)."""
+    stats = Stats()
+    period = len(members) / rate
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def run(i: int, m: Any) -> None:
+        nonlocal done
+        await asyncio.sleep(period * i / len(members))
+        nxt = time.perf_counter()
+        while nxt < deadline:
+            if await act(m, stats):
+                done += 1
+            nxt += period
+            await asyncio.sleep(max(0.0, nxt - time.perf_counter()))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(i, m) for i, m in enumerate(members)))
+    return done / (time.perf_counter() - started), stats
+
+
+# --- the processes ---------------------------------------------------------------------------
+
+
+def start_emulator(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "bot.sandbox.emulator", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_birge(api: str, workdir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}"}
+    birge = [sys.executable, "-m", "bot"]
+    subprocess.run([*birge, "db", "upgrade"], env=env, cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)
+    return subprocess.Popen([*birge, "run", "--no-migrate"], env=env, cwd=workdir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def start_echo(api: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", ECHO_BOT, api, TOKEN], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+async def warm_up(client: EmulatorClient, proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the bot answers at all."""
+    probe = client.person(1, "Probe", language_code="ru")
+    for _ in range(100):
+        if proc.poll() is not None:
+            raise RuntimeError("the bot exited during start-up")
+        await probe.send("/help")
+        if await probe.replies(timeout=0.5):
+            return
+    raise RuntimeError("the bot never answered")
+
+
+async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Namespace,
+                  workdir: Path, ids: itertools.count[int]) -> dict[str, Any]:
+    proc = start_birge(api, workdir) if kind == "birge" else start_echo(api)
+    try:
+        await warm_up(client, proc)
+        await asyncio.sleep(1.0)
+        idle_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+        make = BirgeMember if kind == "birge" else EchoMember
+
+        def crowd(n: int) -> list[Any]:
+            return [make(client.person(next(ids), f"M{i}", language_code="ru"), i)
+                    for i in range(n)]
+
+        throughput, closed = await closed_loop(crowd(args.members), args.seconds)
+        rate, opened = await open_loop(crowd(args.rate_members), args.rate, args.seconds)
+        busy_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+    finally:
+        stop(proc)
+    return {"throughput": throughput, "closed": closed, "rate": rate, "open": opened,
+            "idle_rss": idle_rss, "busy_rss": busy_rss}
+
+
+def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
+    c, o = r["closed"], r["open"]
+    print(f"{name}: {r['throughput']:.0f} updates/s at {args.members} members "
+          f"(p50 {c.pct(50):.1f} ms, p95 {c.pct(95):.1f} ms, p99 {c.pct(99):.1f} ms, "
+          f"timeouts {c.timeouts})")
+    print(f"{name}: at {r['rate']:.0f} updates/s offered by {args.rate_members} members: "
+          f"p50 {o.pct(50):.1f} ms, p95 {o.pct(95):.1f} ms, p99 {o.pct(99):.1f} ms, "
+          f"timeouts {o.timeouts}")
+    print(f"{name}: resident memory idle {r['idle_rss']:.0f} MB, after load {r['busy_rss']:.0f} MB")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--members", type=int, default=200, help="closed-loop members")
+    parser.add_argument("--rate", type=float, default=100.0, help="open-loop updates/s")
+    parser.add_argument("--rate-members", type=int, default=100)
+    args = parser.parse_args()
+
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    emulator = start_emulator(port)
+    ids = itertools.count(2_000_001)
+    try:
+        await wait_http(api)
+        async with EmulatorClient(api) as client:
+            with tempfile.TemporaryDirectory() as tmp:
+                print(f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per phase")
+                echo = await measure("echo", api, client, args, Path(tmp), ids)
+                report("echo bot", echo, args)
+                birge = await measure("birge", api, client, args, Path(tmp), ids)
+                report("Birge", birge, args)
+        ratio = birge["throughput"] / echo["throughput"]
+        print(f"Birge/echo throughput ratio: {ratio:.2f} (target >= 0.5)")
+        print(f"Birge p95 at {birge['rate']:.0f} updates/s: {birge['open'].pct(95):.1f} ms "
+              f"(target <= 50 ms)")
+        print(f"Birge idle resident memory: {birge['idle_rss']:.0f} MB (target <= 120 MB)")
+    finally:
+        stop(emulator)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
