@@ -162,6 +162,7 @@ class Birge:
             self.worker.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+            await self.dp.storage.close()
             await self.db.dispose()
 
     async def run_webhook(self) -> None:
@@ -192,4 +193,5 @@ class Birge:
             await runner.cleanup()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+            await self.dp.storage.close()
             await self.db.dispose()

@@ -220,9 +220,11 @@ def start_birge(api: str, workdir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "LOG_LEVEL": "WARNING",
            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}"}
     birge = [sys.executable, "-m", "bot"]
+    profile = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], "-m", "bot"] \
+        if os.environ.get("BENCH_PROFILE") else birge
     subprocess.run([*birge, "db", "upgrade"], env=env, cwd=workdir, check=True,
                    stdout=subprocess.DEVNULL)
-    return subprocess.Popen([*birge, "run", "--no-migrate"], env=env, cwd=workdir,
+    return subprocess.Popen([*profile, "run", "--no-migrate"], env=env, cwd=workdir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -251,8 +253,13 @@ async def warm_up(client: EmulatorClient, proc: subprocess.Popen[bytes]) -> None
     raise RuntimeError("the bot never answered")
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Namespace,
-                  workdir: Path, ids: itertools.count[int]) -> dict[str, Any]:
+                  workdir: Path, ids: itertools.count[int], emulator_pid: int) -> dict[str, Any]:
     proc = start_birge(api, workdir) if kind == "birge" else start_echo(api)
     try:
         await warm_up(client, proc)
@@ -264,13 +271,18 @@ async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Na
             return [make(client.person(next(ids), f"M{i}", language_code="ru"), i)
                     for i in range(n)]
 
+        pids = {"bot": proc.pid, "emulator": emulator_pid, "driver": os.getpid()}
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        started = time.perf_counter()
         throughput, closed = await closed_loop(crowd(args.members), args.seconds)
+        elapsed = time.perf_counter() - started
+        cpu = {name: (cpu_seconds(pid) - before[name]) / elapsed for name, pid in pids.items()}
         rate, opened = await open_loop(crowd(args.rate_members), args.rate, args.seconds)
         busy_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
     finally:
         stop(proc)
     return {"throughput": throughput, "closed": closed, "rate": rate, "open": opened,
-            "idle_rss": idle_rss, "busy_rss": busy_rss}
+            "idle_rss": idle_rss, "busy_rss": busy_rss, "cpu": cpu}
 
 
 def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
@@ -281,6 +293,8 @@ def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"{name}: at {r['rate']:.0f} updates/s offered by {args.rate_members} members: "
           f"p50 {o.pct(50):.1f} ms, p95 {o.pct(95):.1f} ms, p99 {o.pct(99):.1f} ms, "
           f"timeouts {o.timeouts}")
+    print(f"{name}: CPU use under full load (cores): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
     print(f"{name}: resident memory idle {r['idle_rss']:.0f} MB, after load {r['busy_rss']:.0f} MB")
 
 
@@ -301,9 +315,9 @@ async def main() -> None:
         async with EmulatorClient(api) as client:
             with tempfile.TemporaryDirectory() as tmp:
                 print(f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per phase")
-                echo = await measure("echo", api, client, args, Path(tmp), ids)
+                echo = await measure("echo", api, client, args, Path(tmp), ids, emulator.pid)
                 report("echo bot", echo, args)
-                birge = await measure("birge", api, client, args, Path(tmp), ids)
+                birge = await measure("birge", api, client, args, Path(tmp), ids, emulator.pid)
                 report("Birge", birge, args)
         ratio = birge["throughput"] / echo["throughput"]
         print(f"Birge/echo throughput ratio: {ratio:.2f} (target >= 0.5)")

@@ -2,10 +2,17 @@
 
 SQLite gets WAL, foreign keys and a busy timeout on every connection. `Database.transaction()` is
 the one way services write: everything inside commits together or not at all.
+
+SQLite allows one writer at a time, and a writer that finds the database locked sleeps in growing
+steps (up to 100 ms) before it retries. Under load that sleeping, not work, was what limited
+Birge, so on SQLite this process queues its own write transactions on an asyncio lock instead.
+A transaction opened while the same task already holds the lock (a refusal logged in its own
+transaction before anything was written) does not wait for itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -52,13 +59,27 @@ class Database:
         self._factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._serialize = url.startswith("sqlite")
+        self._write_lock: asyncio.Lock | None = None
+        self._owner: asyncio.Task[object] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits on success and rolls back on any error."""
-        async with self._factory() as session:
-            async with session.begin():
+        task = asyncio.current_task()
+        if not self._serialize or (task is not None and task is self._owner):
+            async with self._factory() as session, session.begin():
                 yield session
+            return
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        async with self._write_lock:
+            self._owner = task
+            try:
+                async with self._factory() as session, session.begin():
+                    yield session
+            finally:
+                self._owner = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

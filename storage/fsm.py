@@ -1,17 +1,24 @@
 """aiogram FSM storage in the Birge database, so a restart in the middle of a flow loses nothing.
 
-One row per conversation key; state and data are written together. Reads are cached in memory and
-written through, because aiogram reads the state on every update and this process is the only
-writer of its own members' conversations.
+One row per conversation key. Reads come from memory (this process is the only one that runs its
+members' conversations); writes go to the database in the background, many keys per transaction,
+because a write transaction per flow step made SQLite's single writer the bottleneck under load
+(scripts/bench_updates.py). `close()` — called when Birge stops — writes whatever is pending, so a
+restart continues every conversation; a crash can lose only the answers of the last few
+milliseconds, and the member is then asked that question again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,17 +27,22 @@ from storage.models import FsmRecord
 from storage.types import utcnow
 
 StateType = str | State | None
+Entry = tuple[str | None, dict[str, Any]]
 
-_MISSING: tuple[str | None, dict[str, Any]] = (None, {})
+_MISSING: Entry = (None, {})
+log = logging.getLogger(__name__)
 
 
 class SQLStorage(BaseStorage):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.keys = DefaultKeyBuilder(with_destiny=True)
-        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        self._cache: dict[str, Entry] = {}
+        self._dirty: dict[str, Entry] = {}
+        self._wake: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
 
-    async def _load(self, key: StorageKey) -> tuple[str, tuple[str | None, dict[str, Any]]]:
+    async def _load(self, key: StorageKey) -> tuple[str, Entry]:
         k = self.keys.build(key)
         found = self._cache.get(k)
         if found is None:
@@ -41,23 +53,55 @@ class SQLStorage(BaseStorage):
         return k, found
 
     async def _save(self, k: str, state: str | None, data: dict[str, Any]) -> None:
+        if self._cache.get(k) == (state, data):
+            return  # e.g. /profile clearing a conversation that had no state
         self._cache[k] = (state, data)
-        dialect = self.db.engine.dialect.name
-        async with self.db.transaction() as s:
-            if state is None and not data:
-                row = await s.get(FsmRecord, k)
-                if row is not None:
-                    await s.delete(row)
-                return
-            values = {"key": k, "state": state, "data": data, "updated_at": utcnow()}
-            ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(FsmRecord).values(
-                **values
-            )
-            stmt = ins.on_conflict_do_update(
-                index_elements=["key"],
-                set_={"state": state, "data": data, "updated_at": values["updated_at"]},
-            )
-            await s.exec(stmt)
+        self._dirty[k] = (state, data)
+        if self._writer is None or self._writer.done():
+            self._wake = asyncio.Event()
+            self._writer = asyncio.create_task(self._write_loop(), name="fsm-writer")
+        assert self._wake is not None
+        self._wake.set()
+
+    async def _write_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._dirty:
+                try:
+                    await self.flush()
+                except Exception:
+                    await asyncio.sleep(1.0)
+                    self._wake.set()
+
+    async def flush(self) -> None:
+        """Write every pending conversation in one transaction."""
+        batch, self._dirty = self._dirty, {}
+        if not batch:
+            return
+        try:
+            async with self.db.transaction() as s:
+                gone = [k for k, (state, data) in batch.items() if state is None and not data]
+                if gone:
+                    await s.exec(delete(FsmRecord).where(FsmRecord.key.in_(gone)))  # type: ignore[attr-defined]
+                rows = [{"key": k, "state": state, "data": data, "updated_at": utcnow()}
+                        for k, (state, data) in batch.items() if k not in gone]
+                if rows:
+                    insert = pg_insert if self.db.engine.dialect.name == "postgresql" else \
+                        sqlite_insert
+                    stmt = insert(FsmRecord).values(rows)
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["key"],
+                        set_={"state": stmt.excluded.state, "data": stmt.excluded.data,
+                              "updated_at": stmt.excluded.updated_at},
+                    )
+                    await s.exec(stmt)
+        except BaseException:  # a failure or a cancellation: keep the answers for next time
+            log.exception("saving %d conversations failed; will retry", len(batch))
+            for k, v in batch.items():
+                self._dirty.setdefault(k, v)
+            raise
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         k, (_, data) = await self._load(key)
@@ -72,9 +116,24 @@ class SQLStorage(BaseStorage):
         k, (state, _) = await self._load(key)
         await self._save(k, state, dict(data))
 
+    async def set_state_and_data(
+        self, key: StorageKey, state: StateType, data: Mapping[str, Any]
+    ) -> None:
+        """Both at once: a flow step that records an answer and moves on."""
+        value = state.state if isinstance(state, State) else state
+        await self._save(self.keys.build(key), value, dict(data))
+
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, (_, data) = await self._load(key)
         return dict(data)
 
     async def close(self) -> None:
+        """Write what is pending and stop the background writer."""
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+            self._writer = None
+        while self._dirty:
+            await self.flush()
         self._cache.clear()

@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Menu, Nav, Pick
-from bot.flows.ui import Event, notice, show
+from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, in_locale, language_name
 from bot.keyboards import button, grid, markup, nav_row
 from bot.services import invites, members, reference
@@ -161,21 +161,26 @@ async def _render(
     raise ValueError(step)
 
 
-async def go(event: Event, state: FSMContext, db: Database, step: str) -> None:
-    data = await state.get_data()
-    await state.set_state(_state(step))
+async def go(event: Event, state: FSMContext, db: Database, step: str,
+             data: dict[str, Any] | None = None) -> None:
+    """Ask `step`; `data` (the answers so far) is saved with the new state in one write."""
+    if data is None:
+        data = await state.get_data()
+        await state.set_state(_state(step))
+    else:
+        await remember(state, _state(step), data)
     with in_locale(data["lang"]):
         text, kb = await _render(step, data, db)
         await show(event, text, kb)
 
 
 async def _advance(event: Event, state: FSMContext, db: Database, step: str,
-                   member: MemberView | None) -> None:
-    data = await state.get_data()
+                   member: MemberView | None, data: dict[str, Any]) -> None:
     nxt = _neighbour(step, data, +1)
     if nxt is not None:
-        await go(event, state, db, nxt)
+        await go(event, state, db, nxt, data)
     elif data.get("mode") == "edit":
+        await state.set_data(data)
         await _save_edit(event, state, db, member)
     else:  # pragma: no cover - consent is always last and handled on its own
         await go(event, state, db, "consent")
@@ -202,8 +207,7 @@ async def start_joining(message: Message, state: FSMContext, db: Database, lang:
                 invites.InviteProblem.EXPIRED: _("This invitation has expired."),
             }.get(found, _("This invitation code is unknown.")) + " " + _(
                 "You can still join: a district leader or the Union staff will approve you."))
-    await state.set_data(data)
-    await go(message, state, db, "language")
+    await go(message, state, db, "language", data)
 
 
 async def start_edit(event: Event, state: FSMContext, db: Database, member: MemberView,
@@ -222,8 +226,7 @@ async def start_edit(event: Event, state: FSMContext, db: Database, member: Memb
         "want_other": bool(member.municipality_other),
         "community_ids": sorted(member.community_ids),
     }
-    await state.set_data(data)
-    await go(event, state, db, EDIT[field][0])
+    await go(event, state, db, EDIT[field][0], data)
 
 
 def _application(data: dict[str, Any]) -> Application:
@@ -337,16 +340,14 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         picked = set(data.get("community_ids", []))
         picked ^= {ids[value]}
         data["community_ids"] = sorted(picked)
-        await state.set_data(data)
-        await go(query, state, db, "communities")
+        await go(query, state, db, "communities", data)
         await query.answer()
         return
     elif step == "consent":
         await _consent(query, state, db, data, value == "yes")
         return
-    await state.set_data(data)
     await query.answer()
-    await _advance(query, state, db, step, member)
+    await _advance(query, state, db, step, member, data)
 
 
 async def _consent(query: CallbackQuery, state: FSMContext, db: Database,
@@ -412,7 +413,7 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
             await show_profile(query, db, member.id, member.language)
         return
     if callback_data.action == "done" and step == "communities":
-        await _advance(query, state, db, step, member)
+        await _advance(query, state, db, step, member, data)
 
 
 @router.message(StateFilter(Onboarding.name, Onboarding.municipality_other), F.text)
@@ -437,8 +438,7 @@ async def on_text(message: Message, state: FSMContext, db: Database,
         except InvalidInput as exc:
             await message.answer(refusal(exc))
             return
-        await state.set_data(data)
-        await _advance(message, state, db, step, member)
+        await _advance(message, state, db, step, member, data)
 
 
 @router.message(StateFilter(Onboarding.name, Onboarding.municipality_other))

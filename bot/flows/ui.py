@@ -7,9 +7,14 @@ old or deleted message) the step is sent anew.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from storage.fsm import SQLStorage
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,15 @@ async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) 
             await event.bot.send_message(event.from_user.id, text, reply_markup=kb)
         return
     await event.answer(text, reply_markup=kb)
+
+
+async def remember(state: FSMContext, step: State, data: dict[str, Any]) -> None:
+    """Save a flow's answers and its next state together (one write on Birge's own storage)."""
+    if isinstance(state.storage, SQLStorage):
+        await state.storage.set_state_and_data(state.key, step, data)
+    else:
+        await state.set_data(data)
+        await state.set_state(step)
 
 
 async def notice(event: Event, text: str) -> None:

@@ -11,11 +11,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from sqlmodel import col, delete, select
+from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, notify, policy
+from bot.services import audit, cache, notify, policy, reference
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.invites import redeem_invite
 from storage.db import Database
@@ -129,7 +129,8 @@ async def by_telegram(db: Database, telegram_id: int) -> MemberView | None:
     async with db.read() as s:
         member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
         view = await _view(s, member) if member else None
-    return _by_telegram.put(telegram_id, view)
+    tags = [("telegram", telegram_id)] + ([("member", view.id)] if view else [])
+    return _by_telegram.put(telegram_id, view, tags)
 
 
 async def by_id(db: Database, member_id: int) -> MemberView | None:
@@ -187,24 +188,28 @@ def clean_name(raw: str) -> str:
     return name
 
 
-async def _validate(session: AsyncSession, app: Application) -> Application:
-    app = replace(app, full_name=clean_name(app.full_name))
+async def _validate(db: Database, app: Application) -> Application:
+    """Check the answers against the (cached) reference lists; ids must belong together."""
+    app = replace(app, full_name=clean_name(app.full_name), community_ids=list(app.community_ids))
     if app.language not in LANGUAGES:
         raise InvalidInput("language")
     if app.region_id is not None:
-        region = await session.get(Region, app.region_id)
+        region = next((r for r in await reference.regions(db, "en") if r.id == app.region_id),
+                      None)
         if region is None:
             raise InvalidInput("region")
         if region.kind == RegionKind.CITY:
             app.district_id = None
             app.municipality_id = None
     if app.district_id is not None:
-        district = await session.get(District, app.district_id)
-        if district is None or district.region_id != app.region_id:
+        if app.region_id is None or app.district_id not in {
+            d.id for d in await reference.districts(db, app.region_id, "en")
+        }:
             raise InvalidInput("district")
     if app.municipality_id is not None:
-        muni = await session.get(Municipality, app.municipality_id)
-        if muni is None or muni.district_id != app.district_id:
+        if app.district_id is None or app.municipality_id not in {
+            m.id for m in await reference.municipalities(db, app.district_id, "en")
+        }:
             raise InvalidInput("municipality")
         app.municipality_other = None
     if app.municipality_other is not None:
@@ -214,17 +219,14 @@ async def _validate(session: AsyncSession, app: Application) -> Application:
         app.municipality_other = other
     if app.position in MUNICIPAL_POSITIONS and app.region_id is None:
         raise InvalidInput("region")
-    if app.community_ids:
-        found = (
-            await session.exec(select(Community.id).where(col(Community.id).in_(app.community_ids)))
-        ).all()
-        if len(set(found)) != len(set(app.community_ids)):
-            raise InvalidInput("community")
+    known = {c.id for c in await reference.communities(db, "en")}
+    if not set(app.community_ids) <= known:
+        raise InvalidInput("community")
     return app
 
 
 async def _set_communities(session: AsyncSession, member_id: int, ids: list[int]) -> None:
-    cache.touch(session.sync_session, "community_membership")
+    cache.touch(session.sync_session, "community_membership", member_id)
     await session.exec(
         delete(CommunityMembership).where(col(CommunityMembership.member_id) == member_id)
     )
@@ -256,23 +258,21 @@ async def submit_application(
     db: Database, telegram_id: int, username: str | None, app: Application
 ) -> Submitted:
     """A newcomer who consented becomes a pending member (or an active one, through an invite)."""
+    app = await _validate(db, app)
     async with db.transaction() as s:
-        app = await _validate(s, app)
-        member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
-        if member is None and username:
-            # The member was imported from a spreadsheet by username and now opens the bot.
-            member = (
-                await s.exec(
-                    select(Member).where(
-                        col(Member.telegram_id).is_(None),
-                        Member.username == username.lower(),
-                    )
-                )
-            ).first()
+        # The Telegram account, or a member staff imported by username who now opens the bot.
+        match = col(Member.telegram_id) == telegram_id
+        if username:
+            match = or_(match, and_(col(Member.telegram_id).is_(None),
+                                    col(Member.username) == username.lower()))
+        found = (await s.exec(select(Member).where(match))).all()
+        member = next((m for m in found if m.telegram_id == telegram_id), None) or next(
+            iter(found), None)
         if member is not None and member.status in (MemberStatus.ACTIVE, MemberStatus.PENDING):
             raise InvalidState("already_registered")
         # Staff imported this person from the leaders' spreadsheet: they are expected.
         pre_approved = member is not None and member.status == MemberStatus.INVITED
+        new = member is None
         if member is None:
             member = Member(full_name=app.full_name, position=app.position,
                             status=MemberStatus.PENDING)
@@ -304,7 +304,11 @@ async def submit_application(
         member.status = MemberStatus.ACTIVE if pre_approved else MemberStatus.PENDING
         if pre_approved:
             member.decided_at = utcnow()
-        await _set_communities(s, member.id, app.community_ids)
+        if new:
+            s.add_all(CommunityMembership(member_id=member.id, community_id=c)
+                      for c in sorted(set(app.community_ids)))
+        else:
+            await _set_communities(s, member.id, app.community_ids)
 
         notified = 0
         if not pre_approved:
@@ -315,7 +319,21 @@ async def submit_application(
         audit.record(s, member.id, "member_applied", "member", member.id,
                      pre_approved=pre_approved, invite=bool(app.invite_code))
         await s.flush()
-        return Submitted(await _view(s, member), pre_approved, notified)
+        view = await _view(s, member) if not new or pre_approved else _new_view(member, app)
+        return Submitted(view, pre_approved, notified)
+
+
+def _new_view(member: Member, app: Application) -> MemberView:
+    """The view of a member just created: nothing to read back."""
+    assert member.id is not None
+    return MemberView(
+        id=member.id, telegram_id=member.telegram_id, username=member.username,
+        full_name=member.full_name, language=member.language,
+        position=Position(member.position), status=MemberStatus(member.status),
+        region_id=member.region_id, district_id=member.district_id,
+        municipality_id=member.municipality_id, municipality_other=member.municipality_other,
+        community_ids=frozenset(app.community_ids), roles=frozenset(), reachable=True,
+    )
 
 
 async def _decide(db: Database, actor_id: int, member_id: int, approve: bool) -> Decision:
@@ -349,11 +367,11 @@ async def reject_member(db: Database, actor_id: int, member_id: int) -> Decision
 
 async def update_profile(db: Database, member_id: int, app: Application) -> MemberView:
     """A member changes their own name, position, place or communities."""
+    app = await _validate(db, app)
     async with db.transaction() as s:
         member = await s.get(Member, member_id)
         if member is None or member.status == MemberStatus.REJECTED:
             raise NotFound(what="member")
-        app = await _validate(s, app)
         before = {"full_name": member.full_name, "position": member.position,
                   "district_id": member.district_id, "municipality_id": member.municipality_id}
         member.full_name = app.full_name
