@@ -31,6 +31,16 @@ def _run_async(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
     return asyncio.run(coro_fn()) or 0
 
 
+def _run_forever(coro: Coroutine[Any, Any, None]) -> None:
+    """Run the bot on uvloop where it is installed (a faster event loop), else on asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+    else:
+        uvloop.run(coro)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     _logging(settings)
@@ -51,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             await app.run_polling()
 
-    asyncio.run(main())
+    _run_forever(main())
     return 0
 
 

@@ -15,6 +15,8 @@ communities, consent) and then use the menu (/help, /profile, /language). The ec
 text with a text and a button press with an edit. Not a test: it prints figures and exits.
 
     .venv/bin/python scripts/bench_updates.py [--seconds 20] [--members 200] [--rate 100]
+
+BENCH_PROFILE=/tmp/birge.prof runs Birge under cProfile and writes the profile there.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ async def wait_http(url: str, timeout: float = 20.0) -> None:
 class Stats:
     latencies: list[float] = field(default_factory=list)
     timeouts: int = 0
+    slowest: list[tuple[float, str]] = field(default_factory=list)
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -119,6 +122,7 @@ class BirgeMember:
         self.p = person
         self.n = n
         self.last: JSON | None = None
+        self.actions = 0
         self.menu = itertools.cycle(self.MENU)
 
     def next_action(self) -> Callable[[], Awaitable[Any]]:
@@ -147,6 +151,7 @@ class EchoMember:
     def __init__(self, person: Person, n: int) -> None:
         self.p = person
         self.last: JSON | None = None
+        self.actions = 0
         self.turn = 0
 
     def next_action(self) -> Callable[[], Awaitable[Any]]:
@@ -159,13 +164,18 @@ class EchoMember:
 
 async def act(member: BirgeMember | EchoMember, stats: Stats, timeout: float = 10.0) -> bool:
     action = member.next_action()
+    member.actions += 1
+    before = f"#{member.actions} " + str((member.last or {}).get("text") or "")[:12]
     started = time.perf_counter()
     await action()
     got = await member.p.replies(timeout=timeout, count=1, settle_ms=0)
     if not got:
         stats.timeouts += 1
         return False
-    stats.latencies.append(time.perf_counter() - started)
+    took = time.perf_counter() - started
+    stats.latencies.append(took)
+    if took > 1.0:
+        stats.slowest.append((took, before))
     member.last = got[-1]
     return True
 
@@ -190,7 +200,9 @@ async def open_loop(members: list[Any], rate: float, seconds: float) -> tuple[fl
     """Offer `rate` actions/s spread over the members (each waits for its reply first)."""
     stats = Stats()
     period = len(members) / rate
-    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    steady = started + period  # every member has started by then
+    deadline = started + seconds
     done = 0
 
     async def run(i: int, m: Any) -> None:
@@ -198,14 +210,14 @@ async def open_loop(members: list[Any], rate: float, seconds: float) -> tuple[fl
         await asyncio.sleep(period * i / len(members))
         nxt = time.perf_counter()
         while nxt < deadline:
-            if await act(m, stats):
+            began = time.perf_counter()
+            if await act(m, stats) and began >= steady:
                 done += 1
             nxt += period
             await asyncio.sleep(max(0.0, nxt - time.perf_counter()))
 
-    started = time.perf_counter()
     await asyncio.gather(*(run(i, m) for i, m in enumerate(members)))
-    return done / (time.perf_counter() - started), stats
+    return done / (deadline - steady), stats
 
 
 # --- the processes ---------------------------------------------------------------------------
@@ -293,6 +305,10 @@ def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"{name}: at {r['rate']:.0f} updates/s offered by {args.rate_members} members: "
           f"p50 {o.pct(50):.1f} ms, p95 {o.pct(95):.1f} ms, p99 {o.pct(99):.1f} ms, "
           f"timeouts {o.timeouts}")
+    if c.slowest:
+        slow = sorted(c.slowest, reverse=True)[:5]
+        print(f"{name}: {len(c.slowest)} actions over 1 s; slowest after: "
+              + "; ".join(f"{t:.1f} s {w!r}" for t, w in slow))
     print(f"{name}: CPU use under full load (cores): "
           + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
     print(f"{name}: resident memory idle {r['idle_rss']:.0f} MB, after load {r['busy_rss']:.0f} MB")
@@ -312,7 +328,13 @@ async def main() -> None:
     ids = itertools.count(2_000_001)
     try:
         await wait_http(api)
-        async with EmulatorClient(api) as client:
+        import aiohttp
+
+        # One connection per simulated member: aiohttp's default pool of 100 would make members
+        # wait for each other's long polls and show up as bot latency.
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=None))
+        async with http, EmulatorClient(api, session=http) as client:
             with tempfile.TemporaryDirectory() as tmp:
                 print(f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per phase")
                 echo = await measure("echo", api, client, args, Path(tmp), ids, emulator.pid)
