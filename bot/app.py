@@ -23,7 +23,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault, ErrorEvent
 
 from bot.config import Settings, require_token
-from bot.delivery.limits import RateLimiter
+from bot.delivery.limits import GateMiddleware, SendGate
 from bot.delivery.worker import OutboxWorker
 from bot.handlers import routers
 from bot.i18n import LANGUAGES, _, get_i18n, in_locale
@@ -48,7 +48,8 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_bot(settings: Settings, request_timeout: float = 60.0) -> Bot:
+def make_bot(settings: Settings, request_timeout: float = 60.0,
+             gate: SendGate | None = None) -> Bot:
     # orjson parses Telegram's answers several times faster than the standard library.
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=False),
@@ -56,6 +57,9 @@ def make_bot(settings: Settings, request_timeout: float = 60.0) -> Bot:
         json_loads=orjson.loads,
         json_dumps=_json_dumps,
     )
+    session.middleware(GateMiddleware(gate or SendGate(
+        settings.send_rate_per_second, settings.send_rate_per_chat_per_second,
+        settings.send_rate_per_group_per_minute)))
     return Bot(
         token=require_token(settings),
         session=session,
@@ -126,11 +130,9 @@ class Birge:
         self.db = db or Database(settings.database_url)
         self.bot = make_bot(settings, request_timeout)
         self.dp = make_dispatcher(self.db, settings)
-        self.worker = OutboxWorker(
-            self.db, self.bot,
-            RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat_per_second),
-            poll_seconds=settings.outbox_poll_seconds,
-        )
+        self.worker = OutboxWorker(self.db, self.bot,
+                                   rate_per_second=settings.send_rate_per_second,
+                                   poll_seconds=settings.outbox_poll_seconds)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def check_schema(self) -> None:

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     # Delivery engine limits (Telegram: ~30 msg/s overall, 1 msg/s per chat).
     send_rate_per_second: float = 30.0
     send_rate_per_chat_per_second: float = 1.0
+    send_rate_per_group_per_minute: float = 20.0
     outbox_poll_seconds: float = 1.0
 
     @field_validator("bot_token")

@@ -158,6 +158,8 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Set for the per-recipient rows of a broadcast: their states are its delivery report.
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     kind: str = Field(max_length=60)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Lower goes first: 0 personal notices, 10 bulk broadcasts.
@@ -169,6 +171,47 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=300)
     telegram_message_id: int | None = None
+
+
+class Broadcast(SQLModel, table=True):
+    """A decision or announcement sent downward to the members it concerns."""
+
+    __tablename__ = "broadcast"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    title: str = Field(max_length=200)
+    text_ky: str = Field(max_length=4000)
+    text_ru: str = Field(max_length=4000)
+    text_en: str | None = Field(default=None, max_length=4000)
+    source_url: str | None = Field(default=None, max_length=500)
+    # Telegram file ids of the attached documents: [{"file_id", "name"}].
+    documents: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    # {"roles": [...], "communities": [ids], "regions": [ids], "districts": [ids],
+    #  "languages": [...], "members": [ids]}; empty means everyone.
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="draft", max_length=20, index=True)
+    created_by_id: int = Field(foreign_key="member.id")
+    approved_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    send_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comments_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recipients: int = 0
+
+
+class BroadcastResponse(SQLModel, table=True):
+    """What a member did with a broadcast: acknowledged it, commented on a draft, asked."""
+
+    __tablename__ = "broadcast_response"
+    __table_args__ = (Index("ix_broadcast_response_kind", "broadcast_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str = Field(max_length=20)  # ack, comment, question
+    text: str | None = Field(default=None, max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class FsmRecord(SQLModel, table=True):

@@ -1,34 +1,143 @@
-"""Telegram's sending limits as an async rate limiter: overall messages per second, and a minimum
-interval per chat. A 429 pauses everyone for its `retry_after`."""
+"""Telegram's sending limits, shared by everything that sends: one gate per bot.
+
+Telegram allows about 30 messages a second overall, about one a second to a private chat and 20 a
+minute to a group; beyond that it answers 429 with `retry_after`. Every message Birge sends — a
+reply in a handler or a broadcast row from the outbox — passes the gate (`GateMiddleware`, on the
+bot's session). Replies to the member acting now are "interactive" and go first; outbox traffic is
+"bulk" and takes the slots left over, so a broadcast to 10,000 members never makes a member wait
+for an answer. A 429 pauses the whole gate for its `retry_after`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+_BULK: ContextVar[bool] = ContextVar("birge_bulk_send", default=False)
+
+# Methods that put a message into a chat (and so count against Telegram's limits).
+COUNTED = frozenset({
+    "sendMessage", "sendDocument", "sendPhoto", "sendAudio", "sendVideo", "sendVoice",
+    "sendAnimation", "sendMediaGroup", "sendLocation", "sendContact", "sendSticker",
+    "copyMessage", "forwardMessage", "editMessageText", "editMessageCaption",
+    "editMessageReplyMarkup", "editMessageMedia",
+})
 
 
-class RateLimiter:
-    def __init__(self, per_second: float, per_chat_per_second: float) -> None:
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """Sends inside this block are outbox traffic: they yield to interactive replies."""
+    token = _BULK.set(True)
+    try:
+        yield
+    finally:
+        _BULK.reset(token)
+
+
+class SendGate:
+    def __init__(self, per_second: float, per_chat_per_second: float = 1.0,
+                 per_group_per_minute: float = 20.0) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.chat_interval = 1.0 / per_chat_per_second if per_chat_per_second > 0 else 0.0
-        self._next_global = 0.0
-        self._next_chat: dict[int, float] = {}
+        self.group_interval = 60.0 / per_group_per_minute if per_group_per_minute > 0 else 0.0
+        self._next_slot = 0.0
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()
+        self._next_chat: dict[int, float] = {}
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(), deque())  # (interactive, bulk)
+        self._releaser: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def acquire(self, chat_id: int) -> None:
-        """Wait until a message to `chat_id` may go out, and reserve that slot."""
-        async with self._lock:
+    async def _chat_turn(self, chat_id: int) -> None:
+        """Bulk messages keep to the per-chat (and per-group) pace."""
+        interval = self.group_interval if chat_id < 0 else self.chat_interval
+        if interval <= 0:
+            return
+        now = time.monotonic()
+        at = max(now, self._next_chat.get(chat_id, 0.0))
+        self._next_chat[chat_id] = at + interval
+        if len(self._next_chat) > 100_000:
+            self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def acquire(self, chat_id: int | None, bulk: bool) -> None:
+        if bulk and chat_id is not None:
+            await self._chat_turn(chat_id)
+        if self.interval <= 0 and self._paused_until <= time.monotonic():
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[1 if bulk else 0].append(future)
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._release(), name="send-gate")
+        self._wake.set()
+        await future
+
+    async def _release(self) -> None:
+        """Hand out one slot per interval, interactive waiters first."""
+        interactive, bulk_waiting = self._waiting
+        while True:
+            if not interactive and not bulk_waiting:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), 30)
+                except TimeoutError:
+                    return
+                continue
             now = time.monotonic()
-            at = max(now, self._next_global, self._paused_until,
-                     self._next_chat.get(chat_id, 0.0))
-            self._next_global = at + self.interval
-            self._next_chat[chat_id] = at + self.chat_interval
-            if len(self._next_chat) > 50_000:
-                self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
-        delay = at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+            at = max(self._next_slot, self._paused_until)
+            if at > now:
+                await asyncio.sleep(at - now)
+                continue
+            queue = interactive if interactive else bulk_waiting
+            future = queue.popleft()
+            if future.done():
+                continue
+            future.set_result(None)
+            self._next_slot = max(now, self._next_slot) + self.interval
+
+
+class GateMiddleware(BaseRequestMiddleware):
+    """Pass counted calls through the gate; an interactive reply that meets a 429 waits and
+    tries again (bulk rows are retried by the outbox worker instead)."""
+
+    def __init__(self, gate: SendGate) -> None:
+        self.gate = gate
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if method.__api_method__ not in COUNTED:
+            return await make_request(bot, method)
+        chat_id = _chat_of(method)
+        is_bulk = _BULK.get()
+        for attempt in range(3):
+            await self.gate.acquire(chat_id, is_bulk)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                self.gate.pause(exc.retry_after)
+                if is_bulk or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _chat_of(method: Any) -> int | None:
+    chat = getattr(method, "chat_id", None)
+    return chat if isinstance(chat, int) else None

@@ -20,6 +20,8 @@ from storage.db import Database
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
+    # Telegram file ids sent after the text (a broadcast's documents).
+    documents: tuple[str, ...] = ()
 
 
 Renderer = Callable[[Database, "Recipient", dict[str, Any]], Awaitable[Rendered | None]]

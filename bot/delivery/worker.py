@@ -1,20 +1,24 @@
 """The outbox worker: claims due rows, renders each in its recipient's language and sends it.
 
-Per-row state lives in the database (pending → sending → sent / failed / unreachable), so a crash
-loses nothing: rows left in "sending" go back to "pending" at start, and the only possible
-duplicates are the rows that were in flight at the moment of the crash.
+Per-row state lives in the database (pending → sending → sent / failed / unreachable /
+cancelled), so a crash loses nothing: rows left in "sending" go back to "pending" at start. Rows are
+claimed in small batches and their outcomes written back every `FLUSH_SECONDS`, so the only
+possible duplicates after a crash are the rows that were in flight at that moment.
 
 Telegram's answers decide what happens next: 429 waits `retry_after` and retries; 5xx and network
 errors retry with exponential backoff up to `MAX_ATTEMPTS`; 403 (blocked) and "chat not found"
-mark the member unreachable instead of retrying forever.
+mark the member unreachable instead of retrying forever. The pace is set by the bot's `SendGate`,
+where these sends count as bulk and yield to replies to members acting now.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -24,12 +28,13 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 
-from bot.delivery.limits import RateLimiter
-from bot.delivery.render import Recipient, get_renderer
+from bot.delivery.limits import bulk
+from bot.delivery.render import Recipient, Rendered, get_renderer
 from bot.i18n import in_locale
-from bot.services import notify
+from bot.services import cache, notify
 from storage.db import Database
 from storage.enums import OutboxStatus
 from storage.models import Member, Outbox
@@ -39,6 +44,19 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
+FLUSH_SECONDS = 0.2
+
+
+@dataclass
+class Claimed:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    chat_id: int | None
+    member_id: int | None
+    language: str
+    reachable: bool
 
 
 @dataclass
@@ -50,16 +68,18 @@ class Outcome:
 
 
 class OutboxWorker:
-    def __init__(self, db: Database, bot: Bot, limiter: RateLimiter, *,
-                 poll_seconds: float = 1.0, batch: int = 100, concurrency: int = 8) -> None:
+    def __init__(self, db: Database, bot: Bot, *, rate_per_second: float = 30.0,
+                 poll_seconds: float = 1.0) -> None:
         self.db = db
         self.bot = bot
-        self.limiter = limiter
         self.poll_seconds = poll_seconds
-        self.batch = batch
-        self.concurrency = concurrency
+        # Claim about half a second of sending at a time: enough to keep the pipe full, few
+        # enough that a crash repeats little.
+        self.batch = int(min(500, max(10, rate_per_second / 2)))
+        self.lanes = int(min(64, max(4, rate_per_second / 5)))
         self._wake = asyncio.Event()
         self._stopping = False
+        self._done: list[tuple[Claimed, Outcome]] = []
         self._unsubscribe = notify.on_commit(self.wake)
 
     def wake(self) -> None:
@@ -77,132 +97,168 @@ class OutboxWorker:
 
     async def run(self) -> None:
         await self.recover()
+        flusher = asyncio.create_task(self._flush_loop(), name="outbox-flush")
         try:
             while not self._stopping:
-                sent = await self.drain_once()
-                if sent == 0:
+                handled = await self.drain_once()
+                if handled == 0:
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                    except TimeoutError:
-                        pass
         finally:
             self._unsubscribe()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._flush()
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
-    async def _claim(self) -> list[int]:
+    async def _claim(self) -> list[Claimed]:
         now = utcnow()
         async with self.db.transaction() as s:
-            ids = list(
-                (
-                    await s.exec(
-                        select(Outbox.id)
-                        .where(Outbox.status == OutboxStatus.PENDING)
-                        .where(or_(col(Outbox.not_before).is_(None), col(Outbox.not_before) <= now))
-                        .order_by(col(Outbox.priority), col(Outbox.id))
-                        .limit(self.batch)
-                    )
-                ).all()
-            )
-            if ids:
+            rows = (
+                await s.exec(
+                    select(Outbox, Member)
+                    .join(Member, col(Member.id) == Outbox.member_id, isouter=True)
+                    .where(Outbox.status == OutboxStatus.PENDING)
+                    .where(or_(col(Outbox.not_before).is_(None), col(Outbox.not_before) <= now))
+                    .order_by(col(Outbox.priority), col(Outbox.id))
+                    .limit(self.batch)
+                )
+            ).all()
+            if rows:
                 await s.exec(
                     update(Outbox)
-                    .where(col(Outbox.id).in_(ids), col(Outbox.status) == OutboxStatus.PENDING)
+                    .where(col(Outbox.id).in_([o.id for o, _ in rows]))
                     .values(status=OutboxStatus.SENDING)
                 )
-        return [i for i in ids if i is not None]
+        return [
+            Claimed(
+                id=o.id or 0, kind=o.kind, payload=dict(o.payload), attempts=o.attempts,
+                chat_id=o.chat_id or (m.telegram_id if m else None), member_id=o.member_id,
+                language=m.language if m else "ky", reachable=m.reachable if m else True,
+            )
+            for o, m in rows
+        ]
 
     async def drain_once(self) -> int:
         """Send one batch of due rows; returns how many rows were handled."""
-        ids = await self._claim()
-        if not ids:
+        claimed = await self._claim()
+        if not claimed:
             return 0
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for row_id in ids:
-            queue.put_nowait(row_id)
+        queue: asyncio.Queue[Claimed] = asyncio.Queue()
+        for row in claimed:
+            queue.put_nowait(row)
 
         async def lane() -> None:
-            while not queue.empty():
-                await self._deliver(queue.get_nowait())
+            with bulk():
+                while not queue.empty():
+                    row = queue.get_nowait()
+                    outcome = await self._deliver(row)
+                    # Appended after the await: _flush swaps the list while sends are in flight.
+                    self._done.append((row, outcome))
 
-        await asyncio.gather(*(lane() for _ in range(min(self.concurrency, len(ids)))))
-        return len(ids)
+        await asyncio.gather(*(lane() for _ in range(min(self.lanes, len(claimed)))))
+        return len(claimed)
 
-    async def _deliver(self, row_id: int) -> None:
-        async with self.db.read() as s:
-            row = await s.get(Outbox, row_id)
-            if row is None:
-                return
-            member = await s.get(Member, row.member_id) if row.member_id else None
-            kind, payload, attempts = row.kind, dict(row.payload), row.attempts
-        chat_id = row.chat_id or (member.telegram_id if member else None)
-        if member is not None and not member.reachable:
-            outcome = Outcome(OutboxStatus.UNREACHABLE, "member unreachable")
-        elif chat_id is None:
-            outcome = Outcome(OutboxStatus.UNREACHABLE, "no Telegram account")
-        else:
-            language = member.language if member else "ky"
-            recipient = Recipient(member.id if member and member.id else 0, chat_id, language)
-            outcome = await self._send(kind, payload, recipient)
-        await self._finish(row_id, attempts, outcome, member.id if member else None)
-
-    async def _send(self, kind: str, payload: dict[str, object], to: Recipient) -> Outcome:
-        render = get_renderer(kind)
+    async def _deliver(self, row: Claimed) -> Outcome:
+        if not row.reachable:
+            return Outcome(OutboxStatus.UNREACHABLE, "member unreachable")
+        if row.chat_id is None:
+            return Outcome(OutboxStatus.UNREACHABLE, "no Telegram account")
+        render = get_renderer(row.kind)
         if render is None:
-            return Outcome(OutboxStatus.FAILED, f"no renderer for {kind}")
+            return Outcome(OutboxStatus.FAILED, f"no renderer for {row.kind}")
+        to = Recipient(row.member_id or 0, row.chat_id, row.language)
         try:
             with in_locale(to.language):
-                rendered = await render(self.db, to, payload)
+                rendered = await render(self.db, to, row.payload)
         except Exception as exc:  # a broken renderer must not stop the queue
-            log.exception("rendering %s failed", kind)
+            log.exception("rendering %s failed", row.kind)
             return Outcome(OutboxStatus.FAILED, f"render: {exc}"[:300])
         if rendered is None:
             return Outcome(OutboxStatus.CANCELLED, "no longer relevant")
-        await self.limiter.acquire(to.chat_id)
+        return await self._send(to, rendered)
+
+    async def _send(self, to: Recipient, rendered: Rendered) -> Outcome:
         try:
             msg = await self.bot.send_message(to.chat_id, rendered.text,
                                               reply_markup=rendered.markup)
+            for doc in rendered.documents:
+                await self.bot.send_document(to.chat_id, doc)
         except TelegramRetryAfter as exc:
-            self.limiter.pause(exc.retry_after)
             return Outcome(OutboxStatus.PENDING, "429", retry_in=float(exc.retry_after))
         except TelegramForbiddenError as exc:
             return Outcome(OutboxStatus.UNREACHABLE, exc.message[:300])
         except TelegramBadRequest as exc:
             if "chat not found" in exc.message.lower():
                 return Outcome(OutboxStatus.UNREACHABLE, exc.message[:300])
-            log.error("outbox %s refused: %s", kind, exc.message)
+            log.error("outbox message refused: %s", exc.message)
             return Outcome(OutboxStatus.FAILED, exc.message[:300])
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             return Outcome(OutboxStatus.PENDING, f"{type(exc).__name__}: {exc}"[:300],
                            retry_in=-1)
         return Outcome(OutboxStatus.SENT, message_id=msg.message_id)
 
-    async def _finish(self, row_id: int, attempts: int, outcome: Outcome,
-                      member_id: int | None) -> None:
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Write the outcomes gathered so far in one transaction."""
+        done, self._done = self._done, []
+        if not done:
+            return
         now = utcnow()
-        async with self.db.transaction() as s:
-            row = await s.get(Outbox, row_id)
-            if row is None:
-                return
-            row.attempts = attempts + 1
-            row.last_error = outcome.error
-            if outcome.status == OutboxStatus.PENDING:
+        updates: list[dict[str, Any]] = []
+        unreachable: set[int] = set()
+        for row, outcome in done:
+            attempts = row.attempts + 1
+            status, not_before = outcome.status, None
+            if status == OutboxStatus.PENDING:
                 if outcome.retry_in is not None and outcome.retry_in >= 0:
-                    row.not_before = now + timedelta(seconds=outcome.retry_in)
-                    row.attempts = attempts  # waiting out a 429 is not a failed attempt
-                elif row.attempts >= MAX_ATTEMPTS:
-                    outcome.status = OutboxStatus.FAILED
+                    not_before = now + timedelta(seconds=outcome.retry_in)
+                    attempts = row.attempts  # waiting out a 429 is not a failed attempt
+                elif attempts >= MAX_ATTEMPTS:
+                    status = OutboxStatus.FAILED
                 else:
-                    backoff = min(2 ** row.attempts, MAX_BACKOFF_SECONDS)
-                    row.not_before = now + timedelta(seconds=backoff)
-            row.status = outcome.status
-            if outcome.status == OutboxStatus.SENT:
-                row.sent_at = now
-                row.telegram_message_id = outcome.message_id
-            if outcome.status == OutboxStatus.UNREACHABLE and member_id is not None:
-                member = await s.get(Member, member_id)
-                if member is not None and member.reachable:
-                    member.reachable = False
+                    not_before = now + timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_SECONDS))
+            if status == OutboxStatus.UNREACHABLE and row.member_id is not None:
+                unreachable.add(row.member_id)
+            updates.append({
+                "row_id": row.id, "status": str(status), "attempts": attempts,
+                "not_before": not_before, "last_error": outcome.error,
+                "sent_at": now if status == OutboxStatus.SENT else None,
+                "message_id": outcome.message_id,
+            })
+        try:
+            async with self.db.transaction() as s:
+                stmt = (
+                    update(Outbox)
+                    .where(col(Outbox.id) == bindparam("row_id"))
+                    .values(status=bindparam("status"), attempts=bindparam("attempts"),
+                            not_before=bindparam("not_before"),
+                            last_error=bindparam("last_error"), sent_at=bindparam("sent_at"),
+                            telegram_message_id=bindparam("message_id"))
+                )
+                conn = await s.connection()
+                await conn.execute(stmt, updates)
+                if unreachable:
+                    await s.exec(
+                        update(Member)
+                        .where(col(Member.id).in_(unreachable), col(Member.reachable))
+                        .values(reachable=False)
+                    )
+        except Exception:
+            log.exception("recording %d outbox outcomes failed; retrying", len(done))
+            self._done[:0] = done
+            return
+        if unreachable:
+            cache.clear_all()
+        if any(o.status == OutboxStatus.PENDING for _, o in done):
+            self.wake()
+

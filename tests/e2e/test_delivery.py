@@ -7,8 +7,22 @@ import pytest
 from bot.sandbox.client import EmulatorClient, Person
 from bot.services import members
 from storage.enums import OutboxStatus
+from storage.models import Outbox
 from tests import factories as f
 from tests.e2e.conftest import PersonFactory, Running, outbox_rows, said, t, wait_for
+
+
+async def settled(birge: Running, member_id: int) -> list[Outbox]:
+    """The member's outbox rows once the worker has recorded their outcome."""
+    found: list[Outbox] = []
+
+    async def done() -> bool:
+        nonlocal found
+        found = [r for r in await outbox_rows(birge.db) if r.member_id == member_id]
+        return bool(found) and all(r.status not in ("pending", "sending") for r in found)
+
+    await wait_for(done)
+    return found
 
 
 async def _approve_newcomer(birge: Running, people: PersonFactory, tg: EmulatorClient,
@@ -39,7 +53,7 @@ async def test_a_429_is_waited_out_and_the_verdict_still_arrives(
     calls = await tg.calls("sendMessage")
     assert [c["status"] for c in calls if c["params"]["chat_id"] == str(person.user_id)] == [
         429, 200]
-    rows = [r for r in await outbox_rows(birge.db) if r.member_id == member_id]
+    rows = await settled(birge, member_id)
     assert [r.status for r in rows] == [OutboxStatus.SENT]
 
 
@@ -49,7 +63,7 @@ async def test_server_errors_and_timeouts_are_retried_with_backoff(
 ) -> None:
     person, member_id = await _approve_newcomer(birge, people, tg, kind)
     await said(person, t("ru", "Your application has been approved."), timeout=15)
-    rows = [r for r in await outbox_rows(birge.db) if r.member_id == member_id]
+    rows = await settled(birge, member_id)
     assert rows[-1].status == OutboxStatus.SENT and rows[-1].attempts == 2
 
 
