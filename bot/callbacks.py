@@ -28,6 +28,13 @@ class Decide(CallbackData, prefix="d"):
     member_id: int
 
 
+class Bc(CallbackData, prefix="b"):
+    """A broadcast: a member's ack/ask/copy/comment, or staff's approve/reject/report/cancel."""
+
+    action: str
+    broadcast_id: int
+
+
 class Menu(CallbackData, prefix="m"):
     """Main menu and profile actions."""
 

@@ -65,5 +65,19 @@ def refusal(error: ServiceError) -> str:
         "already_registered": _("You are already registered. /profile shows your profile."),
         "leader_taken": _("This community already has a leader in that district."),
         "leader_scope": _("A district leader needs a district and a community."),
+        "broadcast_title": _("The title must be 3 to {limit} characters.").format(
+            limit=p.get("limit", 200)),
+        "broadcast_text": _("The Kyrgyz and Russian texts are required, at most {limit} "
+                            "characters each.").format(limit=p.get("limit", 3500)),
+        "broadcast_source": _("The source must be a link starting with https://."),
+        "broadcast_documents": _("At most {limit} documents.").format(
+            limit=p.get("limit", 10)),
+        "broadcast_when": _("That time has already passed."),
+        "broadcast_deadline": _("A draft law needs a comment deadline in the future."),
+        "broadcast_not_running": _("This broadcast is not running any more."),
+        "not_a_draft": _("Comments are collected only on draft laws."),
+        "comments_closed": _("The comment period is over."),
+        "reply_length": _("Please write 2 to {limit} characters.").format(
+            limit=p.get("limit", 2000)),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

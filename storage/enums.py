@@ -75,3 +75,26 @@ POSITION_COMMUNITY: dict[Position, CommunityCode] = {
     Position.DEPUTY: CommunityCode.DEPUTIES,
     Position.SECRETARY: CommunityCode.SECRETARIES,
 }
+
+
+class BroadcastKind(StrEnum):
+    LAW = "law"  # a law adopted by the Jogorku Kenesh
+    DRAFT_LAW = "draft"  # a draft law for discussion: members comment until a deadline
+    GOVERNMENT = "government"  # a government decision
+    NEWS = "news"  # Union news
+    EVENT = "event"
+    URGENT = "urgent"
+
+
+class BroadcastStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting"  # composed by a state-body liaison; staff approve
+    SCHEDULED = "scheduled"
+    SENDING = "sending"  # its outbox rows are being delivered (or all have been)
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class ResponseKind(StrEnum):
+    ACK = "ack"
+    COMMENT = "comment"
+    QUESTION = "question"

@@ -7,11 +7,21 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every feature router, in the order updates should meet them (fallback last)."""
-    from bot.flows import onboarding
-    from bot.handlers import approval, help, invite, language, profile, start, unhandled
+    from bot.flows import broadcast_compose, onboarding
+    from bot.handlers import (
+        approval,
+        broadcasts,
+        help,
+        invite,
+        language,
+        profile,
+        start,
+        unhandled,
+    )
 
     found = [start.router, language.router, help.router, approval.router, profile.router,
-             invite.router, onboarding.router, unhandled.router]
+             invite.router, broadcasts.router, broadcast_compose.router, onboarding.router,
+             unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -29,6 +29,8 @@ def help_text(member: MemberView | None) -> str:
         Capability.APPROVE: _("You approve newcomers: their requests arrive here with "
                               "Approve and Reject buttons."),
         Capability.ADMIN: _("As Union staff you can invite to any role and approve anyone."),
+        Capability.BROADCAST: _("/broadcast — send a decision or announcement to members; "
+                                "/broadcasts — follow what you sent"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -65,6 +65,11 @@ def enqueue(
     return row
 
 
+def mark_written(session: AsyncSession) -> None:
+    """Outbox rows were written by a bulk statement: wake the worker after the commit."""
+    session.sync_session.info[_FLAG] = True
+
+
 def enqueue_many(
     session: AsyncSession, member_ids: Iterable[int], kind: str, **payload: Any
 ) -> int:

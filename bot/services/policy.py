@@ -100,6 +100,10 @@ class Action(StrEnum):
     MANAGE_ROLES = "manage_roles"
     EDIT_REFERENCE = "edit_reference"
     IMPORT_MEMBERS = "import_members"
+    COMPOSE_BROADCAST = "compose_broadcast"
+    APPROVE_BROADCAST = "approve_broadcast"
+    CANCEL_BROADCAST = "cancel_broadcast"
+    VIEW_BROADCAST_REPORT = "view_broadcast_report"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -122,6 +126,20 @@ def can_edit_reference(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def can_compose_broadcast(actor: Actor) -> bool:
+    """Union staff, and state-body liaisons (whose broadcasts staff approve)."""
+    return actor.is_staff or actor.has(Role.STATE_LIAISON)
+
+
+def can_approve_broadcast(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_manage_broadcast(actor: Actor, author_id: int) -> bool:
+    """Follow, report on and cancel a broadcast: staff, or its author while still a composer."""
+    return actor.is_staff or (actor.member_id == author_id and can_compose_broadcast(actor))
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -131,6 +149,7 @@ class Capability(StrEnum):
     INVITE = "invite"
     APPROVE = "approve"
     ADMIN = "admin"
+    BROADCAST = "broadcast"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -142,6 +161,8 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps += [Capability.INVITE, Capability.APPROVE]
     if Role.UNION_STAFF in roles:
         caps.append(Capability.ADMIN)
+    if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
+        caps.append(Capability.BROADCAST)
     return caps
 
 

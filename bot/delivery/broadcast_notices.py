@@ -1,0 +1,60 @@
+"""Renderers for broadcasts: the message itself, and the notices around it for staff."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from bot.callbacks import Bc
+from bot.delivery.render import Recipient, Rendered, renderer
+from bot.i18n import _
+from bot.keyboards import button, markup
+from bot.services import broadcasts
+from bot.texts_broadcast import broadcast_text, member_buttons
+from storage.db import Database
+from storage.enums import BroadcastStatus
+
+
+@renderer(broadcasts.OUTBOX_KIND)
+async def broadcast(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+    found = await broadcasts.cached(db, int(payload["broadcast_id"]))
+    if found is None or found.status == BroadcastStatus.CANCELLED:
+        return None
+    return Rendered(broadcast_text(found, to.language), member_buttons(found),
+                    tuple(d["file_id"] for d in found.documents))
+
+
+@renderer("broadcast_for_approval")
+async def for_approval(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+    found = await broadcasts.cached(db, int(payload["broadcast_id"]))
+    if found is None or found.status != BroadcastStatus.AWAITING_APPROVAL:
+        return None
+    assert found.id is not None
+    text = "🗳 " + _("A state-body liaison asks to send this broadcast:") + "\n\n" + \
+        broadcast_text(found, to.language)
+    return Rendered(text[:4000], markup([[
+        button("✅ " + _("Approve"), Bc(action="approve", broadcast_id=found.id)),
+        button("❌ " + _("Reject"), Bc(action="reject", broadcast_id=found.id))]]))
+
+
+@renderer("broadcast_decided")
+async def decided(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+    found = await broadcasts.cached(db, int(payload["broadcast_id"]))
+    if found is None:
+        return None
+    title = html.escape(found.title)
+    if payload.get("approved"):
+        return Rendered(_("Your broadcast “{title}” was approved and is being sent.").format(
+            title=title))
+    return Rendered(_("Your broadcast “{title}” was not approved.").format(title=title))
+
+
+@renderer("broadcast_question")
+async def asked(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+    found = await broadcasts.question(db, int(payload["response_id"]))
+    if found is None:
+        return None
+    response, member, b = found
+    return Rendered("❓ " + _("{name} asks about “{title}”:").format(
+        name=html.escape(member.full_name), title=html.escape(b.title))
+        + "\n\n" + html.escape(response.text or ""))

@@ -1,0 +1,488 @@
+"""Composing a broadcast (`/broadcast`): Union staff and state-body liaisons.
+
+kind → title → text in Kyrgyz → in Russian → in English (optional) → documents → source link →
+comment deadline (draft laws) → audience (everyone, or any mix of roles, communities, regions,
+districts, languages, or a pasted list, with a live count) → a preview exactly as a member will see
+it → send now or at a time → confirm with the number of recipients. Answers live in FSM state;
+`broadcasts.submit_broadcast` checks everything again and decides who may send.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import Bc, Nav, Pick
+from bot.flows.dates import parse_moment
+from bot.flows.ui import Event, notice, show
+from bot.i18n import LANGUAGES, _, format_when, language_name
+from bot.keyboards import button, grid, markup, nav_row
+from bot.services import broadcasts, reference
+from bot.services.broadcasts import Audience, Draft
+from bot.services.errors import PermissionDenied, ServiceError
+from bot.services.members import MemberView
+from bot.services.policy import Capability, capabilities
+from bot.texts import refusal, role_label
+from bot.texts_broadcast import broadcast_text, kind_label
+from storage.db import Database
+from storage.enums import BroadcastKind, BroadcastStatus, Role
+from storage.models import Broadcast
+from storage.types import utcnow
+
+router = Router(name="broadcast_compose")
+router.message.filter(F.chat.type == "private")
+
+
+class Compose(StatesGroup):
+    kind = State()
+    title = State()
+    text_ky = State()
+    text_ru = State()
+    text_en = State()
+    documents = State()
+    source = State()
+    deadline = State()
+    audience = State()
+    paste = State()
+    when = State()
+    confirm = State()
+
+
+TEXT_STEPS = {"title", "text_ky", "text_ru", "text_en", "source", "deadline", "paste", "when"}
+DIMENSIONS = ("roles", "communities", "regions", "districts", "languages")
+
+
+def _allowed(member: MemberView | None) -> bool:
+    return member is not None and Capability.BROADCAST in capabilities(member.roles,
+                                                                         member.active)
+
+
+def _draft(data: dict[str, Any]) -> Draft:
+    def moment(key: str) -> datetime | None:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    return Draft(
+        kind=BroadcastKind(data["kind"]), title=data.get("title", ""),
+        text_ky=data.get("text_ky", ""), text_ru=data.get("text_ru", ""),
+        text_en=data.get("text_en"), source_url=data.get("source"),
+        documents=list(data.get("documents", [])),
+        audience=Audience.from_json(data.get("audience")), send_at=moment("send_at"),
+        comments_until=moment("deadline"),
+    )
+
+
+def _preview_row(data: dict[str, Any]) -> Broadcast:
+    d = _draft(data)
+    return Broadcast(id=0, kind=d.kind, title=d.title, text_ky=d.text_ky, text_ru=d.text_ru,
+                     text_en=d.text_en, source_url=d.source_url, documents=d.documents,
+                     audience={}, created_by_id=0, comments_until=d.comments_until)
+
+
+# --- asking each question --------------------------------------------------------------------
+
+
+async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
+              step: str) -> None:
+    await state.set_state(getattr(Compose, step))
+    data = await state.get_data()
+    skip = [button(_("Skip") + " ➡️", Nav(action="skip"))]
+    if step == "kind":
+        buttons = [button(kind_label(k), Pick(step="bk", value=k.value)) for k in BroadcastKind]
+        await show(event, _("New broadcast. What kind is it?"),
+                   markup([*grid(buttons, 2), nav_row(back=False)]))
+    elif step == "title":
+        await show(event, _("Send the title (up to {limit} characters).").format(
+            limit=broadcasts.TITLE_MAX), markup([nav_row()]))
+    elif step in ("text_ky", "text_ru", "text_en"):
+        lang = step[-2:]
+        text = _("Send the text in {language} (up to {limit} characters).").format(
+            language=language_name(lang), limit=broadcasts.TEXT_MAX)
+        if lang == "en":
+            text += "\n" + _("English is optional: members who read English get the Russian "
+                             "text without it.")
+        await show(event, text, markup([skip, nav_row()] if lang == "en" else [nav_row()]))
+    elif step == "documents":
+        docs = data.get("documents", [])
+        text = _("Send documents to attach (up to {limit}), then press Done.").format(
+            limit=broadcasts.DOCUMENTS_MAX)
+        if docs:
+            text += "\n" + "\n".join("📎 " + html.escape(d["name"]) for d in docs)
+        await show(event, text, markup([[button(_("Done") + " ➡️", Nav(action="skip"))],
+                                        nav_row()]))
+    elif step == "source":
+        await show(event, _("Send the link to the source (for example the act in Toktom), or "
+                            "skip."), markup([skip, nav_row()]))
+    elif step == "deadline":
+        await show(event, _("Until when may members comment? Send a date, for example "
+                            "25.12.2026."), markup([nav_row()]))
+    elif step == "audience":
+        await _show_audience(event, db, member, data)
+    elif step == "paste":
+        await show(event, _("Paste the list: Telegram @usernames or numeric ids, separated by "
+                            "spaces, commas or new lines."), markup([nav_row()]))
+    elif step == "when":
+        await show(event, _("Send the date and time in Bishkek time, for example "
+                            "25.11.2026 09:00."), markup([nav_row()]))
+    elif step == "confirm":
+        await _show_confirm(event, db, member, data)
+
+
+async def _show_audience(event: Event, db: Database, member: MemberView,
+                         data: dict[str, Any]) -> None:
+    audience = Audience.from_json(data.get("audience"))
+    try:
+        count = await broadcasts.count_audience(db, member.id, audience)
+    except PermissionDenied:
+        count = 0
+    if audience.everyone:
+        summary = _("Everyone")
+    elif audience.members:
+        summary = _("A pasted list of {count} members").format(count=len(audience.members))
+    else:
+        summary = "; ".join(f"{_dimension_label(d)}: {len(getattr(audience, d))}"
+                            for d in DIMENSIONS if getattr(audience, d))
+    text = _("Who should receive it? Now: {summary}. Recipients: {count}.").format(
+        summary=summary, count=count)
+    rows = [
+        [button("🌍 " + _("Everyone"), Pick(step="ba", value="everyone"))],
+        [button(_dimension_label(d), Pick(step="ba", value=d)) for d in DIMENSIONS[:3]],
+        [button(_dimension_label(d), Pick(step="ba", value=d)) for d in DIMENSIONS[3:]]
+        + [button(_("Paste a list"), Pick(step="ba", value="paste"))],
+        [button(_("Preview") + " ➡️", Pick(step="ba", value="done"))],
+        nav_row(),
+    ]
+    await show(event, text, markup(rows))
+
+
+def _dimension_label(dimension: str) -> str:
+    return {
+        "roles": _("Roles"), "communities": _("Communities"), "regions": _("Regions"),
+        "districts": _("Districts"), "languages": _("Languages"),
+    }[dimension]
+
+
+async def _options(db: Database, dimension: str, lang: str,
+                   region_id: int | None = None) -> list[tuple[str, str]]:
+    if dimension == "roles":
+        return [(r.value, role_label(r)) for r in Role]
+    if dimension == "languages":
+        return [(c, language_name(c)) for c in LANGUAGES]
+    if dimension == "communities":
+        return [(str(p.id), p.name) for p in await reference.communities(db, lang)]
+    if dimension == "regions":
+        return [(str(p.id), p.name) for p in await reference.regions(db, lang)]
+    if dimension == "districts" and region_id is not None:
+        return [(str(p.id), p.name) for p in await reference.districts(db, region_id, lang)]
+    return []
+
+
+async def _show_dimension(event: Event, db: Database, member: MemberView,
+                          data: dict[str, Any], dimension: str,
+                          region_id: int | None = None) -> None:
+    audience = data.get("audience", {})
+    if dimension == "districts" and region_id is None:
+        regions = await reference.regions(db, member.language)
+        buttons = [button(p.name, Pick(step="bdr", value=str(p.id))) for p in regions
+                   if p.kind == "oblast"]
+        await show(event, _("Districts of which region?"),
+                   markup([*grid(buttons, 2), [button("⬅️ " + _("Back"),
+                                                      Pick(step="ba", value="menu"))]]))
+        return
+    chosen = {str(v) for v in audience.get(dimension, [])}
+    options = await _options(db, dimension, member.language, region_id)
+    step = "bt_" + dimension[:4] + (f"_{region_id}" if region_id else "")
+    buttons = [button(("✅ " if value in chosen else "▫️ ") + label,
+                      Pick(step=step, value=value)) for value, label in options]
+    await show(event, _("Tap to choose, then go back to the audience."),
+               markup([*grid(buttons, 2),
+                       [button("⬅️ " + _("Back"), Pick(step="ba", value="menu"))]]))
+
+
+async def _show_confirm(event: Event, db: Database, member: MemberView,
+                        data: dict[str, Any]) -> None:
+    try:
+        count = await broadcasts.count_audience(db, member.id,
+                                                Audience.from_json(data.get("audience")))
+    except PermissionDenied:
+        count = 0
+    when = _("now")
+    if data.get("send_at"):
+        when = format_when(datetime.fromisoformat(data["send_at"]), member.language)
+    await show(event, _("Send to {count} recipients, {when}?").format(count=count, when=when),
+               markup([[button("✅ " + _("Confirm and send"), Pick(step="bc", value="yes"))],
+                       nav_row()]))
+
+
+async def show_preview(event: Event, state: FSMContext, db: Database, member: MemberView,
+                       lang: str) -> None:
+    """The broadcast exactly as a member reading `lang` will get it, then what to do next."""
+    await state.set_state(Compose.audience)
+    data = await state.get_data()
+    row = _preview_row(data)
+    target: Message | None = None
+    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+        target = event.message
+    elif isinstance(event, Message):
+        target = event
+    if target is None:
+        return
+    from bot.texts_broadcast import member_buttons
+
+    await target.answer(broadcast_text(row, lang), reply_markup=member_buttons(row))
+    langs = [button(("👁 " if c == lang else "") + language_name(c),
+                    Pick(step="bp", value=c)) for c in LANGUAGES]
+    await target.answer(
+        _("Above is the preview in {language}, as members will see it.").format(
+            language=language_name(lang)),
+        reply_markup=markup([
+            langs,
+            [button("🚀 " + _("Send now"), Pick(step="bw", value="now")),
+             button("🕘 " + _("Schedule"), Pick(step="bw", value="later"))],
+            [button("👥 " + _("Change the audience"), Pick(step="ba", value="menu"))],
+            nav_row(back=False),
+        ]))
+
+
+# --- entry, navigation -------------------------------------------------------------------------
+
+
+@router.message(Command("broadcast"))
+async def on_broadcast(message: Message, state: FSMContext, db: Database,
+                       member: MemberView | None) -> None:
+    if not _allowed(member):
+        await message.answer(_("You are not allowed to do that."))
+        return
+    assert member is not None
+    await state.set_data({"documents": [], "audience": {}})
+    await ask(message, state, db, member, "kind")
+
+
+ORDER = ["kind", "title", "text_ky", "text_ru", "text_en", "documents", "source", "deadline",
+         "audience"]
+
+
+def _step(raw: str | None) -> str | None:
+    return raw.split(":", 1)[1] if raw and raw.startswith("Compose:") else None
+
+
+def _next(step: str, data: dict[str, Any], direction: int = 1) -> str:
+    i = ORDER.index(step) + direction if step in ORDER else len(ORDER) - 1
+    i = max(0, min(i, len(ORDER) - 1))
+    if ORDER[i] == "deadline" and data.get("kind") != BroadcastKind.DRAFT_LAW:
+        i += direction
+    return ORDER[max(0, min(i, len(ORDER) - 1))]
+
+
+@router.callback_query(Nav.filter(), StateFilter(Compose))
+async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
+                 member: MemberView | None) -> None:
+    await query.answer()
+    step = _step(await state.get_state())
+    if member is None or step is None:
+        return
+    data = await state.get_data()
+    if callback_data.action == "cancel":
+        await state.clear()
+        await show(query, _("Cancelled. Nothing was sent."))
+    elif callback_data.action == "back":
+        back = {"paste": "audience", "when": "audience", "confirm": "audience"}.get(step)
+        await ask(query, state, db, member, back or _next(step, data, -1))
+    elif callback_data.action == "skip" and step in ("text_en", "documents", "source"):
+        if step != "documents":
+            data[step if step != "source" else "source"] = None
+            await state.set_data(data)
+        await ask(query, state, db, member, _next(step, data))
+
+
+@router.message(StateFilter(Compose), F.text)
+async def on_text(message: Message, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    step = _step(await state.get_state())
+    if member is None or step is None or message.text is None:
+        return
+    if step not in TEXT_STEPS:
+        await message.answer(_("Please use the buttons."))
+        return
+    text = message.text.strip()
+    data = await state.get_data()
+    if step == "title":
+        if not 3 <= len(" ".join(text.split())) <= broadcasts.TITLE_MAX:
+            await message.answer(_("That is too long: at most {limit} characters.").format(
+                limit=broadcasts.TITLE_MAX) if len(text) > 3 else _("The title is too short."))
+            return
+        data["title"] = " ".join(text.split())
+    elif step in ("text_ky", "text_ru", "text_en"):
+        if len(text) > broadcasts.TEXT_MAX:
+            await message.answer(_("That is too long: at most {limit} characters.").format(
+                limit=broadcasts.TEXT_MAX))
+            return
+        data[step] = text
+    elif step == "source":
+        if not (text.startswith("http://") or text.startswith("https://")) or " " in text \
+                or len(text) > 490:
+            await message.answer(_("Please send a link that starts with https://, or skip."))
+            return
+        data["source"] = text
+    elif step == "deadline":
+        moment = parse_moment(text, end_of_day=True)
+        if moment is None or moment <= utcnow():
+            await message.answer(_("Please send a future date, for example 25.12.2026."))
+            return
+        data["deadline"] = moment.isoformat()
+    elif step == "paste":
+        found, unknown = await broadcasts.resolve_pasted(db, text)
+        if not found:
+            await message.answer(_("Nobody in that list is a Birge member."))
+            return
+        data["audience"] = {"members": found}
+        await state.set_data(data)
+        if unknown:
+            await message.answer(_("Not found: {names}").format(
+                names=html.escape(", ".join(unknown[:20]))))
+        await ask(message, state, db, member, "audience")
+        return
+    elif step == "when":
+        moment = parse_moment(text)
+        if moment is None or moment <= utcnow():
+            await message.answer(_("Please send a future date and time, for example "
+                                   "25.11.2026 09:00."))
+            return
+        data["send_at"] = moment.isoformat()
+        await state.set_data(data)
+        await ask(message, state, db, member, "confirm")
+        return
+    await state.set_data(data)
+    await ask(message, state, db, member, _next(step, data))
+
+
+@router.message(StateFilter(Compose.documents), F.document)
+async def on_document(message: Message, state: FSMContext, member: MemberView | None) -> None:
+    assert message.document is not None
+    data = await state.get_data()
+    docs = list(data.get("documents", []))
+    if len(docs) >= broadcasts.DOCUMENTS_MAX:
+        await message.answer(_("At most {limit} documents.").format(
+            limit=broadcasts.DOCUMENTS_MAX))
+        return
+    if (message.document.file_size or 0) > 20 * 1024 * 1024:
+        await message.answer(_("That file is larger than {limit} MB.").format(limit=20))
+        return
+    docs.append({"file_id": message.document.file_id,
+                 "name": (message.document.file_name or "document")[:100]})
+    data["documents"] = docs
+    await state.set_data(data)
+    await message.answer(_("Attached: {name}. Send more, or press Done.").format(
+        name=html.escape(docs[-1]["name"])),
+        reply_markup=markup([[button(_("Done") + " ➡️", Nav(action="skip"))]]))
+
+
+@router.message(StateFilter(Compose))
+async def on_other(message: Message, state: FSMContext) -> None:
+    step = _step(await state.get_state())
+    if step == "documents":
+        await message.answer(_("Please send the files as documents, or press Done."))
+    elif step in TEXT_STEPS:
+        await message.answer(_("Please send text, not a file, sticker or voice message."))
+    else:
+        await message.answer(_("Please use the buttons."))
+
+
+@router.callback_query(Pick.filter(F.step.startswith("b")), StateFilter(Compose))
+async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    if member is None:
+        await query.answer()
+        return
+    step = _step(await state.get_state())
+    data = await state.get_data()
+    value = callback_data.value
+    kind = callback_data.step
+    if kind == "bk" and step == "kind":
+        if value not in {k.value for k in BroadcastKind}:
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        data["kind"] = value
+        await state.set_data(data)
+        await query.answer()
+        await ask(query, state, db, member, "title")
+        return
+    if step not in ("audience", "confirm"):
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    if kind == "ba":
+        if value == "everyone":
+            data["audience"] = {}
+        elif value == "paste":
+            await ask(query, state, db, member, "paste")
+            return
+        elif value == "done":
+            await show_preview(query, state, db, member, member.language)
+            return
+        elif value in DIMENSIONS:
+            if data.get("audience", {}).get("members"):
+                data["audience"] = {}
+                await state.set_data(data)
+            await _show_dimension(query, db, member, data, value)
+            return
+        await state.set_data(data)
+        await ask(query, state, db, member, "audience")
+    elif kind == "bdr":
+        await _show_dimension(query, db, member, data, "districts",
+                              int(value) if value.isdigit() else None)
+    elif kind.startswith("bt_"):
+        parts = kind.split("_")
+        dimension = next(d for d in DIMENSIONS if d.startswith(parts[1]))
+        region_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+        options = {v for v, _ in await _options(db, dimension, member.language, region_id)}
+        if value not in options:
+            return
+        audience = dict(data.get("audience", {}))
+        current = {str(v) for v in audience.get(dimension, [])}
+        current ^= {value}
+        typed = [v if dimension in ("roles", "languages") else int(v) for v in sorted(current)]
+        audience[dimension] = typed
+        audience.pop("members", None)
+        data["audience"] = {k: v for k, v in audience.items() if v}
+        await state.set_data(data)
+        await _show_dimension(query, db, member, data, dimension, region_id)
+    elif kind == "bp" and value in LANGUAGES:
+        await show_preview(query, state, db, member, value)
+    elif kind == "bw":
+        if value == "now":
+            data.pop("send_at", None)
+            await state.set_data(data)
+            await ask(query, state, db, member, "confirm")
+        else:
+            await ask(query, state, db, member, "when")
+    elif kind == "bc" and value == "yes":
+        await _submit(query, state, db, member, data)
+
+
+async def _submit(query: CallbackQuery, state: FSMContext, db: Database, member: MemberView,
+                  data: dict[str, Any]) -> None:
+    try:
+        result = await broadcasts.submit_broadcast(db, member.id, _draft(data))
+    except ServiceError as exc:
+        await notice(query, refusal(exc))
+        return
+    await state.clear()
+    if result.status == BroadcastStatus.AWAITING_APPROVAL:
+        text = _("Broadcast B-{id} waits for approval by the Union staff ({count} recipients)."
+                 ).format(id=result.broadcast_id, count=result.recipients)
+    elif result.status == BroadcastStatus.SCHEDULED:
+        text = _("Broadcast B-{id} is scheduled for {count} recipients.").format(
+            id=result.broadcast_id, count=result.recipients)
+    else:
+        text = _("Broadcast B-{id} is being sent to {count} recipients.").format(
+            id=result.broadcast_id, count=result.recipients)
+    progress = Bc(action="report", broadcast_id=result.broadcast_id)
+    await show(query, text, markup([[button("📊 " + _("Progress"), progress)]]))
+

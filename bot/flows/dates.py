@@ -1,0 +1,35 @@
+"""Reading a date or a date and time typed by a member, in Bishkek time, as aware UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+BISHKEK = ZoneInfo("Asia/Bishkek")
+_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*(?:(\d{1,2})[:.](\d{2}))?\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*(?:[T ](\d{1,2}):(\d{2}))?\s*$")
+
+
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
+    """`25.12.2026`, `25.12.2026 09:00` or `2026-12-25 09:00`; a bare date means the start of
+    that day (or its end, with `end_of_day`). None when it is not a date."""
+    text = text[:40]
+    m = _DATE.match(text)
+    if m:
+        day, month, year, hour, minute = m.groups()
+    else:
+        m = _ISO.match(text)
+        if not m:
+            return None
+        year, month, day, hour, minute = m.groups()
+    try:
+        if hour is None:
+            clock = time(23, 59) if end_of_day else time(0, 0)
+        else:
+            clock = time(int(hour), int(minute))
+        local = datetime.combine(datetime(int(year), int(month), int(day)).date(), clock,
+                                 tzinfo=BISHKEK)
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
