@@ -128,9 +128,12 @@ class Birge:
                  request_timeout: float = 60.0) -> None:
         self.settings = settings
         self.db = db or Database(settings.database_url)
-        self.bot = make_bot(settings, request_timeout)
+        self.gate = SendGate(settings.send_rate_per_second,
+                             settings.send_rate_per_chat_per_second,
+                             settings.send_rate_per_group_per_minute)
+        self.bot = make_bot(settings, request_timeout, self.gate)
         self.dp = make_dispatcher(self.db, settings)
-        self.worker = OutboxWorker(self.db, self.bot,
+        self.worker = OutboxWorker(self.db, self.bot, self.gate,
                                    rate_per_second=settings.send_rate_per_second,
                                    poll_seconds=settings.outbox_poll_seconds)
         self._tasks: list[asyncio.Task[Any]] = []

@@ -28,6 +28,9 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 _BULK: ContextVar[bool] = ContextVar("birge_bulk_send", default=False)
+# Set when the caller already waited for a slot (the outbox worker waits before it renders, so a
+# broadcast cancelled meanwhile is not sent); the next counted call then goes straight through.
+_PREPAID: ContextVar[bool] = ContextVar("birge_prepaid_send", default=False)
 
 # Methods that put a message into a chat (and so count against Telegram's limits).
 COUNTED = frozenset({
@@ -46,6 +49,11 @@ def bulk() -> Iterator[None]:
         yield
     finally:
         _BULK.reset(token)
+
+
+def prepaid() -> None:
+    """The caller holds a slot for its next counted call."""
+    _PREPAID.set(True)
 
 
 class SendGate:
@@ -128,7 +136,10 @@ class GateMiddleware(BaseRequestMiddleware):
         chat_id = _chat_of(method)
         is_bulk = _BULK.get()
         for attempt in range(3):
-            await self.gate.acquire(chat_id, is_bulk)
+            if _PREPAID.get():
+                _PREPAID.set(False)
+            else:
+                await self.gate.acquire(chat_id, is_bulk)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:

@@ -31,7 +31,7 @@ from aiogram.exceptions import (
 from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 
-from bot.delivery.limits import bulk
+from bot.delivery.limits import SendGate, bulk, prepaid
 from bot.delivery.render import Recipient, Rendered, get_renderer
 from bot.i18n import in_locale
 from bot.services import cache, notify
@@ -68,10 +68,11 @@ class Outcome:
 
 
 class OutboxWorker:
-    def __init__(self, db: Database, bot: Bot, *, rate_per_second: float = 30.0,
-                 poll_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, bot: Bot, gate: SendGate, *,
+                 rate_per_second: float = 30.0, poll_seconds: float = 1.0) -> None:
         self.db = db
         self.bot = bot
+        self.gate = gate
         self.poll_seconds = poll_seconds
         # Claim about half a second of sending at a time: enough to keep the pipe full, few
         # enough that a crash repeats little.
@@ -172,6 +173,10 @@ class OutboxWorker:
         render = get_renderer(row.kind)
         if render is None:
             return Outcome(OutboxStatus.FAILED, f"no renderer for {row.kind}")
+        # Wait for the slot first and render after: what is rendered is what is current then
+        # (a broadcast cancelled while this row waited is not sent).
+        await self.gate.acquire(row.chat_id, bulk=True)
+        prepaid()
         to = Recipient(row.member_id or 0, row.chat_id, row.language)
         try:
             with in_locale(to.language):

@@ -284,7 +284,8 @@ async def reject_broadcast(db: Database, actor_id: int, broadcast_id: int) -> Su
 
 async def cancel_broadcast(db: Database, actor_id: int, broadcast_id: int) -> int:
     """Stop a scheduled or running broadcast: what was sent stays sent, the rest never goes.
-    Returns how many messages will not be sent."""
+    Returns how many messages were still waiting (the worker drops those it had already taken
+    when their turn comes)."""
     async with db.transaction() as s:
         actor = await policy.load_actor(s, actor_id)
         broadcast = await _load(s, broadcast_id)
@@ -295,6 +296,8 @@ async def cancel_broadcast(db: Database, actor_id: int, broadcast_id: int) -> in
             raise InvalidState("broadcast_not_running")
         broadcast.status = BroadcastStatus.CANCELLED
         broadcast.cancelled_at = utcnow()
+        taken = (await s.exec(select(func.count()).where(
+            Outbox.broadcast_id == broadcast_id, Outbox.status == OutboxStatus.SENDING))).one()
         result = await s.exec(
             update(Outbox)
             .where(col(Outbox.broadcast_id) == broadcast_id,
@@ -302,7 +305,7 @@ async def cancel_broadcast(db: Database, actor_id: int, broadcast_id: int) -> in
             .values(status=OutboxStatus.CANCELLED, last_error="cancelled")
         )
         audit.record(s, actor_id, "broadcast_cancelled", "broadcast", broadcast_id)
-        return int(result.rowcount or 0)
+        return int(result.rowcount or 0) + int(taken)
 
 
 # --- what members do with it -------------------------------------------------------------------

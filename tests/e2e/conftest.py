@@ -4,18 +4,20 @@ polling the Bot API emulator over 127.0.0.1, and people who talk to it through t
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from sqlmodel import select
 
 from bot.app import Birge
 from bot.callbacks import Decide, Nav, Pick
 from bot.config import Settings
-from bot.i18n import _, get_i18n, in_locale
+from bot.i18n import CATALOGS, _, in_locale
 from bot.sandbox.client import EmulatorClient, Person
 from bot.sandbox.emulator import BotAPIEmulator, EmulatorServer
 from storage.db import Database
@@ -27,10 +29,13 @@ JSON = dict[str, Any]
 _user_ids = itertools.count(10_001)
 
 
-def settings_for(url: str, db_url: str) -> Settings:
-    return Settings(_env_file=None, bot_token=TOKEN, database_url=db_url,  # type: ignore[call-arg]
-                    telegram_api_url=url, outbox_poll_seconds=0.2,
-                    send_rate_per_second=1000, send_rate_per_chat_per_second=100)
+def settings_for(url: str, db_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": TOKEN, "database_url": db_url, "telegram_api_url": url,
+        "outbox_poll_seconds": 0.2, "send_rate_per_second": 1000,
+        "send_rate_per_chat_per_second": 100, **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -57,7 +62,9 @@ class Running:
         assert self.app is not None
         return self.app.db
 
-    async def start(self) -> Birge:
+    async def start(self, **overrides: Any) -> Birge:
+        if overrides:
+            self.settings = self.settings.model_copy(update=overrides)
         self.app = Birge(self.settings, request_timeout=3.0)
         await self.app.start(polling_timeout=1)
         return self.app
@@ -70,6 +77,10 @@ class Running:
     async def restart(self) -> Birge:
         await self.stop()
         return await self.start()
+
+    async def restart_with(self, **overrides: Any) -> Birge:
+        await self.stop()
+        return await self.start(**overrides)
 
 
 @pytest.fixture
@@ -100,11 +111,17 @@ def people(tg: EmulatorClient) -> PersonFactory:
 # --- reading what the bot said ---------------------------------------------------------------
 
 
+@functools.cache
+def _msgids() -> frozenset[str]:
+    with (CATALOGS / "en" / "LC_MESSAGES" / "birge.po").open("rb") as fh:
+        return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id)
+
+
 def _full_msgid(prefix: str) -> str:
-    catalog = get_i18n().locales["en"]._catalog  # type: ignore[attr-defined]
+    catalog = _msgids()
     if prefix in catalog:
         return prefix
-    found = [k for k in catalog if isinstance(k, str) and k.startswith(prefix)]
+    found = [k for k in catalog if k.startswith(prefix)]
     assert len(found) == 1, f"{prefix!r} matches {len(found)} messages"
     return found[0]
 
