@@ -9,19 +9,27 @@ from bot.callbacks import Bc
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.keyboards import button, markup
-from bot.services import broadcasts
+from bot.services import broadcasts, cache
 from bot.texts_broadcast import broadcast_text, member_buttons
 from storage.db import Database
 from storage.enums import BroadcastStatus
 
+# One rendering per broadcast and language, not one per recipient; forgotten when it changes.
+_rendered: cache.ReadCache[Rendered | None] = cache.ReadCache(30.0, "broadcast")
+
 
 @renderer(broadcasts.OUTBOX_KIND)
 async def broadcast(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
-    found = await broadcasts.cached(db, int(payload["broadcast_id"]))
+    key = (int(payload["broadcast_id"]), to.language)
+    done = _rendered.get(key)
+    if not cache.missing(done):
+        return done  # type: ignore[return-value]
+    found = await broadcasts.cached(db, key[0])
     if found is None or found.status == BroadcastStatus.CANCELLED:
-        return None
-    return Rendered(broadcast_text(found, to.language), member_buttons(found),
-                    tuple(d["file_id"] for d in found.documents))
+        return _rendered.put(key, None)
+    return _rendered.put(key, Rendered(broadcast_text(found, to.language),
+                                       member_buttons(found),
+                                       tuple(d["file_id"] for d in found.documents)))
 
 
 @renderer("broadcast_for_approval")

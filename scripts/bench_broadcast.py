@@ -1,0 +1,276 @@
+"""Benchmark: a broadcast to 10,000 members through the emulator, under Telegram's limits.
+
+Processes as in production: the Bot API emulator (refusing with 429 above its cap), Birge
+(`birge run`) and this driver. For each run it prints the sustained sending rate as a fraction of
+the cap, lost messages (recipients who got nothing), duplicates (recipients who got more than one
+copy), and the p95 reply latency of members who use the bot while the broadcast is going out.
+
+1. capped: 10,000 recipients at 30 messages/s (Telegram's limit) — about six minutes;
+2. fast: the same at a much higher cap, to show the engine itself is not the limit;
+3. crash: SIGKILL Birge twice in the middle of a broadcast, start it again each time.
+
+Members are written straight into the database with bulk inserts (a benchmark needs 10,000 of them
+in seconds; the tests build members through the services). Not a test: it prints figures.
+
+    .venv/bin/python scripts/bench_broadcast.py [--recipients 10000] [--cap 30] [--fast-cap 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import insert, text
+
+from bot.sandbox.client import EmulatorClient
+from bot.services import broadcasts
+from bot.services.broadcasts import Audience, Draft
+from storage.db import Database
+from storage.enums import BroadcastKind, MemberStatus, Position, Role
+from storage.migrate import upgrade
+from storage.models import Member, RoleAssignment
+from storage.types import utcnow
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:BENCH"
+FIRST_ID = 3_000_001
+ACTIVE_FIRST_ID = 9_000_001
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Run:
+    name: str
+    cap: float
+    recipients: int
+    delivered: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    rate: float = 0.0
+    seconds: float = 0.0
+    replies: list[float] = field(default_factory=list)
+    reply_timeouts: int = 0
+    kills: int = 0
+    responses_429: int = 0
+
+    def p95(self) -> float:
+        if not self.replies:
+            return float("nan")
+        data = sorted(self.replies)
+        return data[min(len(data) - 1, int(len(data) * 0.95))] * 1000
+
+    def print(self) -> None:
+        print(f"{self.name}: {self.delivered}/{self.recipients} delivered in "
+              f"{self.seconds:.0f} s; sustained {self.rate:.1f} msg/s = "
+              f"{self.rate / self.cap:.2f} of the {self.cap:.0f}/s cap; lost {self.lost}; "
+              f"duplicates {self.duplicates}; 429s {self.responses_429}"
+              + (f"; SIGKILLed {self.kills} times" if self.kills else ""))
+        if self.replies or self.reply_timeouts:
+            print(f"{self.name}: replies to members using the bot meanwhile: "
+                  f"{len(self.replies)} measured, p95 {self.p95():.0f} ms, "
+                  f"max {max(self.replies) * 1000:.0f} ms, timeouts {self.reply_timeouts}")
+
+
+async def populate(url: str, count: int) -> int:
+    """`count` active members across the districts and languages, and one staff member."""
+    db = Database(url)
+    try:
+        async with db.transaction() as s:
+            districts = [(d, r) for d, r in (await s.exec(  # type: ignore[call-overload]
+                text("SELECT id, region_id FROM district"))).all()]
+            rows = []
+            for i in range(count):
+                district, region = districts[i % len(districts)]
+                rows.append({
+                    "telegram_id": FIRST_ID + i, "full_name": f"Member {i}",
+                    "language": ("ky", "ru", "en")[i % 3], "position": Position.HEAD_AO.value,
+                    "region_id": region, "district_id": district,
+                    "status": MemberStatus.ACTIVE.value, "reachable": True,
+                    "created_at": utcnow(),
+                })
+            for start in range(0, len(rows), 2000):
+                await s.exec(insert(Member).values(rows[start:start + 2000]))
+            staff = Member(telegram_id=1, full_name="Bench Staff", position=Position.EXPERT,
+                           status=MemberStatus.ACTIVE, language="ru")
+            s.add(staff)
+            await s.flush()
+            assert staff.id is not None
+            s.add(RoleAssignment(member_id=staff.id, role=Role.UNION_STAFF))
+            return staff.id
+    finally:
+        await db.dispose()
+
+
+async def send_broadcast(url: str, staff_id: int, title: str) -> int:
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            districts = [d for (d,) in (await s.exec(  # type: ignore[call-overload]
+                text("SELECT id FROM district"))).all()]
+        # All 40 districts: exactly the generated members (the staff member has no district).
+        result = await broadcasts.submit_broadcast(db, staff_id, Draft(
+            kind=BroadcastKind.LAW, title=title,
+            text_ky=f"{title}: мыйзам кабыл алынды.", text_ru=f"{title}: принят закон.",
+            text_en=f"{title}: a law was adopted.", audience=Audience(districts=districts),
+        ))
+        return result.recipients
+    finally:
+        await db.dispose()
+
+
+def start_birge(api: str, db_url: str, workdir: Path, cap: float) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": db_url, "SEND_RATE_PER_SECOND": str(cap),
+           "SEND_RATE_PER_CHAT_PER_SECOND": "1", "OUTBOX_POLL_SECONDS": "0.5"}
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-migrate"], env=env,
+                            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_emulator(port: int, cap: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.sandbox.emulator", "--port", str(port),
+         "--rate-limit", str(cap)], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+
+
+async def register(client: EmulatorClient, count: int) -> None:
+    sem = asyncio.Semaphore(64)
+
+    async def one(i: int) -> None:
+        async with sem:
+            await client.add_user(FIRST_ID + i, f"Member {i}", language_code="ru")
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def active_members(client: EmulatorClient, stop: asyncio.Event, run: Run,
+                         count: int = 20) -> None:
+    """People who use the bot while the broadcast goes out: /help every second or so."""
+
+    async def one(n: int) -> None:
+        person = client.person(ACTIVE_FIRST_ID + n, f"Active {n}", language_code="ru")
+        await asyncio.sleep(random.random())
+        while not stop.is_set():
+            started = time.perf_counter()
+            await person.send("/help")
+            got = await person.replies(timeout=10, count=1, settle_ms=0)
+            if got:
+                run.replies.append(time.perf_counter() - started)
+            else:
+                run.reply_timeouts += 1
+            await asyncio.sleep(0.5 + random.random())
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+
+
+async def delivered_counts(client: EmulatorClient, count: int) -> tuple[int, int, int]:
+    stats = await client.stats()
+    per_chat: dict[str, int] = stats["bot_messages"]
+    copies = [per_chat.get(str(FIRST_ID + i), 0) for i in range(count)]
+    return (sum(1 for c in copies if c >= 1), sum(c - 1 for c in copies if c > 1),
+            int(stats.get("responses_429", 0)))
+
+
+async def one_run(name: str, cap: float, recipients: int, kills: int,
+                  measure_replies: bool) -> Run:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    emulator = start_emulator(port, cap)
+    run = Run(name, cap, recipients)
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                 timeout=aiohttp.ClientTimeout(total=None))
+    birge: subprocess.Popen[bytes] | None = None
+    try:
+        async with http, EmulatorClient(api, session=http) as client:
+            for _ in range(100):
+                with contextlib.suppress(Exception):
+                    await client.seq()
+                    break
+                await asyncio.sleep(0.1)
+            with tempfile.TemporaryDirectory() as tmp:
+                db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+                await asyncio.to_thread(upgrade, db_url)
+                staff_id = await populate(db_url, recipients)
+                await register(client, recipients)
+                birge = start_birge(api, db_url, Path(tmp), cap)
+                await asyncio.sleep(3)
+                stop = asyncio.Event()
+                actives = asyncio.create_task(active_members(client, stop, run)) \
+                    if measure_replies else None
+                total = await send_broadcast(db_url, staff_id, name)
+                assert total == recipients, (total, recipients)
+                started = time.perf_counter()
+                samples: list[tuple[float, int]] = []
+                kill_at = [recipients * (k + 1) / (kills + 2) for k in range(kills)]
+                deadline = started + recipients / cap * 3 + 60
+                while time.perf_counter() < deadline:
+                    await asyncio.sleep(1.0)
+                    got, _dup, _429 = await delivered_counts(client, recipients)
+                    samples.append((time.perf_counter(), got))
+                    if kill_at and got >= kill_at[0]:
+                        kill_at.pop(0)
+                        assert birge is not None
+                        birge.send_signal(signal.SIGKILL)
+                        birge.wait()
+                        run.kills += 1
+                        birge = start_birge(api, db_url, Path(tmp), cap)
+                    if got >= recipients:
+                        break
+                await asyncio.sleep(3)  # anything still in flight lands (or duplicates show)
+                stop.set()
+                if actives is not None:
+                    await actives
+                run.delivered, run.duplicates, run.responses_429 = await delivered_counts(
+                    client, recipients)
+                run.lost = recipients - run.delivered
+                lo = next((t for t, n in samples if n >= recipients * 0.05), started)
+                hi = next((t for t, n in samples if n >= recipients * 0.95), samples[-1][0])
+                lo_n = next((n for t, n in samples if t >= lo), 0)
+                hi_n = next((n for t, n in samples if t >= hi), recipients)
+                run.rate = (hi_n - lo_n) / (hi - lo) if hi > lo else 0.0
+                run.seconds = samples[-1][0] - started
+    finally:
+        if birge is not None and birge.poll() is None:
+            birge.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                birge.wait(10)
+        emulator.terminate()
+        emulator.wait(10)
+    return run
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--cap", type=float, default=30.0)
+    parser.add_argument("--fast-cap", type=float, default=500.0)
+    parser.add_argument("--crash-recipients", type=int, default=3_000)
+    parser.add_argument("--skip-capped", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores")
+    if not args.skip_capped:
+        (await one_run("capped", args.cap, args.recipients, 0, True)).print()
+    (await one_run("fast", args.fast_cap, args.recipients, 0, True)).print()
+    (await one_run("crash", args.fast_cap / 5, args.crash_recipients, 2, False)).print()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
