@@ -46,7 +46,7 @@ def broadcast_state(status: str) -> str:
         BroadcastStatus.SCHEDULED: _("scheduled"),
         BroadcastStatus.SENDING: _("sending"),
         BroadcastStatus.CANCELLED: _("cancelled"),
-        BroadcastStatus.REJECTED: _("not approved"),
+        BroadcastStatus.REJECTED: _("rejected by the Union staff"),
     }.get(BroadcastStatus(status), status)
 
 
