@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,52 +43,37 @@ _lists: cache.ReadCache[list[Place]] = cache.ReadCache(
 )
 
 
-async def regions(db: Database, lang: str) -> list[Place]:
-    found = _lists.get(("regions", lang))
+async def _listed(db: Database, key: tuple[object, ...], query: Any, lang: str) -> list[Place]:
+    """A reference list in `lang`, from the cache or the database."""
+    found = _lists.get((*key, lang))
     if not cache.missing(found):
         return found  # type: ignore[return-value]
     async with db.read() as s:
-        rows = (await s.exec(select(Region).where(Region.active).order_by(col(Region.sort)))).all()
-    return _lists.put(("regions", lang), _places(rows, lang))
+        rows = (await s.exec(query)).all()
+    return _lists.put((*key, lang), _places(rows, lang))
+
+
+async def regions(db: Database, lang: str) -> list[Place]:
+    query = select(Region).where(Region.active).order_by(col(Region.sort))
+    return await _listed(db, ("regions",), query, lang)
 
 
 async def districts(db: Database, region_id: int, lang: str) -> list[Place]:
-    found = _lists.get(("districts", region_id, lang))
-    if not cache.missing(found):
-        return found  # type: ignore[return-value]
-    async with db.read() as s:
-        rows = (
-            await s.exec(
-                select(District)
-                .where(District.region_id == region_id, District.active)
-                .order_by(col(District.sort), col(District.code))
-            )
-        ).all()
-    return _lists.put(("districts", region_id, lang), _places(rows, lang))
+    query = (select(District).where(District.region_id == region_id, District.active)
+             .order_by(col(District.sort), col(District.code)))
+    return await _listed(db, ("districts", region_id), query, lang)
 
 
 async def municipalities(db: Database, district_id: int, lang: str) -> list[Place]:
-    found = _lists.get(("municipalities", district_id, lang))
-    if not cache.missing(found):
-        return found  # type: ignore[return-value]
-    async with db.read() as s:
-        rows = (
-            await s.exec(
-                select(Municipality)
-                .where(Municipality.district_id == district_id, Municipality.active)
-                .order_by(col(Municipality.code))
-            )
-        ).all()
-    return _lists.put(("municipalities", district_id, lang), _places(rows, lang))
+    query = (select(Municipality)
+             .where(Municipality.district_id == district_id, Municipality.active)
+             .order_by(col(Municipality.code)))
+    return await _listed(db, ("municipalities", district_id), query, lang)
 
 
 async def communities(db: Database, lang: str) -> list[Place]:
-    found = _lists.get(("communities", lang))
-    if not cache.missing(found):
-        return found  # type: ignore[return-value]
-    async with db.read() as s:
-        rows = (await s.exec(select(Community).order_by(col(Community.sort)))).all()
-    return _lists.put(("communities", lang), _places(rows, lang))
+    query = select(Community).order_by(col(Community.sort))
+    return await _listed(db, ("communities",), query, lang)
 
 
 # --- import ----------------------------------------------------------------------------------

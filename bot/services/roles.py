@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.services import audit, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
@@ -57,6 +59,19 @@ async def _check_scope(
         raise InvalidInput("leader_scope")
 
 
+def _scope(column: Any, value: int | None) -> Any:
+    return col(column).is_(None) if value is None else col(column) == value
+
+
+def _matching(member_id: int, role: Role, community_id: int | None,
+              district_id: int | None) -> Any:
+    """The member's assignments of `role` in exactly this scope (NULL-safe)."""
+    return select(RoleAssignment).where(
+        RoleAssignment.member_id == member_id, RoleAssignment.role == role,
+        _scope(RoleAssignment.community_id, community_id),
+        _scope(RoleAssignment.district_id, district_id))
+
+
 async def grant_role(
     db: Database,
     actor_id: int | None,
@@ -75,16 +90,8 @@ async def grant_role(
                                     policy.Action.MANAGE_ROLES, member_id)
             if await s.get(Member, member_id) is None:
                 raise NotFound(what="member")
-            existing = (
-                await s.exec(
-                    select(RoleAssignment).where(
-                        RoleAssignment.member_id == member_id,
-                        RoleAssignment.role == role,
-                        RoleAssignment.community_id == community_id,
-                        RoleAssignment.district_id == district_id,
-                    )
-                )
-            ).first()
+            existing = (await s.exec(_matching(member_id, role, community_id,
+                                               district_id))).first()
             if existing is not None:
                 return
             s.add(RoleAssignment(member_id=member_id, role=role, community_id=community_id,
@@ -109,16 +116,7 @@ async def revoke_role(
             actor = await policy.load_actor(s, actor_id)
             await policy.ensure(db, actor, policy.can_manage_roles(actor),
                                 policy.Action.MANAGE_ROLES, member_id)
-        rows = (
-            await s.exec(
-                select(RoleAssignment).where(
-                    RoleAssignment.member_id == member_id,
-                    RoleAssignment.role == role,
-                    RoleAssignment.community_id == community_id,
-                    RoleAssignment.district_id == district_id,
-                )
-            )
-        ).all()
+        rows = (await s.exec(_matching(member_id, role, community_id, district_id))).all()
         for row in rows:
             await s.delete(row)
         if rows:

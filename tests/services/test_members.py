@@ -143,3 +143,18 @@ async def test_the_leader_of_a_community_in_a_district_is_unique(db: Database):
         await roles.grant_role(db, None, second.id, Role.DISTRICT_LEADER,
                                community_id=await f.community_id(db, "heads"),
                                district_id=await f.district_id(db, "leylek"))
+
+
+async def test_granting_a_role_twice_keeps_one_and_revoking_removes_it(db: Database):
+    from bot.services import roles
+    from storage.models import RoleAssignment
+
+    m = await f.member(db, "Асель Маматова", district="leylek")
+    await roles.grant_role(db, None, m.id, Role.MODERATOR)
+    await roles.grant_role(db, None, m.id, Role.MODERATOR)
+    async with db.read() as s:
+        found = (await s.exec(select(RoleAssignment).where(
+            RoleAssignment.member_id == m.id, RoleAssignment.role == Role.MODERATOR))).all()
+    assert len(found) == 1
+    assert await roles.revoke_role(db, None, m.id, Role.MODERATOR) is True
+    assert Role.MODERATOR not in (await members.by_id(db, m.id)).roles  # type: ignore[union-attr]
