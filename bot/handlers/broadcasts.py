@@ -143,8 +143,8 @@ async def on_button(query: CallbackQuery, callback_data: Bc, state: FSMContext, 
             await show(query, _("Broadcast B-{id}: {state}.").format(
                 id=bid, state=broadcast_state(result.status)))
         elif action == "report":
-            await query.answer()
             await show_report(query, db, member, bid)
+            await query.answer()
         elif action == "cancel":
             stopped = await broadcasts.cancel_broadcast(db, member.id, bid)
             await query.answer(ngettext("{count} message will not be sent.",

@@ -250,3 +250,24 @@ async def test_a_restart_mid_broadcast_resumes_without_skipping_anyone(
     for person, _ in readers:
         copies = sum("Семинар болот." in text_of(m) for m in await person.transcript())
         assert copies == 1
+
+
+async def test_a_plain_member_cannot_compose_cancel_or_read_reports(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    staff_id = await f.staff(db)
+    asel, _ = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    sent = await broadcasts.submit_broadcast(db, staff_id, Draft(
+        kind=BroadcastKind.NEWS, title="Новости Союза", text_ky="Жаңылык.", text_ru="Новость.",
+        send_at=utcnow() + timedelta(hours=3),
+        audience=Audience(districts=[await f.district_id(db, "leylek")])))
+    await asel.send("/broadcast")
+    await said(asel, t("ru", "You are not allowed to do that."))
+    await asel.send("/broadcasts")
+    msg = await said(asel, t("ru", "You are not allowed to do that."))
+    for action in ("cancel", "report", "csv", "comments", "approve"):
+        await asel.press_data(int(msg["message_id"]), bc(action, sent.broadcast_id))
+        assert t("ru", "You are not allowed to do that.") in str(await asel.answer()), action
+    r = await broadcasts.report(db, staff_id, sent.broadcast_id)
+    assert r.broadcast.status == BroadcastStatus.SCHEDULED and r.by_status == {"pending": 1}
