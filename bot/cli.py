@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -45,8 +46,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     _logging(settings)
     if not settings.bot_token:
-        raise ConfigError("BOT_TOKEN: not set; get one from @BotFather and put BOT_TOKEN=... "
-                          "in .env (see README)")
+        # No bot registered yet: show Birge in the local sandbox instead (see `birge sandbox`).
+        print("BOT_TOKEN is not set, so Birge starts in the local sandbox (nothing reaches "
+              "Telegram); see README, \"Try it without Telegram\".", flush=True)
+        return _sandbox(settings, port=_sandbox_port(), host="127.0.0.1", fresh=False,
+                        database=None)
     from bot.app import Birge
 
     if args.migrate:
@@ -63,6 +67,43 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _run_forever(main())
     return 0
+
+
+# --- the sandbox (issue 8): Birge, the Bot API emulator and a chat page, with demo data ----
+
+
+def _sandbox_port() -> int:
+    raw = os.environ.get("SANDBOX_PORT", "").strip()
+    if not raw:
+        return 8080
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ConfigError("SANDBOX_PORT: expected a port number such as 8080")
+    return int(raw)
+
+
+def _sandbox(settings: Settings | None, *, port: int, host: str, fresh: bool,
+             database: str | None) -> int:
+    from bot.sandbox.server import DEFAULT_DATABASE, SandboxConfig, serve
+
+    path = Path(database) if database else DEFAULT_DATABASE
+    real = settings.sqlite_path() if settings is not None else None
+    if real is not None and real.resolve() == path.resolve():
+        raise ConfigError("--db: that is Birge's own database (DATABASE_URL); the sandbox "
+                          "keeps a separate one")
+    _run_forever(serve(SandboxConfig(host=host, port=port, database=path, fresh=fresh)))
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    try:
+        settings: Settings | None = _settings()
+    except ConfigError:
+        settings = None  # a bad BOT_TOKEN or DATABASE_URL does not concern the sandbox
+    logging.basicConfig(level=settings.log_level if settings else "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    return _sandbox(settings, port=args.port, host=args.host, fresh=args.fresh,
+                    database=args.db)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -207,6 +248,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--no-migrate", dest="migrate", action="store_false",
                      help="do not apply pending migrations first")
     run.set_defaults(fn=cmd_run)
+
+    box = sub.add_parser("sandbox", help="try Birge in the browser without Telegram: the "
+                         "emulator, Birge and a chat page with demo data")
+    box.add_argument("--port", type=int, default=8080, help="chat page port (default 8080)")
+    box.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    box.add_argument("--fresh", action="store_true", help="start from a clean sandbox database")
+    box.add_argument("--db", help="sandbox database file (default data/sandbox.db)")
+    box.set_defaults(fn=cmd_sandbox)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", help="apply all migrations (idempotent)").set_defaults(

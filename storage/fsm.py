@@ -97,8 +97,9 @@ class SQLStorage(BaseStorage):
                               "updated_at": stmt.excluded.updated_at},
                     )
                     await s.exec(stmt)
-        except BaseException:  # a failure or a cancellation: keep the answers for next time
-            log.exception("saving %d conversations failed; will retry", len(batch))
+        except BaseException as exc:  # a failure or a cancellation: keep the answers for later
+            if not isinstance(exc, asyncio.CancelledError):
+                log.exception("saving %d conversations failed; will retry", len(batch))
             for k, v in batch.items():
                 self._dirty.setdefault(k, v)
             raise

@@ -84,7 +84,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
             "mysql": birge(cwd, "db", "upgrade", DATABASE_URL="mysql://x"),
             "mars": birge(cwd, "db", "upgrade", DATABASE_URL=url, TIMEZONE="Mars/Olympus"),
             "garbage token": birge(cwd, "run", DATABASE_URL=url, BOT_TOKEN="garbage"),
-            "no token": birge(cwd, "run", DATABASE_URL=url),
             "unmigrated": birge(cwd, "members", "export", DATABASE_URL=url),
         }
 
@@ -165,8 +164,7 @@ def test_a_malformed_bot_token_stops_run_with_one_line(runs: dict[str, Run]):
     assert_one_line_naming(runs["garbage token"], "BOT_TOKEN")
 
 
-def test_run_without_a_bot_token_stops_with_one_line(runs: dict[str, Run]):
-    assert_one_line_naming(runs["no token"], "BOT_TOKEN")
+# `birge run` without a BOT_TOKEN starts the sandbox instead: tests/sandbox/test_sandbox_server.py
 
 
 def test_an_unmigrated_database_says_to_run_db_upgrade(runs: dict[str, Run]):

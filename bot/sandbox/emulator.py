@@ -2079,6 +2079,26 @@ class BotAPIEmulator:
             raise ControlError(404, f"unknown file_id {file_id}")
         return stored.data
 
+    # Read-only views used by the sandbox's chat page (bot/sandbox/server.py).
+
+    def file_meta(self, file_id: str) -> tuple[bytes, str | None, str | None]:
+        """(bytes, MIME type, file name) of a stored file."""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise ControlError(404, f"unknown file_id {file_id}")
+        return stored.data, stored.mime_type, stored.file_name
+
+    def chat_view(self, chat_id: int) -> JSON:
+        """A chat as the Bot API shows it, plus the forum topics it has (oldest first)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ControlError(404, f"chat {chat_id} does not exist")
+        topics = [
+            {**topic, "closed": thread_id in chat.closed_topics}
+            for thread_id, topic in sorted(chat.topics.items())
+        ]
+        return {**self._chat_json(chat), "topics": topics}
+
 
 def _buttons(msg: _Msg) -> Iterable[JSON]:
     markup = msg.data.get("reply_markup") or {}

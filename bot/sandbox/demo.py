@@ -1,0 +1,365 @@
+"""The sandbox's people and demo dataset, built only through Birge's services.
+
+Why this exists: a Union staff member or a donor's evaluator should meet Birge with a populated
+network (three practice communities, members across several districts, a newcomer waiting for
+approval) and be able to act as any of a few personas. Everything is written through the same
+service functions the bot uses (`members.submit_application`, `approve_member`,
+`roles.grant_role`, `invites.create_invite` …), so the demo follows every rule the bot follows.
+
+Extending it: each feature adds one `async def add_<feature>(demo: Demo) -> None` below and
+appends it to `STEPS`. A step finds the people it needs in `demo.ids` (member ids by key) and
+records anything the page should know in `demo.notes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+
+from bot.services import invites, members, reference, roles
+from bot.services.members import Application
+from storage.db import Database
+from storage.enums import Position, Role
+from storage.models import Community, District, Invite, Member, Municipality
+
+# --- people ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A demo Telegram account and, unless it is a visitor, the member behind it."""
+
+    key: str
+    telegram_id: int
+    full_name: str
+    username: str | None = None
+    language: str = "ru"  # the member's language in Birge and the Telegram app's language
+    position: Position = Position.HEAD_AO
+    district: str | None = None  # district code from storage/reference/geography.csv
+    region: str | None = None  # only for people without a district
+    municipality: str | None = None  # municipality code
+    municipality_other: str | None = None
+    communities: tuple[str, ...] = ()
+    leads: str | None = None  # community code this person leads in their district
+    roles: tuple[Role, ...] = ()  # further roles (moderator, expert)
+    staff: bool = False  # Union staff, bootstrapped as `birge admin add` does
+    pending: bool = False  # applied, waiting for a decision
+    registered: bool = True  # False: has never opened the bot
+
+    @property
+    def first_name(self) -> str:
+        return self.full_name.split()[0]
+
+    @property
+    def last_name(self) -> str | None:
+        rest = self.full_name.split()[1:]
+        return " ".join(rest) or None
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone the page lets you act as, with a short description in ky, ru and en."""
+
+    person: Person
+    title: dict[str, str]
+    about: dict[str, str]
+    icon: str
+
+    @property
+    def key(self) -> str:
+        return self.person.key
+
+
+VISITOR = Person("visitor", 700_000_001, "Нурбек Асанов", username="nurbek_visitor",
+                 registered=False)
+TALAS_LEADER = Person("talas_leader", 700_000_002, "Бакыт Осмонов", username="bakyt_talas",
+                      language="ky", position=Position.HEAD_AO, district="talas",
+                      municipality="omuraliev", communities=("heads",), leads="heads")
+LEYLEK_FINANCE = Person("leylek_finance", 700_000_003, "Гулнара Ташиева",
+                        username="gulnara_leylek", language="ru", position=Position.FINANCE,
+                        district="leylek", municipality="katran", communities=("finance",))
+STAFF = Person("staff", 700_000_004, "Айгерим Касымова", username="aigerim_union",
+               language="ru", position=Position.EXPERT, staff=True)
+LAWYER = Person("lawyer", 700_000_005, "Эркин Сыдыков", username="erkin_lawyer", language="ru",
+                position=Position.EXPERT, region="bishkek-city", roles=(Role.EXPERT,))
+MODERATOR = Person("moderator", 700_000_006, "Жылдыз Абдыкалыкова", username="jyldyz_mod",
+                   language="ky", position=Position.SECRETARY, district="chatkal",
+                   municipality="kanysh-kyya", communities=("secretaries", "heads"),
+                   roles=(Role.MODERATOR,))
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona(VISITOR, icon="🙋", title={
+        "ky": "Жаңы келүүчү", "ru": "Новый посетитель", "en": "New visitor",
+    }, about={
+        "ky": "Азырынча катталган эмес: /start жөнөтүп, Birgeге кошулуп көрүңүз.",
+        "ru": "Ещё не зарегистрирован: отправьте /start и пройдите вступление в Birge.",
+        "en": "Not registered yet: send /start and go through joining Birge.",
+    }),
+    Persona(TALAS_LEADER, icon="🏔️", title={
+        "ky": "Талас районундагы АӨ башчыларынын лидери",
+        "ru": "Районный лидер глав АО, Таласский район",
+        "en": "District leader of heads of aiyl okmotu, Talas",
+    }, about={
+        "ky": "Өмүралиев АӨ башчысы. Өз районунун жаңы мүчөлөрүн бекитет, чакыруу жасайт.",
+        "ru": "Глава Омуралиевского АО. Одобряет новичков своего района, создаёт приглашения.",
+        "en": "Head of Omuraliev aiyl okmotu. Approves newcomers of the district, "
+              "makes invitations.",
+    }),
+    Persona(LEYLEK_FINANCE, icon="📊", title={
+        "ky": "Лейлек районундагы финансы адиси",
+        "ru": "Финансист, Лейлекский район",
+        "en": "Finance officer, Leylek",
+    }, about={
+        "ky": "Катран айыл аймагы. Финансисттер коомчулугунун катардагы мүчөсү.",
+        "ru": "Катранский айылный аймак. Рядовой участник сообщества финансистов.",
+        "en": "Katran aiyl aimak. A member of the finance officers' community.",
+    }),
+    Persona(MODERATOR, icon="🛡️", title={
+        "ky": "Модератор, Чаткал району",
+        "ru": "Модератор, Чаткальский район",
+        "en": "Moderator, Chatkal",
+    }, about={
+        "ky": "Каныш-Кыя АӨнүн жооптуу катчысы, тематикалык топтордун модератору.",
+        "ru": "Ответственный секретарь Каныш-Кийского АО, модератор тематических групп.",
+        "en": "Responsible secretary in Kanysh-Kyya, moderator of topic groups.",
+    }),
+    Persona(LAWYER, icon="⚖️", title={
+        "ky": "Юрист, эксперт",
+        "ru": "Юрист, эксперт",
+        "en": "Lawyer, expert",
+    }, about={
+        "ky": "Бишкектеги юрист: суроолорго жооп берет, укуктук жардам көрсөтөт.",
+        "ru": "Юрист из Бишкека: отвечает на вопросы, оказывает правовую помощь.",
+        "en": "A lawyer in Bishkek: answers questions and gives legal help.",
+    }),
+    Persona(STAFF, icon="🏛️", title={
+        "ky": "ЖӨБ Союзунун кызматкери",
+        "ru": "Сотрудник Союза МСУ",
+        "en": "Union of LSGs staff member",
+    }, about={
+        "ky": "Администратор: каалаган жаңы мүчөнү бекитет, ар кандай ролго чакырат.",
+        "ru": "Администратор: одобряет любых новичков, приглашает на любую роль.",
+        "en": "Administrator: approves any newcomer, invites to any role.",
+    }),
+)
+
+# The rest of the network: members the personas meet as colleagues, leaders and newcomers.
+OTHERS: tuple[Person, ...] = (
+    Person("leylek_heads_leader", 700_000_011, "Нурлан Абдылдаев", language="ky",
+           position=Position.HEAD_AO, district="leylek", municipality="toguz-bulak",
+           communities=("heads",), leads="heads"),
+    Person("leylek_finance_leader", 700_000_012, "Мирлан Эргешов", language="ru",
+           position=Position.FINANCE, district="leylek", municipality="sumbula",
+           communities=("finance",), leads="finance"),
+    Person("chatkal_deputy_leader", 700_000_013, "Канат Бейшеев", language="ky",
+           position=Position.DEPUTY, district="chatkal", municipality="terek-sai",
+           communities=("deputies",), leads="deputies"),
+    Person("aksy_finance", 700_000_014, "Динара Мамытова", language="ru",
+           position=Position.FINANCE, district="aksy", municipality="tash-kumyr",
+           communities=("finance",)),
+    Person("toguz_toro_head", 700_000_015, "Улан Токтосунов", language="ky",
+           position=Position.HEAD_AO, district="toguz-toro", municipality="kargalyk",
+           communities=("heads",)),
+    Person("toktogul_deputy", 700_000_016, "Самара Осмоналиева", language="ru",
+           position=Position.DEPUTY, district="toktogul", municipality="kara-kul",
+           communities=("deputies",)),
+    Person("kara_buura_finance", 700_000_017, "Азамат Турдубаев", language="ky",
+           position=Position.FINANCE, district="kara-buura", municipality_other="Кызыл-Адыр",
+           communities=("finance",)),
+    Person("kochkor_deputy", 700_000_018, "Чолпон Бекова", language="en",
+           position=Position.DEPUTY, district="kochkor", municipality_other="Кочкор",
+           communities=("deputies", "heads")),
+    Person("talas_applicant", 700_000_019, "Айжан Садыкова", language="ru",
+           position=Position.FINANCE, district="talas", municipality="omuraliev",
+           communities=("finance",), pending=True),
+)
+
+PEOPLE: tuple[Person, ...] = tuple(p.person for p in PERSONAS) + OTHERS
+FORUM_CHAT_ID = -1_001_000_000_001
+FORUM_TITLE = "Birge forum"
+FORUM_TOPICS = ("Главы айыл окмоту", "Финансисты", "Депутаты местных кенешей")
+
+
+# --- building the dataset --------------------------------------------------------------------
+
+
+@dataclass
+class Demo:
+    """The database being filled, and what the steps so far have made."""
+
+    db: Database
+    ids: dict[str, int] = field(default_factory=dict)  # person key -> member id
+    notes: dict[str, str] = field(default_factory=dict)  # e.g. "invite_code"
+
+    async def district(self, code: str) -> int:
+        async with self.db.read() as s:
+            found = (await s.exec(select(District).where(District.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    async def region_of(self, district_id: int) -> int:
+        async with self.db.read() as s:
+            found = await s.get(District, district_id)
+        assert found is not None
+        return found.region_id
+
+    async def region(self, code: str) -> int:
+        places = await reference.regions(self.db, "en")
+        return next(p.id for p in places if p.code == code)
+
+    async def municipality(self, code: str) -> int:
+        async with self.db.read() as s:
+            found = (await s.exec(select(Municipality).where(Municipality.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    async def community(self, code: str) -> int:
+        async with self.db.read() as s:
+            found = (await s.exec(select(Community).where(Community.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    async def application(self, person: Person) -> Application:
+        district = await self.district(person.district) if person.district else None
+        if district is not None:
+            region: int | None = await self.region_of(district)
+        else:
+            region = await self.region(person.region) if person.region else None
+        return Application(
+            full_name=person.full_name,
+            language=person.language,
+            position=person.position,
+            region_id=region,
+            district_id=district,
+            municipality_id=await self.municipality(person.municipality)
+            if person.municipality else None,
+            municipality_other=person.municipality_other,
+            community_ids=[await self.community(c) for c in person.communities],
+        )
+
+
+async def add_staff(demo: Demo) -> None:
+    """The Union staff member, bootstrapped as `birge admin add` does."""
+    for person in PEOPLE:
+        if person.staff:
+            member_id = await roles.bootstrap_admin(demo.db, person.telegram_id, person.full_name)
+            await members.set_language(demo.db, member_id, person.language)
+            demo.ids[person.key] = member_id
+
+
+async def add_members(demo: Demo) -> None:
+    """Everyone else who has joined: they apply as newcomers do and staff approve them."""
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    for person in PEOPLE:
+        if person.staff or person.pending or not person.registered:
+            continue
+        submitted = await members.submit_application(
+            demo.db, person.telegram_id, person.username, await demo.application(person))
+        demo.ids[person.key] = submitted.member.id
+        await members.approve_member(demo.db, staff_id, submitted.member.id)
+
+
+async def add_roles(demo: Demo) -> None:
+    """District leaders of the three practice communities, a moderator, a lawyer."""
+    for person in PEOPLE:
+        member_id = demo.ids.get(person.key)
+        if member_id is None:
+            continue
+        if person.leads:
+            assert person.district is not None
+            await roles.grant_role(demo.db, None, member_id, Role.DISTRICT_LEADER,
+                                   community_id=await demo.community(person.leads),
+                                   district_id=await demo.district(person.district))
+        for role in person.roles:
+            await roles.grant_role(demo.db, None, member_id, role)
+
+
+async def add_pending(demo: Demo) -> None:
+    """A newcomer waiting for approval: their district's leaders and staff get a notice."""
+    for person in PEOPLE:
+        if person.pending:
+            submitted = await members.submit_application(
+                demo.db, person.telegram_id, person.username, await demo.application(person))
+            demo.ids[person.key] = submitted.member.id
+
+
+async def add_invites(demo: Demo) -> None:
+    """An unused invitation from the Talas leader that the page offers the visitor."""
+    invite = await invites.create_invite(
+        demo.db, demo.ids[TALAS_LEADER.key], Role.MEMBER,
+        community_id=await demo.community("heads"))
+    demo.notes["invite_code"] = invite.code
+
+
+DemoStep = Callable[[Demo], Awaitable[None]]
+
+# Later features append their step here (topic groups, questions, legal cases, broadcasts …).
+async def add_broadcasts(demo: Demo) -> None:
+    """A law sent to everyone, and a draft law open for comments from the finance officers."""
+    from datetime import timedelta
+
+    from bot.services import broadcasts
+    from bot.services.broadcasts import Audience, Draft
+    from storage.enums import BroadcastKind
+    from storage.types import utcnow
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    await broadcasts.submit_broadcast(demo.db, staff_id, Draft(
+        kind=BroadcastKind.LAW, title="Жергиликтүү бюджет жөнүндө мыйзам / Закон о местном бюджете",
+        text_ky="Жогорку Кеңеш жергиликтүү бюджеттердин кирешелери жөнүндө мыйзамды кабыл алды.",
+        text_ru="Жогорку Кенеш принял закон о доходах местных бюджетов.",
+        text_en="The Jogorku Kenesh adopted a law on local budget revenues.",
+        source_url="https://cbd.minjust.gov.kg/"))
+    await broadcasts.submit_broadcast(demo.db, staff_id, Draft(
+        kind=BroadcastKind.DRAFT_LAW, title="Муниципалдык социалдык заказ / Муниципальный "
+        "социальный заказ",
+        text_ky="Мыйзам долбоору талкууга коюлду. Пикириңизди жазыңыз.",
+        text_ru="Законопроект вынесен на обсуждение. Напишите свои замечания.",
+        comments_until=utcnow() + timedelta(days=14),
+        audience=Audience(communities=[await demo.community("finance")])))
+
+
+STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
+                         add_broadcasts]
+
+
+async def is_populated(db: Database) -> bool:
+    return await members.by_telegram(db, STAFF.telegram_id) is not None
+
+
+async def populate(db: Database) -> Demo:
+    """Create the demo dataset in an empty (migrated) database."""
+    demo = Demo(db)
+    for step in STEPS:
+        await step(demo)
+    return demo
+
+
+async def ensure(db: Database) -> bool:
+    """Populate unless this database already has the demo; True when it was created now."""
+    if await is_populated(db):
+        return False
+    await populate(db)
+    return True
+
+
+async def known_accounts(db: Database) -> list[tuple[int, str]]:
+    """Every member's Telegram id and name (so the emulator knows them after a restart)."""
+    async with db.read() as s:
+        rows = (await s.exec(select(Member.telegram_id, Member.full_name)
+                             .where(col(Member.telegram_id).is_not(None)))).all()
+    return [(int(tid), name) for tid, name in rows if tid is not None]
+
+
+async def open_invite(db: Database) -> str | None:
+    """The code of the demo invitation while nobody has used it."""
+    leader = await members.by_telegram(db, TALAS_LEADER.telegram_id)
+    if leader is None:
+        return None
+    async with db.read() as s:
+        found = (await s.exec(select(Invite).where(Invite.created_by_id == leader.id,
+                                                   col(Invite.used_by_id).is_(None))
+                              .order_by(col(Invite.id).desc()))).first()
+    return found.code if found else None
