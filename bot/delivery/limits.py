@@ -56,9 +56,11 @@ def prepaid() -> None:
     _PREPAID.set(True)
 
 
-# Messages leave 2% under the cap: arrival times jitter, and one message too many in a second
-# costs a 429 and a pause of at least a second for everyone.
+# Messages leave 2% under the cap, and never more than the cap within any second and a bit:
+# arrival times jitter (a busy event loop sends a few late, then together), and one message too
+# many in a second costs a 429 and a pause of at least a second for everyone.
 HEADROOM = 0.98
+WINDOW_SECONDS = 1.06
 
 
 class SendGate:
@@ -69,6 +71,7 @@ class SendGate:
         self.group_interval = 60.0 / per_group_per_minute if per_group_per_minute > 0 else 0.0
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._window: deque[float] = deque(maxlen=max(1, int(per_second)))
         self._next_chat: dict[int, float] = {}
         self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
             deque(), deque())  # (interactive, bulk)
@@ -116,6 +119,8 @@ class SendGate:
                 continue
             now = time.monotonic()
             at = max(self._next_slot, self._paused_until)
+            if self.interval > 0 and len(self._window) == self._window.maxlen:
+                at = max(at, self._window[0] + WINDOW_SECONDS)
             if at > now:
                 await asyncio.sleep(at - now)
                 continue
@@ -124,6 +129,7 @@ class SendGate:
             if future.done():
                 continue
             future.set_result(None)
+            self._window.append(now)
             self._next_slot = max(now, self._next_slot) + self.interval
 
 
