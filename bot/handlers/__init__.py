@@ -19,8 +19,10 @@ def routers() -> list[Router]:
         unhandled,
     )
 
+    # Every update meets each router's filters until one handles it, so the busiest (onboarding,
+    # all of whose handlers need its state) comes before the ones staff use now and then.
     found = [start.router, language.router, help.router, approval.router, profile.router,
-             invite.router, broadcasts.router, broadcast_compose.router, onboarding.router,
+             invite.router, onboarding.router, broadcasts.router, broadcast_compose.router,
              unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,37 +43,42 @@ _lists: cache.ReadCache[list[Place]] = cache.ReadCache(
 )
 
 
-async def _listed(db: Database, key: tuple[object, ...], query: Any, lang: str) -> list[Place]:
-    """A reference list in `lang`, from the cache or the database."""
+async def _listed(db: Database, key: tuple[object, ...], query: Callable[[], Any],
+                  lang: str) -> list[Place]:
+    """A reference list in `lang`, from the cache or (building the query only then) the
+    database: these lists are read on nearly every step of a flow."""
     found = _lists.get((*key, lang))
     if not cache.missing(found):
         return found  # type: ignore[return-value]
     async with db.read() as s:
-        rows = (await s.exec(query)).all()
+        rows = (await s.exec(query())).all()
     return _lists.put((*key, lang), _places(rows, lang))
 
 
 async def regions(db: Database, lang: str) -> list[Place]:
-    query = select(Region).where(Region.active).order_by(col(Region.sort))
-    return await _listed(db, ("regions",), query, lang)
+    return await _listed(
+        db, ("regions",), lambda: select(Region).where(Region.active).order_by(col(Region.sort)),
+        lang)
 
 
 async def districts(db: Database, region_id: int, lang: str) -> list[Place]:
-    query = (select(District).where(District.region_id == region_id, District.active)
-             .order_by(col(District.sort), col(District.code)))
-    return await _listed(db, ("districts", region_id), query, lang)
+    return await _listed(
+        db, ("districts", region_id),
+        lambda: (select(District).where(District.region_id == region_id, District.active)
+                 .order_by(col(District.sort), col(District.code))), lang)
 
 
 async def municipalities(db: Database, district_id: int, lang: str) -> list[Place]:
-    query = (select(Municipality)
-             .where(Municipality.district_id == district_id, Municipality.active)
-             .order_by(col(Municipality.code)))
-    return await _listed(db, ("municipalities", district_id), query, lang)
+    return await _listed(
+        db, ("municipalities", district_id),
+        lambda: (select(Municipality)
+                 .where(Municipality.district_id == district_id, Municipality.active)
+                 .order_by(col(Municipality.code))), lang)
 
 
 async def communities(db: Database, lang: str) -> list[Place]:
-    query = select(Community).order_by(col(Community.sort))
-    return await _listed(db, ("communities",), query, lang)
+    return await _listed(
+        db, ("communities",), lambda: select(Community).order_by(col(Community.sort)), lang)
 
 
 # --- import ----------------------------------------------------------------------------------
