@@ -247,9 +247,13 @@ async def test_a_restart_mid_broadcast_resumes_without_skipping_anyone(
         return True
 
     await wait_for(everyone_has_it, timeout=15)
+    extra = 0
     for person, _ in readers:
         copies = sum("Семинар болот." in text_of(m) for m in await person.transcript())
-        assert copies == 1
+        assert copies >= 1
+        extra += copies - 1
+    # Only a message whose request was on the wire when Birge stopped can arrive twice.
+    assert birge.app is not None and extra <= birge.app.worker.lanes
 
 
 async def test_a_plain_member_cannot_compose_cancel_or_read_reports(
