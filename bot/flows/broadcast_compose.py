@@ -296,7 +296,7 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await ask(query, state, db, member, back or _next(step, data, -1))
     elif callback_data.action == "skip" and step in ("text_en", "documents", "source"):
         if step != "documents":
-            data[step if step != "source" else "source"] = None
+            data[step] = None
             await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
 

@@ -52,7 +52,6 @@ EDIT = {
     "place": ["region", "district", "municipality", "municipality_other"],
     "communities": ["communities"],
 }
-TEXT_STEPS = {"name", "municipality_other"}
 NONE = "none"
 OTHER = "other"
 

@@ -8,7 +8,7 @@ wake-up) run after a transaction that enqueued something commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -68,13 +68,3 @@ def enqueue(
 def mark_written(session: AsyncSession) -> None:
     """Outbox rows were written by a bulk statement: wake the worker after the commit."""
     session.sync_session.info[_FLAG] = True
-
-
-def enqueue_many(
-    session: AsyncSession, member_ids: Iterable[int], kind: str, **payload: Any
-) -> int:
-    count = 0
-    for member_id in member_ids:
-        enqueue(session, member_id, kind, **payload)
-        count += 1
-    return count

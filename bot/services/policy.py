@@ -55,14 +55,6 @@ class Actor:
             )
         )
 
-    def led_communities(self, district_id: int) -> set[int]:
-        return {
-            g.community_id
-            for g in self.grants
-            if g.role == Role.DISTRICT_LEADER
-            and g.district_id == district_id
-            and g.community_id is not None
-        }
 
     @property
     def roles(self) -> set[Role]:
@@ -98,8 +90,6 @@ class Action(StrEnum):
     DECIDE_APPLICANT = "decide_applicant"
     CREATE_INVITE = "create_invite"
     MANAGE_ROLES = "manage_roles"
-    EDIT_REFERENCE = "edit_reference"
-    IMPORT_MEMBERS = "import_members"
     COMPOSE_BROADCAST = "compose_broadcast"
     APPROVE_BROADCAST = "approve_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
@@ -119,10 +109,6 @@ def can_create_invite(actor: Actor, role: Role, district_id: int | None) -> bool
 
 
 def can_manage_roles(actor: Actor) -> bool:
-    return actor.is_staff
-
-
-def can_edit_reference(actor: Actor) -> bool:
     return actor.is_staff
 
 
