@@ -28,6 +28,7 @@ from bot.delivery.worker import OutboxWorker
 from bot.handlers import routers
 from bot.i18n import LANGUAGES, _, get_i18n, in_locale
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
+from bot.scheduler import Scheduler
 from bot.services import members
 from storage.db import Database
 from storage.fsm import SQLStorage
@@ -136,6 +137,7 @@ class Birge:
         self.worker = OutboxWorker(self.db, self.bot, self.gate,
                                    rate_per_second=settings.send_rate_per_second,
                                    poll_seconds=settings.outbox_poll_seconds)
+        self.scheduler = Scheduler(self.db, settings)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def check_schema(self) -> None:
@@ -146,6 +148,7 @@ class Birge:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
         await set_commands(self.bot)
+        await self.scheduler.start()
         self._tasks = [
             asyncio.create_task(self.worker.run(), name="outbox"),
             asyncio.create_task(
@@ -157,6 +160,7 @@ class Birge:
         ]
 
     async def stop(self) -> None:
+        await self.scheduler.stop()
         self.worker.stop()
         with contextlib.suppress(RuntimeError):
             await self.dp.stop_polling()
@@ -172,11 +176,13 @@ class Birge:
     async def run_polling(self) -> None:
         await self.check_schema()
         await set_commands(self.bot)
+        await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
         try:
             await self.dp.start_polling(self.bot, handle_signals=True, db=self.db,
                                         tasks_concurrency_limit=CONCURRENT_UPDATES)
         finally:
+            await self.scheduler.stop()
             self.worker.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
@@ -197,6 +203,7 @@ class Birge:
         setup_application(app, self.dp, bot=self.bot)
         await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
                                    secret_token=self.settings.webhook_secret)
+        await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
         runner = web.AppRunner(app)
         await runner.setup()
@@ -207,6 +214,7 @@ class Birge:
         try:
             await asyncio.Event().wait()
         finally:
+            await self.scheduler.stop()
             self.worker.stop()
             await runner.cleanup()
             with contextlib.suppress(asyncio.CancelledError):

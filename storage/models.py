@@ -222,3 +222,12 @@ class FsmRecord(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which process runs scheduled jobs: two Birge processes on one database never both do."""
+
+    __tablename__ = "scheduler_lease"
+    name: str = Field(primary_key=True, max_length=50)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

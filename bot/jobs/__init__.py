@@ -1,0 +1,4 @@
+"""Every scheduled job Birge has: importing this package registers them (`bot.scheduler`).
+
+Each feature declares its jobs with `@scheduled` in its own module; list the module here.
+"""
