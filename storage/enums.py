@@ -98,3 +98,16 @@ class ResponseKind(StrEnum):
     ACK = "ack"
     COMMENT = "comment"
     QUESTION = "question"
+
+
+class QuestionStatus(StrEnum):
+    OPEN = "open"  # waiting for an answer (or for more answers after a follow-up)
+    ANSWERED = "answered"  # has answers, none accepted yet
+    RESOLVED = "resolved"  # the asker accepted an answer, or a moderator marked it resolved
+    DUPLICATE = "duplicate"  # closed by a moderator as a duplicate of another question
+    HIDDEN = "hidden"  # hidden by a moderator for abusive content
+
+
+class AttachmentKind(StrEnum):
+    DOCUMENT = "document"
+    PHOTO = "photo"

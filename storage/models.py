@@ -231,3 +231,99 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=50)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TopicGroup(Named, table=True):
+    """A topic group where members ask and answer; the practice communities are groups too.
+
+    `community_id` set means the group is open only to that practice community's members.
+    `forum_topic_id` is the group's thread in the forum supergroup, when there is one.
+    """
+
+    __tablename__ = "topic_group"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=40, unique=True)
+    description_ky: str = Field(default="", max_length=1000)
+    description_ru: str = Field(default="", max_length=1000)
+    description_en: str = Field(default="", max_length=1000)
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    sort: int = 0
+    forum_topic_id: int | None = None
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    def description(self, language: str) -> str:
+        return str(getattr(self, f"description_{language}", None) or self.description_ru)
+
+
+class GroupMember(SQLModel, table=True):
+    """A member who joined (follows) a topic group: they hear of its new questions."""
+
+    __tablename__ = "group_member"
+    group_id: int = Field(foreign_key="topic_group.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class GroupModerator(SQLModel, table=True):
+    """A moderator of one topic group, appointed by Union staff."""
+
+    __tablename__ = "group_moderator"
+    group_id: int = Field(foreign_key="topic_group.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    appointed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    appointed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Question(SQLModel, table=True):
+    """A member's question in a topic group (shown as Q-<id>)."""
+
+    __tablename__ = "question"
+    __table_args__ = (Index("ix_question_waiting", "status", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="topic_group.id", index=True)
+    asker_id: int = Field(foreign_key="member.id", index=True)
+    text: str = Field(max_length=3500)
+    anonymous: bool = False
+    # [{"file_id", "kind": "document"|"photo", "name", "size"}]
+    attachments: list[dict[str, Any]] = Field(default_factory=list,
+                                              sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=20)
+    accepted_answer_id: int | None = None
+    duplicate_of_id: int | None = Field(default=None, foreign_key="question.id")
+    hidden_reason: str | None = Field(default=None, max_length=500)
+    hidden_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    moderators_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    staff_escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    forum_message_id: int | None = None
+
+
+class Answer(SQLModel, table=True):
+    """An answer to a question, or the asker's follow-up (`is_follow_up`)."""
+
+    __tablename__ = "answer"
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    author_id: int = Field(foreign_key="member.id", index=True)
+    text: str = Field(max_length=3500)
+    attachments: list[dict[str, Any]] = Field(default_factory=list,
+                                              sa_column=Column(JSON, nullable=False))
+    is_follow_up: bool = False
+    useful_count: int = 0
+    hidden_reason: str | None = Field(default=None, max_length=500)
+    hidden_by_id: int | None = Field(default=None, foreign_key="member.id")
+    forum_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AnswerVote(SQLModel, table=True):
+    """A member marked an answer useful (once)."""
+
+    __tablename__ = "answer_vote"
+    answer_id: int = Field(foreign_key="answer.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

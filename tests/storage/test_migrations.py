@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
 from storage.db import Database
-from storage.migrate import head_revision, is_up_to_date, upgrade
+from storage.migrate import head_revision, include_name, is_up_to_date, upgrade
 
 
 def test_migrations_on_an_empty_database_match_the_models(tmp_path: Path) -> None:
@@ -25,7 +25,9 @@ def test_migrations_on_an_empty_database_match_the_models(tmp_path: Path) -> Non
         try:
             async with db.engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+                    lambda c: compare_metadata(
+                        MigrationContext.configure(c, opts={"include_name": include_name}),
+                        SQLModel.metadata)
                 )
         finally:
             await db.dispose()
