@@ -22,6 +22,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault, ErrorEvent
 
+from bot import forum
 from bot.config import Settings, require_token
 from bot.delivery.limits import GateMiddleware, SendGate
 from bot.delivery.worker import OutboxWorker
@@ -114,6 +115,10 @@ async def set_commands(bot: Bot) -> None:
         with in_locale(lang):
             commands = [
                 BotCommand(command="start", description=_("Start or open the menu")),
+                BotCommand(command="ask", description=_("Ask a question")),
+                BotCommand(command="search", description=_("Search the answers")),
+                BotCommand(command="groups", description=_("Topic groups")),
+                BotCommand(command="myquestions", description=_("My questions")),
                 BotCommand(command="profile", description=_("Your profile")),
                 BotCommand(command="language", description=_("Change the language")),
                 BotCommand(command="help", description=_("What you can do")),
@@ -148,6 +153,8 @@ class Birge:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
         await set_commands(self.bot)
+        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+                                self.settings.default_language)
         await self.scheduler.start()
         self._tasks = [
             asyncio.create_task(self.worker.run(), name="outbox"),
@@ -176,6 +183,8 @@ class Birge:
     async def run_polling(self) -> None:
         await self.check_schema()
         await set_commands(self.bot)
+        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+                                self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
         try:
@@ -203,6 +212,8 @@ class Birge:
         setup_application(app, self.dp, bot=self.bot)
         await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
                                    secret_token=self.settings.webhook_secret)
+        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+                                self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
         runner = web.AppRunner(app)

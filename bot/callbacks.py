@@ -39,3 +39,37 @@ class Menu(CallbackData, prefix="m"):
     """Main menu and profile actions."""
 
     item: str
+
+
+class Qn(CallbackData, prefix="q"):
+    """A question: open, answer, follow up, files, and moderators' resolve / duplicate / hide."""
+
+    action: str
+    question_id: int
+
+
+class An(CallbackData, prefix="a"):
+    """An answer: the asker accepts it, a member marks it useful, a moderator hides it."""
+
+    action: str
+    answer_id: int
+
+
+class Gr(CallbackData, prefix="g"):
+    """A topic group: open, join, leave, ask here; staff rename, archive, moderators."""
+
+    action: str
+    group_id: int
+
+
+class GrMod(CallbackData, prefix="gm"):
+    """Staff remove one moderator from a group."""
+
+    group_id: int
+    member_id: int
+
+
+class Kb(CallbackData, prefix="k"):
+    """A page of knowledge-base search results (the query is in the conversation state)."""
+
+    page: int

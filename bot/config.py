@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     send_rate_per_chat_per_second: float = 1.0
     send_rate_per_group_per_minute: float = 20.0
     outbox_poll_seconds: float = 1.0
+    # A supergroup with topics where the bot is an admin: each topic group gets a thread there.
+    forum_chat_id: int | None = None
+    # An unanswered question reminds its group's moderators, then Union staff.
+    question_remind_hours: float = 24.0
+    question_escalate_hours: float = 72.0
 
     @field_validator("bot_token")
     @classmethod

@@ -79,5 +79,26 @@ def refusal(error: ServiceError) -> str:
         "comments_closed": _("The comment period is over."),
         "reply_length": _("Please write 2 to {limit} characters.").format(
             limit=p.get("limit", 2000)),
+        "group_name": _("A group's name must be 2 to {limit} characters, in Kyrgyz and "
+                        "Russian.").format(limit=p.get("limit", 120)),
+        "group_description": _("That is too long: at most {limit} characters.").format(
+            limit=p.get("limit", 1000)),
+        "group_archived": _("This group is archived and takes no new questions."),
+        "question_length": _("The question must be {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 10), limit=p.get("limit", 3500)),
+        "answer_length": _("Please write {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 2), limit=p.get("limit", 3500)),
+        "reason_length": _("Please write {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 3), limit=p.get("limit", 500)),
+        "attachment_size": _("That file is larger than {limit} MB.").format(
+            limit=p.get("limit", 20)),
+        "attachment_type": _("Birge keeps documents (PDF, Word, Excel, OpenDocument, text) and "
+                             "photos only."),
+        "attachments_count": _("At most {limit} files.").format(limit=p.get("limit", 5)),
+        "question_closed": _("This question is closed: it takes no more answers."),
+        "answer_not_acceptable": _("This answer cannot be accepted."),
+        "own_answer": _("That is your own answer."),
+        "own_question": _("That is your own question: add a follow-up instead."),
+        "duplicate_target": _("There is no open question with that number."),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

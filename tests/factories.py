@@ -98,3 +98,23 @@ async def leader(db: Database, name: str, district: str, community: str,
     found = await members.by_id(db, m.id)
     assert found is not None
     return found
+
+
+async def group_id(db: Database, code: str) -> int:
+    """A seeded topic group: budget, land, services, social, legal, kenesh, waste, or
+    community-<code> for a practice community's own group."""
+    from storage.models import TopicGroup
+
+    async with db.read() as s:
+        g = (await s.exec(select(TopicGroup).where(TopicGroup.code == code))).one()
+        assert g.id is not None
+        return g.id
+
+
+async def moderator(db: Database, name: str, group: str, **kwargs: object) -> MemberView:
+    """A member whom Union staff appointed moderator of a seeded group."""
+    from bot.services import groups
+
+    m = await member(db, name, **kwargs)
+    await groups.appoint_moderator(db, await staff(db), await group_id(db, group), m.id)
+    return m

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
 
@@ -22,6 +23,10 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
     # Telegram file ids sent after the text (a broadcast's documents).
     documents: tuple[str, ...] = ()
+    # Photos (file ids) sent after the text.
+    photos: tuple[str, ...] = ()
+    # A forum topic's thread, for posts in the forum supergroup.
+    thread_id: int | None = None
 
 
 Renderer = Callable[[Database, "Recipient", dict[str, Any]], Awaitable[Rendered | None]]
@@ -34,19 +39,35 @@ class Recipient:
     language: str
 
 
+# Called in the transaction that records a row as sent, with its payload and the message id
+# (a forum post remembers its message so that replies in the thread can be matched to it).
+AfterSent = Callable[[AsyncSession, dict[str, Any], int], Awaitable[None]]
+
 _RENDERERS: dict[str, Renderer] = {}
+_AFTER_SENT: dict[str, AfterSent] = {}
 
 
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+def renderer(kind: str, after_sent: AfterSent | None = None
+             ) -> Callable[[Renderer], Renderer]:
     def register(fn: Renderer) -> Renderer:
         _RENDERERS[kind] = fn
+        if after_sent is not None:
+            _AFTER_SENT[kind] = after_sent
         return fn
 
     return register
 
 
-def get_renderer(kind: str) -> Renderer | None:
+def _load() -> None:
     # Importing the notice modules registers their renderers.
-    from bot.delivery import broadcast_notices, notices  # noqa: F401
+    from bot.delivery import broadcast_notices, notices, question_notices  # noqa: F401
 
+
+def get_renderer(kind: str) -> Renderer | None:
+    _load()
     return _RENDERERS.get(kind)
+
+
+def get_after_sent(kind: str) -> AfterSent | None:
+    _load()
+    return _AFTER_SENT.get(kind)

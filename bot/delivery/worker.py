@@ -32,7 +32,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 
 from bot.delivery.limits import SendGate, bulk, prepaid
-from bot.delivery.render import Recipient, Rendered, get_renderer
+from bot.delivery.render import AfterSent, Recipient, Rendered, get_after_sent, get_renderer
 from bot.i18n import in_locale
 from bot.services import cache, notify
 from storage.db import Database
@@ -140,7 +140,8 @@ class OutboxWorker:
             Claimed(
                 id=o.id or 0, kind=o.kind, payload=dict(o.payload), attempts=o.attempts,
                 chat_id=o.chat_id or (m.telegram_id if m else None), member_id=o.member_id,
-                language=m.language if m else "ky", reachable=m.reachable if m else True,
+                language=m.language if m else str(o.payload.get("language") or "ky"),
+                reachable=m.reachable if m else True,
             )
             for o, m in rows
         ]
@@ -191,9 +192,14 @@ class OutboxWorker:
     async def _send(self, to: Recipient, rendered: Rendered) -> Outcome:
         try:
             msg = await self.bot.send_message(to.chat_id, rendered.text,
-                                              reply_markup=rendered.markup)
+                                              reply_markup=rendered.markup,
+                                              message_thread_id=rendered.thread_id)
             for doc in rendered.documents:
-                await self.bot.send_document(to.chat_id, doc)
+                await self.bot.send_document(to.chat_id, doc,
+                                             message_thread_id=rendered.thread_id)
+            for photo in rendered.photos:
+                await self.bot.send_photo(to.chat_id, photo,
+                                          message_thread_id=rendered.thread_id)
         except TelegramRetryAfter as exc:
             return Outcome(OutboxStatus.PENDING, "429", retry_in=float(exc.retry_after))
         except TelegramForbiddenError as exc:
@@ -221,6 +227,7 @@ class OutboxWorker:
         now = utcnow()
         updates: list[dict[str, Any]] = []
         unreachable: set[int] = set()
+        hooks: list[tuple[AfterSent, dict[str, Any], int]] = []
         for row, outcome in done:
             attempts = row.attempts + 1
             status, not_before = outcome.status, None
@@ -234,6 +241,9 @@ class OutboxWorker:
                     not_before = now + timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_SECONDS))
             if status == OutboxStatus.UNREACHABLE and row.member_id is not None:
                 unreachable.add(row.member_id)
+            hook = get_after_sent(row.kind) if status == OutboxStatus.SENT else None
+            if hook is not None and outcome.message_id is not None:
+                hooks.append((hook, row.payload, outcome.message_id))
             updates.append({
                 "row_id": row.id, "status": str(status), "attempts": attempts,
                 "not_before": not_before, "last_error": outcome.error,
@@ -252,6 +262,8 @@ class OutboxWorker:
                 )
                 conn = await s.connection()
                 await conn.execute(stmt, updates)
+                for hook, payload, message_id in hooks:
+                    await hook(s, payload, message_id)
                 if unreachable:
                     await s.exec(
                         update(Member)

@@ -7,14 +7,18 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every feature router, in the order updates should meet them (fallback last)."""
-    from bot.flows import broadcast_compose, onboarding
+    from bot.flows import ask_question, broadcast_compose, onboarding, reply
     from bot.handlers import (
         approval,
         broadcasts,
+        forum,
+        groups,
         help,
         invite,
         language,
         profile,
+        questions,
+        search,
         start,
         unhandled,
     )
@@ -22,8 +26,9 @@ def routers() -> list[Router]:
     # Every update meets each router's filters until one handles it, so the busiest (onboarding,
     # all of whose handlers need its state) comes before the ones staff use now and then.
     found = [start.router, language.router, help.router, approval.router, profile.router,
-             invite.router, onboarding.router, broadcasts.router, broadcast_compose.router,
-             unhandled.router]
+             invite.router, onboarding.router, questions.router, groups.router,
+             ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
+             broadcast_compose.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -31,6 +31,10 @@ def help_text(member: MemberView | None) -> str:
         Capability.ADMIN: _("As Union staff you can invite to any role and approve anyone."),
         Capability.BROADCAST: _("/broadcast — send a decision or announcement to members; "
                                 "/broadcasts — follow what you sent"),
+        Capability.GROUPS: _("/groups — topic groups: join, see their questions"),
+        Capability.ASK: _("/ask — ask a question in a group"),
+        Capability.SEARCH: _("/search — search the answers already given"),
+        Capability.MY_QUESTIONS: _("/myquestions — your questions and their answers"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -26,7 +26,13 @@ router.callback_query.filter(F.message.chat.type == "private")
 
 
 def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
-    buttons = [button("👤 " + _("Profile"), Menu(item="profile")),
+    buttons = []
+    if member.active:
+        buttons += [button("❓ " + _("Ask a question"), Menu(item="ask")),
+                    button("🔎 " + _("Search answers"), Menu(item="search")),
+                    button("👥 " + _("Groups"), Menu(item="groups")),
+                    button("📋 " + _("My questions"), Menu(item="mine"))]
+    buttons += [button("👤 " + _("Profile"), Menu(item="profile")),
                button("🌐 " + _("Language"), Menu(item="language")),
                button("❓ " + _("Help"), Menu(item="help"))]
     if policy.Capability.INVITE in policy.capabilities(member.roles, member.active):

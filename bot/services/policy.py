@@ -94,6 +94,13 @@ class Action(StrEnum):
     APPROVE_BROADCAST = "approve_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
     VIEW_BROADCAST_REPORT = "view_broadcast_report"
+    MANAGE_GROUPS = "manage_groups"
+    JOIN_GROUP = "join_group"
+    VIEW_QUESTION = "view_question"
+    ASK_QUESTION = "ask_question"
+    ANSWER_QUESTION = "answer_question"
+    ACCEPT_ANSWER = "accept_answer"
+    MODERATE_QUESTION = "moderate_question"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -126,6 +133,37 @@ def can_manage_broadcast(actor: Actor, author_id: int) -> bool:
     return actor.is_staff or (actor.member_id == author_id and can_compose_broadcast(actor))
 
 
+def can_manage_groups(actor: Actor) -> bool:
+    """Create, rename and archive topic groups; appoint and remove their moderators."""
+    return actor.is_staff
+
+
+def can_see_group(actor: Actor, group_community_id: int | None,
+                  member_communities: frozenset[int], moderates: bool) -> bool:
+    """An open group is every active member's; a community group is its community's."""
+    if not actor.active:
+        return False
+    if actor.is_staff or moderates or group_community_id is None:
+        return True
+    return group_community_id in member_communities
+
+
+def can_answer(actor: Actor, open_to_them: bool, moderates: bool) -> bool:
+    """Whoever the group is open to answers (answering makes them a member of it), and its
+    moderators and Union staff."""
+    return actor.active and (open_to_them or moderates or actor.is_staff)
+
+
+def can_moderate(actor: Actor, moderates: bool) -> bool:
+    """Mark resolved, close as a duplicate, hide: the group's moderators and Union staff."""
+    return actor.active and (moderates or actor.is_staff)
+
+
+def can_accept(actor: Actor, asker_id: int) -> bool:
+    """Only the asker accepts an answer to their question."""
+    return actor.active and actor.member_id == asker_id
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -136,6 +174,10 @@ class Capability(StrEnum):
     APPROVE = "approve"
     ADMIN = "admin"
     BROADCAST = "broadcast"
+    GROUPS = "groups"
+    ASK = "ask"
+    SEARCH = "search"
+    MY_QUESTIONS = "my_questions"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -149,6 +191,7 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps.append(Capability.ADMIN)
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
+    caps += [Capability.GROUPS, Capability.ASK, Capability.SEARCH, Capability.MY_QUESTIONS]
     return caps
 
 

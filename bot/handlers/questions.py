@@ -1,0 +1,172 @@
+"""A question's card and what members do on it: open, files, accept, useful, resolve; and
+"My questions". Writing (answers, follow-ups, reasons) is the `bot.flows.reply` flow."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import An, Menu, Qn
+from bot.flows.ui import Event, show
+from bot.i18n import _
+from bot.keyboards import button, markup
+from bot.services import questions
+from bot.services.errors import ServiceError
+from bot.services.members import MemberView
+from bot.texts import refusal
+from bot.texts_questions import clip, question_buttons, question_text, status_label
+from storage.db import Database
+
+router = Router(name="questions")
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+async def show_question(event: Event, db: Database, member: MemberView, question_id: int,
+                        new_message: bool = False) -> None:
+    try:
+        card = await questions.question_card(db, member.id, question_id, member.language)
+    except ServiceError as exc:
+        if isinstance(event, CallbackQuery):
+            await event.answer(refusal(exc), show_alert=True)
+        else:
+            await event.answer(refusal(exc))
+        return
+    text, kb = question_text(card, member.language), question_buttons(card)
+    if new_message and isinstance(event, CallbackQuery) and event.bot is not None:
+        await event.bot.send_message(member.telegram_id or event.from_user.id, text,
+                                     reply_markup=kb)
+        return
+    await show(event, text, kb)
+
+
+async def _send_files(bot: Bot, chat_id: int, files: list[dict[str, Any]]) -> None:
+    for item in files:
+        if item.get("kind") == "photo":
+            await bot.send_photo(chat_id, item["file_id"])
+        else:
+            await bot.send_document(chat_id, item["file_id"])
+
+
+@router.callback_query(Qn.filter(F.action == "open"))
+async def on_open(query: CallbackQuery, callback_data: Qn, db: Database,
+                  member: MemberView | None) -> None:
+    if member is None:
+        await query.answer()
+        return
+    await show_question(query, db, member, callback_data.question_id, new_message=True)
+    await query.answer()
+
+
+@router.callback_query(Qn.filter(F.action == "files"))
+async def on_files(query: CallbackQuery, callback_data: Qn, db: Database,
+                   member: MemberView | None, bot: Bot) -> None:
+    if member is None:
+        await query.answer()
+        return
+    try:
+        card = await questions.question_card(db, member.id, callback_data.question_id,
+                                             member.language)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer()
+    await _send_files(bot, query.from_user.id, card.attachments)
+
+
+@router.callback_query(An.filter(F.action == "files"))
+async def on_answer_files(query: CallbackQuery, callback_data: An, db: Database,
+                          member: MemberView | None, bot: Bot) -> None:
+    if member is None:
+        await query.answer()
+        return
+    try:
+        files = await questions.answer_files(db, member.id, callback_data.answer_id)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer()
+    await _send_files(bot, query.from_user.id, files)
+
+
+@router.callback_query(Qn.filter(F.action == "resolve"))
+async def on_resolve(query: CallbackQuery, callback_data: Qn, db: Database,
+                     member: MemberView | None) -> None:
+    if member is None:
+        await query.answer()
+        return
+    try:
+        await questions.mark_resolved(db, member.id, callback_data.question_id)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer(_("Marked resolved."))
+    await show_question(query, db, member, callback_data.question_id)
+
+
+@router.callback_query(An.filter(F.action == "accept"))
+async def on_accept(query: CallbackQuery, callback_data: An, db: Database,
+                    member: MemberView | None) -> None:
+    if member is None:
+        await query.answer()
+        return
+    try:
+        question_id = await questions.accept_answer(db, member.id, callback_data.answer_id)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer(_("Accepted. Your question is resolved."))
+    await show_question(query, db, member, question_id)
+
+
+@router.callback_query(An.filter(F.action == "useful"))
+async def on_useful(query: CallbackQuery, callback_data: An, db: Database,
+                    member: MemberView | None) -> None:
+    if member is None:
+        await query.answer()
+        return
+    try:
+        added = await questions.mark_useful(db, member.id, callback_data.answer_id)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer(_("Thank you: marked useful.") if added
+                       else _("You already marked this answer useful."))
+    question_id = await questions.question_of_answer(db, callback_data.answer_id)
+    if added and question_id is not None:
+        await show_question(query, db, member, question_id)
+
+
+async def show_mine(event: Event, db: Database, member: MemberView) -> None:
+    mine = await questions.my_questions(db, member.id, limit=15)
+    if not mine:
+        await show(event, _("You have not asked any questions yet. /ask asks one."))
+        return
+    lines = ["<b>" + _("My questions") + "</b>"]
+    rows = []
+    for q in mine:
+        lines.append(f"{status_label(q.status)} · <b>{questions.label(q.id)}</b> · "
+                     + _("answers: {count}").format(count=q.answers) + "\n"
+                     + html.escape(clip(q.text, 120)))
+        rows.append([button(questions.label(q.id) + " · " + clip(q.text, 30),
+                            Qn(action="open", question_id=q.id))])
+    await show(event, "\n\n".join(lines), markup(rows))
+
+
+@router.message(Command("myquestions"))
+async def on_mine(message: Message, db: Database, member: MemberView | None) -> None:
+    if member is None:
+        await message.answer(_("Welcome! Send /start to join Birge."))
+        return
+    await show_mine(message, db, member)
+
+
+@router.callback_query(Menu.filter(F.item == "mine"))
+async def on_mine_button(query: CallbackQuery, db: Database, member: MemberView | None) -> None:
+    await query.answer()
+    if member is not None:
+        await show_mine(query, db, member)

@@ -1,0 +1,119 @@
+"""The knowledge base (`/search`, the menu's Search): any query gives results or "nothing
+found", paged; each result opens the question's card with the accepted answer first."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import Kb, Menu, Nav, Qn
+from bot.flows.ui import Event, show
+from bot.i18n import _
+from bot.keyboards import Row, button, markup, nav_row
+from bot.services import groups, questions, search
+from bot.services.members import MemberView
+from bot.texts_questions import clip, status_label
+from storage.db import Database
+
+router = Router(name="search")
+router.message.filter(F.chat.type == "private")
+
+QUERY_MAX = 2000
+
+
+class Search(StatesGroup):
+    query = State()
+
+
+async def prompt(event: Event, state: FSMContext) -> None:
+    await state.set_state(Search.query)
+    await show(event, _("What are you looking for? Send a few words, for example: land tax "
+                        "arrears."), markup([nav_row(back=False)]))
+
+
+async def show_results(event: Event, state: FSMContext, db: Database, member: MemberView,
+                       query: str, page: int = 0) -> None:
+    query = query[:QUERY_MAX]
+    await state.set_state(Search.query)  # another message searches again
+    await state.update_data(kb_query=query)
+    readable = await groups.readable_groups(db, member.id)
+    found = await search.search(db, query, readable, page)
+    if not found.hits:
+        await show(event, _("Nothing found for “{query}”. Try other or fewer words.").format(
+            query=html.escape(clip(query, 100))), markup([nav_row(back=False)]))
+        return
+    total = (f"{found.total}+" if found.total >= search.COUNT_CAP else str(found.total))
+    lines = [_("Found: {total}. Page {page} of {pages}.").format(
+        total=total, page=found.page + 1, pages=found.pages)]
+    rows: list[Row] = []
+    for hit in found.hits:
+        lines.append(f"{status_label(hit.status)[:2]} <b>{questions.label(hit.question_id)}</b> "
+                     f"{html.escape(clip(hit.text, 200))}")
+        rows.append([button(questions.label(hit.question_id) + " · " + clip(hit.text, 28),
+                            Qn(action="open", question_id=hit.question_id))])
+    pager: Row = []
+    if found.page > 0:
+        pager.append(button("⬅️", Kb(page=found.page - 1)))
+    if found.page + 1 < found.pages:
+        pager.append(button("➡️", Kb(page=found.page + 1)))
+    rows.append(pager)
+    rows.append(nav_row(back=False))
+    lines.append(_("Send another query to search again."))
+    await show(event, "\n\n".join(lines), markup(rows))
+
+
+@router.message(Command("search"))
+async def on_search(message: Message, command: CommandObject, state: FSMContext, db: Database,
+                    member: MemberView | None) -> None:
+    if member is None or not member.active:
+        await message.answer(_("Welcome! Send /start to join Birge.") if member is None
+                             else _("You are not allowed to do that."))
+        return
+    if command.args and command.args.strip():
+        await show_results(message, state, db, member, command.args.strip())
+    else:
+        await prompt(message, state)
+
+
+@router.callback_query(Menu.filter(F.item == "search"))
+async def on_search_button(query: CallbackQuery, state: FSMContext,
+                           member: MemberView | None) -> None:
+    await query.answer()
+    if member is not None and member.active:
+        await prompt(query, state)
+
+
+@router.message(StateFilter(Search.query), F.text, ~F.text.startswith("/"))
+async def on_query(message: Message, state: FSMContext, db: Database,
+                   member: MemberView | None) -> None:
+    if member is None or message.text is None:
+        return
+    await show_results(message, state, db, member, message.text.strip())
+
+
+@router.message(StateFilter(Search.query), ~F.text)
+async def on_not_text(message: Message) -> None:
+    await message.answer(_("Please send words to search for."))
+
+
+@router.callback_query(Kb.filter())
+async def on_page(query: CallbackQuery, callback_data: Kb, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    data = await state.get_data()
+    if member is None or not data.get("kb_query"):
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page)
+
+
+@router.callback_query(Nav.filter(), StateFilter(Search.query))
+async def on_nav(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.clear()
+    await show(query, _("Search closed."))

@@ -1,0 +1,285 @@
+"""Topic groups: where members ask and answer, each with moderators appointed by Union staff.
+
+A group is open to every member, or (like the practice communities' own groups) only to one
+practice community. Joining a group means following it: its new questions reach you.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import audit, policy
+from bot.services.errors import InvalidInput, InvalidState, NotFound
+from storage.db import Database
+from storage.enums import MemberStatus, QuestionStatus
+from storage.models import (
+    CommunityMembership,
+    GroupMember,
+    GroupModerator,
+    Member,
+    Question,
+    TopicGroup,
+)
+from storage.types import utcnow
+
+NAME_MAX = 120
+DESCRIPTION_MAX = 1000
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    id: int
+    name: str
+    joined: bool
+    community_only: bool
+    members: int
+
+
+@dataclass(frozen=True)
+class QuestionLine:
+    id: int
+    text: str
+    status: QuestionStatus
+
+
+@dataclass(frozen=True)
+class GroupCard:
+    id: int
+    name: str
+    description: str
+    community_id: int | None
+    archived: bool
+    members: int
+    moderators: list[tuple[int, str]]
+    recent: list[QuestionLine]
+    joined: bool
+    moderates: bool
+    manages: bool
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the acting member is to one group."""
+
+    actor: policy.Actor
+    group: TopicGroup
+    joined: bool
+    moderates: bool
+    sees: bool
+
+
+async def _communities(session: AsyncSession, member_id: int) -> frozenset[int]:
+    rows = (await session.exec(select(CommunityMembership.community_id).where(
+        CommunityMembership.member_id == member_id))).all()
+    return frozenset(rows)
+
+
+async def access(session: AsyncSession, actor: policy.Actor, group_id: int) -> Access:
+    group = await session.get(TopicGroup, group_id)
+    if group is None:
+        raise NotFound(what="group")
+    joined = await session.get(GroupMember, (group_id, actor.member_id)) is not None
+    moderates = await session.get(GroupModerator, (group_id, actor.member_id)) is not None
+    sees = policy.can_see_group(actor, group.community_id,
+                                await _communities(session, actor.member_id), moderates)
+    return Access(actor, group, joined, moderates, sees)
+
+
+async def visible_group_ids(session: AsyncSession, actor: policy.Actor) -> list[int]:
+    """Every group (archived too: its answers stay findable) the member may read."""
+    if not actor.active:
+        return []
+    groups = (await session.exec(select(TopicGroup.id, TopicGroup.community_id))).all()
+    if actor.is_staff:
+        return [g for g, _ in groups if g is not None]
+    communities = await _communities(session, actor.member_id)
+    moderated = set((await session.exec(select(GroupModerator.group_id).where(
+        GroupModerator.member_id == actor.member_id))).all())
+    return [g for g, c in groups if g is not None
+            and policy.can_see_group(actor, c, communities, g in moderated)]
+
+
+async def readable_groups(db: Database, actor_id: int) -> list[int]:
+    async with db.read() as s:
+        return await visible_group_ids(s, await policy.load_actor(s, actor_id))
+
+
+async def list_groups(db: Database, actor_id: int, language: str) -> list[GroupLine]:
+    """The groups the member may join, joined ones first."""
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        visible = set(await visible_group_ids(s, actor))
+        groups = (await s.exec(select(TopicGroup).where(col(TopicGroup.archived_at).is_(None))
+                               .order_by(col(TopicGroup.sort), col(TopicGroup.id)))).all()
+        joined = set((await s.exec(select(GroupMember.group_id).where(
+            GroupMember.member_id == actor_id))).all())
+        counts = dict((await s.exec(select(GroupMember.group_id, func.count())
+                                    .group_by(col(GroupMember.group_id)))).all())
+    lines = [GroupLine(g.id or 0, g.name(language), g.id in joined, g.community_id is not None,
+                       int(counts.get(g.id, 0))) for g in groups if g.id in visible]
+    return sorted(lines, key=lambda line: not line.joined)
+
+
+async def group_card(db: Database, actor_id: int, group_id: int, language: str) -> GroupCard:
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        a = await access(s, actor, group_id)
+        if not a.sees:
+            await policy.ensure(db, actor, False, policy.Action.JOIN_GROUP, group_id)
+        members = (await s.exec(select(func.count()).where(
+            GroupMember.group_id == group_id))).one()
+        moderators = (await s.exec(
+            select(Member.id, Member.full_name).join(
+                GroupModerator, col(GroupModerator.member_id) == Member.id)
+            .where(GroupModerator.group_id == group_id).order_by(col(Member.full_name)))).all()
+        recent = (await s.exec(
+            select(Question).where(Question.group_id == group_id,
+                                   col(Question.status).not_in([QuestionStatus.HIDDEN,
+                                                                QuestionStatus.DUPLICATE]))
+            .order_by(col(Question.id).desc()).limit(5))).all()
+    g = a.group
+    return GroupCard(
+        id=group_id, name=g.name(language), description=g.description(language),
+        community_id=g.community_id, archived=g.archived_at is not None, members=int(members),
+        moderators=[(m or 0, str(n)) for m, n in moderators],
+        recent=[QuestionLine(q.id or 0, q.text, QuestionStatus(q.status)) for q in recent],
+        joined=a.joined, moderates=a.moderates, manages=policy.can_manage_groups(actor),
+    )
+
+
+def _names(names: dict[str, str | None]) -> dict[str, str]:
+    clean = {lang: " ".join((names.get(lang) or "").split()) for lang in ("ky", "ru", "en")}
+    if not clean["ky"] or not clean["ru"]:
+        raise InvalidInput("group_name", limit=NAME_MAX)
+    clean["en"] = clean["en"] or clean["ru"]
+    if any(not 2 <= len(v) <= NAME_MAX for v in clean.values()):
+        raise InvalidInput("group_name", limit=NAME_MAX)
+    return clean
+
+
+async def create_group(db: Database, actor_id: int, names: dict[str, str | None],
+                       description: str = "", community_id: int | None = None) -> int:
+    clean = _names(names)
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput("group_description", limit=DESCRIPTION_MAX)
+    async with db.transaction() as s:
+        actor = await policy.load_actor(s, actor_id)
+        await policy.ensure(db, actor, policy.can_manage_groups(actor),
+                            policy.Action.MANAGE_GROUPS)
+        sort = (await s.exec(select(func.max(TopicGroup.sort)))).one() or 0
+        group = TopicGroup(name_ky=clean["ky"], name_ru=clean["ru"], name_en=clean["en"],
+                           description_ky=description, description_ru=description,
+                           description_en=description, community_id=community_id,
+                           sort=int(sort) + 1, created_by_id=actor_id)
+        s.add(group)
+        await s.flush()
+        assert group.id is not None
+        audit.record(s, actor_id, "group_created", "topic_group", group.id)
+        return group.id
+
+
+async def _managed(db: Database, s: AsyncSession, actor_id: int, group_id: int) -> TopicGroup:
+    actor = await policy.load_actor(s, actor_id)
+    await policy.ensure(db, actor, policy.can_manage_groups(actor), policy.Action.MANAGE_GROUPS,
+                        group_id)
+    group = await s.get(TopicGroup, group_id)
+    if group is None:
+        raise NotFound(what="group")
+    return group
+
+
+async def rename_group(db: Database, actor_id: int, group_id: int,
+                       names: dict[str, str | None]) -> None:
+    clean = _names(names)
+    async with db.transaction() as s:
+        group = await _managed(db, s, actor_id, group_id)
+        group.name_ky, group.name_ru, group.name_en = clean["ky"], clean["ru"], clean["en"]
+        audit.record(s, actor_id, "group_renamed", "topic_group", group_id)
+
+
+async def archive_group(db: Database, actor_id: int, group_id: int) -> bool:
+    """No new questions; its answers stay in the knowledge base. False if already archived."""
+    async with db.transaction() as s:
+        group = await _managed(db, s, actor_id, group_id)
+        if group.archived_at is not None:
+            return False
+        group.archived_at = utcnow()
+        audit.record(s, actor_id, "group_archived", "topic_group", group_id)
+        return True
+
+
+async def appoint_moderator(db: Database, actor_id: int, group_id: int, member_id: int) -> bool:
+    """False when they already moderate it."""
+    async with db.transaction() as s:
+        await _managed(db, s, actor_id, group_id)
+        member = await s.get(Member, member_id)
+        if member is None or member.status != MemberStatus.ACTIVE:
+            raise NotFound(what="member")
+        if await s.get(GroupModerator, (group_id, member_id)) is not None:
+            return False
+        s.add(GroupModerator(group_id=group_id, member_id=member_id, appointed_by_id=actor_id))
+        if await s.get(GroupMember, (group_id, member_id)) is None:
+            s.add(GroupMember(group_id=group_id, member_id=member_id))
+        audit.record(s, actor_id, "moderator_appointed", "topic_group", group_id,
+                     member_id=member_id)
+        return True
+
+
+async def remove_moderator(db: Database, actor_id: int, group_id: int, member_id: int) -> bool:
+    async with db.transaction() as s:
+        await _managed(db, s, actor_id, group_id)
+        result = await s.exec(delete(GroupModerator).where(
+            col(GroupModerator.group_id) == group_id, col(GroupModerator.member_id) == member_id))
+        audit.record(s, actor_id, "moderator_removed", "topic_group", group_id,
+                     member_id=member_id)
+        return bool(result.rowcount)
+
+
+async def join_group(db: Database, actor_id: int, group_id: int) -> bool:
+    """Follow a group; False when already in it."""
+    async with db.transaction() as s:
+        actor = await policy.load_actor(s, actor_id)
+        a = await access(s, actor, group_id)
+        await policy.ensure(db, actor, a.sees, policy.Action.JOIN_GROUP, group_id)
+        if a.group.archived_at is not None:
+            raise InvalidState("group_archived")
+        if a.joined:
+            return False
+        s.add(GroupMember(group_id=group_id, member_id=actor_id))
+        return True
+
+
+async def leave_group(db: Database, actor_id: int, group_id: int) -> bool:
+    async with db.transaction() as s:
+        result = await s.exec(delete(GroupMember).where(
+            col(GroupMember.group_id) == group_id, col(GroupMember.member_id) == actor_id))
+        return bool(result.rowcount)
+
+
+async def set_forum_topic(db: Database, group_id: int, topic_id: int | None) -> None:
+    """Record the group's thread in the forum supergroup (done by `bot.forum`)."""
+    async with db.transaction() as s:
+        group = await s.get(TopicGroup, group_id)
+        if group is not None:
+            group.forum_topic_id = topic_id
+
+
+async def groups_needing_topics(db: Database) -> list[TopicGroup]:
+    async with db.read() as s:
+        return list((await s.exec(select(TopicGroup).where(
+            col(TopicGroup.forum_topic_id).is_(None),
+            col(TopicGroup.archived_at).is_(None)).order_by(col(TopicGroup.sort)))).all())
+
+
+async def forum_topic(db: Database, group_id: int, language: str = "ky") -> tuple[int, str] | None:
+    """The group's forum thread and its name, if it has one."""
+    async with db.read() as s:
+        group = await s.get(TopicGroup, group_id)
+    if group is None or group.forum_topic_id is None:
+        return None
+    return group.forum_topic_id, group.name(language)
