@@ -135,8 +135,8 @@ def upgrade() -> None:
 def _create_search_index() -> None:
     """The knowledge base's full-text index (see `bot/services/search.py` for the choice)."""
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE question_search USING fts5("
-                   "question, answer, tokenize = 'trigram')")
+        op.execute("CREATE VIRTUAL TABLE question_search USING fts5(question, answer, "
+                   "tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4 5 6')")
     else:  # PostgreSQL: a plain table searched with ILIKE (pg_trgm can index it later)
         op.execute("CREATE TABLE question_search (rowid INTEGER PRIMARY KEY, "
                    "question TEXT NOT NULL, answer TEXT NOT NULL)")

@@ -1,0 +1,167 @@
+"""Knowledge-base search over 100,000 generated Kyrgyz and Russian questions with answers.
+
+Targets (issue #4): p95 search ≤ 20 ms and p95 similar-question lookup ≤ 50 ms. The corpus is
+written straight into a migrated SQLite file (questions, accepted answers and the FTS5 index,
+exactly as `search.reindex` writes them); the timings go through the real service functions
+(`search.search`, `search.similar`) on the async engine. Bounded: it stops by itself.
+
+    .venv/bin/python scripts/bench_search.py [--pairs 100000] [--queries 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.services import search
+from storage.db import Database
+from storage.migrate import upgrade
+
+# Word families: the same stems in several forms, Kyrgyz and Russian, as members write them.
+KY = """бюджет бюджеттик бюджетке бюджеттин бюджетти салык салыгы салыктар салыкты жер жерди
+жердин жерге муниципалдык мүлк мүлктү ижара ижарага трансферт трансферттер кеңеш кеңештин
+кеңешке депутат депутаттар сессия сессиясы токтом токтомду айыл өкмөтү өкмөтүнүн башчысы
+таштанды таштандыны суу сууну жылуулук мектеп бала бакча жол жолду оңдоо курулуш келишим
+келишимди сатып алуу тендер отчет отчетту комиссия комиссиянын киреше чыгаша карыз карызы
+мыйзам мыйзамга укук укуктук сот прокуратура арыз арызды тургундар калк жамаат устав""".split()
+RU = """бюджет бюджета бюджетный бюджетного бюджете налог налога налоги налоговый земля земли
+земельный земельного участок участка муниципальный муниципальная собственность аренда аренды
+трансферт трансферта кенеш кенеша депутат депутаты сессия сессии постановление постановления
+айыл окмоту глава главы отходы вывоз вода воды тепло школа детский сад дорога ремонт
+строительство договор договора закупка тендер отчёт отчёта комиссия комиссии доходы расходы
+долг задолженность закон закона право правовой суд прокуратура заявление жители население
+сообщество устав""".split()
+GLUE_KY = "жана менен үчүн боюнча кантип эмне качан керек болот бизде силерде".split()
+GLUE_RU = "и в на по для как что когда нужно можно ли у нас это".split()
+
+
+SYLLABLES = ("ба бе бо бу да де ду жа жо ка ке кы ла ле лы ма мы на не ны ор ра ре ры са се сы "
+             "та те ты ча чы ша ар ан ам ай ек ет ол ум ыр").split()
+
+
+class Vocabulary:
+    """The domain words first, then 6,000 made-up rarer words (names, places, terms), drawn
+    with Zipf-like weights, so a common word is in many questions and a rare one in few."""
+
+    def __init__(self, rng: random.Random, words: list[str], glue: list[str]) -> None:
+        rare = ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+                for _ in range(6000)]
+        self.words = list(words) + rare
+        self.weights = [1.0 / (i + 1) ** 0.9 for i in range(len(self.words))]
+        self.glue = glue
+        self.rng = rng
+
+    def sentence(self, n: int) -> str:
+        picked = self.rng.choices(self.words, self.weights, k=n)
+        out = [w if self.rng.random() < 0.75 else self.rng.choice(self.glue) for w in picked]
+        return " ".join(out).capitalize() + "?"
+
+
+def build(path: Path, pairs: int, seed: int) -> None:
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    rng = random.Random(seed)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    groups = [r[0] for r in con.execute("SELECT id FROM topic_group WHERE community_id IS NULL")]
+    members = 2000
+    con.executemany(
+        "INSERT INTO member (id, full_name, language, position, status, reachable, created_at) "
+        "VALUES (?, ?, 'ru', 'head_ao', 'active', 1, ?)",
+        [(i, f"Member {i}", now) for i in range(1, members + 1)])
+    batch_q, batch_a, batch_s = [], [], []
+    ky, ru = Vocabulary(rng, KY, GLUE_KY), Vocabulary(rng, RU, GLUE_RU)
+    for qid in range(1, pairs + 1):
+        vocabulary = ky if qid % 2 else ru
+        question = vocabulary.sentence(rng.randint(12, 40))
+        answer = " ".join(vocabulary.sentence(rng.randint(10, 25))
+                          for _ in range(rng.randint(2, 5)))
+        answered = rng.random() < 0.8
+        status = "resolved" if answered else "open"
+        batch_q.append((qid, rng.choice(groups), rng.randint(1, members), question, 0, "[]",
+                        status, qid if answered else None, now))
+        if answered:
+            batch_a.append((qid, qid, rng.randint(1, members), answer, "[]", 0, 0, now))
+        batch_s.append((qid, search.normalize(question), search.normalize(answer)
+                        if answered else ""))
+        if len(batch_q) == 5000 or qid == pairs:
+            con.executemany(
+                "INSERT INTO question (id, group_id, asker_id, text, anonymous, attachments, "
+                "status, accepted_answer_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)", batch_q)
+            con.executemany(
+                "INSERT INTO answer (id, question_id, author_id, text, attachments, "
+                "is_follow_up, useful_count, created_at) VALUES (?,?,?,?,?,?,?,?)", batch_a)
+            con.executemany("INSERT INTO question_search (rowid, question, answer) "
+                            "VALUES (?,?,?)", batch_s)
+            con.commit()
+            batch_q, batch_a, batch_s = [], [], []
+    con.execute("INSERT INTO question_search(question_search) VALUES ('optimize')")
+    con.commit()
+    con.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(path: Path, queries: int, seed: int) -> dict[str, list[float]]:
+    rng = random.Random(seed + 1)
+    ky, ru = Vocabulary(random.Random(seed), KY, GLUE_KY), Vocabulary(random.Random(seed), RU,
+                                                                       GLUE_RU)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    groups = list(range(1, 12))
+    timings: dict[str, list[float]] = {"search": [], "similar": []}
+    try:
+        await search.search(db, "бюджет", groups)  # warm the connection and the page cache
+        for i in range(queries):
+            words = KY if i % 2 else RU
+            query = " ".join(rng.choice(words) for _ in range(rng.randint(1, 3)))
+            started = time.perf_counter()
+            await search.search(db, query, groups, page=rng.randint(0, 2))
+            timings["search"].append((time.perf_counter() - started) * 1000)
+            text = (ky if i % 2 else ru).sentence(rng.randint(15, 40))
+            started = time.perf_counter()
+            await search.similar(db, text, groups)
+            timings["similar"].append((time.perf_counter() - started) * 1000)
+    finally:
+        await db.dispose()
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        started = time.perf_counter()
+        build(path, args.pairs, args.seed)
+        built = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1024 / 1024
+        print(f"corpus: {args.pairs} question-answer pairs (half Kyrgyz, half Russian; "
+              f"{len(KY)}+{len(RU)} domain words and 6,000 rarer ones, Zipf-weighted), "
+              f"built in {built:.1f} s; database {size:.0f} MB")
+        timings = asyncio.run(measure(path, args.queries, args.seed))
+        targets = {"search": 20.0, "similar": 50.0}
+        for name, values in timings.items():
+            p95 = pct(values, 0.95)
+            verdict = "ok" if p95 <= targets[name] else "MISSED"
+            print(f"{name:8s} n={len(values)}  p50 {statistics.median(values):6.1f} ms  "
+                  f"p95 {p95:6.1f} ms  p99 {pct(values, 0.99):6.1f} ms  max {max(values):6.1f} ms"
+                  f"  (target p95 ≤ {targets[name]:.0f} ms: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
