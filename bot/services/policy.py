@@ -94,6 +94,12 @@ class Action(StrEnum):
     APPROVE_BROADCAST = "approve_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
     VIEW_BROADCAST_REPORT = "view_broadcast_report"
+    RAISE_ISSUE = "raise_issue"
+    VIEW_ISSUE = "view_issue"
+    COSIGN_ISSUE = "cosign_issue"
+    TRIAGE_ISSUE = "triage_issue"
+    MANAGE_DOSSIER = "manage_dossier"
+    EXPORT_ISSUES = "export_issues"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -126,6 +132,36 @@ def can_manage_broadcast(actor: Actor, author_id: int) -> bool:
     return actor.is_staff or (actor.member_id == author_id and can_compose_broadcast(actor))
 
 
+def can_raise_issue(actor: Actor) -> bool:
+    """Any active member may raise a local problem to the national level."""
+    return actor.active
+
+
+def can_view_issue(actor: Actor, author_id: int, restricted: bool) -> bool:
+    """Active members see issues; a restricted (sensitive) one only its author and staff."""
+    if not actor.active:
+        return False
+    return not restricted or actor.is_staff or actor.member_id == author_id
+
+
+def can_cosign_issue(actor: Actor, author_id: int, restricted: bool) -> bool:
+    """Anyone who may see it, except its author (who already stands behind it)."""
+    return can_view_issue(actor, author_id, restricted) and actor.member_id != author_id
+
+
+def can_triage_issue(actor: Actor) -> bool:
+    """Change an issue's state, merge, decline, record a response: Union staff only."""
+    return actor.is_staff
+
+
+def can_manage_dossier(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_export_issues(actor: Actor) -> bool:
+    return actor.is_staff
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -136,6 +172,8 @@ class Capability(StrEnum):
     APPROVE = "approve"
     ADMIN = "admin"
     BROADCAST = "broadcast"
+    ISSUES = "issues"
+    TRIAGE = "triage"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -149,6 +187,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps.append(Capability.ADMIN)
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
+    caps.append(Capability.ISSUES)
+    if Role.UNION_STAFF in roles:
+        caps.append(Capability.TRIAGE)
     return caps
 
 
