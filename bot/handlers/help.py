@@ -31,6 +31,11 @@ def help_text(member: MemberView | None) -> str:
         Capability.ADMIN: _("As Union staff you can invite to any role and approve anyone."),
         Capability.BROADCAST: _("/broadcast — send a decision or announcement to members; "
                                 "/broadcasts — follow what you sent"),
+        Capability.ISSUES: _("/raise — raise a local problem to the national level; /issues — "
+                             "the issues members raised, to co-sign the ones your municipality "
+                             "faces too"),
+        Capability.TRIAGE: _("/dossiers — the appeals to state bodies; triage issues from "
+                             "their cards, export them as XLSX or CSV"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -29,8 +29,12 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
     buttons = [button("👤 " + _("Profile"), Menu(item="profile")),
                button("🌐 " + _("Language"), Menu(item="language")),
                button("❓ " + _("Help"), Menu(item="help"))]
-    if policy.Capability.INVITE in policy.capabilities(member.roles, member.active):
+    caps = policy.capabilities(member.roles, member.active)
+    if policy.Capability.INVITE in caps:
         buttons.append(button("✉️ " + _("Invite"), Menu(item="invite")))
+    if policy.Capability.ISSUES in caps:
+        buttons += [button("📣 " + _("Raise a problem"), Menu(item="raise")),
+                    button("🗂 " + _("National issues"), Menu(item="issues"))]
     return markup(grid(buttons, 2))
 
 

@@ -340,6 +340,12 @@ async def move(s: AsyncSession, actor_id: int, issue: NationalIssue, to: IssueSt
     audit.record(s, actor_id, f"issue_{to.value}", "national_issue", issue.id, **details)
 
 
+async def check_triage(db: Database, actor_id: int, issue_id: int) -> NationalIssue:
+    """Before asking staff for a reason, a target or a response: may they, on this issue?"""
+    async with db.read() as s:
+        return await _as_staff(db, s, actor_id, issue_id)
+
+
 async def start_review(db: Database, actor_id: int, issue_id: int) -> NationalIssue:
     async with db.transaction() as s:
         issue = await _as_staff(db, s, actor_id, issue_id)
