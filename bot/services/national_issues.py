@@ -337,7 +337,7 @@ async def move(s: AsyncSession, actor_id: int, issue: NationalIssue, to: IssueSt
     for member_id in await backer_ids(s, issue):
         notify.enqueue(s, member_id, OUTBOX_STATE, issue_id=issue.id, state=to.value,
                        **details)
-    audit.record(s, actor_id, f"issue_{to.value}", "national_issue", issue.id, **details)
+    audit.record(s, actor_id, f"issue_{to.value}", "national_issue", issue.id, payload=details)
 
 
 async def check_triage(db: Database, actor_id: int, issue_id: int) -> NationalIssue:
