@@ -327,7 +327,7 @@ async def test_the_exports_carry_the_issues_their_backing_and_districts(
     first = dict(zip(header, rows[1], strict=True))
     assert first["Номер"] == f"P-{issue.id}"
     assert first["Муниципалитеты"] == 5 and first["Районы"] == 3
-    assert "Министерство финансов" in str(first["Государственный орган"])
+    assert "Министерство финансов" in str(first["Госорган"])
 
     text_csv = await issue_exports.issues_csv(db, talas["staff"], export_words("ky"))
     parsed = list(csv.reader(io.StringIO(text_csv)))
