@@ -402,8 +402,10 @@ async def merge(db: Database, actor_id: int, issue_id: int, target_id: int) -> B
     async with db.transaction() as s:
         issue = await _as_staff(db, s, actor_id, issue_id)
         target = await s.get(NationalIssue, target_id)
+        # A public issue never goes into a restricted one: its backers would be told of it.
         if (target is None or target_id == issue_id
-                or IssueState(target.state) in CLOSED):
+                or IssueState(target.state) in CLOSED
+                or (target.restricted and not issue.restricted)):
             raise InvalidState("merge_target")
         behind_target = set(await _backer_places(s, target))
         carried: list[tuple[int, Place, str | None]] = [

@@ -235,6 +235,10 @@ async def test_merging_carries_cosigners_without_counting_anyone_twice(
         await ni.merge(db, talas["staff"], target.id, duplicate.id)  # into a merged issue
     with pytest.raises(InvalidState):
         await ni.merge(db, talas["staff"], target.id, target.id)
+    secret = await f.national_issue(db, talas["c3"], "Закрытая", restricted=True)
+    assert secret.id is not None
+    with pytest.raises(InvalidState):  # its backers would learn of the restricted issue
+        await ni.merge(db, talas["staff"], target.id, secret.id)
     assert duplicate.id not in [i.id for i in (await ni.list_issues(db, talas["c5"])).issues]
 
 
@@ -349,3 +353,18 @@ async def test_state_bodies_are_reference_data_staff_edit_by_csv(db: Database) -
     exported = await reference.export_reference(db)
     assert "state_body,ombudsman,,Акыйкатчы" in exported
     assert "Министерство финансов КР" in exported
+
+
+async def test_the_sandbox_demo_has_two_issues_and_one_is_forwarded_in_a_dossier(
+    db: Database,
+) -> None:
+    from bot.sandbox import demo
+
+    made = await demo.populate(db)
+    listed = await ni.list_issues(db, made.ids["staff"])
+    assert len(listed.issues) == 2
+    land, order = listed.issues
+    assert land.state == IssueState.FORWARDED and land.municipalities_count == 7
+    assert order.state == IssueState.NEW and order.members_count == 3
+    [dossier] = await dossiers.recent(db, made.ids["staff"], "ru")
+    assert dossier.dossier.reference_number == "01-12/345" and dossier.issues[0].id == land.id
