@@ -195,6 +195,9 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     if step not in TEXT_STEPS:
         await message.answer(_("Please use the buttons."))
         return
+    if message.text.startswith("/"):
+        await message.answer(_("Please answer the question above, or press Cancel."))
+        return
     data = await state.get_data()
     try:
         if step == "title":

@@ -126,9 +126,8 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         if not body.isdigit() or not issue.isdigit():
             await query.answer(_("This button is no longer active."))
             return
-        created = await dossiers.create_dossier(db, member.id, int(body))
+        created = await dossiers.create_dossier(db, member.id, int(body), [int(issue)])
         assert created.id is not None
-        await dossiers.add_to_dossier(db, member.id, created.id, int(issue))
         await show_dossier(query, db, member, created.id)
     elif action == "a":
         if not value.isdigit():

@@ -8,6 +8,7 @@ through `national_issues.move`, in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,27 @@ async def _issues(s: AsyncSession, dossier_id: int) -> list[NationalIssue]:
         col(NationalIssue.municipalities_count).desc(), col(NationalIssue.id)))).all())
 
 
-async def create_dossier(db: Database, actor_id: int, state_body_id: int) -> Dossier:
+async def _add(s: AsyncSession, dossier: Dossier, issue_id: int) -> None:
+    if dossier.status != DossierStatus.DRAFT:
+        raise InvalidState("dossier_sent")
+    issue = await s.get(NationalIssue, issue_id)
+    if issue is None:
+        raise NotFound(what="issue")
+    if IssueState(issue.state) in CLOSED:
+        raise InvalidState("issue_closed")
+    if issue.dossier_id is not None and issue.dossier_id != dossier.id:
+        previous = await s.get(Dossier, issue.dossier_id)
+        if previous is not None and previous.status != DossierStatus.DRAFT:
+            raise InvalidState("issue_in_dossier", dossier=issue.dossier_id)
+    issue.dossier_id = dossier.id
+    if issue.state_body_id is None:
+        issue.state_body_id = dossier.state_body_id
+
+
+async def create_dossier(db: Database, actor_id: int, state_body_id: int,
+                         issue_ids: Sequence[int] = ()) -> Dossier:
+    """A new appeal to one state body, with its first issues if given (all in one
+    transaction: a refused issue leaves no empty dossier behind)."""
     async with db.transaction() as s:
         await _staff(db, s, actor_id)
         body = await s.get(StateBody, state_body_id)
@@ -63,8 +84,10 @@ async def create_dossier(db: Database, actor_id: int, state_body_id: int) -> Dos
                           created_by_id=actor_id)
         s.add(dossier)
         await s.flush()
+        for issue_id in issue_ids:
+            await _add(s, dossier, issue_id)
         audit.record(s, actor_id, "dossier_created", "dossier", dossier.id,
-                     state_body_id=state_body_id)
+                     state_body_id=state_body_id, issues=list(issue_ids))
         return dossier
 
 
@@ -75,20 +98,7 @@ async def add_to_dossier(db: Database, actor_id: int, dossier_id: int,
     async with db.transaction() as s:
         dossier = await _staff(db, s, actor_id, dossier_id)
         assert dossier is not None
-        if dossier.status != DossierStatus.DRAFT:
-            raise InvalidState("dossier_sent")
-        issue = await s.get(NationalIssue, issue_id)
-        if issue is None:
-            raise NotFound(what="issue")
-        if IssueState(issue.state) in CLOSED:
-            raise InvalidState("issue_closed")
-        if issue.dossier_id is not None and issue.dossier_id != dossier_id:
-            previous = await s.get(Dossier, issue.dossier_id)
-            if previous is not None and previous.status != DossierStatus.DRAFT:
-                raise InvalidState("issue_in_dossier", dossier=issue.dossier_id)
-        issue.dossier_id = dossier_id
-        if issue.state_body_id is None:
-            issue.state_body_id = dossier.state_body_id
+        await _add(s, dossier, issue_id)
         audit.record(s, actor_id, "dossier_issue_added", "dossier", dossier_id,
                      issue_id=issue_id)
         return dossier

@@ -92,6 +92,8 @@ async def test_a_head_in_talas_raises_the_land_tax_problem_step_by_step(
     await said(bakyt, t("ru", "Which topic is it?"))
     await press(bakyt, pick("it", "land"))
     await said(bakyt, t("ru", "What is the problem?"))
+    await bakyt.send("/whatever")
+    await said(bakyt, t("ru", "Please answer the question above, or press Cancel."))
     await bakyt.send("Я" * 10_000)
     await said(bakyt, t("ru", "Please write 10 to {limit} characters.", limit=3000))
     await bakyt.send("Земельный налог поступает в районный бюджет, айыл окмоту не получает его.")
@@ -281,7 +283,9 @@ async def test_staff_merge_a_duplicate_and_its_backers_hear_where_it_went(
     assert f"P-{duplicate.id} " not in str(listing.get("reply_markup"))
     await dinara.press_data(int(listing["message_id"]), iss("c", duplicate.id))
     assert t("ru", "Your co-signature is already counted.") in str(await dinara.answer())
-    await boss.press_data(int(listing["message_id"]), iss("c", duplicate.id))
+    await boss.send("/issues")
+    mine = await said(boss, t("ru", "National issues"))
+    await boss.press_data(int(mine["message_id"]), iss("c", duplicate.id))
     assert t("ru", "This issue is closed") in str(await boss.answer())
 
 

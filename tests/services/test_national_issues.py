@@ -268,6 +268,18 @@ async def test_only_staff_triage_build_dossiers_and_export(
     assert still is not None and still.state == IssueState.NEW
 
 
+async def test_a_new_dossier_with_a_closed_issue_is_not_created_at_all(
+    db: Database, talas: dict[str, int]
+) -> None:
+    issue = await f.national_issue(db, talas["author"])
+    assert issue.id is not None
+    await ni.decline(db, talas["staff"], issue.id, "Не по адресу.")
+    minfin = await f.state_body_id(db, "minfin")
+    with pytest.raises(InvalidState):
+        await dossiers.create_dossier(db, talas["staff"], minfin, [issue.id])
+    assert await dossiers.recent(db, talas["staff"], "ru") == []
+
+
 async def test_bad_input_is_refused_with_the_limit_and_nothing_is_written(
     db: Database, talas: dict[str, int]
 ) -> None:
