@@ -48,6 +48,36 @@ def dossier_status_label(status: DossierStatus | str) -> str:
     }.get(DossierStatus(status), str(status))
 
 
+def clip(text: str | None, limit: int) -> str:
+    """`text` escaped for HTML in at most `limit` characters (… where cut)."""
+    escaped = html.escape(text or "")
+    if len(escaped) <= limit:
+        return escaped
+    pieces: list[str] = []
+    size = 0
+    for char in text or "":
+        piece = html.escape(char)
+        if size + len(piece) > limit - 1:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return "".join(pieces).rstrip() + "…"
+
+
+def fit(lines: list[str], limit: int = 3900) -> str:
+    """Whole lines up to Telegram's message limit: a line, with its tags and entities, is never
+    cut in two (that would break the HTML); what does not fit ends in "…"."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit:
+            kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
 def backing_line(b: Backing) -> str:
     """"12 members · 9 municipalities · 5 districts · 3 regions"."""
     return " · ".join([
@@ -75,30 +105,30 @@ def card_text(c: IssueCard, lang: str) -> str:
     ]
     if c.districts:
         lines.append(_("Districts: {names}").format(names=e(", ".join(c.districts[:20]))))
-    lines += ["", "<b>" + _("The problem") + "</b>", e(i.problem)]
+    lines += ["", "<b>" + _("The problem") + "</b>", clip(i.problem, 1200)]
     if i.cause:
-        lines += ["<b>" + _("What causes it") + "</b>", e(i.cause)]
-    lines += ["<b>" + _("Proposed solution") + "</b>", e(i.solution)]
+        lines += ["<b>" + _("What causes it") + "</b>", clip(i.cause, 600)]
+    lines += ["<b>" + _("Proposed solution") + "</b>", clip(i.solution, 1200)]
     if i.documents:
         lines.append("📎 " + ngettext("{count} document", "{count} documents",
                                      len(i.documents)).format(count=len(i.documents)))
     if i.state == IssueState.MERGED and i.merged_into_id:
         lines.append("🔗 " + _("Merged into {id}.").format(id=ni.short_id(i.merged_into_id)))
     if i.decline_reason:
-        lines.append("⛔ " + _("Reason: {reason}").format(reason=e(i.decline_reason)))
+        lines.append("⛔ " + _("Reason: {reason}").format(reason=clip(i.decline_reason, 400)))
     if c.dossier is not None and c.dossier.reference_number:
         lines.append("📨 " + _("Sent on {when}, reference number {number}.").format(
             when=format_when(c.dossier.sent_at or c.dossier.created_at, lang),
             number=e(c.dossier.reference_number)))
     if i.response_text:
-        lines += ["<b>" + _("Response of the state body") + "</b>", e(i.response_text)]
+        lines += ["<b>" + _("Response of the state body") + "</b>", clip(i.response_text, 1500)]
     if c.cosigned:
         lines.append("✔️ " + _("You stand behind this issue."))
     if c.supporters:
         lines += ["", "<b>" + _("Co-signed by") + "</b>"]
-        lines += [f"— {e(s.name)}, {e(s.place)}" + (f": {e(s.comment)}" if s.comment else "")
-                  for s in c.supporters]
-    return "\n".join(lines)[:4000]
+        lines += [f"— {e(s.name)}, {e(s.place)}" + (f": {clip(s.comment, 150)}" if s.comment
+                                                    else "") for s in c.supporters]
+    return fit(lines)
 
 
 def export_words(lang: str) -> Words:

@@ -12,7 +12,7 @@ from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.keyboards import button, markup
 from bot.services import national_issues as ni
-from bot.texts_issues import backing_line, state_label, topic_label
+from bot.texts_issues import backing_line, clip, fit, state_label, topic_label
 from storage.db import Database
 from storage.enums import IssueState
 
@@ -38,18 +38,18 @@ async def state_changed(db: Database, to: Recipient, payload: dict[str, Any]) ->
                 number=e(found.dossier.reference_number)))
     elif state == IssueState.RESPONDED:
         lines += ["", "<b>" + _("Response of the state body") + "</b>",
-                  e(issue.response_text or "—")]
+                  clip(issue.response_text or "—", 3000)]
     elif state == IssueState.RESOLVED:
         lines.append(_("Thank you for raising it and standing behind it."))
     elif state == IssueState.DECLINED:
-        lines.append(_("Reason: {reason}").format(reason=e(issue.decline_reason or "—")))
+        lines.append(_("Reason: {reason}").format(reason=clip(issue.decline_reason or "—", 1000)))
     elif state == IssueState.MERGED and found.target is not None:
         lines.append(_("It was merged into {id} “{title}”: you now stand behind that issue."
                        ).format(id=ni.short_id(found.target.id), title=e(found.target.title)))
         open_id = found.target.id
     assert open_id is not None
     kb = markup([[button(_("Open the issue"), Iss(action="o", issue_id=open_id))]])
-    return Rendered("\n".join(lines)[:4000], kb)
+    return Rendered(fit(lines), kb)
 
 
 @renderer(ni.OUTBOX_RAISED)

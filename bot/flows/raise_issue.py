@@ -27,7 +27,7 @@ from bot.services import reference
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
 from bot.texts import refusal
-from bot.texts_issues import topic_label
+from bot.texts_issues import clip, fit, topic_label
 from storage.db import Database
 from storage.enums import IssueTopic
 
@@ -124,16 +124,16 @@ async def _summary(db: Database, member: MemberView, data: dict[str, Any]) -> st
              f"<b>{e(data.get('title', ''))}</b>",
              _("Topic: {topic}").format(topic=topic_label(data.get("topic", "other"))),
              _("Who should act: {body}").format(body=e(body)), "",
-             "<b>" + _("The problem") + "</b>", e(data.get("problem", ""))]
+             "<b>" + _("The problem") + "</b>", clip(data.get("problem"), 1000)]
     if data.get("cause"):
-        lines += ["<b>" + _("What causes it") + "</b>", e(data["cause"])]
-    lines += ["<b>" + _("Proposed solution") + "</b>", e(data.get("solution", ""))]
+        lines += ["<b>" + _("What causes it") + "</b>", clip(data["cause"], 1000)]
+    lines += ["<b>" + _("Proposed solution") + "</b>", clip(data.get("solution"), 1000)]
     docs = data.get("documents", [])
     if docs:
         lines.append("📎 " + ", ".join(e(d["name"]) for d in docs))
     if data.get("sensitive"):
         lines.append("🔒 " + _("Restricted: only the Union staff and the author see it."))
-    return "\n".join(lines)[:4000]
+    return fit(lines)
 
 
 # --- entry and navigation ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
 from bot.texts import refusal
-from bot.texts_issues import dossier_status_label, export_words
+from bot.texts_issues import clip, dossier_status_label, export_words, fit
 from storage.db import Database
 from storage.enums import DossierStatus
 
@@ -60,7 +60,8 @@ async def show_dossier(event: Event, db: Database, member: MemberView, dossier_i
             when=format_when(d.sent_at, member.language), via=e(d.sent_via or "—"),
             number=e(d.reference_number or "—")))
     if d.response_text:
-        lines += ["", "<b>" + _("Response of the state body") + "</b>", e(d.response_text)]
+        lines += ["", "<b>" + _("Response of the state body") + "</b>",
+                  clip(d.response_text, 1500)]
     lines.append("")
     lines += [f"{ni.short_id(i.id)} · {e(i.title)} · 🏘{i.municipalities_count}"
               for i in v.issues]
@@ -76,7 +77,7 @@ async def show_dossier(event: Event, db: Database, member: MemberView, dossier_i
         rows.append([button("📬 " + _("Record the response"),
                             Dos(action="r", dossier_id=d.id))])
     rows.append([button("⬅️ " + _("Dossiers"), Dos(action="l"))])
-    await show(event, "\n".join(lines)[:4000], markup(rows))
+    await show(event, fit(lines), markup(rows))
 
 
 async def show_dossiers(event: Event, db: Database, member: MemberView) -> None:

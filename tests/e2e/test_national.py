@@ -440,3 +440,45 @@ async def test_the_list_filters_by_topic_and_state(
     empty = await said(bakyt, t("ru", "No issues here yet."))
     with in_locale("ru"):
         assert state_label("new") in text_of(empty)
+
+
+async def test_the_longest_issue_still_fits_one_message(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    boss, staff_id = await staff(people, birge)
+    bakyt, bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "talas", "omuraliev")
+    long = ("<b>&налог</b> " * 400)[:ni.TEXT_MAX]
+    issue = await f.national_issue(db, bakyt_id, "Н&" * 100, problem=long, cause=long,
+                                   solution=long)
+    assert issue.id is not None
+    for n in range(12):
+        m = await f.member(db, f"Участник Номер{chr(0x410 + n)}", district="leylek")
+        await ni.cosign(db, m.id, issue.id, "<i>&" * 250)
+    await boss.send("/issues")
+    await said(boss, t("ru", "National issues"))
+    await press(boss, iss("o", issue.id))
+    card = await said(boss, f"P-{issue.id}", t("ru", "Proposed solution"))
+    assert len(text_of(card)) <= 4096
+    await press(boss, iss("dc", issue.id))
+    await said(boss, t("ru", "Why is it declined?"))
+    await boss.send("&<" * 500)
+    got = await said(bakyt, notice("ru", issue.id, "Н&" * 100, IssueState.DECLINED))
+    assert "&<" in text_of(got)
+    del staff_id
+
+
+async def test_a_restart_in_the_middle_of_raising_loses_nothing(
+    birge: Running, people: PersonFactory
+) -> None:
+    bakyt, _ = await member(people, birge, "Бакыт Осмонов", "ky", "talas", "omuraliev")
+    await bakyt.send("/raise")
+    await said(bakyt, t("ky", "Raise a problem to the national level."))
+    await bakyt.send("Жер салыгы жергиликтүү бюджетке түшпөйт")
+    await said(bakyt, t("ky", "Which topic is it?"))
+    await birge.restart()
+    await press(bakyt, pick("it", "budget"))
+    await said(bakyt, t("ky", "What is the problem?"))
+    await press(bakyt, nav("cancel"))
+    await said(bakyt, t("ky", "Cancelled. Nothing was raised."))
+    assert await issue_rows(birge) == []
