@@ -109,6 +109,7 @@ def refusal(error: ServiceError) -> str:
             limit=p.get("limit", 200)),
         "dossier_reference": _("The reference number must be 1 to {limit} characters.").format(
             limit=p.get("limit", 100)),
+        "dossier_date": _("Please send a date that has passed, for example 25.11.2026."),
         "issue_in_dossier": _("This issue is already in a dossier that was sent."),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

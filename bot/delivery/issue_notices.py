@@ -49,7 +49,10 @@ async def state_changed(db: Database, to: Recipient, payload: dict[str, Any]) ->
         open_id = found.target.id
     assert open_id is not None
     kb = markup([[button(_("Open the issue"), Iss(action="o", issue_id=open_id))]])
-    return Rendered(fit(lines), kb)
+    documents: tuple[str, ...] = ()
+    if state == IssueState.RESPONDED and found.dossier is not None:
+        documents = tuple(d["file_id"] for d in found.dossier.response_documents)
+    return Rendered(fit(lines), kb, documents)
 
 
 @renderer(ni.OUTBOX_RAISED)

@@ -5,6 +5,7 @@ later the state body's response with its documents."""
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
@@ -14,7 +15,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import Dos, Iss, Nav
-from bot.flows.ui import Event, show
+from bot.flows.dates import parse_moment
+from bot.flows.ui import Event, notice, show
 from bot.i18n import _, format_when, ngettext
 from bot.keyboards import Row, button, markup, nav_row
 from bot.services import dossiers, issue_exports
@@ -42,6 +44,7 @@ def via_label(code: str) -> str:
 
 class DossierInput(StatesGroup):
     reference = State()
+    sent_on = State()
     response = State()
     documents = State()
 
@@ -183,9 +186,29 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
             and current == DossierInput.documents.state):
         await _save_response(query, state, db, member, data)
         return
+    if (member is not None and callback_data.action == "skip"
+            and current == DossierInput.sent_on.state):
+        await query.answer()
+        await _save_sent(query, state, db, member, data, None)
+        return
     await state.clear()
     await query.answer()
     await show(query, _("Cancelled."))
+
+
+async def _save_sent(event: Event, state: FSMContext, db: Database, member: MemberView,
+                     data: dict[str, Any], sent_at: datetime | None) -> None:
+    dossier_id = int(data["dossier_id"])
+    try:
+        await dossiers.record_sent(db, member.id, dossier_id, data["via"], data["reference"],
+                                   sent_at)
+    except ServiceError as exc:
+        if exc.code != "dossier_date":
+            await state.clear()
+        await notice(event, refusal(exc))
+        return
+    await state.clear()
+    await show_dossier(event, db, member, dossier_id)
 
 
 async def _save_response(event: Event, state: FSMContext, db: Database, member: MemberView,
@@ -218,17 +241,25 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     if message.text.startswith("/"):
         await message.answer(_("Please answer the question above, or press Cancel."))
         return
-    dossier_id = int(data["dossier_id"])
     if current == DossierInput.reference.state:
-        try:
-            await dossiers.record_sent(db, member.id, dossier_id, data["via"], message.text)
-        except ServiceError as exc:
-            await message.answer(refusal(exc))
-            if exc.code != "dossier_reference":
-                await state.clear()
+        reference = " ".join(message.text.split())
+        if not 1 <= len(reference) <= dossiers.REFERENCE_MAX:
+            await message.answer(refusal(InvalidInput("dossier_reference",
+                                                      limit=dossiers.REFERENCE_MAX)))
             return
-        await state.clear()
-        await show_dossier(message, db, member, dossier_id)
+        data["reference"] = reference
+        await state.set_state(DossierInput.sent_on)
+        await state.set_data(data)
+        await message.answer(
+            _("When was it sent? Send the date, for example 25.11.2026, or press Today."),
+            reply_markup=markup([[button(_("Today") + " ➡️", Nav(action="skip"))],
+                                 nav_row(back=False)]))
+    elif current == DossierInput.sent_on.state:
+        moment = parse_moment(message.text, end_of_day=False)
+        if moment is None:
+            await message.answer(refusal(InvalidInput("dossier_date")))
+            return
+        await _save_sent(message, state, db, member, data, moment)
     elif current == DossierInput.response.state:
         text = message.text.strip()
         if not ni.RESPONSE_MIN <= len(text) <= ni.RESPONSE_MAX:

@@ -114,6 +114,8 @@ async def record_sent(db: Database, actor_id: int, dossier_id: int, sent_via: st
     reference = " ".join(reference_number.split())
     if not 1 <= len(reference) <= REFERENCE_MAX:
         raise InvalidInput("dossier_reference", limit=REFERENCE_MAX)
+    if sent_at is not None and sent_at > utcnow():
+        raise InvalidInput("dossier_date")
     async with db.transaction() as s:
         dossier = await _staff(db, s, actor_id, dossier_id)
         assert dossier is not None

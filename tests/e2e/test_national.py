@@ -31,6 +31,7 @@ from tests.e2e.conftest import (
     silent,
     t,
     text_of,
+    wait_for,
 )
 
 
@@ -202,8 +203,13 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     await press(boss, dos("sv", dossier_id, "letter"))
     await said(boss, t("ru", "Send its outgoing reference number."))
     await boss.send("01-12/345")
-    await said(boss, t("ru", "Sent on {when} ({via}), reference number {number}.").split()[0],
-               "01-12/345")
+    await said(boss, t("ru", "When was it sent?"))
+    await boss.send("31.12.2099")
+    await said(boss, t("ru", "Please send a date that has passed"))
+    await boss.send("20.11.2026")
+    sent = await said(boss, t("ru", "Sent on {when} ({via}), reference number {number}."
+                              ).split()[0], "01-12/345")
+    assert "20 нояб. 2026" in text_of(sent)
     for person, lang in ((bakyt, "ru"), (ulan, "ky"), (gulnara, "ru")):
         got = await said(person, notice(lang, pid, title, IssueState.FORWARDED))
         assert "01-12/345" in text_of(got)
@@ -221,6 +227,12 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     for person, lang in ((bakyt, "ru"), (ulan, "ky"), (gulnara, "ru")):
         got = await said(person, notice(lang, pid, title, IssueState.RESPONDED))
         assert "Министерство подготовит поправки" in text_of(got)
+
+    async def has_answer_file(person: Person) -> bool:
+        return any((m.get("document") or {}).get("file_name") == "otvet.pdf"
+                   for m in await person.transcript())
+
+    await wait_for(lambda: has_answer_file(ulan))  # the response's documents come along
     view = await dossiers.view(db, _staff_id, dossier_id, "ru")
     assert view.dossier.status == DossierStatus.ANSWERED
     assert [d["name"] for d in view.dossier.response_documents] == ["otvet.pdf"]
@@ -348,8 +360,6 @@ async def test_staff_export_the_issues_and_a_dossier_letter(
     async def arrived() -> bool:
         names = {(m.get("document") or {}).get("file_name") for m in await boss.transcript()}
         return {"issues.xlsx", "issues.csv", f"dossier-X{dossier.id}-ru.docx"} <= names
-
-    from tests.e2e.conftest import wait_for
 
     await wait_for(arrived)
     sheet = load_workbook(io.BytesIO(await download("issues.xlsx"))).active
