@@ -136,7 +136,7 @@ def export_words(lang: str) -> Words:
 
     def backing(members: int, municipalities: int, districts: int) -> str:
         with in_locale(lang):
-            return _("Supported by {members}, {municipalities} from {districts}.").format(
+            return _("Supported by {members}, {municipalities}, {districts}.").format(
                 members=ngettext("{count} member", "{count} members", members).format(
                     count=members),
                 municipalities=ngettext("{count} municipality", "{count} municipalities",

@@ -103,7 +103,7 @@ async def show_list(event: Event, db: Database, member: MemberView, raw: str = "
     pages: Row = []
     if page > 0:
         pages.append(button("⬅️", Iss(action="l", value=pack_filters(found, p=str(page - 1)))))
-    if (page + 1) * 8 < listed.total:
+    if (page + 1) * ni.PER_PAGE < listed.total:
         pages.append(button("➡️", Iss(action="l", value=pack_filters(found, p=str(page + 1)))))
     rows.append(pages)
     rows.append([button(_("State"), Iss(action="fs", value=base)),

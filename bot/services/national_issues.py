@@ -30,7 +30,6 @@ from storage.models import (
     Member,
     Municipality,
     NationalIssue,
-    Region,
     RoleAssignment,
     StateBody,
 )
@@ -42,6 +41,7 @@ COMMENT_MAX = 1000
 REASON_MIN, REASON_MAX = 3, 1000
 RESPONSE_MIN, RESPONSE_MAX = 2, 4000
 DOCUMENTS_MAX = 10
+PER_PAGE = 8
 DOCUMENT_MB = 20
 DOCUMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "odt", "jpg", "jpeg", "png")
 OUTBOX_STATE = "issue_state"
@@ -450,7 +450,7 @@ class Listed:
 
 
 async def list_issues(db: Database, actor_id: int, filters: Filters = Filters(),
-                      page: int = 0, per_page: int = 8) -> Listed:
+                      page: int = 0, per_page: int = PER_PAGE) -> Listed:
     """The issues this member may see, most municipalities affected first. Merged issues are
     listed only when asked for by state."""
     async with db.read() as s:
@@ -579,11 +579,6 @@ async def for_notice(db: Database, issue_id: int, lang: str,
         target = await s.get(NationalIssue, target_id) if target_id else None
         dossier = await s.get(Dossier, issue.dossier_id) if issue.dossier_id else None
         return Notice(issue, body.name(lang) if body else None, target, dossier)
-
-
-async def region_names(db: Database, lang: str) -> dict[int, str]:
-    async with db.read() as s:
-        return {r.id: r.name(lang) for r in (await s.exec(select(Region))).all() if r.id}
 
 
 def short_id(issue_id: int | None) -> str:
