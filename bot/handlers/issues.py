@@ -38,7 +38,8 @@ from storage.enums import IssueState, IssueTopic
 
 router = Router(name="issues")
 
-FILTER_KEYS = {"s": "state", "b": "body", "r": "region", "t": "topic", "p": "page"}
+FILTER_KEYS = {"s": "state", "b": "body", "r": "region", "t": "topic", "p": "page",
+               "o": "order"}
 
 
 class IssueInput(StatesGroup):
@@ -65,6 +66,8 @@ def parse_filters(raw: str) -> dict[str, str]:
     for key in ("b", "r", "p"):
         if key in found and not found[key].isdigit():
             found.pop(key)
+    if found.get("o") != "new":
+        found.pop("o", None)
     return found
 
 
@@ -78,7 +81,8 @@ async def show_list(event: Event, db: Database, member: MemberView, raw: str = "
     page = int(found.get("p", "0"))
     listed = await ni.list_issues(db, member.id, ni.Filters(
         state=found.get("s"), body=int(found["b"]) if "b" in found else None,
-        region=int(found["r"]) if "r" in found else None, topic=found.get("t")), page=page)
+        region=int(found["r"]) if "r" in found else None, topic=found.get("t"),
+        newest="o" in found), page=page)
     applied = []
     if "s" in found:
         applied.append(state_label(found["s"]))
@@ -90,8 +94,11 @@ async def show_list(event: Event, db: Database, member: MemberView, raw: str = "
     if "r" in found:
         applied.append(next((p.name for p in await reference.regions(db, member.language)
                              if str(p.id) == found["r"]), "—"))
-    text = _("National issues, most municipalities affected first ({count}):").format(
-        count=listed.total)
+    if "o" in found:
+        text = _("National issues, newest first ({count}):").format(count=listed.total)
+    else:
+        text = _("National issues, most municipalities affected first ({count}):").format(
+            count=listed.total)
     if applied:
         text += "\n" + _("Filters: {filters}").format(filters=html.escape("; ".join(applied)))
     if not listed.issues:
@@ -110,10 +117,16 @@ async def show_list(event: Event, db: Database, member: MemberView, raw: str = "
                  button(_("Topic"), Iss(action="ft", value=base)),
                  button(_("Body"), Iss(action="fb", value=base)),
                  button(_("Region"), Iss(action="fr", value=base))])
-    last: Row = [button("➕ " + _("Raise a problem"), Menu(item="raise"))]
-    if found:
-        last.append(button("✖️ " + _("Clear filters"), Iss(action="l")))
+    if "o" in found:
+        order = button("🏘 " + _("Most municipalities first"),
+                       Iss(action="l", value=pack_filters(found, o=None, p=None)))
+    else:
+        order = button("🕘 " + _("Newest first"),
+                       Iss(action="l", value=pack_filters(found, o="new", p=None)))
+    last: Row = [order, button("➕ " + _("Raise a problem"), Menu(item="raise"))]
     rows.append(last)
+    if found:
+        rows.append([button("✖️ " + _("Clear filters"), Iss(action="l"))])
     if policy.Capability.TRIAGE in policy.capabilities(member.roles, member.active):
         rows.append([button("📥 XLSX", Iss(action="xl")), button("📥 CSV", Iss(action="cv")),
                      button("📁 " + _("Dossiers"), Dos(action="l"))])

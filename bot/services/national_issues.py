@@ -441,6 +441,7 @@ class Filters:
     body: int | None = None
     region: int | None = None
     topic: str | None = None
+    newest: bool = False  # newest first instead of most municipalities first
 
 
 @dataclass(frozen=True)
@@ -451,8 +452,8 @@ class Listed:
 
 async def list_issues(db: Database, actor_id: int, filters: Filters = Filters(),
                       page: int = 0, per_page: int = PER_PAGE) -> Listed:
-    """The issues this member may see, most municipalities affected first. Merged issues are
-    listed only when asked for by state."""
+    """The issues this member may see, most municipalities affected first (or newest first).
+    Merged issues are listed only when asked for by state."""
     async with db.read() as s:
         actor = await policy.load_actor(s, actor_id)
         if not actor.active:
@@ -475,10 +476,11 @@ async def list_issues(db: Database, actor_id: int, filters: Filters = Filters(),
             query = query.where(or_(NationalIssue.region_id == filters.region,
                                     col(NationalIssue.id).in_(in_region)))
         total = (await s.exec(select(func.count()).select_from(query.subquery()))).one()
-        rows = (await s.exec(query.order_by(
-            col(NationalIssue.municipalities_count).desc(),
-            col(NationalIssue.members_count).desc(), col(NationalIssue.id).desc())
-            .offset(max(page, 0) * per_page).limit(per_page))).all()
+        order = ((col(NationalIssue.id).desc(),) if filters.newest else
+                 (col(NationalIssue.municipalities_count).desc(),
+                  col(NationalIssue.members_count).desc(), col(NationalIssue.id).desc()))
+        rows = (await s.exec(query.order_by(*order)
+                             .offset(max(page, 0) * per_page).limit(per_page))).all()
         return Listed(list(rows), int(total))
 
 

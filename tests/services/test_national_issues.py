@@ -119,6 +119,10 @@ async def test_the_list_puts_most_municipalities_first_and_filters(
         await ni.cosign(db, talas[f"c{n}"], big.id)
     listed = await ni.list_issues(db, talas["c5"])
     assert [i.id for i in listed.issues] == [big.id, small.id]
+    latest = await f.national_issue(db, talas["c6"], "Работа местного кенеша", topic="kenesh")
+    assert [i.id for i in (await ni.list_issues(db, talas["c5"])).issues][0] == big.id
+    newest = await ni.list_issues(db, talas["c5"], ni.Filters(newest=True))
+    assert [i.id for i in newest.issues] == [latest.id, big.id, small.id]
     only = await ni.list_issues(db, talas["c5"], ni.Filters(topic="utilities"))
     assert [i.id for i in only.issues] == [small.id]
     by_body = await ni.list_issues(db, talas["c5"], ni.Filters(
