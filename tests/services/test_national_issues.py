@@ -120,7 +120,7 @@ async def test_the_list_puts_most_municipalities_first_and_filters(
     listed = await ni.list_issues(db, talas["c5"])
     assert [i.id for i in listed.issues] == [big.id, small.id]
     latest = await f.national_issue(db, talas["c6"], "Работа местного кенеша", topic="kenesh")
-    assert [i.id for i in (await ni.list_issues(db, talas["c5"])).issues][0] == big.id
+    assert (await ni.list_issues(db, talas["c5"])).issues[0].id == big.id
     newest = await ni.list_issues(db, talas["c5"], ni.Filters(newest=True))
     assert [i.id for i in newest.issues] == [latest.id, big.id, small.id]
     only = await ni.list_issues(db, talas["c5"], ni.Filters(topic="utilities"))
