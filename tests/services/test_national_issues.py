@@ -198,6 +198,29 @@ async def test_every_state_change_reaches_the_author_and_each_cosigner_once(
         await ni.cosign(db, talas["c5"], issue.id)  # closed
 
 
+async def test_an_issue_forwarded_without_a_dossier_gets_its_own_response(
+    db: Database, talas: dict[str, int]
+) -> None:
+    issue = await f.national_issue(db, talas["author"])
+    assert issue.id is not None
+    await ni.cosign(db, talas["c0"], issue.id)
+    with pytest.raises(InvalidInput):
+        await ni.forward(db, talas["staff"], issue.id)  # no state body yet
+    tax = await f.state_body_id(db, "tax-service")
+    forwarded = await ni.forward(db, talas["staff"], issue.id, tax)
+    assert forwarded.state == IssueState.FORWARDED and forwarded.state_body_id == tax
+    assert await state_notices(db, issue.id, "forwarded") == sorted([talas["author"],
+                                                                     talas["c0"]])
+    with pytest.raises(InvalidInput) as long:
+        await ni.record_response(db, talas["staff"], issue.id, "о" * 10_000)
+    assert long.value.params["limit"] == ni.RESPONSE_MAX
+    answered = await ni.record_response(db, talas["staff"], issue.id,
+                                        "Налоговая служба разъяснит порядок.")
+    assert answered.state == IssueState.RESPONDED
+    assert await state_notices(db, issue.id, "responded") == sorted([talas["author"],
+                                                                     talas["c0"]])
+
+
 async def test_declining_needs_a_reason_and_tells_everyone_behind_it(
     db: Database, talas: dict[str, int]
 ) -> None:
