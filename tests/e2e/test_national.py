@@ -494,3 +494,30 @@ async def test_a_restart_in_the_middle_of_raising_loses_nothing(
     await press(bakyt, nav("cancel"))
     await said(bakyt, t("ky", "Cancelled. Nothing was raised."))
     assert await issue_rows(birge) == []
+
+
+async def test_staff_record_the_answer_to_one_forwarded_issue_from_its_card(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    boss, staff_id = await staff(people, birge)
+    bakyt, bakyt_id = await member(people, birge, "Бакыт Осмонов", "ky", "talas", "omuraliev")
+    issue = await f.national_issue(db, bakyt_id, "Салык кызматы")
+    assert issue.id is not None
+    await ni.forward(db, staff_id, issue.id, await f.state_body_id(db, "tax-service"))
+    await said(bakyt, notice("ky", issue.id, "Салык кызматы", IssueState.FORWARDED),
+               "Мамлекеттик салык кызматы")
+    await boss.send("/issues")
+    await said(boss, t("ru", "National issues"))
+    await press(boss, iss("o", issue.id))
+    await said(boss, f"P-{issue.id}")
+    await press(boss, iss("rp", issue.id))
+    await said(boss, t("ru", "Send the response of the state body"))
+    await press(boss, nav("cancel"))
+    await said(boss, t("ru", "Cancelled."))
+    await press(boss, iss("rp", issue.id))
+    await said(boss, t("ru", "Send the response of the state body"))
+    await boss.send("Салык кызматы түшүндүрмө берет.")
+    await said(boss, f"P-{issue.id}", "Салык кызматы түшүндүрмө берет.")
+    got = await said(bakyt, notice("ky", issue.id, "Салык кызматы", IssueState.RESPONDED))
+    assert "Салык кызматы түшүндүрмө берет." in text_of(got)
