@@ -122,6 +122,8 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="profile", description=_("Your profile")),
                 BotCommand(command="language", description=_("Change the language")),
                 BotCommand(command="help", description=_("What you can do")),
+                BotCommand(command="issues", description=_("National issues")),
+                BotCommand(command="raise", description=_("Raise a problem")),
             ]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                   language_code=None if lang == "ky" else lang)

@@ -73,3 +73,20 @@ class Kb(CallbackData, prefix="k"):
     """A page of knowledge-base search results (the query is in the conversation state)."""
 
     page: int
+
+
+class Iss(CallbackData, prefix="i"):
+    """A national issue: open, co-sign, documents, list filters and pages (`value` carries the
+    list's filters), and staff's triage actions."""
+
+    action: str
+    issue_id: int = 0
+    value: str = ""
+
+
+class Dos(CallbackData, prefix="x"):
+    """A dossier (staff): open, add an issue, exports, record sending and the response."""
+
+    action: str
+    dossier_id: int = 0
+    value: str = ""

@@ -100,5 +100,35 @@ def refusal(error: ServiceError) -> str:
         "own_answer": _("That is your own answer."),
         "own_question": _("That is your own question: add a follow-up instead."),
         "duplicate_target": _("There is no open question with that number."),
+        "issue_title": _("The title must be 5 to {limit} characters.").format(
+            limit=p.get("limit", 200)),
+        "issue_text": _("Please write 10 to {limit} characters.").format(
+            limit=p.get("limit", 3000)),
+        "issue_topic": _("Please choose a topic from the list."),
+        "issue_body": _("Please choose a state body from the list."),
+        "issue_documents": _("At most {limit} documents.").format(limit=p.get("limit", 10)),
+        "issue_document_type": _("This file type is not accepted. Send PDF, Word, Excel, ODT, "
+                                 "JPG or PNG."),
+        "issue_document_size": _("That file is larger than {limit} MB.").format(
+            limit=p.get("limit", 20)),
+        "issue_state": _("This issue is no longer in a state that allows that."),
+        "issue_closed": _("This issue is closed: it can no longer be co-signed or changed."),
+        "own_issue": _("You raised this issue yourself, so you already stand behind it."),
+        "already_cosigned": _("Your co-signature is already counted."),
+        "cosign_comment": _("The comment is too long: at most {limit} characters.").format(
+            limit=p.get("limit", 1000)),
+        "merge_target": _("That issue cannot take the merge: send the number of another "
+                          "open issue."),
+        "response_length": _("Please write 2 to {limit} characters.").format(
+            limit=p.get("limit", 4000)),
+        "dossier_sent": _("This dossier has already been sent."),
+        "dossier_not_sent": _("Record the sending of this dossier first."),
+        "dossier_empty": _("Add at least one issue to the dossier first."),
+        "dossier_via": _("Please describe how it was sent in 2 to {limit} characters.").format(
+            limit=p.get("limit", 200)),
+        "dossier_reference": _("The reference number must be 1 to {limit} characters.").format(
+            limit=p.get("limit", 100)),
+        "dossier_date": _("Please send a date that has passed, for example 25.11.2026."),
+        "issue_in_dossier": _("This issue is already in a dossier that was sent."),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

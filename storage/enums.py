@@ -111,3 +111,40 @@ class QuestionStatus(StrEnum):
 class AttachmentKind(StrEnum):
     DOCUMENT = "document"
     PHOTO = "photo"
+
+
+class IssueState(StrEnum):
+    """Where a national issue stands: new → under review → forwarded → response received →
+    resolved; or merged into another issue, or declined with a reason."""
+
+    NEW = "new"
+    UNDER_REVIEW = "review"
+    FORWARDED = "forwarded"
+    RESPONDED = "responded"
+    RESOLVED = "resolved"
+    MERGED = "merged"
+    DECLINED = "declined"
+
+
+class IssueTopic(StrEnum):
+    BUDGET = "budget"  # budget and finance
+    LAND = "land"  # land and property
+    SERVICES = "services"  # municipal services
+    SOCIAL_ORDER = "social_order"  # municipal social order
+    LEGAL = "legal"
+    KENESH = "kenesh"  # local kenesh work
+    UTILITIES = "utilities"  # waste and utilities
+    OTHER = "other"
+
+
+class StateBodyKind(StrEnum):
+    PARLIAMENT = "parliament"  # a Jogorku Kenesh committee
+    GOVERNMENT = "government"  # the Cabinet of Ministers and its administration
+    MINISTRY = "ministry"
+    AGENCY = "agency"  # state agencies and services
+
+
+class DossierStatus(StrEnum):
+    DRAFT = "draft"  # being put together
+    SENT = "sent"  # sent to the state body
+    ANSWERED = "answered"  # the body's response is recorded

@@ -327,3 +327,91 @@ class AnswerVote(SQLModel, table=True):
     answer_id: int = Field(foreign_key="answer.id", primary_key=True)
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StateBody(Named, table=True):
+    """A state body the Union carries issues to (parliament committee, ministry, agency).
+
+    Reference data staff edit by CSV like the districts (`storage/reference/state_bodies.csv`).
+    """
+
+    __tablename__ = "state_body"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    kind: str = Field(max_length=20)
+    sort: int = 0
+    active: bool = True
+
+
+class Dossier(SQLModel, table=True):
+    """An appeal to one state body that groups national issues; sent once, answered once."""
+
+    __tablename__ = "dossier"
+    id: int | None = Field(default=None, primary_key=True)
+    state_body_id: int = Field(foreign_key="state_body.id", index=True)
+    status: str = Field(default="draft", max_length=20, index=True)
+    created_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_via: str | None = Field(default=None, max_length=200)
+    reference_number: str | None = Field(default=None, max_length=100)
+    response_text: str | None = Field(default=None, max_length=4000)
+    # Telegram file ids of the response's documents: [{"file_id", "name", "size", "mime"}].
+    response_documents: list[dict[str, Any]] = Field(default_factory=list,
+                                                     sa_column=Column(JSON, nullable=False))
+    response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NationalIssue(SQLModel, table=True):
+    """A local problem raised to the national level (shown as P-<id>).
+
+    The backing counts are kept on the row (recounted on every co-signature and merge) so that
+    the list can be ordered by "most municipalities affected" without a grouped join.
+    """
+
+    __tablename__ = "national_issue"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    topic: str = Field(max_length=30, index=True)
+    problem: str = Field(max_length=4000)
+    cause: str | None = Field(default=None, max_length=4000)
+    solution: str = Field(max_length=4000)
+    state_body_id: int | None = Field(default=None, foreign_key="state_body.id", index=True)
+    documents: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    restricted: bool = False  # sensitive: only staff and the author see it
+    state: str = Field(default="new", max_length=20, index=True)
+    author_id: int = Field(foreign_key="member.id", index=True)
+    # The author's place when they raised it, from their profile.
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    municipality_other: str | None = Field(default=None, max_length=120)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    region_id: int | None = Field(default=None, foreign_key="region.id")
+    merged_into_id: int | None = Field(default=None, foreign_key="national_issue.id")
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    decline_reason: str | None = Field(default=None, max_length=1000)
+    response_text: str | None = Field(default=None, max_length=4000)
+    members_count: int = 1
+    municipalities_count: int = 0
+    districts_count: int = 0
+    regions_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IssueCosign(SQLModel, table=True):
+    """A member saying "our municipality faces this too", once per issue, with their place."""
+
+    __tablename__ = "issue_cosign"
+    __table_args__ = (UniqueConstraint("issue_id", "member_id", name="uq_issue_cosign_member"),)
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="national_issue.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    comment: str | None = Field(default=None, max_length=1000)
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    municipality_other: str | None = Field(default=None, max_length=120)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    region_id: int | None = Field(default=None, foreign_key="region.id")
+    # Set when the co-signature came with an issue merged into this one.
+    carried_from_id: int | None = Field(default=None, foreign_key="national_issue.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

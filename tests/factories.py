@@ -10,7 +10,7 @@ from bot.services import members, roles
 from bot.services.members import Application, MemberView
 from storage.db import Database
 from storage.enums import Position, Role
-from storage.models import Community, District, Municipality
+from storage.models import Community, District, Municipality, NationalIssue, StateBody
 
 _ids = itertools.count(900_000_001)
 
@@ -60,6 +60,7 @@ async def applicant(
     position: Position = Position.HEAD_AO,
     district: str = "leylek",
     municipality: str | None = None,
+    municipality_other: str | None = None,
     communities: tuple[str, ...] = ("heads",),
     language: str = "ru",
 ) -> MemberView:
@@ -72,6 +73,7 @@ async def applicant(
         region_id=await region_of(db, d),
         district_id=d,
         municipality_id=await municipality_id(db, municipality) if municipality else None,
+        municipality_other=municipality_other,
         community_ids=[await community_id(db, c) for c in communities],
     )
     result = await members.submit_application(db, telegram_id or next(_ids), username, app)
@@ -118,3 +120,25 @@ async def moderator(db: Database, name: str, group: str, **kwargs: object) -> Me
     m = await member(db, name, **kwargs)
     await groups.appoint_moderator(db, await staff(db), await group_id(db, group), m.id)
     return m
+
+
+async def state_body_id(db: Database, code: str) -> int:
+    async with db.read() as s:
+        b = (await s.exec(select(StateBody).where(StateBody.code == code))).one()
+        assert b.id is not None
+        return b.id
+
+
+async def national_issue(db: Database, author_id: int, title: str = "Земельный налог",
+                         **kwargs: object) -> NationalIssue:
+    """An issue raised through `national_issues.raise_issue`, as the /raise flow does."""
+    from bot.services import national_issues
+
+    values: dict[str, object] = {
+        "title": title, "topic": "land",
+        "problem": "Земельный налог не поступает в местный бюджет в полном объёме.",
+        "solution": "Зачислять земельный налог в местный бюджет полностью.",
+    }
+    values.update(kwargs)
+    return await national_issues.raise_issue(
+        db, author_id, national_issues.IssueDraft(**values))  # type: ignore[arg-type]

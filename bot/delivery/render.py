@@ -60,7 +60,12 @@ def renderer(kind: str, after_sent: AfterSent | None = None
 
 def _load() -> None:
     # Importing the notice modules registers their renderers.
-    from bot.delivery import broadcast_notices, notices, question_notices  # noqa: F401
+    from bot.delivery import (  # noqa: F401
+        broadcast_notices,
+        issue_notices,
+        notices,
+        question_notices,
+    )
 
 
 def get_renderer(kind: str) -> Renderer | None:

@@ -7,14 +7,16 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every feature router, in the order updates should meet them (fallback last)."""
-    from bot.flows import ask_question, broadcast_compose, onboarding, reply
+    from bot.flows import ask_question, broadcast_compose, onboarding, raise_issue, reply
     from bot.handlers import (
         approval,
         broadcasts,
+        dossiers,
         forum,
         groups,
         help,
         invite,
+        issues,
         language,
         profile,
         questions,
@@ -28,7 +30,8 @@ def routers() -> list[Router]:
     found = [start.router, language.router, help.router, approval.router, profile.router,
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
-             broadcast_compose.router, unhandled.router]
+             broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
+             unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

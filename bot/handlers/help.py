@@ -35,6 +35,11 @@ def help_text(member: MemberView | None) -> str:
         Capability.ASK: _("/ask — ask a question in a group"),
         Capability.SEARCH: _("/search — search the answers already given"),
         Capability.MY_QUESTIONS: _("/myquestions — your questions and their answers"),
+        Capability.ISSUES: _("/raise — raise a local problem to the national level; /issues — "
+                             "the issues members raised, to co-sign the ones your municipality "
+                             "faces too"),
+        Capability.TRIAGE: _("/dossiers — the appeals to state bodies; triage issues from "
+                             "their cards, export them as XLSX or CSV"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

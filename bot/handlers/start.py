@@ -26,16 +26,20 @@ router.callback_query.filter(F.message.chat.type == "private")
 
 
 def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
+    caps = policy.capabilities(member.roles, member.active)
     buttons = []
-    if member.active:
+    if policy.Capability.ASK in caps:
         buttons += [button("❓ " + _("Ask a question"), Menu(item="ask")),
                     button("🔎 " + _("Search answers"), Menu(item="search")),
                     button("👥 " + _("Groups"), Menu(item="groups")),
                     button("📋 " + _("My questions"), Menu(item="mine"))]
+    if policy.Capability.ISSUES in caps:
+        buttons += [button("📣 " + _("Raise a problem"), Menu(item="raise")),
+                    button("🗂 " + _("National issues"), Menu(item="issues"))]
     buttons += [button("👤 " + _("Profile"), Menu(item="profile")),
-               button("🌐 " + _("Language"), Menu(item="language")),
-               button("❓ " + _("Help"), Menu(item="help"))]
-    if policy.Capability.INVITE in policy.capabilities(member.roles, member.active):
+                button("🌐 " + _("Language"), Menu(item="language")),
+                button("ℹ️ " + _("Help"), Menu(item="help"))]
+    if policy.Capability.INVITE in caps:
         buttons.append(button("✉️ " + _("Invite"), Menu(item="invite")))
     return markup(grid(buttons, 2))
 

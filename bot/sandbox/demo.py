@@ -321,8 +321,56 @@ async def add_broadcasts(demo: Demo) -> None:
         audience=Audience(communities=[await demo.community("finance")])))
 
 
+async def add_national_issues(demo: Demo) -> None:
+    """Two national issues with co-signers across districts; the land-tax one is forwarded to
+    the Ministry of Finance in a dossier, the social-order one waits for the staff."""
+    from bot.services import dossiers, national_issues
+    from bot.services.national_issues import IssueDraft
+    from storage.enums import IssueTopic
+    from storage.models import StateBody
+
+    async def body(code: str) -> int:
+        async with demo.db.read() as s:
+            found = (await s.exec(select(StateBody).where(StateBody.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    minfin = await body("minfin")
+    land = await national_issues.raise_issue(demo.db, demo.ids[TALAS_LEADER.key], IssueDraft(
+        title="Земельный налог уходит из бюджета айыл окмоту",
+        topic=IssueTopic.LAND,
+        problem="Земельный налог с земель, переданных в аренду, зачисляется в районный бюджет; "
+                "айыл окмоту теряет до трети собственных доходов.",
+        cause="Порядок зачисления земельного налога в Бюджетном кодексе.",
+        solution="Зачислять земельный налог в местный бюджет полностью, по месту нахождения "
+                 "земли.",
+        state_body_id=minfin))
+    assert land.id is not None
+    for key, comment in (("leylek_finance", "В Катране то же самое."),
+                         ("toguz_toro_head", None), ("aksy_finance", None),
+                         ("toktogul_deputy", "Кенеш принял обращение."),
+                         ("kara_buura_finance", None), ("moderator", None)):
+        await national_issues.cosign(demo.db, demo.ids[key], land.id, comment)
+    dossier = await dossiers.create_dossier(demo.db, staff_id, minfin)
+    assert dossier.id is not None
+    await dossiers.add_to_dossier(demo.db, staff_id, dossier.id, land.id)
+    await dossiers.record_sent(demo.db, staff_id, dossier.id, "официальное письмо",
+                               "01-12/345")
+    order = await national_issues.raise_issue(demo.db, demo.ids[LEYLEK_FINANCE.key], IssueDraft(
+        title="Нет порядка финансирования муниципального социального заказа",
+        topic=IssueTopic.SOCIAL_ORDER,
+        problem="Айыл окмоту не могут заключить договор с НКО: казначейство не принимает "
+                "расходы на социальный заказ.",
+        solution="Утвердить порядок финансирования социального заказа из местного бюджета.",
+        state_body_id=await body("gamsumo")))
+    assert order.id is not None
+    for key in ("chatkal_deputy_leader", "kochkor_deputy"):
+        await national_issues.cosign(demo.db, demo.ids[key], order.id)
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
-                         add_broadcasts]
+                         add_broadcasts, add_national_issues]
 
 
 async def is_populated(db: Database) -> bool:

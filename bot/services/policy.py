@@ -101,6 +101,12 @@ class Action(StrEnum):
     ANSWER_QUESTION = "answer_question"
     ACCEPT_ANSWER = "accept_answer"
     MODERATE_QUESTION = "moderate_question"
+    RAISE_ISSUE = "raise_issue"
+    VIEW_ISSUE = "view_issue"
+    COSIGN_ISSUE = "cosign_issue"
+    TRIAGE_ISSUE = "triage_issue"
+    MANAGE_DOSSIER = "manage_dossier"
+    EXPORT_ISSUES = "export_issues"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -164,6 +170,36 @@ def can_accept(actor: Actor, asker_id: int) -> bool:
     return actor.active and actor.member_id == asker_id
 
 
+def can_raise_issue(actor: Actor) -> bool:
+    """Any active member may raise a local problem to the national level."""
+    return actor.active
+
+
+def can_view_issue(actor: Actor, author_id: int, restricted: bool) -> bool:
+    """Active members see issues; a restricted (sensitive) one only its author and staff."""
+    if not actor.active:
+        return False
+    return not restricted or actor.is_staff or actor.member_id == author_id
+
+
+def can_cosign_issue(actor: Actor, author_id: int, restricted: bool) -> bool:
+    """Anyone who may see it, except its author (who already stands behind it)."""
+    return can_view_issue(actor, author_id, restricted) and actor.member_id != author_id
+
+
+def can_triage_issue(actor: Actor) -> bool:
+    """Change an issue's state, merge, decline, record a response: Union staff only."""
+    return actor.is_staff
+
+
+def can_manage_dossier(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_export_issues(actor: Actor) -> bool:
+    return actor.is_staff
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -178,6 +214,8 @@ class Capability(StrEnum):
     ASK = "ask"
     SEARCH = "search"
     MY_QUESTIONS = "my_questions"
+    ISSUES = "issues"
+    TRIAGE = "triage"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -192,6 +230,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
     caps += [Capability.GROUPS, Capability.ASK, Capability.SEARCH, Capability.MY_QUESTIONS]
+    caps.append(Capability.ISSUES)
+    if Role.UNION_STAFF in roles:
+        caps.append(Capability.TRIAGE)
     return caps
 
 

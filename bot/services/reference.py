@@ -1,7 +1,9 @@
 """Reference data: regions, districts, municipalities and practice communities.
 
 Staff edit it without a code change: `birge reference import FILE.csv` upserts rows by code (the
-format of `storage/reference/geography.csv`, which the first migration loads).
+format of `storage/reference/geography.csv`, which the first migration loads). The state bodies
+national issues are carried to use the same format with kind `state_body` and the body's kind
+(parliament, government, ministry, agency) in `extra` (`storage/reference/state_bodies.csv`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit, cache
 from bot.services.errors import InvalidInput
 from storage.db import Database
-from storage.enums import MunicipalityKind, RegionKind
-from storage.models import Community, District, Municipality, Region
+from storage.enums import MunicipalityKind, RegionKind, StateBodyKind
+from storage.models import Community, District, Municipality, Region, StateBody
 
 SHIPPED = Path(__file__).resolve().parents[2] / "storage" / "reference" / "geography.csv"
 COLUMNS = ("kind", "code", "parent", "name_ky", "name_ru", "name_en", "sort", "extra")
@@ -34,12 +36,13 @@ class Place:
     kind: str = ""
 
 
-def _places(rows: Sequence[Region | District | Municipality | Community], lang: str) -> list[Place]:
+def _places(rows: Sequence[Region | District | Municipality | Community | StateBody],
+            lang: str) -> list[Place]:
     return [Place(r.id or 0, r.code, r.name(lang), str(getattr(r, "kind", ""))) for r in rows]
 
 
 _lists: cache.ReadCache[list[Place]] = cache.ReadCache(
-    60.0, "region", "district", "municipality", "community"
+    60.0, "region", "district", "municipality", "community", "state_body"
 )
 
 
@@ -81,6 +84,14 @@ async def communities(db: Database, lang: str) -> list[Place]:
         db, ("communities",), lambda: select(Community).order_by(col(Community.sort)), lang)
 
 
+async def state_bodies(db: Database, lang: str) -> list[Place]:
+    """The active state bodies, parliament committees first."""
+    return await _listed(
+        db, ("state_bodies",),
+        lambda: (select(StateBody).where(StateBody.active)
+                 .order_by(col(StateBody.sort), col(StateBody.code))), lang)
+
+
 # --- import ----------------------------------------------------------------------------------
 
 
@@ -108,7 +119,7 @@ async def upsert_rows(session: AsyncSession, rows: Iterable[dict[str, str]]) -> 
             raise InvalidInput("reference_row", line=line)
         sort = int(row["sort"]) if row.get("sort", "").isdigit() else 0
         extra = row.get("extra", "")
-        obj: Region | District | Municipality | Community | None
+        obj: Region | District | Municipality | Community | StateBody | None
         if kind == "region":
             obj = (await session.exec(select(Region).where(Region.code == code))).first()
             values: dict[str, object] = {"kind": extra or RegionKind.OBLAST, "sort": sort}
@@ -141,6 +152,12 @@ async def upsert_rows(session: AsyncSession, rows: Iterable[dict[str, str]]) -> 
             obj = (await session.exec(select(Community).where(Community.code == code))).first()
             values = {"sort": sort}
             model = Community
+        elif kind == "state_body":
+            if extra and extra not in {k.value for k in StateBodyKind}:
+                raise InvalidInput("reference_row", line=line)
+            obj = (await session.exec(select(StateBody).where(StateBody.code == code))).first()
+            values = {"kind": extra or StateBodyKind.MINISTRY, "sort": sort}
+            model = StateBody
         else:
             raise InvalidInput("reference_kind", line=line)
         values.update(names)
@@ -190,4 +207,8 @@ async def export_reference(db: Database) -> str:
                              m.name_ru, m.name_en, 0, m.kind])
         for c in (await s.exec(select(Community).order_by(col(Community.sort)))).all():
             writer.writerow(["community", c.code, "", c.name_ky, c.name_ru, c.name_en, c.sort, ""])
+        bodies = select(StateBody).order_by(col(StateBody.sort), col(StateBody.code))
+        for b in (await s.exec(bodies)).all():
+            writer.writerow(["state_body", b.code, "", b.name_ky, b.name_ru, b.name_en, b.sort,
+                             b.kind])
     return out.getvalue()

@@ -121,7 +121,8 @@ async def test_send_press_and_wait_through_the_api(sandbox: Sandbox) -> None:
                       {"persona": "leylek_finance", "text": "/start"})
     assert sent["text"] == "/start" and sent["entities"][0]["type"] == "bot_command"
     home = await bot_says(sandbox, chat, demo.LEYLEK_FINANCE.full_name)
-    profile = home["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    profile = next(b["callback_data"] for row in home["reply_markup"]["inline_keyboard"]
+                   for b in row if b["callback_data"] == "m:profile")
     pressed = await call(sandbox, "POST", "/api/press", {
         "persona": "leylek_finance", "message_id": home["message_id"],
         "callback_data": profile})
