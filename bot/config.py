@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     send_rate_per_chat_per_second: float = 1.0
     send_rate_per_group_per_minute: float = 20.0
     outbox_poll_seconds: float = 1.0
+    # Legal help desk: a lawyer's first response is due this many hours after a request; the
+    # assignee is reminded this many hours before, Union staff are told after.
+    legal_first_response_hours: int = 48
+    legal_reminder_before_hours: int = 8
+    legal_document_max_mb: int = 20
 
     @field_validator("bot_token")
     @classmethod
