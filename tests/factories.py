@@ -98,3 +98,14 @@ async def leader(db: Database, name: str, district: str, community: str,
     found = await members.by_id(db, m.id)
     assert found is not None
     return found
+
+
+async def lawyer(db: Database, name: str = "Эркин Сыдыков", **kwargs: object) -> MemberView:
+    """An approved member with the expert/lawyer role (answers legal-help requests)."""
+    kwargs.setdefault("position", Position.EXPERT)
+    kwargs.setdefault("communities", ())
+    m = await member(db, name, **kwargs)
+    await roles.grant_role(db, None, m.id, Role.EXPERT)
+    found = await members.by_id(db, m.id)
+    assert found is not None
+    return found

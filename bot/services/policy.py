@@ -94,6 +94,12 @@ class Action(StrEnum):
     APPROVE_BROADCAST = "approve_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
     VIEW_BROADCAST_REPORT = "view_broadcast_report"
+    OPEN_LEGAL_CASE = "open_legal_case"
+    VIEW_LEGAL_CASE = "view_legal_case"
+    WORK_LEGAL_CASE = "work_legal_case"
+    ASSIGN_LEGAL_CASE = "assign_legal_case"
+    REQUESTER_LEGAL_CASE = "requester_legal_case"
+    MANAGE_LEGAL_DESK = "manage_legal_desk"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -126,6 +132,46 @@ def can_manage_broadcast(actor: Actor, author_id: int) -> bool:
     return actor.is_staff or (actor.member_id == author_id and can_compose_broadcast(actor))
 
 
+def is_lawyer(actor: Actor) -> bool:
+    """Members with the expert/lawyer role answer legal-help requests."""
+    return actor.has(Role.EXPERT)
+
+
+def can_open_legal_case(actor: Actor) -> bool:
+    """Any active member may ask the Union's lawyers for help."""
+    return actor.active
+
+
+def can_view_legal_case(actor: Actor, requester_id: int) -> bool:
+    """A case is private: its requester, the lawyers and Union staff, nobody else."""
+    if actor.member_id == requester_id and actor.active:
+        return True
+    return is_lawyer(actor) or actor.is_staff
+
+
+def can_work_legal_case(actor: Actor, assignee_id: int | None) -> bool:
+    """Ask for information, answer, close: the assigned lawyer (or any lawyer while nobody has
+    taken it), and Union staff."""
+    if actor.is_staff:
+        return True
+    return is_lawyer(actor) and assignee_id in (None, actor.member_id)
+
+
+def can_assign_legal_case(actor: Actor) -> bool:
+    """Take a case or hand it to a colleague: lawyers and staff."""
+    return is_lawyer(actor) or actor.is_staff
+
+
+def can_act_as_requester(actor: Actor, requester_id: int) -> bool:
+    """Reply, reopen, rate, consent to publication: the requester alone."""
+    return actor.active and actor.member_id == requester_id
+
+
+def can_manage_legal_desk(actor: Actor) -> bool:
+    """Monthly figures and publishing to the knowledge base: Union staff."""
+    return actor.is_staff
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -136,6 +182,8 @@ class Capability(StrEnum):
     APPROVE = "approve"
     ADMIN = "admin"
     BROADCAST = "broadcast"
+    LEGAL_HELP = "legal_help"
+    LEGAL_DESK = "legal_desk"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -149,6 +197,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps.append(Capability.ADMIN)
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
+    caps.append(Capability.LEGAL_HELP)
+    if Role.EXPERT in roles or Role.UNION_STAFF in roles:
+        caps.append(Capability.LEGAL_DESK)
     return caps
 
 
