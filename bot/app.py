@@ -117,6 +117,7 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="profile", description=_("Your profile")),
                 BotCommand(command="language", description=_("Change the language")),
                 BotCommand(command="help", description=_("What you can do")),
+                BotCommand(command="lawyer", description=_("Ask the Union's lawyers for help")),
             ]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                   language_code=None if lang == "ky" else lang)

@@ -7,13 +7,14 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every feature router, in the order updates should meet them (fallback last)."""
-    from bot.flows import broadcast_compose, onboarding
+    from bot.flows import broadcast_compose, legal_intake, onboarding
     from bot.handlers import (
         approval,
         broadcasts,
         help,
         invite,
         language,
+        legal,
         profile,
         start,
         unhandled,
@@ -23,7 +24,7 @@ def routers() -> list[Router]:
     # all of whose handlers need its state) comes before the ones staff use now and then.
     found = [start.router, language.router, help.router, approval.router, profile.router,
              invite.router, onboarding.router, broadcasts.router, broadcast_compose.router,
-             unhandled.router]
+             legal_intake.router, legal.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

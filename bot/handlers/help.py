@@ -31,6 +31,9 @@ def help_text(member: MemberView | None) -> str:
         Capability.ADMIN: _("As Union staff you can invite to any role and approve anyone."),
         Capability.BROADCAST: _("/broadcast — send a decision or announcement to members; "
                                 "/broadcasts — follow what you sent"),
+        Capability.LEGAL_HELP: _("/lawyer — ask the Union's lawyers for legal help, privately"),
+        Capability.LEGAL_DESK: _("/legal — the legal desk: the queue of requests, answers, "
+                                 "figures"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:
