@@ -135,9 +135,9 @@ async def ask(event: Event, state: FSMContext, member: MemberView, step: str,
                            [button(_("No deadline") + " ➡️", Nav(action="skip"))], nav_row()]))
     elif step == "documents":
         docs = data.get("documents", [])
-        text = _("Send documents if you have them (up to {limit}; PDF, Word, Excel, photos; up "
-                 "to {mb} MB each), then press Done.").format(limit=legal.DOCUMENTS_MAX,
-                                                              mb=legal.DOCUMENT_MAX_MB)
+        text = _("Send documents if you have them (up to {limit} files of up to {mb} MB each: "
+                 "{types}, photos), then press Done.").format(
+            limit=legal.DOCUMENTS_MAX, mb=legal.DOCUMENT_MAX_MB, types=legal.ALLOWED_TYPES)
         if docs:
             text += "\n" + "\n".join("📎 " + html.escape(d["name"]) for d in docs)
         await show(event, text, markup([[button(_("Done") + " ➡️", Nav(action="skip"))],

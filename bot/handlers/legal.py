@@ -114,7 +114,8 @@ async def show_figures(event: Event, db: Database, member: MemberView, key: int)
     if not _shift(current, -MONTHS_BACK) <= key <= current:
         key = current
     figures = await legal.monthly_figures(db, member.id, key // 100, key % 100)
-    lines = [_("Legal desk, {month:02d}.{year}").format(month=figures.month, year=figures.year),
+    lines = [_("Legal desk, {month}.{year}").format(month=f"{figures.month:02d}",
+                                                    year=figures.year),
              _("Cases: {count}").format(count=figures.total)]
     lines += [f"— {category_label(c)}: {n}" for c, n in figures.by_category.items()]
     lines.append(_("Median time to first response: {hours} h").format(

@@ -63,9 +63,9 @@ async def a_case(birge: Running, requester_id: int, **kw: object) -> int:
 
 async def test_a_finance_officer_in_leylek_asks_for_legal_help_and_the_answer_reaches_her(
         birge: Running, people: PersonFactory) -> None:
-    asel, asel_id = await member(people, birge, "Асель Маматова", communities=("finance",),
+    asel, _ = await member(people, birge, "Асель Маматова", communities=("finance",),
                                  position=Position.FINANCE)
-    erkin, _ = await lawyer(people, birge, "Эркин Сыдыков", "ky")
+    erkin, _erkin_id = await lawyer(people, birge, "Эркин Сыдыков", "ky")
 
     await asel.send("/start")
     await said(asel, t("ru", "Hello, {name}!"))
