@@ -4,10 +4,12 @@ lawyers, requesters and staff do to a case, and the monthly figures. Every butto
 
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -258,7 +260,10 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         await query.answer()
         if isinstance(query.message, Message):
             for doc in view.documents:
-                await query.message.answer_document(doc.file_id, caption=html.escape(doc.name))
+                # A file Telegram no longer has must not stop the others.
+                with contextlib.suppress(TelegramBadRequest):
+                    await query.message.answer_document(doc.file_id,
+                                                        caption=html.escape(doc.name))
     else:
         await query.answer(_("This button is no longer active."))
 
