@@ -269,8 +269,9 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
 
 
 async def _after_rating(event: Event, cid: int) -> None:
-    await show(event, _("Thank you! You may add a comment. May the Union publish this question "
-                        "and answer without names, so other municipalities can learn from it?"),
+    await show(event, _("Your rating is saved. You may add a comment. May the Union publish this "
+                        "question and answer without names, so other municipalities can learn "
+                        "from it?"),
                markup([[button("💬 " + _("Add a comment"), Lc(action="comment", case_id=cid))],
                        [button("✅ " + _("Yes, publish without names"),
                                Lc(action="pubyes", case_id=cid)),

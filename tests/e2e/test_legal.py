@@ -116,7 +116,7 @@ async def test_a_finance_officer_in_leylek_asks_for_legal_help_and_the_answer_re
     await erkin.press(lc("close", case_id))
     closed = await said(asel, t("ru", "Your request {code} is closed."))
     await asel.press(lc("rate", case_id, 5), closed)
-    await said(asel, t("ru", "Thank you! You may add a comment."))
+    await said(asel, t("ru", "Your rating is saved."))
     await press(asel, lc("comment", case_id))
     await said(asel, t("ru", "Send your comment on the lawyers' help."))
     await asel.send("Спасибо, очень помогло!")
