@@ -61,6 +61,7 @@ def event_label(kind: LegalEventKind | str) -> str:
         LegalEventKind.REOPENED: _("reopened"),
         LegalEventKind.RATED: _("rating"),
         LegalEventKind.PREPARED: _("prepared for the knowledge base"),
+        LegalEventKind.FEEDBACK: _("comment on the help"),
     }
     return labels.get(LegalEventKind(kind), str(kind))
 
@@ -78,9 +79,7 @@ def case_line(case: LegalCase, locale: str) -> str:
     return " · ".join(parts)[:60]
 
 
-def case_text(view: CaseView, locale: str) -> str:
-    """The case and its whole timeline; when too long for one message the oldest entries after
-    the request itself give way to the newest."""
+def _head(view: CaseView, locale: str) -> str:
     case = view.case
     head = [f"⚖️ <b>{legal.case_code(case.id or 0)}</b> · {category_label(case.category)}",
             _("State: {state}").format(state=status_label(case.status)),
@@ -93,6 +92,11 @@ def case_text(view: CaseView, locale: str) -> str:
         head.append(_("Act or decision: {act}").format(act=html.escape(case.act)))
     if case.rating is not None:
         head.append(_("Rating: {stars}").format(stars="⭐" * case.rating))
+    return "\n".join(head)
+
+
+def timeline(view: CaseView, locale: str) -> list[str]:
+    """Every entry of the case, oldest first: who, when, what, and the documents."""
     entries = []
     for entry in view.entries:
         who = html.escape(entry.author or "—")
@@ -102,24 +106,46 @@ def case_text(view: CaseView, locale: str) -> str:
             line += "\n" + html.escape(entry.event.text)
         for doc in entry.documents:
             line += "\n📎 " + html.escape(doc.name)
-        entries.append(line)
-    text = "\n".join(head)
+        entries.append(line[:CARD_MAX])
+    return entries
+
+
+def case_card(view: CaseView, locale: str) -> tuple[str, bool]:
+    """The case and its timeline in one message, and whether it had to leave entries out:
+    when too long, the oldest entries after the request itself give way to the newest."""
+    head = _head(view, locale)
+    entries = timeline(view, locale)
     shown = entries[:1]
     rest: list[str] = []
-    budget = CARD_MAX - len(text) - len(shown[0] if shown else "") - 40
+    budget = CARD_MAX - len(head) - len(shown[0] if shown else "") - 40
+    cut = False
     for line in reversed(entries[1:]):
         if budget - len(line) - 2 < 0:
             rest.insert(0, "…")
+            cut = True
             break
         budget -= len(line) + 2
         rest.insert(0, line)
-    return (text + "\n\n" + "\n\n".join(shown + rest))[:4000]
+    return (head + "\n\n" + "\n\n".join(shown + rest))[:4000], cut
 
 
-def case_buttons(view: CaseView) -> InlineKeyboardMarkup:
+def timeline_messages(view: CaseView, locale: str) -> list[str]:
+    """The whole case as a few messages, for a timeline too long for one."""
+    messages = [_head(view, locale)]
+    for line in timeline(view, locale):
+        if len(messages[-1]) + len(line) + 2 > CARD_MAX:
+            messages.append(line)
+        else:
+            messages[-1] += "\n\n" + line
+    return messages
+
+
+def case_buttons(view: CaseView, cut: bool = False) -> InlineKeyboardMarkup:
     case = view.case
     cid = case.id or 0
     rows: list[Row] = []
+    if cut:
+        rows.append([button("📜 " + _("Whole timeline"), Lc(action="all", case_id=cid))])
     if view.can_take:
         rows.append([button("🙋 " + _("Take the case"), Lc(action="take", case_id=cid))])
     if view.can_work:

@@ -136,6 +136,7 @@ class LegalEventKind(StrEnum):
     REOPENED = "reopened"
     RATED = "rated"
     PREPARED = "prepared"  # staff prepared the anonymised Q&A for the knowledge base
+    FEEDBACK = "feedback"  # the requester's comment on the help, after rating it
 
 
 class PublicationStatus(StrEnum):

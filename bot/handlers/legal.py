@@ -29,10 +29,11 @@ from bot.services.policy import Capability, capabilities
 from bot.texts import refusal
 from bot.texts_legal import (
     case_buttons,
+    case_card,
     case_line,
-    case_text,
     category_label,
     open_button,
+    timeline_messages,
 )
 from storage.db import Database
 from storage.enums import LegalStatus
@@ -64,7 +65,8 @@ def _staff(member: MemberView) -> bool:
 
 async def show_case(event: Event, db: Database, member: MemberView, case_id: int) -> None:
     view = await legal.case_view(db, member.id, case_id)
-    await show(event, case_text(view, member.language), case_buttons(view))
+    text, cut = case_card(view, member.language)
+    await show(event, text, case_buttons(view, cut))
 
 
 # --- the lawyers' queue ------------------------------------------------------------------------
@@ -255,6 +257,12 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         await _ask_publication(query, "question", question)
     elif action == "keep":
         await _keep(query, state, db, member)
+    elif action == "all":
+        view = await legal.case_view(db, member.id, cid)
+        await query.answer()
+        if isinstance(query.message, Message):
+            for text in timeline_messages(view, member.language):
+                await query.message.answer(text)
     elif action == "docs":
         view = await legal.case_view(db, member.id, cid)
         await query.answer()

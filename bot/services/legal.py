@@ -407,12 +407,8 @@ async def comment_rating(db: Database, member_id: int, case_id: int, text: str) 
         if case.rating_comment is not None:
             raise InvalidState("legal_rated")
         case.rating_comment = text
-        event = await s.exec(select(LegalCaseEvent).where(
-            LegalCaseEvent.case_id == case_id, LegalCaseEvent.kind == LegalEventKind.RATED)
-            .order_by(col(LegalCaseEvent.id).desc()))
-        rated = event.first()
-        if rated is not None:
-            rated.text = f"{case.rating}: {text}"
+        await _event(s, case, member_id, LegalEventKind.FEEDBACK, text)
+        audit.record(s, member_id, "legal_rating_comment", "legal_case", case_id)
         return case
 
 

@@ -334,3 +334,36 @@ async def test_staff_read_the_months_figures_and_prepare_a_case_for_the_knowledg
     found = legal.publication_for(ready[0])
     assert found is not None and found[2].endswith("срок — три года.")
     del staff_id
+
+
+async def test_a_lawyer_hands_a_case_to_a_colleague_and_a_long_case_is_read_whole(
+        birge: Running, people: PersonFactory) -> None:
+    asel, asel_id = await member(people, birge, "Асель Маматова")
+    erkin, _erkin_id = await lawyer(people, birge, "Эркин Сыдыков")
+    aida, aida_id = await lawyer(people, birge, "Аида Бекова")
+    case_id = await a_case(birge, asel_id)
+    notice = await said(erkin, t("ru", "New legal request {code}"))
+    await erkin.press(lc("open", case_id), notice)
+    await said(erkin, f"L-{case_id}")
+    await press(erkin, lc("assign", case_id))
+    await said(erkin, t("ru", "Assign {code} to:", code=f"L-{case_id}"))
+    await press(erkin, lc("to", case_id, aida_id))
+    await said(erkin, f"L-{case_id}", "Аида Бекова")
+    await said(aida, t("ru", "{name} assigned the case {code} to you.", name="Эркин Сыдыков",
+                       code=f"<b>L-{case_id}</b>").split("<b>")[0])
+    await said(asel, t("ru", "Your request {code} is now handled by a lawyer"))
+    # Erkin no longer works on it: his card lost the buttons, and a stale one is refused.
+    await erkin.press_data(int(notice["message_id"]), lc("answer", case_id))
+    assert t("ru", "You are not allowed to do that.") in str(await erkin.answer())
+
+    for n in range(3):
+        await legal.add_requester_reply(birge.db, asel_id, case_id, f"Подробность {n}: "
+                                        + "текст " * 400)
+    await legal.answer_case(birge.db, aida_id, case_id, "Итоговый ответ юриста.")
+    answered = await said(asel, t("ru", "The lawyer answered your request {code}:"))
+    await asel.press(lc("open", case_id), answered)
+    card = await said(asel, f"L-{case_id}", "Итоговый ответ юриста.")
+    assert "Подробность 0" not in text_of(card) and "…" in text_of(card)
+    await asel.press(lc("all", case_id), card)
+    for n in range(3):
+        await said(asel, f"Подробность {n}:")

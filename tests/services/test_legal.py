@@ -152,7 +152,8 @@ async def test_the_whole_life_of_a_case(db: Database, desk: dict[str, int]) -> N
         LegalEventKind.OPENED, LegalEventKind.TAKEN, LegalEventKind.INFO_REQUESTED,
         LegalEventKind.REPLY, LegalEventKind.ASSIGNED, LegalEventKind.ANSWER,
         LegalEventKind.CLOSED, LegalEventKind.REOPENED, LegalEventKind.CLOSED,
-        LegalEventKind.RATED]
+        LegalEventKind.RATED, LegalEventKind.FEEDBACK]
+    assert view.entries[-1].event.text == "Спасибо, помогло."
     assert [d.name for d in view.documents] == ["reshenie.pdf", "protokol.pdf", "zhaloba.docx"]
 
 
@@ -310,3 +311,13 @@ async def test_staff_prepare_an_anonymised_question_and_answer_with_consent(
         kinds = (await s.exec(select(LegalCaseEvent.kind).where(
             LegalCaseEvent.case_id == case_id))).all()
     assert LegalEventKind.PREPARED in kinds
+
+
+def test_the_reminders_job_is_on_the_scheduler() -> None:
+    import bot.jobs  # noqa: F401
+    from bot.scheduler import REGISTRY
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    spec = REGISTRY["legal.reminders"]
+    assert spec.body is legal_reminders
+    assert "0:10:00" in str(spec.trigger(settings))
