@@ -76,7 +76,9 @@ async def render_legal(db: Database, to: Recipient, kind: str,
             code=code, when=format_when(case.created_at, to.language))
     else:
         return None
-    return Rendered(body[:4000], markup(rows), tuple(d.file_id for d in docs))
+    # A new request's documents wait behind its Documents button: every lawyer gets the notice.
+    files = () if kind == "legal_new" else tuple(d.file_id for d in docs)
+    return Rendered(body[:4000], markup(rows), files)
 
 
 def _register(kind: str) -> None:

@@ -9,7 +9,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import Menu
+from bot.callbacks import Lq, Menu
 from bot.config import Settings
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
@@ -31,6 +31,8 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
                button("❓ " + _("Help"), Menu(item="help"))]
     if policy.Capability.LEGAL_HELP in policy.capabilities(member.roles, member.active):
         buttons.append(button("⚖️ " + _("Legal help"), Menu(item="legal")))
+    if policy.Capability.LEGAL_DESK in policy.capabilities(member.roles, member.active):
+        buttons.append(button("🗂 " + _("Legal desk"), Lq(view="desk")))
     if policy.Capability.INVITE in policy.capabilities(member.roles, member.active):
         buttons.append(button("✉️ " + _("Invite"), Menu(item="invite")))
     return markup(grid(buttons, 2))

@@ -57,6 +57,7 @@ ALLOWED_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "rtf", 
                       "jpeg", "png")
 ALLOWED_TYPES = "PDF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, TXT, JPG, PNG"
 BISHKEK = ZoneInfo("Asia/Bishkek")
+ID_LIMIT = 2**62  # a forged id beyond SQL's integers is simply not found
 
 
 def case_code(case_id: int) -> str:
@@ -119,7 +120,7 @@ async def _viewable(db: Database, s: AsyncSession, actor: policy.Actor,
                     case_id: int) -> LegalCase:
     """The case if this member may see it. A case that does not exist and one that is not
     theirs look the same, so a forged id tells nothing."""
-    case = await s.get(LegalCase, case_id)
+    case = await s.get(LegalCase, case_id) if 0 < case_id < ID_LIMIT else None
     if case is None or not policy.can_view_legal_case(actor, case.requester_id):
         await policy.ensure(db, actor, False, policy.Action.VIEW_LEGAL_CASE, case_id)
     assert case is not None
@@ -273,7 +274,7 @@ async def assign_case(db: Database, actor_id: int, case_id: int, assignee_id: in
         await policy.ensure(db, actor, policy.can_assign_legal_case(actor),
                             policy.Action.ASSIGN_LEGAL_CASE, case_id)
         _require_open(case)
-        if assignee_id not in await _lawyer_ids(s):
+        if not 0 < assignee_id < ID_LIMIT or assignee_id not in await _lawyer_ids(s):
             raise InvalidInput("legal_not_lawyer")
         if case.assignee_id == assignee_id:
             return case
@@ -585,18 +586,6 @@ async def case_view(db: Database, actor_id: int, case_id: int) -> CaseView:
         can_publish=policy.can_manage_legal_desk(actor) and not is_open
         and bool(case.publish_consent),
     )
-
-
-async def document(db: Database, actor_id: int, case_id: int,
-                   document_id: int) -> LegalDocument:
-    """One of a case's documents, for someone who may see the case."""
-    async with db.read() as s:
-        actor = await policy.load_actor(s, actor_id)
-        await _viewable(db, s, actor, case_id)
-        found = await s.get(LegalDocument, document_id)
-        if found is None or found.case_id != case_id:
-            raise NotFound(what="legal_document")
-        return found
 
 
 async def my_cases(db: Database, member_id: int, limit: int = 20) -> list[LegalCase]:
