@@ -122,7 +122,8 @@ async def _viewable(db: Database, s: AsyncSession, actor: policy.Actor,
     theirs look the same, so a forged id tells nothing."""
     case = await s.get(LegalCase, case_id) if 0 < case_id < ID_LIMIT else None
     if case is None or not policy.can_view_legal_case(actor, case.requester_id):
-        await policy.ensure(db, actor, False, policy.Action.VIEW_LEGAL_CASE, case_id)
+        await policy.ensure(db, actor, False, policy.Action.VIEW_LEGAL_CASE,
+                            case_id if 0 < case_id < ID_LIMIT else None)
     assert case is not None
     return case
 
