@@ -161,6 +161,11 @@ def case_buttons(view: CaseView, cut: bool = False) -> InlineKeyboardMarkup:
             rows.append([button("🔄 " + _("Reopen"), Lc(action="reopen", case_id=cid))])
             if case.rating is None:
                 rows.append(rating_row(cid))
+            if case.publish_consent is None:
+                rows.append([button("✅ " + _("Yes, publish without names"),
+                                    Lc(action="pubyes", case_id=cid)),
+                             button("🚫 " + _("Do not publish"),
+                                    Lc(action="pubno", case_id=cid))])
     if view.can_publish:
         rows.append([button("📚 " + _("Prepare for the knowledge base"),
                             Lc(action="publish", case_id=cid))])

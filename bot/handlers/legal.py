@@ -75,13 +75,15 @@ async def show_case(event: Event, db: Database, member: MemberView, case_id: int
 def view_label(view: str) -> str:
     return {"new": "🆕 " + _("New"), "mine": "👤 " + _("Mine"),
             "waiting": "⏳ " + _("Waiting for the requester"),
-            "overdue": "⚠️ " + _("Overdue")}.get(view, view)
+            "overdue": "⚠️ " + _("Overdue"),
+            "knowledge": "📚 " + _("For the knowledge base")}.get(view, view)
 
 
 async def show_queue(event: Event, db: Database, member: MemberView, settings: Settings) -> None:
-    counts = await legal.queue_counts(db, member.id,
+    views = legal.QUEUE_VIEWS + (("knowledge",) if _staff(member) else ())
+    counts = await legal.queue_counts(db, member.id, views,
                                       first_response_hours=settings.legal_first_response_hours)
-    rows = [[button(f"{view_label(v)} ({counts[v]})", Lq(view=v))] for v in legal.QUEUE_VIEWS]
+    rows = [[button(f"{view_label(v)} ({counts[v]})", Lq(view=v))] for v in views]
     if _staff(member):
         rows.append([button("📊 " + _("Monthly figures"), Lq(view="fig"))])
     await show(event, "⚖️ " + _("Legal desk. Cases with a near deadline come first."),
@@ -159,7 +161,7 @@ async def on_list(query: CallbackQuery, callback_data: Lq, db: Database,
     try:
         if view == "desk":
             await show_queue(query, db, member, settings)
-        elif view in legal.QUEUE_VIEWS:
+        elif view in (*legal.QUEUE_VIEWS, "knowledge"):
             await show_list(query, db, member, settings, view)
         elif view == "fig":
             await show_figures(query, db, member, callback_data.value)

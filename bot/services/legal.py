@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.services import audit, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
@@ -605,37 +606,61 @@ def _overdue(now: datetime, first_response_hours: int) -> ColumnElement[bool]:
         | (col(LegalCase.deadline).is_not(None) & (col(LegalCase.deadline) <= now))
 
 
-async def queue(db: Database, actor_id: int, view: str, *, now: datetime | None = None,
-                first_response_hours: int = 48, limit: int = 30) -> list[LegalCase]:
-    """The lawyers' queue: new, mine, waiting for the requester, overdue; near deadlines
-    first, then the oldest."""
-    now = now or utcnow()
-    async with db.read() as s:
-        actor = await policy.load_actor(s, actor_id)
+def _queue_query(actor: policy.Actor, view: str, now: datetime,
+                 first_response_hours: int) -> SelectOfScalar[LegalCase]:
+    query = select(LegalCase)
+    if view == "knowledge":  # closed, the requester agreed, staff have not prepared it yet
+        return query.where(LegalCase.status == LegalStatus.CLOSED,
+                           col(LegalCase.publish_consent).is_(True),
+                           col(LegalCase.publication_status).is_(None))
+    query = query.where(col(LegalCase.status).in_(OPEN_LEGAL_STATUSES))
+    if view == "new":
+        return query.where(LegalCase.status == LegalStatus.NEW)
+    if view == "mine":
+        return query.where(LegalCase.assignee_id == actor.member_id)
+    if view == "waiting":
+        return query.where(LegalCase.status == LegalStatus.NEEDS_INFO)
+    if view == "overdue":
+        return query.where(LegalCase.status != LegalStatus.NEEDS_INFO,
+                           _overdue(now, first_response_hours))
+    raise InvalidInput("legal_view")
+
+
+async def _queue_actor(db: Database, s: AsyncSession, actor_id: int,
+                       view: str) -> policy.Actor:
+    actor = await policy.load_actor(s, actor_id)
+    if view == "knowledge":
+        await policy.ensure(db, actor, policy.can_manage_legal_desk(actor),
+                            policy.Action.MANAGE_LEGAL_DESK)
+    else:
         await policy.ensure(db, actor, policy.can_assign_legal_case(actor),
                             policy.Action.VIEW_LEGAL_CASE)
-        query = select(LegalCase).where(col(LegalCase.status).in_(OPEN_LEGAL_STATUSES))
-        if view == "new":
-            query = query.where(LegalCase.status == LegalStatus.NEW)
-        elif view == "mine":
-            query = query.where(LegalCase.assignee_id == actor_id)
-        elif view == "waiting":
-            query = query.where(LegalCase.status == LegalStatus.NEEDS_INFO)
-        elif view == "overdue":
-            query = query.where(LegalCase.status != LegalStatus.NEEDS_INFO,
-                                _overdue(now, first_response_hours))
-        else:
-            raise InvalidInput("legal_view")
+    return actor
+
+
+async def queue(db: Database, actor_id: int, view: str, *, now: datetime | None = None,
+                first_response_hours: int = 48, limit: int = 30) -> list[LegalCase]:
+    """The lawyers' queue: new, mine, waiting for the requester, overdue (and, for staff,
+    closed cases ready to become knowledge); near deadlines first, then the oldest."""
+    async with db.read() as s:
+        actor = await _queue_actor(db, s, actor_id, view)
+        query = _queue_query(actor, view, now or utcnow(), first_response_hours)
         query = query.order_by(col(LegalCase.deadline).is_(None), col(LegalCase.deadline),
                                col(LegalCase.created_at)).limit(limit)
         return list((await s.exec(query)).all())
 
 
-async def queue_counts(db: Database, actor_id: int, *, now: datetime | None = None,
+async def queue_counts(db: Database, actor_id: int, views: tuple[str, ...] = QUEUE_VIEWS, *,
+                       now: datetime | None = None,
                        first_response_hours: int = 48) -> dict[str, int]:
-    return {view: len(await queue(db, actor_id, view, now=now,
-                                  first_response_hours=first_response_hours, limit=1000))
-            for view in QUEUE_VIEWS}
+    counts = {}
+    async with db.read() as s:
+        for view in views:
+            actor = await _queue_actor(db, s, actor_id, view)
+            query = _queue_query(actor, view, now or utcnow(), first_response_hours)
+            counts[view] = int((await s.exec(
+                select(func.count()).select_from(query.subquery()))).one())
+    return counts
 
 
 async def lawyers(db: Database, actor_id: int) -> list[tuple[int, str]]:

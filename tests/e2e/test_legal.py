@@ -322,7 +322,11 @@ async def test_staff_read_the_months_figures_and_prepare_a_case_for_the_knowledg
     assert t("ru", "Local budget and taxes") in text_of(figures)
     assert "4.0" in text_of(figures)
 
-    await boss.press_data(int(desk["message_id"]), lc("open", case_id))
+    await boss.send("/legal")
+    desk = await said(boss, t("ru", "Legal desk."))
+    await boss.press(Lq(view="knowledge").pack(), desk)
+    ready_list = await said(boss, t("ru", "For the knowledge base"))
+    await boss.press(lc("open", case_id), ready_list)
     await said(boss, f"L-{case_id}")
     await press(boss, lc("publish", case_id))
     draft = await said(boss, t("ru", "The question for the knowledge base, without names:"))

@@ -210,6 +210,13 @@ async def test_near_deadlines_come_first_in_the_queue(db: Database,
     assert [c.id for c in await legal.queue(db, desk["aida"], "waiting")] == [none]
     overdue = await legal.queue(db, desk["erkin"], "overdue", now=utcnow() + timedelta(days=3))
     assert [c.id for c in overdue] == [soon, later]  # soon's deadline passed; later is unanswered
+    counts = await legal.queue_counts(db, desk["erkin"], now=utcnow() + timedelta(days=3))
+    assert counts == {"new": 2, "mine": 1, "waiting": 1, "overdue": 2}
+    with pytest.raises(PermissionDenied):  # cases ready for the knowledge base: staff only
+        await legal.queue(db, desk["erkin"], "knowledge")
+    await legal.close_case(db, desk["erkin"], none)
+    await legal.set_publication_consent(db, desk["asel"], none, True)
+    assert [c.id for c in await legal.queue(db, desk["staff"], "knowledge")] == [none]
 
 
 async def test_reminder_before_and_escalation_after_the_first_response_is_due(
