@@ -187,6 +187,8 @@ async def test_nobody_else_can_open_a_case_whatever_id_a_button_carries(
         assert t("ru", "You are not allowed to do that.") in str(await intruder.answer())
         await intruder.send("/legal")
         await said(intruder, t("ru", "The legal desk is for the Union's lawyers and staff."))
+        await intruder.send("/help")
+        assert "/legal" not in text_of(await said(intruder, "/lawyer"))
         await silent(intruder)
     async with birge.db.read() as s:
         case = await s.get(LegalCase, case_id)
@@ -347,6 +349,11 @@ async def test_a_lawyer_hands_a_case_to_a_colleague_and_a_long_case_is_read_whol
     asel, asel_id = await member(people, birge, "Асель Маматова")
     erkin, _erkin_id = await lawyer(people, birge, "Эркин Сыдыков")
     aida, aida_id = await lawyer(people, birge, "Аида Бекова")
+    await erkin.send("/start")  # a lawyer's menu leads to the desk; /help names both commands
+    home = await said(erkin, t("ru", "Hello, {name}!"))
+    assert Lq(view="desk").pack() in [data for _, data in buttons(home)]
+    await erkin.send("/help")
+    await said(erkin, "/lawyer", "/legal")
     case_id = await a_case(birge, asel_id)
     notice = await said(erkin, t("ru", "New legal request {code}"))
     await erkin.press(lc("open", case_id), notice)
