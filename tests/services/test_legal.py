@@ -328,3 +328,20 @@ def test_the_reminders_job_is_on_the_scheduler() -> None:
     spec = REGISTRY["legal.reminders"]
     assert spec.body is legal_reminders
     assert "0:10:00" in str(spec.trigger(settings))
+
+
+async def test_the_reminders_job_is_scheduled_and_kept_across_restarts(db: Database) -> None:
+    from bot.scheduler import Scheduler
+
+    settings = Settings(_env_file=None, database_url=db.url)  # type: ignore[call-arg]
+    first = Scheduler(db, settings)
+    await first.start()
+    planned = first.next_run("legal.reminders")
+    await first.stop()
+    assert planned is not None and planned - utcnow() <= timedelta(minutes=10)
+    second = Scheduler(db, settings)
+    await second.start()
+    try:
+        assert second.next_run("legal.reminders") == planned  # the stored run time is kept
+    finally:
+        await second.stop()
