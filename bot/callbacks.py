@@ -90,3 +90,20 @@ class Dos(CallbackData, prefix="x"):
     action: str
     dossier_id: int = 0
     value: str = ""
+
+
+class Lc(CallbackData, prefix="l"):
+    """A legal case: open, take, assign, answer, ask, close, reopen, rate, publish …; `value`
+    is the stars, the colleague's member id or the document id an action needs."""
+
+    action: str
+    case_id: int
+    value: int = 0
+
+
+class Lq(CallbackData, prefix="lq"):
+    """The legal desk's lists: a member's own requests, the lawyers' queue, monthly figures
+    (`value` is the month as yyyymm)."""
+
+    view: str
+    value: int = 0

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # An unanswered question reminds its group's moderators, then Union staff.
     question_remind_hours: float = 24.0
     question_escalate_hours: float = 72.0
+    # Legal help desk: a lawyer's first response is due this many hours after a request; the
+    # assignee is reminded this many hours before, Union staff are told after.
+    legal_first_response_hours: int = 48
+    legal_reminder_before_hours: int = 8
+    legal_document_max_mb: int = 20
 
     @field_validator("bot_token")
     @classmethod

@@ -130,5 +130,25 @@ def refusal(error: ServiceError) -> str:
             limit=p.get("limit", 100)),
         "dossier_date": _("Please send a date that has passed, for example 25.11.2026."),
         "issue_in_dossier": _("This issue is already in a dossier that was sent."),
+        "legal_document_size": _("That file is larger than {limit} MB.").format(
+            limit=p.get("limit", 20)),
+        "legal_document_type": _("This type of file is not accepted. Allowed: {types}.").format(
+            types=p.get("types", "PDF")),
+        "legal_documents": _("At most {limit} documents.").format(limit=p.get("limit", 10)),
+        "legal_text": _("Please write 2 to {limit} characters.").format(
+            limit=p.get("limit", 3000)),
+        "legal_consent": _("Without your consent the lawyers cannot see the request."),
+        "legal_deadline": _("Please send a future date, for example 25.12.2026."),
+        "legal_taken": _("Another lawyer has already taken this case."),
+        "legal_not_lawyer": _("Only a lawyer of the Union can be assigned."),
+        "legal_case_closed": _("The case {case} is closed. The requester can reopen it within "
+                               "14 days.").format(case=p.get("case", "")),
+        "legal_not_closed": _("This can be done only after the case is closed."),
+        "legal_reopen_late": _("A case can be reopened only within {limit} days of closing. "
+                               "Please send a new request.").format(limit=p.get("limit", 14)),
+        "legal_rated": _("You have already rated this case."),
+        "legal_not_rated": _("Please rate the case first."),
+        "legal_no_consent": _("The requester has not agreed to publication."),
+        "legal_not_prepared": _("Prepare the anonymised question and answer first."),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

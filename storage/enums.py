@@ -148,3 +148,47 @@ class DossierStatus(StrEnum):
     DRAFT = "draft"  # being put together
     SENT = "sent"  # sent to the state body
     ANSWERED = "answered"  # the body's response is recorded
+
+
+class LegalCategory(StrEnum):
+    LAND = "land"  # land and property
+    BUDGET = "budget"  # local budget and taxes
+    SERVICES = "services"  # municipal services
+    PERSONNEL = "personnel"  # personnel and labour of municipal staff
+    KENESH = "kenesh"  # local kenesh procedure and ethics
+    CHARTER = "charter"  # charter of the local community
+    PROCUREMENT = "procurement"  # social order and procurement
+    STATE = "state"  # relations with state bodies
+    OTHER = "other"
+
+
+class LegalStatus(StrEnum):
+    NEW = "new"  # nobody has taken it yet
+    IN_PROGRESS = "in_progress"  # a lawyer works on it
+    NEEDS_INFO = "needs_info"  # waiting for the requester's reply
+    ANSWERED = "answered"  # the lawyer answered; the case may still be closed or reopened
+    CLOSED = "closed"
+
+
+OPEN_LEGAL_STATUSES = frozenset(
+    {LegalStatus.NEW, LegalStatus.IN_PROGRESS, LegalStatus.NEEDS_INFO, LegalStatus.ANSWERED}
+)
+
+
+class LegalEventKind(StrEnum):
+    OPENED = "opened"
+    TAKEN = "taken"
+    ASSIGNED = "assigned"
+    INFO_REQUESTED = "info_requested"
+    REPLY = "reply"  # the requester's message (a reply to a request for information or not)
+    ANSWER = "answer"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    RATED = "rated"
+    PREPARED = "prepared"  # staff prepared the anonymised Q&A for the knowledge base
+    FEEDBACK = "feedback"  # the requester's comment on the help, after rating it
+
+
+class PublicationStatus(StrEnum):
+    READY = "ready"  # anonymised Q&A stored, waiting for the knowledge base
+    PUBLISHED = "published"

@@ -415,3 +415,61 @@ class IssueCosign(SQLModel, table=True):
     # Set when the co-signature came with an issue merged into this one.
     carried_from_id: int | None = Field(default=None, foreign_key="national_issue.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LegalCase(SQLModel, table=True):
+    """A private request for legal help: seen only by its requester, lawyers and Union staff."""
+
+    __tablename__ = "legal_case"
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="member.id", index=True)
+    category: str = Field(max_length=30, index=True)
+    summary: str = Field(max_length=4000)  # what happened
+    act: str | None = Field(default=None, max_length=1000)  # the act or decision in question
+    deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="new", max_length=20, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    consent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set once by the reminders job (conditional updates: never twice).
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, max_length=1000)
+    rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The requester's word on publishing an anonymised Q&A: None not asked, True/False.
+    publish_consent: bool | None = None
+    publication_status: str | None = Field(default=None, max_length=20)
+    publication_question: str | None = Field(default=None, max_length=4000)
+    publication_answer: str | None = Field(default=None, max_length=4000)
+    prepared_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class LegalCaseEvent(SQLModel, table=True):
+    """One entry of a case's timeline: a message, an answer or a change of state, in order."""
+
+    __tablename__ = "legal_case_event"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="legal_case.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="member.id")
+    kind: str = Field(max_length=20)
+    text: str | None = Field(default=None, max_length=4000)
+    status: str | None = Field(default=None, max_length=20)  # the case's state after it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LegalDocument(SQLModel, table=True):
+    """A file attached to a case (by the requester or a lawyer): Telegram keeps the bytes."""
+
+    __tablename__ = "legal_document"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="legal_case.id", index=True, ondelete="CASCADE")
+    event_id: int | None = Field(default=None, foreign_key="legal_case_event.id")
+    added_by_id: int | None = Field(default=None, foreign_key="member.id")
+    file_id: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -142,3 +142,14 @@ async def national_issue(db: Database, author_id: int, title: str = "Земел�
     values.update(kwargs)
     return await national_issues.raise_issue(
         db, author_id, national_issues.IssueDraft(**values))  # type: ignore[arg-type]
+
+
+async def lawyer(db: Database, name: str = "Эркин Сыдыков", **kwargs: object) -> MemberView:
+    """An approved member with the expert/lawyer role (answers legal-help requests)."""
+    kwargs.setdefault("position", Position.EXPERT)
+    kwargs.setdefault("communities", ())
+    m = await member(db, name, **kwargs)
+    await roles.grant_role(db, None, m.id, Role.EXPERT)
+    found = await members.by_id(db, m.id)
+    assert found is not None
+    return found

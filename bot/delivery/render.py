@@ -63,6 +63,7 @@ def _load() -> None:
     from bot.delivery import (  # noqa: F401
         broadcast_notices,
         issue_notices,
+        legal_notices,
         notices,
         question_notices,
     )

@@ -7,7 +7,14 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every feature router, in the order updates should meet them (fallback last)."""
-    from bot.flows import ask_question, broadcast_compose, onboarding, raise_issue, reply
+    from bot.flows import (
+        ask_question,
+        broadcast_compose,
+        legal_intake,
+        onboarding,
+        raise_issue,
+        reply,
+    )
     from bot.handlers import (
         approval,
         broadcasts,
@@ -18,6 +25,7 @@ def routers() -> list[Router]:
         invite,
         issues,
         language,
+        legal,
         profile,
         questions,
         search,
@@ -31,7 +39,7 @@ def routers() -> list[Router]:
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
-             unhandled.router]
+             legal_intake.router, legal.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

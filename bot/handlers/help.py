@@ -40,6 +40,9 @@ def help_text(member: MemberView | None) -> str:
                              "faces too"),
         Capability.TRIAGE: _("/dossiers — the appeals to state bodies; triage issues from "
                              "their cards, export them as XLSX or CSV"),
+        Capability.LEGAL_HELP: _("/lawyer — ask the Union's lawyers for legal help, privately"),
+        Capability.LEGAL_DESK: _("/legal — the legal desk: the queue of requests, answers, "
+                                 "figures"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -9,7 +9,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import Menu
+from bot.callbacks import Lq, Menu
 from bot.config import Settings
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
@@ -33,6 +33,10 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
                     button("🔎 " + _("Search answers"), Menu(item="search")),
                     button("👥 " + _("Groups"), Menu(item="groups")),
                     button("📋 " + _("My questions"), Menu(item="mine"))]
+    if policy.Capability.LEGAL_HELP in caps:
+        buttons.append(button("⚖️ " + _("Legal help"), Menu(item="legal")))
+    if policy.Capability.LEGAL_DESK in caps:
+        buttons.append(button("📂 " + _("Legal desk"), Lq(view="desk")))
     if policy.Capability.ISSUES in caps:
         buttons += [button("📣 " + _("Raise a problem"), Menu(item="raise")),
                     button("🗂 " + _("National issues"), Menu(item="issues"))]

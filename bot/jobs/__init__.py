@@ -3,4 +3,7 @@
 Each feature declares its jobs with `@scheduled` in its own module; list the module here.
 """
 
-from bot.jobs import questions  # noqa: F401
+from bot.jobs import (
+    legal,  # noqa: F401
+    questions,  # noqa: F401
+)

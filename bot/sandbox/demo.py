@@ -369,8 +369,46 @@ async def add_national_issues(demo: Demo) -> None:
         await national_issues.cosign(demo.db, demo.ids[key], order.id)
 
 
+async def add_legal(demo: Demo) -> None:
+    """The finance officer in Leylek asked the Union's lawyers twice: one case answered by the
+    lawyer persona, one new in the lawyers' queue."""
+    from datetime import timedelta
+
+    from bot.services import legal
+    from bot.services.legal import Intake
+    from storage.enums import LegalCategory
+    from storage.types import utcnow
+
+    lawyer_id = next((demo.ids[p.key] for p in PEOPLE
+                      if Role.EXPERT in p.roles and p.key in demo.ids), None)
+    if lawyer_id is None:  # the dataset lost its lawyer: make one
+        submitted = await members.submit_application(
+            demo.db, LAWYER.telegram_id, LAWYER.username, await demo.application(LAWYER))
+        lawyer_id = submitted.member.id
+        staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+        await members.approve_member(demo.db, staff_id, lawyer_id)
+        await roles.grant_role(demo.db, None, lawyer_id, Role.EXPERT)
+        demo.ids[LAWYER.key] = lawyer_id
+    requester = demo.ids[LEYLEK_FINANCE.key]
+    answered = await legal.open_case(demo.db, requester, Intake(
+        category=LegalCategory.BUDGET, consent=True,
+        summary="Районная налоговая служба требует, чтобы айыл окмоту вернул земельный налог, "
+                "собранный в прошлом году. Законно ли это требование?",
+        act="Письмо налоговой службы № 45 от 10.11.2026"))
+    await legal.take_case(demo.db, lawyer_id, answered)
+    await legal.answer_case(demo.db, lawyer_id, answered,
+                            "Требование спорное: срок исковой давности по налогам — три года, "
+                            "но возврат возможен только по решению суда. Ответьте налоговой "
+                            "письмом со ссылкой на Налоговый кодекс.")
+    new = await legal.open_case(demo.db, requester, Intake(
+        category=LegalCategory.KENESH, consent=True, deadline=utcnow() + timedelta(days=5),
+        summary="Депутат айылного кенеша пропустил пять сессий подряд. Можно ли досрочно "
+                "прекратить его полномочия?"))
+    demo.notes["legal_cases"] = f"L-{answered}, L-{new}"
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
-                         add_broadcasts, add_national_issues]
+                         add_broadcasts, add_national_issues, add_legal]
 
 
 async def is_populated(db: Database) -> bool:

@@ -107,6 +107,12 @@ class Action(StrEnum):
     TRIAGE_ISSUE = "triage_issue"
     MANAGE_DOSSIER = "manage_dossier"
     EXPORT_ISSUES = "export_issues"
+    OPEN_LEGAL_CASE = "open_legal_case"
+    VIEW_LEGAL_CASE = "view_legal_case"
+    WORK_LEGAL_CASE = "work_legal_case"
+    ASSIGN_LEGAL_CASE = "assign_legal_case"
+    REQUESTER_LEGAL_CASE = "requester_legal_case"
+    MANAGE_LEGAL_DESK = "manage_legal_desk"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -200,6 +206,46 @@ def can_export_issues(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def is_lawyer(actor: Actor) -> bool:
+    """Members with the expert/lawyer role answer legal-help requests."""
+    return actor.has(Role.EXPERT)
+
+
+def can_open_legal_case(actor: Actor) -> bool:
+    """Any active member may ask the Union's lawyers for help."""
+    return actor.active
+
+
+def can_view_legal_case(actor: Actor, requester_id: int) -> bool:
+    """A case is private: its requester, the lawyers and Union staff, nobody else."""
+    if actor.member_id == requester_id and actor.active:
+        return True
+    return is_lawyer(actor) or actor.is_staff
+
+
+def can_work_legal_case(actor: Actor, assignee_id: int | None) -> bool:
+    """Ask for information, answer, close: the assigned lawyer (or any lawyer while nobody has
+    taken it), and Union staff."""
+    if actor.is_staff:
+        return True
+    return is_lawyer(actor) and assignee_id in (None, actor.member_id)
+
+
+def can_assign_legal_case(actor: Actor) -> bool:
+    """Take a case or hand it to a colleague: lawyers and staff."""
+    return is_lawyer(actor) or actor.is_staff
+
+
+def can_act_as_requester(actor: Actor, requester_id: int) -> bool:
+    """Reply, reopen, rate, consent to publication: the requester alone."""
+    return actor.active and actor.member_id == requester_id
+
+
+def can_manage_legal_desk(actor: Actor) -> bool:
+    """Monthly figures and publishing to the knowledge base: Union staff."""
+    return actor.is_staff
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -216,6 +262,8 @@ class Capability(StrEnum):
     MY_QUESTIONS = "my_questions"
     ISSUES = "issues"
     TRIAGE = "triage"
+    LEGAL_HELP = "legal_help"
+    LEGAL_DESK = "legal_desk"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -233,6 +281,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.ISSUES)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.TRIAGE)
+    caps.append(Capability.LEGAL_HELP)
+    if Role.EXPERT in roles or Role.UNION_STAFF in roles:
+        caps.append(Capability.LEGAL_DESK)
     return caps
 
 

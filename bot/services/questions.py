@@ -564,3 +564,29 @@ async def answer_files(db: Database, actor_id: int, answer_id: int) -> list[dict
         if answer.hidden_reason is not None and not policy.can_moderate(a.actor, a.moderates):
             raise NotFound(what="answer")
         return list(answer.attachments)
+
+
+async def publish_answered(s: AsyncSession, *, group_code: str, asker_id: int,
+                           answerer_id: int, question_text: str, answer_text: str) -> int:
+    """Put an already answered question into the knowledge base (a legal case's anonymised
+    Q&A): resolved, its answer accepted, asked anonymously, nobody notified. Runs inside the
+    caller's transaction, which has checked who may publish."""
+    group = (await s.exec(select(TopicGroup).where(TopicGroup.code == group_code))).first()
+    if group is None or group.id is None:
+        raise NotFound(what="group")
+    now = utcnow()
+    question = Question(group_id=group.id, asker_id=asker_id, anonymous=True,
+                        text=_text(question_text[:QUESTION_MAX], QUESTION_MIN, QUESTION_MAX,
+                                   "question_length"),
+                        status=QuestionStatus.RESOLVED, answered_at=now, resolved_at=now)
+    s.add(question)
+    await s.flush()
+    assert question.id is not None
+    answer = Answer(question_id=question.id, author_id=answerer_id,
+                    text=_text(answer_text[:ANSWER_MAX], ANSWER_MIN, ANSWER_MAX,
+                               "answer_length"))
+    s.add(answer)
+    await s.flush()
+    question.accepted_answer_id = answer.id
+    await search.reindex(s, question.id)
+    return question.id
