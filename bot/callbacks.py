@@ -39,3 +39,17 @@ class Menu(CallbackData, prefix="m"):
     """Main menu and profile actions."""
 
     item: str
+
+
+class Pref(CallbackData, prefix="s"):
+    """/settings: `action` names what changes (freq, day, hour, quiet, kind, open), `value` to."""
+
+    action: str
+    value: str = ""
+
+
+class Bulletin(CallbackData, prefix="u"):
+    """The monthly bulletin draft: edit a language's text, send it as a broadcast, or drop it."""
+
+    action: str
+    value: str = ""

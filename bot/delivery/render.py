@@ -47,6 +47,6 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 def get_renderer(kind: str) -> Renderer | None:
     # Importing the notice modules registers their renderers.
-    from bot.delivery import broadcast_notices, notices  # noqa: F401
+    from bot.delivery import broadcast_notices, digest_notices, notices  # noqa: F401
 
     return _RENDERERS.get(kind)

@@ -2,3 +2,5 @@
 
 Each feature declares its jobs with `@scheduled` in its own module; list the module here.
 """
+
+from bot.jobs import digests  # noqa: F401

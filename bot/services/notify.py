@@ -30,8 +30,9 @@ PRIORITY_BULK = 10
 
 # Categories of kinds enqueued without one (rows written by bulk statements, older kinds).
 KIND_CATEGORY: dict[str, str] = {"broadcast": "broadcasts"}
-# Answers to the recipient's own request: they go at once, whatever the hour.
-PROMPT_KINDS: set[str] = {"member_approved", "member_rejected", "broadcast_decided"}
+# Answers to the recipient's own request, and the digest at the hour they chose themselves: these
+# go at once, whatever the hour.
+PROMPT_KINDS: set[str] = {"member_approved", "member_rejected", "broadcast_decided", "digest"}
 
 
 def category_of(kind: str, payload: dict[str, Any]) -> str | None:

@@ -1,0 +1,112 @@
+"""How a digest (and the morning queues summary) reads in the member's language.
+
+The services hand over data (`bot.services.digests` payloads: section codes, counts, items); this
+module words it with gettext plurals and Babel dates in Asia/Bishkek. A section added later
+(legal cases, national issues) registers its heading in `HEADINGS` under its code, and any item
+`note` words it uses in `NOTES`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date
+
+from bot.i18n import TIMEZONE, _, ngettext
+from storage.models import Named
+
+LIMIT = 4096
+
+HEADINGS: dict[str, tuple[str, Callable[[int], str]]] = {
+    "new_questions": ("🆕", lambda n: ngettext(
+        "{count} new question in your groups", "{count} new questions in your groups", n)),
+    "answered": ("✅", lambda n: ngettext(
+        "{count} question answered or resolved", "{count} questions answered or resolved", n)),
+    "broadcasts": ("📢", lambda n: ngettext(
+        "{count} broadcast you have not acknowledged",
+        "{count} broadcasts you have not acknowledged", n)),
+    "deadlines": ("⏰", lambda n: ngettext(
+        "{count} comment deadline within a week", "{count} comment deadlines within a week", n)),
+    "waiting_questions": ("⏳", lambda n: ngettext(
+        "{count} question in your groups waits for an answer",
+        "{count} questions in your groups wait for an answer", n)),
+}
+
+NOTES: dict[str, Callable[[str], str]] = {
+    "answered": lambda when: _("answered"),
+    "resolved": lambda when: _("resolved"),
+    "comments_until": lambda when: _("comments until {date}").format(date=when),
+    "asked": lambda when: _("asked {date}").format(date=when),
+}
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date, locale: str, pattern: str) -> str:
+    return format_date(day, pattern, locale=locale)
+
+
+def day_label(moment: datetime | str, locale: str, pattern: str = "d MMMM") -> str:
+    """A date in the member's locale (Bishkek calendar day), e.g. «23 ноября»."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return _day(moment.astimezone(TIMEZONE).date(), locale, pattern)
+
+
+def item_line(item: Mapping[str, Any], locale: str, groups: Mapping[int, Named]) -> str:
+    parts = [f"<b>{html.escape(str(item['ref']))}</b>"]
+    group = groups.get(int(item["group"])) if item.get("group") is not None else None
+    if group is not None:
+        parts.append(html.escape(group.name(locale)))
+    parts.append(html.escape(str(item["text"])))
+    line = "• " + " · ".join(parts)
+    note = NOTES.get(str(item.get("note") or ""))
+    if note is not None:
+        when = day_label(item["when"], locale) if item.get("when") else ""
+        line += " — " + note(when)
+    return line
+
+
+def section_lines(section: Mapping[str, Any], locale: str,
+                  groups: Mapping[int, Named]) -> list[str]:
+    emoji, heading = HEADINGS.get(str(section["code"]), ("•", lambda n: str(n)))
+    title = heading(int(section["count"])).format(count=section["count"])
+    lines = [f"{emoji} <b>{title}</b>" + (" " + _("(continued)") if section.get("continued")
+                                           else "")]
+    lines += [item_line(i, locale, groups) for i in section["items"]]
+    more = int(section.get("more") or 0)
+    if more > 0:
+        lines.append(ngettext("…and {count} more", "…and {count} more", more).format(count=more))
+    return lines
+
+
+def digest_text(payload: Mapping[str, Any], locale: str, groups: Mapping[int, Named]) -> str:
+    """One message of a digest (payloads are split between items, so this fits 4,096)."""
+    frequency = payload.get("frequency")
+    head = {"weekly": _("Your weekly digest"), "daily": _("Your daily digest"),
+            "queues": _("Waiting for you today")}.get(str(frequency), _("Your digest"))
+    since, until = payload.get("since"), payload.get("until")
+    title = "📰 <b>" + head + "</b>"
+    if since and until and frequency != "queues":
+        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale, "d MMMM y")
+    parts = int(payload.get("parts") or 1)
+    if parts > 1:
+        title += f" ({payload.get('part', 1)}/{parts})"
+    blocks = [title]
+    for section in payload.get("sections", []):
+        blocks.append("\n".join(section_lines(section, locale, groups)))
+    if frequency != "queues" and int(payload.get("part") or 1) == parts:
+        blocks.append("⚙️ " + _("To change when the digest comes or turn it off: /settings"))
+    return fit("\n\n".join(blocks))
+
+
+def fit(text: str, limit: int = LIMIT) -> str:
+    """Never more than Telegram allows: cut at a line, else a word boundary (a safety net)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    cut = cut.rsplit("\n", 1)[0] if "\n" in cut else cut.rsplit(" ", 1)[0]
+    return cut + "…"
