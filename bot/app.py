@@ -117,6 +117,7 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="start", description=_("Start or open the menu")),
                 BotCommand(command="profile", description=_("Your profile")),
                 BotCommand(command="language", description=_("Change the language")),
+                BotCommand(command="settings", description=_("Digest and notifications")),
                 BotCommand(command="help", description=_("What you can do")),
             ]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),

@@ -9,7 +9,7 @@ module words it with gettext plurals and Babel dates in Asia/Bishkek. A section 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -110,3 +110,41 @@ def fit(text: str, limit: int = LIMIT) -> str:
     cut = text[: limit - 1]
     cut = cut.rsplit("\n", 1)[0] if "\n" in cut else cut.rsplit(" ", 1)[0]
     return cut + "…"
+
+
+BULLETIN_HEADINGS: dict[str, Callable[[], str]] = {
+    "best_answers": lambda: _("Best answered questions of the month"),
+    "month_broadcasts": lambda: _("Decisions and news sent this month"),
+}
+BULLETIN_MAX = 3500  # a broadcast's text limit
+
+
+def bulletin_text(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], month: date,
+                  locale: str, groups: Mapping[int, Named]) -> str:
+    """The bulletin draft in one language, as plain text (a broadcast's text is not HTML)."""
+    title = _("Bulletin of the Union of LSGs: {month}").format(
+        month=format_date(month, "LLLL y", locale=locale))
+    blocks = ["📰 " + title]
+    for code, items in parts:
+        if not items:
+            continue
+        wording = BULLETIN_HEADINGS.get(code)
+        heading = wording() if wording is not None else code
+        lines = [heading + ":"]
+        for item in items:
+            line = "• " + str(item["ref"])
+            group = groups.get(int(item["group"])) if item.get("group") is not None else None
+            if group is not None:
+                line += " · " + group.name(locale)
+            line += " · " + str(item["text"])
+            note = str(item.get("note") or "")
+            if note.startswith("votes:"):
+                votes = int(note.split(":", 1)[1])
+                line += " — " + ngettext("{count} useful vote", "{count} useful votes",
+                                         votes).format(count=votes)
+            lines.append(line)
+        blocks.append("\n".join(lines))
+    if len(blocks) == 1:
+        blocks.append(_("Nothing to report this month yet; write the bulletin yourself."))
+    blocks.append(_("Ask and answer in Birge: /start"))
+    return fit("\n\n".join(blocks), BULLETIN_MAX)

@@ -11,10 +11,12 @@ def routers() -> list[Router]:
     from bot.handlers import (
         approval,
         broadcasts,
+        bulletin,
         help,
         invite,
         language,
         profile,
+        settings,
         start,
         unhandled,
     )
@@ -23,7 +25,7 @@ def routers() -> list[Router]:
     # all of whose handlers need its state) comes before the ones staff use now and then.
     found = [start.router, language.router, help.router, approval.router, profile.router,
              invite.router, onboarding.router, broadcasts.router, broadcast_compose.router,
-             unhandled.router]
+             settings.router, bulletin.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -31,6 +31,8 @@ def help_text(member: MemberView | None) -> str:
         Capability.ADMIN: _("As Union staff you can invite to any role and approve anyone."),
         Capability.BROADCAST: _("/broadcast — send a decision or announcement to members; "
                                 "/broadcasts — follow what you sent"),
+        Capability.SETTINGS: _("/settings — your digest, quiet hours and notifications"),
+        Capability.BULLETIN: _("/bulletin — compile, edit and send the monthly bulletin"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -29,6 +29,8 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
     buttons = [button("👤 " + _("Profile"), Menu(item="profile")),
                button("🌐 " + _("Language"), Menu(item="language")),
                button("❓ " + _("Help"), Menu(item="help"))]
+    if policy.Capability.SETTINGS in policy.capabilities(member.roles, member.active):
+        buttons.append(button("⚙️ " + _("Settings"), Menu(item="settings")))
     if policy.Capability.INVITE in policy.capabilities(member.roles, member.active):
         buttons.append(button("✉️ " + _("Invite"), Menu(item="invite")))
     return markup(grid(buttons, 2))

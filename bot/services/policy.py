@@ -94,6 +94,8 @@ class Action(StrEnum):
     APPROVE_BROADCAST = "approve_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
     VIEW_BROADCAST_REPORT = "view_broadcast_report"
+    CHANGE_SETTINGS = "change_settings"
+    COMPILE_BULLETIN = "compile_bulletin"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -126,6 +128,16 @@ def can_manage_broadcast(actor: Actor, author_id: int) -> bool:
     return actor.is_staff or (actor.member_id == author_id and can_compose_broadcast(actor))
 
 
+def can_change_settings(actor: Actor) -> bool:
+    """A member's own digest, quiet hours and notification kinds: any active member."""
+    return actor.active
+
+
+def can_compile_bulletin(actor: Actor) -> bool:
+    """The monthly bulletin is the Union's: staff compile, edit and send it."""
+    return actor.is_staff
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -136,6 +148,8 @@ class Capability(StrEnum):
     APPROVE = "approve"
     ADMIN = "admin"
     BROADCAST = "broadcast"
+    SETTINGS = "settings"
+    BULLETIN = "bulletin"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -149,6 +163,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps.append(Capability.ADMIN)
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
+    caps.append(Capability.SETTINGS)
+    if Role.UNION_STAFF in roles:
+        caps.append(Capability.BULLETIN)
     return caps
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services import audit
-from bot.services.errors import InvalidInput, NotFound
+from bot.services import audit, policy
+from bot.services.errors import InvalidInput
 from storage.db import Database
-from storage.enums import DigestFrequency, MemberStatus, NoticeCategory
-from storage.models import Member, MemberSettings
+from storage.enums import DigestFrequency, NoticeCategory
+from storage.models import MemberSettings
 from storage.types import utcnow
 
 DEFAULT_WEEKDAY = 0  # Monday
@@ -77,9 +77,9 @@ async def update_settings(db: Database, member_id: int, change: Change) -> Prefs
                                         .values() or change.wanted is None):
         raise InvalidInput("settings_value")
     async with db.transaction() as s:
-        member = await s.get(Member, member_id)
-        if member is None or member.status != MemberStatus.ACTIVE:
-            raise NotFound(what="member")
+        actor = await policy.load_actor(s, member_id)
+        await policy.ensure(db, actor, policy.can_change_settings(actor),
+                            policy.Action.CHANGE_SETTINGS, member_id)
         row = await s.get(MemberSettings, member_id)
         if row is None:
             row = MemberSettings(member_id=member_id)
