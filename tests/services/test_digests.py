@@ -204,7 +204,7 @@ async def test_a_long_digest_is_split_between_items_never_inside_one(db: Databas
     found = await texts(db, reader.id, "ru")
     assert all(len(t) <= LIMIT for t in found)
     assert "(1/2)" in found[0] and "(2/2)" in found[1]
-    lines = [line for t in found for line in t.splitlines() if line.startswith("• ")]
+    lines = [line for t in found for line in t.splitlines() if line.startswith("• <b>Q-")]
     assert len(lines) == 32
     assert all(line.endswith("…") and " " + digests.snippet(long_text) in line for line in lines)
     assert "122" in found[1]  # "…and 122 more" under the last section
