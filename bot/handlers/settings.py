@@ -53,16 +53,21 @@ def frequency_line(p: Prefs, lang: str) -> str:
 
 def settings_text(p: Prefs, lang: str, config: Settings) -> str:
     quiet = _("on") if p.quiet_hours else _("off")
-    lines = ["⚙️ <b>" + _("Settings") + "</b>", "",
-             "📰 " + frequency_line(p, lang),
-             "🌙 " + _("Quiet hours {start}:00–{end}:00: {state}").format(
-                 start=f"{config.quiet_hours_start:02d}", end=f"{config.quiet_hours_end:02d}",
-                 state=quiet),
-             "", _("Notifications you get (tap to switch):")]
+    lines = ["⚙️ <b>" + _("Settings") + "</b>", "", "📰 " + frequency_line(p, lang)]
+    if quiet_hours_exist(config):
+        lines.append("🌙 " + _("Quiet hours {start}:00–{end}:00: {state}").format(
+            start=f"{config.quiet_hours_start:02d}", end=f"{config.quiet_hours_end:02d}",
+            state=quiet))
+    lines += ["", _("Notifications you get (tap to switch):")]
     return "\n".join(lines)
 
 
-def settings_keyboard(p: Prefs, lang: str) -> list[list[InlineKeyboardButton]]:
+def quiet_hours_exist(config: Settings) -> bool:
+    return config.quiet_hours_start != config.quiet_hours_end
+
+
+def settings_keyboard(p: Prefs, lang: str,
+                      config: Settings) -> list[list[InlineKeyboardButton]]:
     def mark(on: bool, text: str) -> str:
         return ("✅ " if on else "▫️ ") + text
 
@@ -76,12 +81,13 @@ def settings_keyboard(p: Prefs, lang: str) -> list[list[InlineKeyboardButton]]:
     if p.frequency != DigestFrequency.OFF:
         when.append(button("🕘 " + f"{p.hour:02d}:00", Pref(action="pick", value="hour")))
     rows.append(when)
-    rows.append([button(mark(p.quiet_hours, _("Quiet hours")),
-                        Pref(action="quiet", value="0" if p.quiet_hours else "1"))])
+    if quiet_hours_exist(config):
+        rows.append([button(mark(p.quiet_hours, _("Quiet hours")),
+                            Pref(action="quiet", value="0" if p.quiet_hours else "1"))])
     for category in NoticeCategory:
         on = p.wants(category)
         rows.append([button(mark(on, category_label(category)),
-                            Pref(action="kind", value=f"{category.value}:{0 if on else 1}"))])
+                            Pref(action="kind", value=f"{category.value}={0 if on else 1}"))])
     rows.append([button("🏠 " + _("Menu"), Menu(item="home"))])
     return rows
 
@@ -90,7 +96,7 @@ async def show_settings(event: Event, db: Database, member: MemberView,
                         config: Settings) -> None:
     p = await prefs_service.get_settings(db, member.id)
     await show(event, settings_text(p, member.language, config),
-               markup(settings_keyboard(p, member.language)))
+               markup(settings_keyboard(p, member.language, config)))
 
 
 @router.message(Command("settings"))
@@ -123,7 +129,7 @@ def _change(action: str, value: str) -> Change:
     if action == "quiet" and value in ("0", "1"):
         return Change(quiet_hours=value == "1")
     if action == "kind":
-        category, _sep, on = value.partition(":")
+        category, _sep, on = value.partition("=")
         if on in ("0", "1"):
             return Change(category=category, wanted=on == "1")
     raise ValueError(action)
