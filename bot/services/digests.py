@@ -21,7 +21,7 @@ Why this shape:
 
 from __future__ import annotations
 
-import itertools
+import bisect
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -175,26 +175,37 @@ def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
 class _Row:
     at: datetime
     item: DigestItem
-    key: int  # what a section's skip rule looks at (the asker, the group)
+    key: int  # what a section's own rule looks at (the asker, the group)
 
 
-def _gather(lists: Iterable[list[_Row]], since: datetime, skip: Callable[[_Row], bool],
-            found: Found) -> None:
-    """Count the rows newer than `since` in lists sorted newest first; keep the newest few."""
+@dataclass
+class _Lane:
+    """Rows newest first, with their times as negative POSIX seconds: counting the rows newer
+    than a member's `since` is one bisection, not a loop (10,000 members × hundreds of rows)."""
+
+    rows: list[_Row] = field(default_factory=list)
+    keys: list[float] = field(default_factory=list)
+
+    def seal(self) -> _Lane:
+        self.rows.sort(key=lambda r: r.at, reverse=True)
+        self.keys = [-r.at.timestamp() for r in self.rows]
+        return self
+
+    def newer(self, since: datetime) -> int:
+        return bisect.bisect_left(self.keys, -since.timestamp())
+
+
+def _gather(lanes: Iterable[_Lane], since: datetime, found: Found,
+            exclude: frozenset[str] = frozenset()) -> None:
+    """Count the rows newer than `since` (callers subtract what `exclude` names) and keep the
+    newest few, without the excluded ones and without repeats."""
     top: list[_Row] = []
-    for rows in lists:
-        taken = 0
-        for row in rows:
-            if row.at <= since:
-                break
-            if skip(row):
-                continue
-            found.count += 1
-            if taken < SECTION_ITEMS:
-                top.append(row)
-                taken += 1
+    for lane in lanes:
+        n = lane.newer(since)
+        found.count += n
+        top.extend(lane.rows[:min(n, SECTION_ITEMS + len(exclude))])
     top.sort(key=lambda r: r.at, reverse=True)
-    seen = {i.ref for i in found.items}
+    seen = {i.ref for i in found.items} | exclude
     for row in top:
         if len(found.items) >= SECTION_ITEMS:
             break
@@ -213,21 +224,28 @@ async def new_questions(batch: Batch) -> dict[int, Found]:
     groups = set().union(*follows.values()) if follows else set()
     if not groups:
         return {}
-    by_group: dict[int, list[_Row]] = defaultdict(list)
+    by_group: dict[int, _Lane] = defaultdict(_Lane)
+    by_asker: dict[int, list[_Row]] = defaultdict(list)
     rows = await batch.session.exec(
-        select(Question.id, Question.group_id, Question.asker_id, Question.text,  # type: ignore[call-overload]
-               Question.created_at)
+        select(Question.id, Question.group_id, Question.asker_id,  # type: ignore[call-overload]
+               Question.text, Question.created_at)
         .where(col(Question.created_at) > batch.earliest, col(Question.created_at) <= batch.now,
-               col(Question.status).in_(VISIBLE), col(Question.group_id).in_(groups))
-        .order_by(col(Question.created_at).desc()))
+               col(Question.status).in_(VISIBLE), col(Question.group_id).in_(groups)))
     for qid, group_id, asker_id, text, created_at in rows.all():
-        by_group[group_id].append(_Row(created_at, DigestItem(
-            f"Q-{qid}", snippet(text), group_id, created_at), asker_id))
+        row = _Row(created_at, DigestItem(f"Q-{qid}", snippet(text), group_id, created_at),
+                   group_id)
+        by_group[group_id].rows.append(row)
+        if asker_id in batch.readers:
+            by_asker[asker_id].append(row)
+    for lane in by_group.values():
+        lane.seal()
     result: dict[int, Found] = {}
     for reader in batch.readers.values():
-        found = Found()
-        _gather((by_group.get(g, []) for g in follows.get(reader.id, ())), reader.since,
-                lambda r, me=reader.id: r.key == me, found)  # type: ignore[misc]
+        mine = follows.get(reader.id, set())
+        own = frozenset(r.item.ref for r in by_asker.get(reader.id, ())
+                        if r.key in mine and r.at > reader.since)
+        found = Found(-len(own))
+        _gather((by_group[g] for g in mine if g in by_group), reader.since, found, own)
         if found.count:
             result[reader.id] = found
     return result
@@ -246,7 +264,7 @@ async def answered(batch: Batch) -> dict[int, Found]:
                    col(Question.asker_id).in_(list(batch.readers))))
         .where(or_(col(Question.answered_at) > batch.earliest,
                    col(Question.resolved_at) > batch.earliest)))
-    by_group: dict[int, list[_Row]] = defaultdict(list)
+    by_group: dict[int, _Lane] = defaultdict(_Lane)
     by_asker: dict[int, list[_Row]] = defaultdict(list)
     for qid, group_id, asker_id, text, answered_at, resolved_at, status in rows.all():
         resolved = status == QuestionStatus.RESOLVED and resolved_at is not None
@@ -255,19 +273,18 @@ async def answered(batch: Batch) -> dict[int, Found]:
             continue
         row = _Row(at, DigestItem(f"Q-{qid}", snippet(text), group_id, at,
                                   "resolved" if resolved else "answered"), group_id)
-        by_group[group_id].append(row)
+        by_group[group_id].rows.append(row)
         if asker_id in batch.readers:
             by_asker[asker_id].append(row)
-    for rows_ in itertools.chain(by_group.values(), by_asker.values()):
-        rows_.sort(key=lambda r: r.at, reverse=True)
+    for lane in by_group.values():
+        lane.seal()
     result: dict[int, Found] = {}
     for reader in batch.readers.values():
-        found = Found()
         mine = follows.get(reader.id, set())
-        # Their own questions first; those in a followed group are counted there.
-        _gather([by_asker.get(reader.id, [])], reader.since,
-                lambda r, mine=mine: r.key in mine, found)  # type: ignore[misc]
-        _gather((by_group.get(g, []) for g in mine), reader.since, lambda r: False, found)
+        # Their own questions in groups they do not follow (the others are counted there).
+        own = _Lane([r for r in by_asker.get(reader.id, ()) if r.key not in mine]).seal()
+        found = Found()
+        _gather([own, *(by_group[g] for g in mine if g in by_group)], reader.since, found)
         if found.count:
             result[reader.id] = found
     return result
@@ -481,15 +498,15 @@ async def _record(db: Database, chunk: list[Due], built: dict[int, Digest],
     marker this run moved get a digest."""
     ids = [d.reader.id for d in chunk]
     async with db.transaction() as s:
+        conn = await s.connection()
         have = set((await s.exec(select(MemberSettings.member_id)
                                  .where(col(MemberSettings.member_id).in_(ids)))).all())
         missing = [i for i in ids if i not in have]
-        if missing:
-            await s.exec(insert(MemberSettings).values([
+        if missing:  # executemany: one compiled statement, not a 1,000-row VALUES list
+            await conn.execute(insert(MemberSettings), [
                 {"member_id": i, "digest_frequency": DigestFrequency.WEEKLY.value,
                  "digest_weekday": 0, "digest_hour": 9, "quiet_hours": True, "muted": [],
-                 "updated_at": utcnow()} for i in missing]))
-        conn = await s.connection()
+                 "updated_at": utcnow()} for i in missing])
         won: set[int] = set()
         by_slot: dict[datetime, list[int]] = defaultdict(list)
         for d in chunk:
@@ -518,8 +535,7 @@ async def _record(db: Database, chunk: list[Due], built: dict[int, Digest],
                 rows.append({"member_id": d.reader.id, "kind": OUTBOX_KIND, "payload": payload,
                              "priority": notify.PRIORITY_BULK, "attempts": 0,
                              "status": OutboxStatus.PENDING.value, "created_at": created})
-        for start in range(0, len(rows), 500):
-            await s.exec(insert(Outbox).values(rows[start:start + 500]))
         if rows:
+            await conn.execute(insert(Outbox), rows)
             notify.mark_written(s)
         run.messages += len(rows)

@@ -173,7 +173,7 @@ async def test_answered_resolved_broadcasts_and_deadlines_are_in_the_digest(db: 
     assert built is not None
     got = {code: [i.ref for i in found.items] for code, found in built.sections}
     assert set(got["answered"]) == {f"Q-{theirs}", f"Q-{mine}"}
-    assert [i.note for i in dict(built.sections)["answered"].items] == ["resolved", "answered"]
+    assert [i.note for i in dict(built.sections)["answered"].items] == ["answered", "resolved"]
     assert set(got["broadcasts"]) == {f"B-{law.broadcast_id}", f"B-{draft.broadcast_id}"}
     assert got["deadlines"] == [f"B-{draft.broadcast_id}"]
     await broadcasts.acknowledge(db, asel.id, law.broadcast_id)
