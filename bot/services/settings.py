@@ -19,6 +19,8 @@ from storage.types import utcnow
 
 DEFAULT_WEEKDAY = 0  # Monday
 DEFAULT_HOUR = 9
+FREQUENCIES = frozenset(f.value for f in DigestFrequency)
+CATEGORIES = frozenset(c.value for c in NoticeCategory)
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,7 @@ def prefs_of(row: MemberSettings | None) -> Prefs:
     return Prefs(
         frequency=DigestFrequency(row.digest_frequency), weekday=row.digest_weekday,
         hour=row.digest_hour, quiet_hours=row.quiet_hours,
-        muted=frozenset(NoticeCategory(c) for c in row.muted if c in NoticeCategory.__members__
-                        .values()),
+        muted=frozenset(NoticeCategory(c) for c in row.muted if c in CATEGORIES),
     )
 
 
@@ -66,15 +67,14 @@ async def get_settings(db: Database, member_id: int) -> Prefs:
 
 async def update_settings(db: Database, member_id: int, change: Change) -> Prefs:
     """Apply one change to the member's own settings; anything out of range is refused."""
-    if change.frequency is not None and change.frequency not in DigestFrequency.__members__ \
-            .values():
+    if change.frequency is not None and change.frequency not in FREQUENCIES:
         raise InvalidInput("settings_value")
     if change.weekday is not None and not 0 <= change.weekday <= 6:
         raise InvalidInput("settings_value")
     if change.hour is not None and not 0 <= change.hour <= 23:
         raise InvalidInput("settings_value")
-    if change.category is not None and (change.category not in NoticeCategory.__members__
-                                        .values() or change.wanted is None):
+    if change.category is not None and (change.category not in CATEGORIES
+                                        or change.wanted is None):
         raise InvalidInput("settings_value")
     async with db.transaction() as s:
         actor = await policy.load_actor(s, member_id)
