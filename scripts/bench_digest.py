@@ -162,10 +162,12 @@ async def measure(path: Path) -> None:
     started = time.perf_counter()
     due = await digests.due_members(db, NOW, TZ)
     built: dict[int, digests.Digest] = {}
+    floor = min(d.reader.since for d in due)
+    shared: dict[str, object] = {}
     for start in range(0, len(due), digests.BATCH):
         async with db.read() as s:
             built.update(await digests.build_digests(
-                s, [d.reader for d in due[start:start + digests.BATCH]], NOW))
+                s, [d.reader for d in due[start:start + digests.BATCH]], NOW, floor, shared))
     build_s = time.perf_counter() - started
     build_peak = peak_mb()
     frequency = {d.reader.id: d.frequency for d in due}

@@ -122,11 +122,15 @@ class Batch:
     session: AsyncSession
     readers: dict[int, Reader]
     now: datetime
+    # Set by a run over many batches: every batch reads the same window, so what a section read
+    # for the first batch (`shared`) serves the others.
+    floor: datetime | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
     _follows: dict[int, set[int]] | None = None
 
     @property
     def earliest(self) -> datetime:
-        return min(r.since for r in self.readers.values())
+        return self.floor or min(r.since for r in self.readers.values())
 
     async def follows(self) -> dict[int, set[int]]:
         """member id → the topic groups they follow."""
@@ -217,28 +221,34 @@ def _gather(lanes: Iterable[_Lane], since: datetime, found: Found,
 # --- the sections that exist today -------------------------------------------------------------
 
 
-@section("new_questions", 10)
-async def new_questions(batch: Batch) -> dict[int, Found]:
-    """New questions in the groups the member follows (not their own; never hidden ones)."""
-    follows = await batch.follows()
-    groups = set().union(*follows.values()) if follows else set()
-    if not groups:
-        return {}
+async def _new_question_lanes(batch: Batch) -> tuple[dict[int, _Lane], dict[int, list[_Row]]]:
+    """The window's visible questions by group (newest first) and by asker."""
     by_group: dict[int, _Lane] = defaultdict(_Lane)
     by_asker: dict[int, list[_Row]] = defaultdict(list)
     rows = await batch.session.exec(
         select(Question.id, Question.group_id, Question.asker_id,  # type: ignore[call-overload]
                Question.text, Question.created_at)
         .where(col(Question.created_at) > batch.earliest, col(Question.created_at) <= batch.now,
-               col(Question.status).in_(VISIBLE), col(Question.group_id).in_(groups)))
+               col(Question.status).in_(VISIBLE)))
     for qid, group_id, asker_id, text, created_at in rows.all():
         row = _Row(created_at, DigestItem(f"Q-{qid}", snippet(text), group_id, created_at),
                    group_id)
         by_group[group_id].rows.append(row)
-        if asker_id in batch.readers:
-            by_asker[asker_id].append(row)
+        by_asker[asker_id].append(row)
     for lane in by_group.values():
         lane.seal()
+    return dict(by_group), dict(by_asker)
+
+
+@section("new_questions", 10)
+async def new_questions(batch: Batch) -> dict[int, Found]:
+    """New questions in the groups the member follows (not their own; never hidden ones)."""
+    follows = await batch.follows()
+    if not follows:
+        return {}
+    if "new_questions" not in batch.shared:
+        batch.shared["new_questions"] = await _new_question_lanes(batch)
+    by_group, by_asker = batch.shared["new_questions"]
     result: dict[int, Found] = {}
     for reader in batch.readers.values():
         mine = follows.get(reader.id, set())
@@ -251,17 +261,12 @@ async def new_questions(batch: Batch) -> dict[int, Found]:
     return result
 
 
-@section("answered", 20)
-async def answered(batch: Batch) -> dict[int, Found]:
-    """Questions newly answered or resolved: the member's own, and those in groups they follow."""
-    follows = await batch.follows()
-    groups = set().union(*follows.values()) if follows else set()
+async def _answered_lanes(batch: Batch) -> tuple[dict[int, _Lane], dict[int, list[_Row]]]:
+    """The window's newly answered or resolved questions by group (newest first) and by asker."""
     rows = await batch.session.exec(
-        select(Question.id, Question.group_id, Question.asker_id, Question.text,  # type: ignore[call-overload]
-               Question.answered_at, Question.resolved_at, Question.status)
+        select(Question.id, Question.group_id, Question.asker_id,  # type: ignore[call-overload]
+               Question.text, Question.answered_at, Question.resolved_at, Question.status)
         .where(col(Question.status).in_((QuestionStatus.ANSWERED, QuestionStatus.RESOLVED)))
-        .where(or_(col(Question.group_id).in_(groups),
-                   col(Question.asker_id).in_(list(batch.readers))))
         .where(or_(col(Question.answered_at) > batch.earliest,
                    col(Question.resolved_at) > batch.earliest)))
     by_group: dict[int, _Lane] = defaultdict(_Lane)
@@ -274,10 +279,19 @@ async def answered(batch: Batch) -> dict[int, Found]:
         row = _Row(at, DigestItem(f"Q-{qid}", snippet(text), group_id, at,
                                   "resolved" if resolved else "answered"), group_id)
         by_group[group_id].rows.append(row)
-        if asker_id in batch.readers:
-            by_asker[asker_id].append(row)
+        by_asker[asker_id].append(row)
     for lane in by_group.values():
         lane.seal()
+    return dict(by_group), dict(by_asker)
+
+
+@section("answered", 20)
+async def answered(batch: Batch) -> dict[int, Found]:
+    """Questions newly answered or resolved: the member's own, and those in groups they follow."""
+    follows = await batch.follows()
+    if "answered" not in batch.shared:
+        batch.shared["answered"] = await _answered_lanes(batch)
+    by_group, by_asker = batch.shared["answered"]
     result: dict[int, Found] = {}
     for reader in batch.readers.values():
         mine = follows.get(reader.id, set())
@@ -390,10 +404,13 @@ class Digest:
                  "sections": sections} for number, sections in enumerate(parts, 1)]
 
 
-async def build_digests(session: AsyncSession, readers: list[Reader],
-                        now: datetime) -> dict[int, Digest]:
-    """The digests of these members (empty ones included), every section collected once."""
-    batch = Batch(session, {r.id: r for r in readers}, now)
+async def build_digests(session: AsyncSession, readers: list[Reader], now: datetime,
+                        floor: datetime | None = None,
+                        shared: dict[str, Any] | None = None) -> dict[int, Digest]:
+    """The digests of these members (empty ones included), every section collected once.
+    A run over several batches passes the same `floor` (its earliest `since`) and `shared`."""
+    batch = Batch(session, {r.id: r for r in readers}, now, floor,
+                  shared if shared is not None else {})
     found: dict[str, dict[int, Found]] = {}
     for spec in sorted(SECTIONS.values(), key=lambda s: s.order):
         found[spec.code] = await spec.collect(batch)
@@ -484,10 +501,12 @@ async def send_due_digests(db: Database, now: datetime, tz: ZoneInfo,
     run = DigestRun()
     due = await due_members(db, now, tz)
     run.due = len(due)
+    floor = min((d.reader.since for d in due), default=None)
+    shared: dict[str, Any] = {}
     for start in range(0, len(due), batch_size):
         chunk = due[start:start + batch_size]
         async with db.read() as s:
-            built = await build_digests(s, [d.reader for d in chunk], now)
+            built = await build_digests(s, [d.reader for d in chunk], now, floor, shared)
         await _record(db, chunk, built, run)
     return run
 
