@@ -47,8 +47,8 @@ def frequency_line(p: Prefs, lang: str) -> str:
         return _("Digest: off")
     if p.frequency == DigestFrequency.DAILY:
         return _("Digest: every day at {hour}:00").format(hour=f"{p.hour:02d}")
-    return _("Digest: every week, {day} at {hour}:00").format(day=day_name(p.weekday, lang),
-                                                              hour=f"{p.hour:02d}")
+    day = str(get_day_names("wide", locale=lang)[p.weekday])
+    return _("Digest: weekly, {day}, {hour}:00").format(day=day, hour=f"{p.hour:02d}")
 
 
 def settings_text(p: Prefs, lang: str, config: Settings) -> str:

@@ -26,7 +26,7 @@ async def test_a_finance_officer_chooses_a_daily_digest_at_18_and_no_national_is
                               name="Асель Маматова"))
     assert Menu(item="settings").pack() in [data for _, data in buttons(home)]
     await press(asel, Menu(item="settings").pack())
-    screen = await said(asel, t("ru", "Settings"), "Понедельник")  # weekly, Monday by default
+    screen = await said(asel, t("ru", "Settings"), "понедельник")  # weekly, Monday by default
     assert "09:00" in str(screen)
     await press(asel, pref("freq", "daily"))
     await said(asel, t("ru", "Digest: every day at {hour}:00", hour="09"))

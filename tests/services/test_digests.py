@@ -222,3 +222,16 @@ def test_the_last_slot_follows_the_members_choice() -> None:
     assert digests.last_slot(bishkek(30, 8, 59), TZ, "weekly", 0, 9) == bishkek(23, 9)
     assert digests.last_slot(bishkek(30, 8, 59), TZ, "daily", 0, 18) == bishkek(29, 18)
     assert digests.last_slot(bishkek(30, 8, 59), TZ, "off", 0, 18) is None
+
+
+def test_the_digest_and_morning_jobs_are_scheduled_in_bishkek() -> None:
+    import bot.jobs  # noqa: F401
+    from bot.config import Settings
+    from bot.scheduler import REGISTRY
+
+    config = Settings(_env_file=None)  # type: ignore[call-arg]
+    digest = REGISTRY["digests.send"].trigger(config)
+    morning = REGISTRY["queues.morning"].trigger(config)
+    assert str(digest) == "interval[0:10:00]"
+    assert morning.get_next_fire_time(None, bishkek(30, 9)) == \
+        datetime(2026, 12, 1, 8, tzinfo=TZ)
