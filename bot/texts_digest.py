@@ -84,7 +84,25 @@ def section_lines(section: Mapping[str, Any], locale: str,
 
 
 def digest_text(payload: Mapping[str, Any], locale: str, groups: Mapping[int, Named]) -> str:
-    """One message of a digest (payloads are split between items, so this fits 4,096)."""
+    """One message of a digest. Payloads are split between items so that this normally fits
+    4,096 characters; should long group names still push it over, the last items give way to
+    "…and N more" (summarised, never cut)."""
+    sections = [{**s, "items": list(s["items"])} for s in payload.get("sections", [])]
+    while True:
+        text = _compose(payload, sections, locale, groups)
+        if len(text) <= LIMIT:
+            return text
+        for section in reversed(sections):
+            if section["items"]:
+                section["items"].pop()
+                section["more"] = int(section.get("more") or 0) + 1
+                break
+        else:
+            return fit(text)
+
+
+def _compose(payload: Mapping[str, Any], sections: list[dict[str, Any]], locale: str,
+             groups: Mapping[int, Named]) -> str:
     frequency = payload.get("frequency")
     head = {"weekly": _("Your weekly digest"), "daily": _("Your daily digest"),
             "queues": _("Waiting for you today")}.get(str(frequency), _("Your digest"))
@@ -96,11 +114,11 @@ def digest_text(payload: Mapping[str, Any], locale: str, groups: Mapping[int, Na
     if parts > 1:
         title += f" ({payload.get('part', 1)}/{parts})"
     blocks = [title]
-    for section in payload.get("sections", []):
+    for section in sections:
         blocks.append("\n".join(section_lines(section, locale, groups)))
     if frequency != "queues" and int(payload.get("part") or 1) == parts:
         blocks.append("⚙️ " + _("To change when the digest comes or turn it off: /settings"))
-    return fit("\n\n".join(blocks))
+    return "\n\n".join(blocks)
 
 
 def fit(text: str, limit: int = LIMIT) -> str:

@@ -57,8 +57,9 @@ from storage.types import utcnow
 
 OUTBOX_KIND = "digest"
 # Items shown per section; the rest are counted ("and 12 more").
-SECTION_ITEMS = 8
-# Items per message: with snippets of at most SNIPPET characters a message stays far below 4,096.
+SECTION_ITEMS = 5
+# Items per message: with snippets of at most SNIPPET characters (and group names of a few
+# dozen) a message stays well below 4,096; `texts_digest.fit` is only a safety net.
 ITEMS_PER_MESSAGE = 20
 SNIPPET = 90
 BATCH = 1000

@@ -192,22 +192,26 @@ async def test_a_long_digest_is_split_between_items_never_inside_one(db: Databas
                                for i in range(digests.SECTION_ITEMS)])
                 for r in batch.readers}
 
-    for code in ("x1", "x2", "x3", "x4"):
+    codes = [f"x{i}" for i in range(9)]
+    for code in codes:
         SECTIONS[code] = Section(code, 90, many)
     try:
         await send_due_digests(db, bishkek(30, 9, 5), TZ)
     finally:
-        for code in ("x1", "x2", "x3", "x4"):
+        for code in codes:
             SECTIONS.pop(code)
-    rows = await digest_rows(db, reader.id)
-    assert len(rows) == 2  # 32 items, 20 per message
+    shown = len(codes) * digests.SECTION_ITEMS
+    parts = -(-shown // digests.ITEMS_PER_MESSAGE)
+    assert parts >= 3
+    assert len(await digest_rows(db, reader.id)) == parts
     found = await texts(db, reader.id, "ru")
     assert all(len(t) <= LIMIT for t in found)
-    assert "(1/2)" in found[0] and "(2/2)" in found[1]
+    assert f"(1/{parts})" in found[0] and f"({parts}/{parts})" in found[-1]
     lines = [line for t in found for line in t.splitlines() if line.startswith("• <b>Q-")]
-    assert len(lines) == 32
+    assert len(lines) == shown
     assert all(line.endswith("…") and " " + digests.snippet(long_text) in line for line in lines)
-    assert "122" in found[1]  # "…and 122 more" under the last section
+    more = f"…и ещё {130 - digests.SECTION_ITEMS}"
+    assert sum(t.count(more) for t in found) == len(codes)  # once per section
 
 
 def test_a_snippet_is_cut_at_a_word() -> None:
@@ -235,3 +239,21 @@ def test_the_digest_and_morning_jobs_are_scheduled_in_bishkek() -> None:
     assert str(digest) == "interval[0:10:00]"
     assert morning.get_next_fire_time(None, bishkek(30, 9)) == \
         datetime(2026, 12, 1, 8, tzinfo=TZ)
+
+
+def test_a_message_that_would_pass_4096_characters_is_summarised_not_cut() -> None:
+    from storage.models import TopicGroup
+
+    name = "Очень длинное название группы " * 6
+    groups = {1: TopicGroup(id=1, name_ky=name, name_ru=name, name_en=name)}
+    items = [DigestItem(f"Q-{i}", digests.snippet("слово " * 30), 1, bishkek(29, 9)).as_json()
+             for i in range(digests.ITEMS_PER_MESSAGE)]
+    payload = {"frequency": "weekly", "since": bishkek(23, 9).isoformat(),
+               "until": bishkek(30, 9).isoformat(), "part": 1, "parts": 1,
+               "sections": [{"code": "new_questions", "count": 40, "items": items, "more": 20}]}
+    with in_locale("ru"):
+        text = digest_text(payload, "ru", groups)
+    assert len(text) <= LIMIT
+    shown = text.count("• <b>Q-")
+    assert 0 < shown < digests.ITEMS_PER_MESSAGE
+    assert f"…и ещё {40 - shown}" in text
