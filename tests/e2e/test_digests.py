@@ -167,3 +167,24 @@ async def test_staff_edit_the_monthly_bulletin_and_members_receive_it(
     await said(nurlan, "Ноябрь айынын жыйынтыктары: 12 суроого жооп берилди.")
     await boss.press_data(draft["message_id"], Bulletin(action="send").pack())
     assert t("ru", "This button is no longer active.") in str(await boss.answer())
+
+
+async def test_a_moderator_hears_in_the_morning_of_a_question_waiting_since_yesterday(
+    birge: Running, people: PersonFactory
+) -> None:
+    gulnara = await people("Гүлнара", "ky")
+    m = await f.member(birge.db, "Гүлнара Сыдыкова", telegram_id=gulnara.user_id,
+                       language="ky")
+    await said(gulnara, t("ky", "Your application has been approved."))
+    asker = await f.member(birge.db, "Асель Маматова")
+    await q.moderate(birge.db, m.id, "land")
+    now = datetime.now(UTC)
+    await q.ask(birge.db, asker.id, "land", "Жайыт ижарасынын келишими", now - timedelta(hours=30))
+    await q.ask(birge.db, asker.id, "land", "Жаңы суроо", now - timedelta(hours=2))
+    assert birge.app is not None
+    assert await birge.app.scheduler.run_job("queues.morning", now) is True
+    got = await said(gulnara, t("ky", "Waiting for you today"), "Жайыт ижарасынын келишими")
+    assert "Жаңы суроо" not in str(got)
+    assert await birge.app.scheduler.run_job("queues.morning", now) is True
+    await asyncio.sleep(0.8)
+    await silent(gulnara)  # once a morning
