@@ -31,6 +31,7 @@ from bot.i18n import LANGUAGES, _, get_i18n, in_locale
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import members
+from bot.services.settings import QuietHours
 from storage.db import Database
 from storage.fsm import SQLStorage
 from storage.migrate import is_up_to_date
@@ -121,6 +122,7 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="myquestions", description=_("My questions")),
                 BotCommand(command="profile", description=_("Your profile")),
                 BotCommand(command="language", description=_("Change the language")),
+                BotCommand(command="settings", description=_("Digest and notifications")),
                 BotCommand(command="help", description=_("What you can do")),
                 BotCommand(command="issues", description=_("National issues")),
                 BotCommand(command="raise", description=_("Raise a problem")),
@@ -144,7 +146,9 @@ class Birge:
         self.dp = make_dispatcher(self.db, settings)
         self.worker = OutboxWorker(self.db, self.bot, self.gate,
                                    rate_per_second=settings.send_rate_per_second,
-                                   poll_seconds=settings.outbox_poll_seconds)
+                                   poll_seconds=settings.outbox_poll_seconds,
+                                   quiet=QuietHours(settings.quiet_hours_start,
+                                                    settings.quiet_hours_end, settings.tz))
         self.scheduler = Scheduler(self.db, settings)
         self._tasks: list[asyncio.Task[Any]] = []
 

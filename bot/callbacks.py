@@ -107,3 +107,17 @@ class Lq(CallbackData, prefix="lq"):
 
     view: str
     value: int = 0
+
+
+class Pref(CallbackData, prefix="s"):
+    """/settings: `action` names what changes (freq, day, hour, quiet, kind, open), `value` to."""
+
+    action: str
+    value: str = ""
+
+
+class Bulletin(CallbackData, prefix="u"):
+    """The monthly bulletin draft: edit a language's text, send it as a broadcast, or drop it."""
+
+    action: str
+    value: str = ""

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("ky", "ru", "en")
@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     legal_first_response_hours: int = 48
     legal_reminder_before_hours: int = 8
     legal_document_max_mb: int = 20
+    # Quiet hours (local time): non-urgent notifications wait from START until END. Equal values
+    # switch quiet hours off for everyone.
+    quiet_hours_start: int = Field(default=21, ge=0, le=23)
+    quiet_hours_end: int = Field(default=8, ge=0, le=23)
+    # How often the digest job looks for members whose chosen time has come.
+    digest_check_minutes: int = Field(default=10, ge=1, le=60)
+    # The morning summary of waiting work for moderators (local hour), and how old an
+    # unanswered question must be to count as waiting.
+    queues_hour: int = Field(default=8, ge=0, le=23)
+    queue_waiting_hours: int = Field(default=24, ge=1, le=720)
 
     @field_validator("bot_token")
     @classmethod

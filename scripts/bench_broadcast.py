@@ -144,7 +144,8 @@ async def send_broadcast(url: str, staff_id: int, title: str) -> int:
 def start_birge(api: str, db_url: str, workdir: Path, cap: float) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "LOG_LEVEL": "WARNING",
            "DATABASE_URL": db_url, "SEND_RATE_PER_SECOND": str(cap),
-           "SEND_RATE_PER_CHAT_PER_SECOND": "1", "OUTBOX_POLL_SECONDS": "0.5"}
+           "SEND_RATE_PER_CHAT_PER_SECOND": "1", "OUTBOX_POLL_SECONDS": "0.5",
+           "QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}  # a broadcast at any hour
     return subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-migrate"], env=env,
                             cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

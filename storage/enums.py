@@ -192,3 +192,19 @@ class LegalEventKind(StrEnum):
 class PublicationStatus(StrEnum):
     READY = "ready"  # anonymised Q&A stored, waiting for the knowledge base
     PUBLISHED = "published"
+
+
+class DigestFrequency(StrEnum):
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    OFF = "off"
+
+
+class NoticeCategory(StrEnum):
+    """Kinds of notification a member may switch off in /settings (urgent broadcasts always go)."""
+
+    QUESTIONS = "questions"  # new questions in the groups I follow
+    ANSWERS = "answers"  # answers to my questions
+    BROADCASTS = "broadcasts"  # non-urgent broadcasts: laws, decisions, news, events
+    NATIONAL = "national"  # national issues
+    LEGAL = "legal"  # legal cases

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -473,3 +482,27 @@ class LegalDocument(SQLModel, table=True):
     mime_type: str | None = Field(default=None, max_length=100)
     size: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MemberSettings(SQLModel, table=True):
+    """A member's digest schedule, quiet hours and the kinds of notification they want.
+
+    A member without a row has the defaults (weekly, Monday 09:00, quiet hours on, everything
+    wanted). `last_digest_at` is the schedule slot of the last digest built for them: moving it
+    with a conditional update is what makes a digest go out once per slot, whoever runs the job.
+    """
+
+    __tablename__ = "member_settings"
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE",
+                                             name="fk_member_settings_member"),
+                         primary_key=True))
+    digest_frequency: str = Field(default="weekly", max_length=10)
+    digest_weekday: int = 0  # Monday = 0, as in Python's date.weekday()
+    digest_hour: int = 9  # local (Asia/Bishkek) hour
+    quiet_hours: bool = True
+    # NoticeCategory values the member switched off.
+    muted: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_queues_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

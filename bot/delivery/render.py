@@ -62,6 +62,7 @@ def _load() -> None:
     # Importing the notice modules registers their renderers.
     from bot.delivery import (  # noqa: F401
         broadcast_notices,
+        digest_notices,
         issue_notices,
         legal_notices,
         notices,

@@ -9,6 +9,11 @@ Telegram's answers decide what happens next: 429 waits `retry_after` and retries
 errors retry with exponential backoff up to `MAX_ATTEMPTS`; 403 (blocked) and "chat not found"
 mark the member unreachable instead of retrying forever. The pace is set by the bot's `SendGate`,
 where these sends count as bulk and yield to replies to members acting now.
+
+Before a row is sent the recipient's settings apply: a row of a kind they switched off is
+cancelled ("muted"), and a non-urgent row claimed during their quiet hours goes back to the queue
+until the window ends. Urgent rows (urgent broadcasts, answers to the member's own request) skip
+both.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from bot.delivery.limits import SendGate, bulk, prepaid
 from bot.delivery.render import AfterSent, Recipient, Rendered, get_after_sent, get_renderer
 from bot.i18n import in_locale
 from bot.services import cache, notify
+from bot.services.settings import QuietHours
 from storage.db import Database
 from storage.enums import OutboxStatus
-from storage.models import Member, Outbox
+from storage.models import Member, MemberSettings, Outbox
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -69,8 +75,10 @@ class Outcome:
 
 class OutboxWorker:
     def __init__(self, db: Database, bot: Bot, gate: SendGate, *,
-                 rate_per_second: float = 30.0, poll_seconds: float = 1.0) -> None:
+                 rate_per_second: float = 30.0, poll_seconds: float = 1.0,
+                 quiet: QuietHours | None = None) -> None:
         self.db = db
+        self.quiet = quiet
         self.bot = bot
         self.gate = gate
         self.poll_seconds = poll_seconds
@@ -117,25 +125,48 @@ class OutboxWorker:
         self._stopping = True
         self._wake.set()
 
-    async def _claim(self) -> list[Claimed]:
+    async def _claim(self) -> tuple[list[Claimed], int]:
+        """Take a batch of due rows; returns the rows to send and how many rows were looked at
+        (rows muted or held for quiet hours are handled without being sent)."""
         now = utcnow()
+        quiet_until = self.quiet.until(now) if self.quiet is not None else None
         async with self.db.transaction() as s:
             rows = (
                 await s.exec(
-                    select(Outbox, Member)
+                    select(Outbox, Member, MemberSettings)
                     .join(Member, col(Member.id) == Outbox.member_id, isouter=True)
+                    .join(MemberSettings, col(MemberSettings.member_id) == Outbox.member_id,
+                          isouter=True)
                     .where(Outbox.status == OutboxStatus.PENDING)
                     .where(or_(col(Outbox.not_before).is_(None), col(Outbox.not_before) <= now))
                     .order_by(col(Outbox.priority), col(Outbox.id))
                     .limit(self.batch)
                 )
             ).all()
-            if rows:
+            send: list[tuple[Outbox, Member | None]] = []
+            muted: list[int] = []
+            held: list[int] = []
+            for o, m, prefs in rows:
+                if o.member_id is None or notify.is_urgent(o.kind, o.payload):
+                    send.append((o, m))
+                elif prefs is not None and notify.category_of(o.kind, o.payload) in prefs.muted:
+                    muted.append(o.id or 0)
+                elif quiet_until is not None and (prefs is None or prefs.quiet_hours):
+                    held.append(o.id or 0)
+                else:
+                    send.append((o, m))
+            if send:
                 await s.exec(
                     update(Outbox)
-                    .where(col(Outbox.id).in_([o.id for o, _ in rows]))
+                    .where(col(Outbox.id).in_([o.id for o, _ in send]))
                     .values(status=OutboxStatus.SENDING)
                 )
+            if muted:
+                await s.exec(update(Outbox).where(col(Outbox.id).in_(muted))
+                             .values(status=OutboxStatus.CANCELLED, last_error="muted"))
+            if held:
+                await s.exec(update(Outbox).where(col(Outbox.id).in_(held))
+                             .values(not_before=quiet_until))
         return [
             Claimed(
                 id=o.id or 0, kind=o.kind, payload=dict(o.payload), attempts=o.attempts,
@@ -143,14 +174,14 @@ class OutboxWorker:
                 language=m.language if m else str(o.payload.get("language") or "ky"),
                 reachable=m.reachable if m else True,
             )
-            for o, m in rows
-        ]
+            for o, m in send
+        ], len(rows)
 
     async def drain_once(self) -> int:
         """Send one batch of due rows; returns how many rows were handled."""
-        claimed = await self._claim()
+        claimed, seen = await self._claim()
         if not claimed:
-            return 0
+            return seen
         queue: asyncio.Queue[Claimed] = asyncio.Queue()
         for row in claimed:
             queue.put_nowait(row)
@@ -164,7 +195,7 @@ class OutboxWorker:
                     self._done.append((row, outcome))
 
         await asyncio.gather(*(lane() for _ in range(min(self.lanes, len(claimed)))))
-        return len(claimed)
+        return seen
 
     async def _deliver(self, row: Claimed) -> Outcome:
         if not row.reachable:

@@ -18,6 +18,7 @@ def routers() -> list[Router]:
     from bot.handlers import (
         approval,
         broadcasts,
+        bulletin,
         dossiers,
         forum,
         groups,
@@ -29,6 +30,7 @@ def routers() -> list[Router]:
         profile,
         questions,
         search,
+        settings,
         start,
         unhandled,
     )
@@ -39,7 +41,8 @@ def routers() -> list[Router]:
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
-             legal_intake.router, legal.router, unhandled.router]
+             legal_intake.router, legal.router, settings.router, bulletin.router,
+             unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -50,8 +50,10 @@ async def show_profile(event: Event, db: Database, member_id: int, lang: str,
             button("✏️ " + _("Place"), Menu(item="edit_place")),
             button("✏️ " + _("Communities"), Menu(item="edit_communities")),
             button("🌐 " + _("Language"), Menu(item="language")),
-            button("🏠 " + _("Menu"), Menu(item="home")),
         ]
+        if m.active:
+            buttons.append(button("⚙️ " + _("Settings"), Menu(item="settings")))
+        buttons.append(button("🏠 " + _("Menu"), Menu(item="home")))
         await show(event, "\n".join(line for line in lines if line), markup(grid(buttons, 2)))
 
 

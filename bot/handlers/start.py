@@ -43,6 +43,8 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
     buttons += [button("👤 " + _("Profile"), Menu(item="profile")),
                 button("🌐 " + _("Language"), Menu(item="language")),
                 button("ℹ️ " + _("Help"), Menu(item="help"))]
+    if policy.Capability.SETTINGS in caps:
+        buttons.append(button("⚙️ " + _("Settings"), Menu(item="settings")))
     if policy.Capability.INVITE in caps:
         buttons.append(button("✉️ " + _("Invite"), Menu(item="invite")))
     return markup(grid(buttons, 2))

@@ -407,8 +407,23 @@ async def add_legal(demo: Demo) -> None:
     demo.notes["legal_cases"] = f"L-{answered}, L-{new}"
 
 
+async def add_digest_settings(demo: Demo) -> None:
+    """Most keep the weekly Monday digest; one member chose a daily one at 18:00 without quiet
+    hours, so /settings shows both."""
+    from bot.services import settings
+    from bot.services.settings import Change
+
+    chosen = next((demo.ids[p.key] for p in PEOPLE
+                   if p.key in demo.ids and not p.staff and not p.pending), None)
+    if chosen is None:
+        return
+    for change in (Change(frequency="daily"), Change(hour=18), Change(quiet_hours=False)):
+        await settings.update_settings(demo.db, chosen, change)
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
-                         add_broadcasts, add_national_issues, add_legal]
+                         add_broadcasts, add_national_issues, add_legal,
+                         add_digest_settings]
 
 
 async def is_populated(db: Database) -> bool:

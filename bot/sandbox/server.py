@@ -117,7 +117,9 @@ class Sandbox:
             settings = load_settings(bot_token=SANDBOX_TOKEN,
                                      telegram_api_url=self.emulator_server.url,
                                      database_url=url, webhook_url=None,
-                                     **self.config.settings)
+                                     # A demo at night shows what it sends at once.
+                                     **{"quiet_hours_start": 0, "quiet_hours_end": 0,
+                                        **self.config.settings})
             self.birge = Birge(settings)
             self.created = await demo.ensure(self.birge.db)
             await self._populate_emulator()

@@ -194,9 +194,13 @@ async def _fan_out(session: AsyncSession, broadcast: Broadcast) -> int:
     """One outbox row per recipient, written with the broadcast's change of state."""
     assert broadcast.id is not None
     members = await _recipients(session, Audience.from_json(broadcast.audience))
-    priority = notify.PRIORITY_BULK - (5 if broadcast.kind == BroadcastKind.URGENT else 0)
+    urgent = broadcast.kind == BroadcastKind.URGENT
+    priority = notify.PRIORITY_URGENT if urgent else notify.PRIORITY_BULK
+    payload: dict[str, Any] = {"broadcast_id": broadcast.id, "category": "broadcasts"}
+    if urgent:
+        payload["urgent"] = True  # past quiet hours and muted broadcasts alike
     rows = [{"member_id": m, "broadcast_id": broadcast.id, "kind": OUTBOX_KIND,
-             "payload": {"broadcast_id": broadcast.id}, "priority": priority,
+             "payload": payload, "priority": priority,
              "status": OutboxStatus.PENDING.value, "attempts": 0,
              "not_before": broadcast.send_at, "created_at": utcnow()} for m in members]
     for start in range(0, len(rows), 1000):

@@ -4,6 +4,9 @@ A service that must tell someone other than the acting member calls `enqueue` in
 transaction; the row commits with the change or not at all. The delivery worker renders the row in
 the recipient's language when it sends it. Listeners registered with `on_commit` (the worker's
 wake-up) run after a transaction that enqueued something commits.
+
+A row may name its `category` (a `NoticeCategory` the member can switch off in /settings) and be
+`urgent` (never muted, never held by quiet hours); the worker applies both when it sends.
 """
 
 from __future__ import annotations
@@ -22,7 +25,34 @@ _FLAG = "birge_outbox_written"
 _listeners: list[Callable[[], None]] = []
 
 PRIORITY_PERSONAL = 0
+PRIORITY_URGENT = 5
 PRIORITY_BULK = 10
+
+# Categories of kinds enqueued without one (rows written by bulk statements, older kinds).
+# Moderation notices (hidden content) and reminders of work waiting have no category: they go.
+KIND_CATEGORY: dict[str, str] = {
+    "broadcast": "broadcasts",
+    "question_new": "questions",
+    "question_answered": "answers", "answer_accepted": "answers",
+    "question_follow_up": "answers", "question_resolved": "answers",
+    "question_duplicate": "answers",
+    "issue_state": "national", "issue_raised": "national",
+    **{kind: "legal" for kind in (
+        "legal_new", "legal_taken", "legal_assigned", "legal_info", "legal_reply",
+        "legal_answer", "legal_closed", "legal_reopened")},
+}
+# Answers to the recipient's own request, and the digest at the hour they chose themselves: these
+# go at once, whatever the hour.
+PROMPT_KINDS: set[str] = {"member_approved", "member_rejected", "broadcast_decided", "digest"}
+
+
+def category_of(kind: str, payload: dict[str, Any]) -> str | None:
+    found = payload.get("category") or KIND_CATEGORY.get(kind)
+    return str(found) if found else None
+
+
+def is_urgent(kind: str, payload: dict[str, Any]) -> bool:
+    return bool(payload.get("urgent")) or kind in PROMPT_KINDS
 
 
 def on_commit(listener: Callable[[], None]) -> Callable[[], None]:
@@ -55,8 +85,14 @@ def enqueue(
     *,
     priority: int = PRIORITY_PERSONAL,
     not_before: datetime | None = None,
+    category: str | None = None,
+    urgent: bool = False,
     **payload: Any,
 ) -> Outbox:
+    if category is not None:
+        payload["category"] = str(category)
+    if urgent:
+        payload["urgent"] = True
     row = Outbox(
         member_id=member_id, kind=kind, payload=payload, priority=priority, not_before=not_before
     )

@@ -113,6 +113,8 @@ class Action(StrEnum):
     ASSIGN_LEGAL_CASE = "assign_legal_case"
     REQUESTER_LEGAL_CASE = "requester_legal_case"
     MANAGE_LEGAL_DESK = "manage_legal_desk"
+    CHANGE_SETTINGS = "change_settings"
+    COMPILE_BULLETIN = "compile_bulletin"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -246,6 +248,16 @@ def can_manage_legal_desk(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def can_change_settings(actor: Actor) -> bool:
+    """A member's own digest, quiet hours and notification kinds: any active member."""
+    return actor.active
+
+
+def can_compile_bulletin(actor: Actor) -> bool:
+    """The monthly bulletin is the Union's: staff compile, edit and send it."""
+    return actor.is_staff
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -264,6 +276,8 @@ class Capability(StrEnum):
     TRIAGE = "triage"
     LEGAL_HELP = "legal_help"
     LEGAL_DESK = "legal_desk"
+    SETTINGS = "settings"
+    BULLETIN = "bulletin"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -284,6 +298,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.LEGAL_HELP)
     if Role.EXPERT in roles or Role.UNION_STAFF in roles:
         caps.append(Capability.LEGAL_DESK)
+    caps.append(Capability.SETTINGS)
+    if Role.UNION_STAFF in roles:
+        caps.append(Capability.BULLETIN)
     return caps
 
 

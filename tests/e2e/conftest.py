@@ -33,7 +33,9 @@ def settings_for(url: str, db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN, "database_url": db_url, "telegram_api_url": url,
         "outbox_poll_seconds": 0.2, "send_rate_per_second": 1000,
-        "send_rate_per_chat_per_second": 100, **overrides,
+        "send_rate_per_chat_per_second": 100,
+        # No quiet hours unless a test asks for them: tests run at any hour of the day.
+        "quiet_hours_start": 0, "quiet_hours_end": 0, **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
