@@ -179,7 +179,6 @@ OTHERS: tuple[Person, ...] = (
 PEOPLE: tuple[Person, ...] = tuple(p.person for p in PERSONAS) + OTHERS
 FORUM_CHAT_ID = -1_001_000_000_001
 FORUM_TITLE = "Birge forum"
-FORUM_TOPICS = ("Главы айыл окмоту", "Финансисты", "Депутаты местных кенешей")
 
 
 # --- building the dataset --------------------------------------------------------------------
@@ -421,8 +420,48 @@ async def add_digest_settings(demo: Demo) -> None:
         await settings.update_settings(demo.db, chosen, change)
 
 
+async def add_questions(demo: Demo) -> None:
+    """Topic groups at work: the moderator persona moderates three groups; the Leylek finance
+    officer's budget question is answered and accepted, the Talas leader's land question waits,
+    and an anonymous kenesh question has an answer not yet accepted."""
+    from bot.services import groups, questions
+    from bot.services.questions import QuestionDraft
+    from storage.models import TopicGroup
+
+    async def group(code: str) -> int:
+        async with demo.db.read() as s:
+            found = (await s.exec(select(TopicGroup).where(TopicGroup.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    moderator = demo.ids[MODERATOR.key]
+    for code in ("budget", "land", "kenesh", "waste"):
+        await groups.appoint_moderator(demo.db, staff_id, await group(code), moderator)
+    finance, leader = demo.ids[LEYLEK_FINANCE.key], demo.ids[TALAS_LEADER.key]
+    await groups.join_group(demo.db, leader, await group("budget"))
+    budget = await questions.ask_question(demo.db, finance, QuestionDraft(
+        await group("budget"),
+        "Трансферт из республиканского бюджета пришёл в сентябре. Как внести изменения в "
+        "местный бюджет в середине года?"))
+    answer = await questions.answer_question(
+        demo.db, moderator, budget,
+        "Айыл окмоту готовит проект изменений, айылный кенеш утверждает их постановлением на "
+        "сессии. Трансферт отражается в доходной части, расходы — по его назначению.")
+    await questions.accept_answer(demo.db, finance, answer)
+    await questions.ask_question(demo.db, leader, QuestionDraft(
+        await group("land"),
+        "Жайыттарды ижарага берүүдө аукцион өткөрүү милдеттүүбү же түз келишим түзсө болобу?"))
+    kenesh = await questions.ask_question(demo.db, finance, QuestionDraft(
+        await group("kenesh"),
+        "Депутат сессияга үч жолу катары менен келбесе, кенеш эмне кыла алат?", anonymous=True))
+    await questions.answer_question(
+        demo.db, leader, kenesh,
+        "Регламентке ылайык, кенеш депутаттын ыйгарым укуктарын токтотуу маселесин карай алат.")
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
-                         add_broadcasts, add_national_issues, add_legal,
+                         add_broadcasts, add_national_issues, add_legal, add_questions,
                          add_digest_settings]
 
 

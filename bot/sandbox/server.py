@@ -27,7 +27,7 @@ from aiohttp import web
 from bot.config import ConfigError, load_settings
 from bot.sandbox import demo
 from bot.sandbox.emulator import BotAPIEmulator, ControlError, EmulatorServer
-from bot.services import cache, members
+from bot.services import cache, groups, members
 
 log = logging.getLogger("birge.sandbox")
 
@@ -119,9 +119,13 @@ class Sandbox:
                                      database_url=url, webhook_url=None,
                                      # A demo at night shows what it sends at once.
                                      **{"quiet_hours_start": 0, "quiet_hours_end": 0,
+                                        # Each topic group gets its thread in the demo forum.
+                                        "forum_chat_id": demo.FORUM_CHAT_ID,
                                         **self.config.settings})
             self.birge = Birge(settings)
             self.created = await demo.ensure(self.birge.db)
+            # The emulator starts empty each time: the groups' old forum threads are gone.
+            await groups.forget_forum_topics(self.birge.db)
             await self._populate_emulator()
             await self.birge.start()
             self._ready = True
@@ -172,11 +176,9 @@ class Sandbox:
         staff = demo.STAFF.telegram_id
         emu.add_chat(demo.FORUM_CHAT_ID, title=demo.FORUM_TITLE, is_forum=True,
                      bot_is_admin=True, admins=[staff], owner_id=staff)
-        for name in demo.FORUM_TOPICS:
-            emu.control_topic({"user_id": staff, "chat_id": demo.FORUM_CHAT_ID, "name": name})
         emu.control_send({"user_id": staff, "chat_id": demo.FORUM_CHAT_ID,
-                          "text": "Саламатсыздарбы! Здравствуйте! Это форум Birge: "
-                                  "темы сообществ появятся здесь."})
+                          "text": "Саламатсыздарбы! Здравствуйте! Это форум Birge: у каждой "
+                                  "тематической группы здесь своя тема."})
 
     def _add_account(self, person: demo.Person) -> None:
         self.emulator.add_user(person.telegram_id, person.first_name,

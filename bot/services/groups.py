@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, policy
@@ -267,6 +267,13 @@ async def set_forum_topic(db: Database, group_id: int, topic_id: int | None) -> 
         group = await s.get(TopicGroup, group_id)
         if group is not None:
             group.forum_topic_id = topic_id
+
+
+async def forget_forum_topics(db: Database) -> None:
+    """The forum was replaced (a new supergroup, or the sandbox's fresh emulator): every group
+    gets a new thread at the next start."""
+    async with db.transaction() as s:
+        await s.exec(update(TopicGroup).values(forum_topic_id=None))
 
 
 async def groups_needing_topics(db: Database) -> list[TopicGroup]:

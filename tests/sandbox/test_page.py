@@ -233,7 +233,7 @@ async def test_the_page_fits_a_phone(browser: Browser, sandbox: Sandbox) -> None
             if view == "forum":
                 await page.click("#close-people")
                 await page.click("#tab-forum")
-                await expect(page.locator("#topics")).to_contain_text(demo.FORUM_TOPICS[0])
+                await expect(page.locator("#topics")).to_contain_text("Жергиликтүү бюджет")
             overflow = await page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"horizontal scroll of {overflow}px at {width}px ({view})"
@@ -310,5 +310,54 @@ async def test_formatting_keyboards_files_and_edits_render(
     await expect(page.locator("#messages .msg.out", has_text="/start abcdefgh")).to_be_visible()
     await expect(page.locator("#messages .msg.out")).to_have_count(1)
     await expect(bot_message(page, tr("ru", "This invitation code is unknown."))).to_be_visible()
+    no_errors(page)
+    await page.context.close()
+
+
+async def test_a_question_asked_as_one_persona_is_answered_as_another(
+    browser: Browser, sandbox: Sandbox
+) -> None:
+    page = await open_page(browser, sandbox)
+    question = "Кто должен вывозить мусор с кладбища на окраине села: айыл окмоту или жители?"
+    await become(page, "leylek_finance")
+    await send(page, "/ask")
+    await tap(page, tr("ru", "In which group do you want to ask?"),
+              "Отходы и коммунальные услуги")
+    await send(page, question)
+    await tap(page, tr("ru", "You may attach up to"), tr("ru", "Next"))
+    await tap(page, tr("ru", "Show your name with the question?"), tr("ru", "With my name"))
+    confirm = bot_message(page, tr("ru", "Check your question:"))
+    similar = bot_message(page, tr("ru", "These answered questions look similar."))
+    await expect(confirm.or_(similar)).to_be_visible()
+    if await similar.count():
+        await tap(page, tr("ru", "These answered questions look similar."),
+                  tr("ru", "Ask anyway"))
+    await tap(page, tr("ru", "Check your question:"), tr("ru", "Post the question"))
+    posted = bot_message(page, tr("ru", "Your question is posted as"))
+    await expect(posted).to_be_visible()
+    await shot(page, "question-asked")
+
+    # The moderator of the group hears of it in Kyrgyz and answers from the notice.
+    await become(page, "moderator")
+    notice = bot_message(page, "Гулнара Ташиева")
+    await expect(notice).to_contain_text("мусор с кладбища")
+    await notice.get_by_role("button", name=tr("ky", "Answer")).click()
+    await expect(bot_message(page, tr("ky", "Write your answer to {label}").split("{")[0]
+                             or "Q-")).to_be_visible()
+    answer = "Айыл өкмөтү көрдүн аймагын тазалоону уюштурат; жамаат ашар менен жардам берет."
+    await send(page, answer)
+    await tap(page, tr("ky", "Attach up to"), tr("ky", "Send"))
+    await expect(bot_message(page, tr("ky", "Your answer is posted."))).to_be_visible()
+    await shot(page, "question-answered")
+
+    # Back as the finance officer: the answer has arrived, and she accepts it.
+    await become(page, "leylek_finance")
+    arrived = bot_message(page, "Жылдыз Абдыкалыкова")
+    await expect(arrived).to_contain_text("ашар")
+    await arrived.get_by_role("button", name=tr("ru", "Open")).click()
+    card = bot_message(page, question[:30])
+    await card.get_by_role("button", name=tr("ru", "Accept {n}", n=1)).click()
+    await expect(bot_message(page, question[:30])).to_contain_text(tr("ru", "Accepted answer"))
+    await shot(page, "question-accepted")
     no_errors(page)
     await page.context.close()
