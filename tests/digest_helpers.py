@@ -1,62 +1,99 @@
-"""Temporary helpers for the digest tests: topic-group follows, questions and answers written
-straight into the tables. The question services are being written in parallel; once they are on
-`main`, these should go through them (`ask`, `answer`, `resolve`) instead."""
+"""The digest tests' shorthand for topic-group activity, built through the services.
+
+Following a group (`groups.join_group`), being appointed its moderator by Union staff
+(`groups.appoint_moderator`), asking (`questions.ask_question`), answering, accepting an answer,
+marking it useful and hiding a question all go through the real services, so the data is what
+Birge itself would write (notifications, search index and audit included). Each helper takes the
+moment it happens: the clock is held there (time-machine, not ticking) during the service call,
+so the services' own `utcnow()` stamps `created_at`, `answered_at` and `resolved_at` with it.
+"""
 
 from __future__ import annotations
 
+import string
 from datetime import datetime
 
-from sqlmodel import select
+import time_machine
+from sqlmodel import col, select
 
+from bot.services import groups, questions
+from bot.services.questions import QuestionDraft
 from storage.db import Database
-from storage.enums import QuestionStatus
-from storage.models import Answer, GroupMember, GroupModerator, Question, TopicGroup
+from storage.enums import MemberStatus, QuestionStatus, Role
+from storage.models import Member, Question, RoleAssignment
+from tests import factories as f
+
+HIDDEN_REASON = "Скрыт модератором"
 
 
 async def group_id(db: Database, code: str) -> int:
+    """A seeded topic group's id by its code."""
+    return await f.group_id(db, code)
+
+
+async def union_staff(db: Database) -> int:
+    """An active Union staff member of this database: the first one there is (`f.member` has
+    already bootstrapped one to approve the members), created only when there is none."""
     async with db.read() as s:
-        found = (await s.exec(select(TopicGroup.id).where(TopicGroup.code == code))).one()
-        assert found is not None
-        return found
+        found = (await s.exec(
+            select(RoleAssignment.member_id)
+            .join(Member, col(Member.id) == RoleAssignment.member_id)
+            .where(RoleAssignment.role == Role.UNION_STAFF,
+                   Member.status == MemberStatus.ACTIVE)
+            .order_by(col(RoleAssignment.member_id)))).first()
+    return found if found is not None else await f.staff(db)
 
 
 async def follow(db: Database, member_id: int, *codes: str) -> None:
+    """The member joins (follows) each group."""
     for code in codes:
-        gid = await group_id(db, code)
-        async with db.transaction() as s:
-            s.add(GroupMember(group_id=gid, member_id=member_id))
+        await groups.join_group(db, member_id, await group_id(db, code))
 
 
 async def moderate(db: Database, member_id: int, code: str) -> None:
-    gid = await group_id(db, code)
-    async with db.transaction() as s:
-        s.add(GroupModerator(group_id=gid, member_id=member_id))
+    """Union staff appoint the member moderator of the group (which also makes them follow it)."""
+    await groups.appoint_moderator(db, await union_staff(db), await group_id(db, code),
+                                   member_id)
 
 
 async def ask(db: Database, asker_id: int, code: str, text: str, at: datetime,
               status: QuestionStatus = QuestionStatus.OPEN) -> int:
+    """A question asked at `at`; with `status=HIDDEN`, Union staff then hide it."""
+    if status not in (QuestionStatus.OPEN, QuestionStatus.HIDDEN):
+        raise ValueError(f"ask() makes open or hidden questions, not {status}: "
+                         "use answer() for answered or resolved ones")
     gid = await group_id(db, code)
-    async with db.transaction() as s:
-        q = Question(group_id=gid, asker_id=asker_id, text=text, created_at=at, status=status)
-        s.add(q)
-        await s.flush()
-        assert q.id is not None
-        return q.id
+    hider = await union_staff(db) if status == QuestionStatus.HIDDEN else None
+    with time_machine.travel(at, tick=False):
+        question_id = await questions.ask_question(db, asker_id, QuestionDraft(gid, text))
+        if hider is not None:
+            await questions.hide_question(db, hider, question_id, HIDDEN_REASON)
+    return question_id
+
+
+def _voter_name(n: int) -> str:
+    """A distinct name for the n-th voter (names take letters, not digits): Voter A, …, Voter BA."""
+    letters = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = string.ascii_uppercase[rest] + letters
+    return f"Voter {letters.capitalize()}"
 
 
 async def answer(db: Database, question_id: int, author_id: int, at: datetime,
                  resolved: bool = False, text: str = "Ответ", useful: int = 0) -> int:
-    async with db.transaction() as s:
-        q = await s.get(Question, question_id)
-        assert q is not None
-        a = Answer(question_id=question_id, author_id=author_id, text=text, created_at=at,
-                   useful_count=useful)
-        s.add(a)
-        await s.flush()
-        q.status = QuestionStatus.RESOLVED if resolved else QuestionStatus.ANSWERED
-        q.answered_at = q.answered_at or at
+    """An answer given at `at`; `useful` new members mark it useful, and with `resolved` the
+    asker accepts it (resolving the question at `at`)."""
+    voters = [(await f.member(db, _voter_name(n))).id for n in range(useful)]
+    with time_machine.travel(at, tick=False):
+        answer_id = await questions.answer_question(db, author_id, question_id, text)
+        for voter in voters:
+            assert await questions.mark_useful(db, voter, answer_id)
         if resolved:
-            q.resolved_at = at
-            q.accepted_answer_id = a.id
-        assert a.id is not None
-        return a.id
+            async with db.read() as s:
+                question = await s.get(Question, question_id)
+                assert question is not None
+                asker_id = question.asker_id
+            await questions.accept_answer(db, asker_id, answer_id)
+    return answer_id

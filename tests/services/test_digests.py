@@ -140,7 +140,7 @@ async def test_each_language_reads_its_own_words_and_dates(
     other = await f.member(db, "Бакыт Осмонов")
     await q.follow(db, reader.id, "kenesh")
     await q.ask(db, other.id, "kenesh", "Сессия кенеша", bishkek(26, 9))
-    await q.ask(db, other.id, "kenesh", "Токтом", bishkek(27, 9))
+    await q.ask(db, other.id, "kenesh", "Токтомдун долбоору", bishkek(27, 9))
     await send_due_digests(db, bishkek(30, 9, 5), TZ)
     [text] = await texts(db, reader.id, lang)
     assert words in text.lower() and month in text

@@ -43,7 +43,7 @@ async def test_a_budget_moderator_hears_each_morning_of_the_questions_waiting_to
     await q.ask(db, asker.id, "budget", "Жаңы эле берилген суроо", bishkek(25, 7))  # too fresh
     done = await q.ask(db, asker.id, "budget", "Жооп берилген", bishkek(24, 6))
     await q.answer(db, done, moderator.id, bishkek(24, 12))
-    await q.ask(db, asker.id, "land", "Башка топ", bishkek(24, 6))  # not theirs
+    await q.ask(db, asker.id, "land", "Башка топтогу суроо", bishkek(24, 6))  # not theirs
 
     sent = await queues.send_queue_summaries(db, bishkek(25, 8), TZ, 8, WAITING)
     assert sent == 1
