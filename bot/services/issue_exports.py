@@ -21,11 +21,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -133,6 +128,11 @@ async def issues_csv(db: Database, actor_id: int, words: Words) -> str:
 
 
 async def issues_xlsx(db: Database, actor_id: int, words: Words) -> bytes:
+    # Imported here: the export libraries cost about 20 MB resident, for an action staff take
+    # now and then.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     async with db.read() as s:
         await _ensure(db, s, actor_id)
         rows = await _rows(s, words)
@@ -162,6 +162,10 @@ async def issues_xlsx(db: Database, actor_id: int, words: Words) -> bytes:
 async def dossier_docx(db: Database, actor_id: int, dossier_id: int, words: Words) -> bytes:
     """The appeal to the state body: each issue with how many municipalities and which
     districts stand behind it, the problem, its cause and the proposed solution."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     async with db.read() as s:
         await _ensure(db, s, actor_id, dossier_id)
         dossier = await s.get(Dossier, dossier_id)
