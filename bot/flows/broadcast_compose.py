@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import Bc, Nav, Pick
 from bot.flows.dates import parse_moment
-from bot.flows.ui import Event, notice, show
+from bot.flows.ui import Event, notice, show, wrong_input
 from bot.i18n import LANGUAGES, _, format_when, language_name
 from bot.keyboards import button, grid, markup, nav_row
 from bot.services import broadcasts, reference
@@ -385,13 +385,7 @@ async def on_document(message: Message, state: FSMContext, member: MemberView | 
 
 @router.message(StateFilter(Compose))
 async def on_other(message: Message, state: FSMContext) -> None:
-    step = _step(await state.get_state())
-    if step == "documents":
-        await message.answer(_("Please send the files as documents, or press Done."))
-    elif step in TEXT_STEPS:
-        await message.answer(_("Please send text, not a file, sticker or voice message."))
-    else:
-        await message.answer(_("Please use the buttons."))
+    await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
 @router.callback_query(Pick.filter(F.step.startswith("b")), StateFilter(Compose))

@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import Lc, Lq, Menu, Nav, Pick
 from bot.config import Settings
 from bot.flows.dates import BISHKEK, parse_moment
-from bot.flows.ui import Event, notice, remember, show
+from bot.flows.ui import Event, notice, remember, show, wrong_input
 from bot.i18n import _
 from bot.keyboards import button, grid, markup, nav_row
 from bot.services import legal
@@ -329,13 +329,7 @@ async def on_document(message: Message, state: FSMContext, settings: Settings) -
 
 @router.message(StateFilter(LegalIntake))
 async def on_other(message: Message, state: FSMContext) -> None:
-    step = _step(await state.get_state())
-    if step == "documents":
-        await message.answer(_("Please send the files as documents, or press Done."))
-    elif step in TEXT_STEPS:
-        await message.answer(_("Please send text, not a file, sticker or voice message."))
-    else:
-        await message.answer(_("Please use the buttons."))
+    await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
 async def _submit(query: CallbackQuery, state: FSMContext, db: Database, member: MemberView,

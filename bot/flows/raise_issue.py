@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import Iss, Menu, Nav, Pick
-from bot.flows.ui import Event, remember, show
+from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _
 from bot.keyboards import button, grid, markup, nav_row
 from bot.services import national_issues as ni
@@ -240,13 +240,7 @@ async def on_document(message: Message, state: FSMContext) -> None:
 
 @router.message(StateFilter(RaiseIssue))
 async def on_other(message: Message, state: FSMContext) -> None:
-    step = _step(await state.get_state())
-    if step == "documents":
-        await message.answer(_("Please send the files as documents, or press Done."))
-    elif step in TEXT_STEPS:
-        await message.answer(_("Please send text, not a file, sticker or voice message."))
-    else:
-        await message.answer(_("Please use the buttons."))
+    await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
 @router.callback_query(Pick.filter(F.step.in_({"it", "ib", "is", "ic"})),

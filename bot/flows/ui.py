@@ -7,6 +7,7 @@ old or deleted message) the step is sent anew.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -14,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.i18n import _
 from storage.fsm import SQLStorage
 
 log = logging.getLogger(__name__)
@@ -53,3 +55,14 @@ async def notice(event: Event, text: str) -> None:
         await event.answer(text[:200], show_alert=len(text) > 60)
     else:
         await event.answer(text)
+
+
+async def wrong_input(message: Message, step: str | None, text_steps: Collection[str],
+                      files_step: str = "documents") -> None:
+    """A sticker, file or stray text that the current step does not take: say what it does."""
+    if step == files_step:
+        await message.answer(_("Please send the files as documents, or press Done."))
+    elif step in text_steps:
+        await message.answer(_("Please send text, not a file, sticker or voice message."))
+    else:
+        await message.answer(_("Please use the buttons."))

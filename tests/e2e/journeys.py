@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.sandbox.client import Person
 from storage.db import Database
 from tests import factories as f
-from tests.e2e.conftest import nav, pick, press, said, t
+from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t
 
 
 async def join(person: Person, db: Database, lang: str = "ru", *, name: str = "Нурлан Абдылдаев",
@@ -33,3 +33,16 @@ async def join(person: Person, db: Database, lang: str = "ru", *, name: str = "�
     await said(person, t(lang, "To take part, Birge keeps your name"))
     await press(person, pick("consent", "yes"))
     await said(person, t(lang, expect))
+
+
+async def member(people: PersonFactory, birge: Running, name: str, lang: str = "ru",
+                 district: str = "leylek", municipality: str | None = None,
+                 **kw: object) -> tuple[Person, int]:
+    """Someone who opened the bot, joined and was approved (through the services), and has read
+    the approval; returns the person and their member id."""
+    person = await people(name, lang)
+    m = await f.member(birge.db, name, telegram_id=person.user_id, language=lang,
+                       district=district, municipality=municipality,
+                       **kw)  # type: ignore[arg-type]
+    await said(person, t(lang, "Your application has been approved."))
+    return person, m.id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.callbacks import Bc
-from bot.sandbox.client import EmulatorClient, Person
+from bot.sandbox.client import EmulatorClient
 from bot.services import broadcasts, roles
 from bot.services.broadcasts import Audience, Draft
 from storage.enums import BroadcastKind, BroadcastStatus, Position, Role
@@ -25,19 +25,12 @@ from tests.e2e.conftest import (
     text_of,
     wait_for,
 )
+from tests.e2e.journeys import member
 
 
 def bc(action: str, broadcast_id: int) -> str:
     return Bc(action=action, broadcast_id=broadcast_id).pack()
 
-
-async def member(people: PersonFactory, birge: Running, name: str, lang: str, district: str,
-                 **kw: object) -> tuple[Person, int]:
-    person = await people(name, lang)
-    m = await f.member(birge.db, name, telegram_id=person.user_id, language=lang,
-                       district=district, **kw)  # type: ignore[arg-type]
-    await said(person, t(lang, "Your application has been approved."))
-    return person, m.id
 
 
 async def test_staff_send_a_law_to_batken_and_each_member_reads_it_in_their_language(

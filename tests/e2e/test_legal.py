@@ -29,19 +29,12 @@ from tests.e2e.conftest import (
     t,
     text_of,
 )
+from tests.e2e.journeys import member
 
 
 def lc(action: str, case_id: int, value: int = 0) -> str:
     return Lc(action=action, case_id=case_id, value=value).pack()
 
-
-async def member(people: PersonFactory, birge: Running, name: str, lang: str = "ru",
-                 district: str = "leylek", **kw: object) -> tuple[Person, int]:
-    person = await people(name, lang)
-    m = await f.member(birge.db, name, telegram_id=person.user_id, language=lang,
-                       district=district, **kw)  # type: ignore[arg-type]
-    await said(person, t(lang, "Your application has been approved."))
-    return person, m.id
 
 
 async def lawyer(people: PersonFactory, birge: Running, name: str = "Эркин Сыдыков",

@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
     text_of,
     wait_for,
 )
+from tests.e2e.journeys import member
 
 
 def iss(action: str, issue_id: int = 0, value: str = "") -> str:
@@ -49,14 +50,6 @@ def notice(lang: str, issue_id: int, title: str, state: IssueState) -> str:
         return _("The issue {id} “{title}” that you stand behind: {state}.").format(
             id=f"P-{issue_id}", title=title, state=state_label(state))
 
-
-async def member(people: PersonFactory, birge: Running, name: str, lang: str, district: str,
-                 municipality: str | None = None) -> tuple[Person, int]:
-    person = await people(name, lang)
-    m = await f.member(birge.db, name, telegram_id=person.user_id, language=lang,
-                       district=district, municipality=municipality)
-    await said(person, t(lang, "Your application has been approved."))
-    return person, m.id
 
 
 async def staff(people: PersonFactory, birge: Running) -> tuple[Person, int]:

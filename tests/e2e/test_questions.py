@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     text_of,
     wait_for,
 )
+from tests.e2e.journeys import member
 
 BUDGET_Q = ("Трансферт из республиканского бюджета пришёл в сентябре. Как внести изменения "
             "в местный бюджет в середине года?")
@@ -42,14 +43,6 @@ def qn(action: str, question_id: int) -> str:
 def an(action: str, answer_id: int) -> str:
     return An(action=action, answer_id=answer_id).pack()
 
-
-async def member(people: PersonFactory, birge: Running, name: str, lang: str, district: str,
-                 **kw: object) -> tuple[Person, int]:
-    person = await people(name, lang)
-    m = await f.member(birge.db, name, telegram_id=person.user_id, language=lang,
-                       district=district, **kw)  # type: ignore[arg-type]
-    await said(person, t(lang, "Your application has been approved."))
-    return person, m.id
 
 
 async def ask(person: Person, lang: str, group: int, text: str, *, anonymous: bool = False,
