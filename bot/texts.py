@@ -90,10 +90,9 @@ def refusal(error: ServiceError) -> str:
             minimum=p.get("minimum", 2), limit=p.get("limit", 3500)),
         "reason_length": _("Please write {minimum} to {limit} characters.").format(
             minimum=p.get("minimum", 3), limit=p.get("limit", 500)),
-        "attachment_size": _("That file is larger than {limit} MB.").format(
-            limit=p.get("limit", 20)),
-        "attachment_type": _("Birge keeps documents (PDF, Word, Excel, OpenDocument, text) and "
-                             "photos only."),
+        "file_size": _("That file is larger than {limit} MB.").format(limit=p.get("limit", 20)),
+        "file_type": _("This type of file is not accepted. Allowed: {types}.").format(
+            types=p.get("types", "")),
         "attachments_count": _("At most {limit} files.").format(limit=p.get("limit", 5)),
         "question_closed": _("This question is closed: it takes no more answers."),
         "answer_not_acceptable": _("This answer cannot be accepted."),
@@ -107,10 +106,6 @@ def refusal(error: ServiceError) -> str:
         "issue_topic": _("Please choose a topic from the list."),
         "issue_body": _("Please choose a state body from the list."),
         "issue_documents": _("At most {limit} documents.").format(limit=p.get("limit", 10)),
-        "issue_document_type": _("This file type is not accepted. Send PDF, Word, Excel, ODT, "
-                                 "JPG or PNG."),
-        "issue_document_size": _("That file is larger than {limit} MB.").format(
-            limit=p.get("limit", 20)),
         "issue_state": _("This issue is no longer in a state that allows that."),
         "issue_closed": _("This issue is closed: it can no longer be co-signed or changed."),
         "own_issue": _("You raised this issue yourself, so you already stand behind it."),
@@ -130,10 +125,6 @@ def refusal(error: ServiceError) -> str:
             limit=p.get("limit", 100)),
         "dossier_date": _("Please send a date that has passed, for example 25.11.2026."),
         "issue_in_dossier": _("This issue is already in a dossier that was sent."),
-        "legal_document_size": _("That file is larger than {limit} MB.").format(
-            limit=p.get("limit", 20)),
-        "legal_document_type": _("This type of file is not accepted. Allowed: {types}.").format(
-            types=p.get("types", "PDF")),
         "legal_documents": _("At most {limit} documents.").format(limit=p.get("limit", 10)),
         "legal_text": _("Please write 2 to {limit} characters.").format(
             limit=p.get("limit", 3000)),

@@ -23,7 +23,7 @@ from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
 from bot.keyboards import button, grid, markup, nav_row
-from bot.services import groups, questions, search
+from bot.services import files, groups, questions, search
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.questions import QuestionDraft
@@ -75,12 +75,12 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
                             "{minimum} to {limit} characters.").format(
             minimum=questions.QUESTION_MIN, limit=questions.QUESTION_MAX), markup([nav_row()]))
     elif step == "files":
-        files = data.get("files", [])
+        attached = data.get("files", [])
         text = _("You may attach up to {limit} documents or photos (each up to {size} MB). "
                  "Send them, or press Next.").format(limit=questions.ATTACHMENTS_MAX,
-                                                    size=questions.ATTACHMENT_MAX_MB)
-        if files:
-            text += "\n" + "\n".join("📎 " + html.escape(f["name"]) for f in files)
+                                                    size=files.MAX_MB)
+        if attached:
+            text += "\n" + "\n".join("📎 " + html.escape(f["name"]) for f in attached)
         await show(event, text, markup([[button(_("Next") + " ➡️", Nav(action="skip"))],
                                         nav_row()]))
     elif step == "anonymous":
@@ -274,20 +274,20 @@ async def on_text(message: Message, state: FSMContext, db: Database,
 async def on_file(message: Message, state: FSMContext) -> None:
     everything = await state.get_data()
     data = dict(everything.get("ask", {}))
-    files = list(data.get("files", []))
-    if len(files) >= questions.ATTACHMENTS_MAX:
+    attached = list(data.get("files", []))
+    if len(attached) >= questions.ATTACHMENTS_MAX:
         await message.answer(_("At most {limit} files. Press Next.").format(
             limit=questions.ATTACHMENTS_MAX))
         return
     try:
-        files.append(attachment_of(message))
+        attached.append(attachment_of(message))
     except ServiceError as exc:
         await message.answer(refusal(exc))
         return
-    data["files"] = files
+    data["files"] = attached
     await state.update_data(ask=data)
     await message.answer(_("Attached: {name}. Send more, or press Next.").format(
-        name=html.escape(files[-1]["name"])),
+        name=html.escape(attached[-1]["name"])),
         reply_markup=markup([[button(_("Next") + " ➡️", Nav(action="skip"))]]))
 
 

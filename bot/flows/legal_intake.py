@@ -24,7 +24,7 @@ from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event, notice, remember, show, wrong_input
 from bot.i18n import _
 from bot.keyboards import button, grid, markup, nav_row
-from bot.services import legal
+from bot.services import files, legal
 from bot.services.errors import ServiceError
 from bot.services.legal import Doc, Intake
 from bot.services.members import MemberView
@@ -137,7 +137,7 @@ async def ask(event: Event, state: FSMContext, member: MemberView, step: str,
         docs = data.get("documents", [])
         text = _("Send documents if you have them (up to {limit} files of up to {mb} MB each: "
                  "{types}, photos), then press Done.").format(
-            limit=legal.DOCUMENTS_MAX, mb=legal.DOCUMENT_MAX_MB, types=legal.ALLOWED_TYPES)
+            limit=legal.DOCUMENTS_MAX, mb=files.MAX_MB, types=files.TYPES)
         if docs:
             text += "\n" + "\n".join("📎 " + html.escape(d["name"]) for d in docs)
         await show(event, text, markup([[button(_("Done") + " ➡️", Nav(action="skip"))],

@@ -22,8 +22,8 @@ from bot.callbacks import Iss, Menu, Nav, Pick
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _
 from bot.keyboards import button, grid, markup, nav_row
+from bot.services import files, reference
 from bot.services import national_issues as ni
-from bot.services import reference
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
 from bot.texts import refusal
@@ -96,7 +96,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         docs = data.get("documents", [])
         text = _("Send evidence documents (up to {limit} files of at most {mb} MB: PDF, Word, "
                  "Excel, ODT, JPG or PNG), then press Done.").format(
-                     limit=ni.DOCUMENTS_MAX, mb=ni.DOCUMENT_MB)
+                     limit=ni.DOCUMENTS_MAX, mb=files.MAX_MB)
         if docs:
             text += "\n" + "\n".join("📎 " + html.escape(d["name"]) for d in docs)
         await show(event, text, markup([[button(_("Done") + " ➡️", Nav(action="skip"))],

@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.services import audit, notify, policy
+from bot.services import audit, files, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import (
@@ -52,11 +52,6 @@ COMMENT_MAX = 1000
 PUBLICATION_MAX = 4000
 DOCUMENTS_MAX = 10
 REOPEN_DAYS = 14
-DOCUMENT_MAX_MB = 20  # what a bot may download from Telegram
-# What a lawyer can open on any phone: office documents, PDF, photos of paper.
-ALLOWED_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "rtf", "txt", "jpg",
-                      "jpeg", "png")
-ALLOWED_TYPES = "PDF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, TXT, JPG, PNG"
 BISHKEK = ZoneInfo("Asia/Bishkek")
 ID_LIMIT = 2**62  # a forged id beyond SQL's integers is simply not found
 
@@ -79,17 +74,9 @@ class Doc:
 
 
 def check_document(file_id: str, name: str | None, mime_type: str | None, size: int | None,
-                   max_mb: int = DOCUMENT_MAX_MB) -> Doc:
-    """The document if Birge accepts it; `InvalidInput` naming the limit otherwise."""
-    if (size or 0) > max_mb * 1024 * 1024:
-        raise InvalidInput("legal_document_size", limit=max_mb)
-    clean = (name or "").strip()[:200]
-    extension = clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
-    if not clean and mime_type in ("image/jpeg", "image/png"):  # a photo has no name
-        extension = "jpg" if mime_type == "image/jpeg" else "png"
-        clean = f"photo.{extension}"
-    if extension not in ALLOWED_EXTENSIONS:
-        raise InvalidInput("legal_document_type", types=ALLOWED_TYPES)
+                   max_mb: int = files.MAX_MB) -> Doc:
+    """The document if Birge accepts it (`files.check_file`); `InvalidInput` otherwise."""
+    clean = files.check_file(name, mime_type, size, max_mb)
     return Doc(file_id=file_id[:200], name=clean, mime_type=(mime_type or None),
                size=int(size or 0))
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, notify, policy
+from bot.services import audit, files, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import IssueState, IssueTopic, Role
@@ -42,8 +42,6 @@ REASON_MIN, REASON_MAX = 3, 1000
 RESPONSE_MIN, RESPONSE_MAX = 2, 4000
 DOCUMENTS_MAX = 10
 PER_PAGE = 8
-DOCUMENT_MB = 20
-DOCUMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "odt", "jpg", "jpeg", "png")
 OUTBOX_STATE = "issue_state"
 OUTBOX_RAISED = "issue_raised"
 
@@ -92,13 +90,8 @@ def backing_of(issue: NationalIssue) -> Backing:
 
 def check_document(name: str | None, size: int | None, mime: str | None) -> dict[str, Any]:
     """A document a member attaches, as stored (Telegram's file id is added by the caller);
-    refuses types other than DOCUMENT_TYPES and files over DOCUMENT_MB."""
-    clean = (name or "document").strip()[:100] or "document"
-    ext = clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
-    if ext not in DOCUMENT_TYPES:
-        raise InvalidInput("issue_document_type", types=", ".join(DOCUMENT_TYPES[:8]))
-    if (size or 0) > DOCUMENT_MB * 1024 * 1024:
-        raise InvalidInput("issue_document_size", limit=DOCUMENT_MB)
+    refused by `files.check_file` when Birge does not keep it."""
+    clean = files.check_file(name, mime, size)
     return {"name": clean, "size": int(size or 0), "mime": (mime or "")[:100]}
 
 
@@ -133,7 +126,7 @@ def _clean(draft: IssueDraft) -> IssueDraft:
     documents = []
     for doc in draft.documents:
         if not doc.get("file_id"):
-            raise InvalidInput("issue_document_type", types=", ".join(DOCUMENT_TYPES[:8]))
+            raise InvalidInput("file_type", types=files.TYPES)
         checked = check_document(doc.get("name"), doc.get("size"), doc.get("mime"))
         documents.append({"file_id": str(doc["file_id"])[:200], **checked})
     return IssueDraft(

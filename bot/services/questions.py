@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, groups, notify, policy, search
+from bot.services import audit, files, groups, notify, policy, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import AttachmentKind, OutboxStatus, QuestionStatus, Role
@@ -40,10 +40,6 @@ ANSWER_MIN = 2
 ANSWER_MAX = 3500
 REASON_MAX = 500
 ATTACHMENTS_MAX = 5
-ATTACHMENT_MAX_MB = 20
-ALLOWED_MIME = ("application/pdf", "application/msword", "application/vnd.openxmlformats",
-                "application/vnd.ms-excel", "application/vnd.oasis.opendocument",
-                "image/jpeg", "image/png", "text/plain", "application/rtf")
 
 VISIBLE = (QuestionStatus.OPEN, QuestionStatus.ANSWERED, QuestionStatus.RESOLVED)
 
@@ -58,23 +54,14 @@ def parse_label(value: str) -> int | None:
     return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
 
 
-def check_attachment(kind: AttachmentKind, size: int | None, mime: str | None) -> None:
-    """Refuse a file Birge will not keep, naming the limit."""
-    if (size or 0) > ATTACHMENT_MAX_MB * 1024 * 1024:
-        raise InvalidInput("attachment_size", limit=ATTACHMENT_MAX_MB)
-    if kind == AttachmentKind.DOCUMENT and mime and not mime.startswith(ALLOWED_MIME):
-        raise InvalidInput("attachment_type")
-
-
 def _attachments(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(items) > ATTACHMENTS_MAX:
         raise InvalidInput("attachments_count", limit=ATTACHMENTS_MAX)
     clean = []
     for item in items:
         kind = AttachmentKind(item.get("kind", "document"))
-        check_attachment(kind, item.get("size"), item.get("mime"))
-        clean.append({"file_id": str(item["file_id"])[:200], "kind": kind.value,
-                      "name": str(item.get("name") or kind.value)[:100],
+        name = files.check_file(item.get("name"), item.get("mime"), item.get("size"))
+        clean.append({"file_id": str(item["file_id"])[:200], "kind": kind.value, "name": name,
                       "size": int(item.get("size") or 0)})
     return clean
 

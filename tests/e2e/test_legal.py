@@ -11,7 +11,7 @@ from bot.callbacks import Lc, Lq, Menu
 from bot.jobs.legal import legal_reminders
 from bot.sandbox.client import Person
 from bot.scheduler import JobContext
-from bot.services import groups, legal, questions, roles, search
+from bot.services import files, groups, legal, questions, roles, search
 from bot.services.legal import Doc, Intake
 from storage.enums import LegalCategory, LegalStatus, Position, QuestionStatus, Role
 from storage.models import LegalCase
@@ -245,7 +245,7 @@ async def test_documents_too_large_or_of_a_forbidden_type_are_refused_and_a_rest
     await said(asel, t("ru", "Send documents if you have them"))
     await asel.upload("document", b"MZ", filename="virus.exe")
     await said(asel, t("ru", "This type of file is not accepted. Allowed: {types}.",
-                       types=legal.ALLOWED_TYPES))
+                       types=files.TYPES))
     await birge.restart_with(legal_document_max_mb=1)  # mid-flow: nothing is lost
     await asel.upload("document", b"%PDF" + b"0" * (1024 * 1024 + 10), filename="big.pdf")
     await said(asel, t("ru", "That file is larger than {limit} MB.", limit=1))

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.callbacks import Dos, Iss, Menu
 from bot.i18n import _, in_locale
 from bot.sandbox.client import EmulatorClient, Person
-from bot.services import dossiers
+from bot.services import dossiers, files
 from bot.services import national_issues as ni
 from bot.texts_issues import state_label
 from storage.enums import DossierStatus, IssueState
@@ -102,7 +102,8 @@ async def test_a_head_in_talas_raises_the_land_tax_problem_step_by_step(
     await said(bakyt, t("ru", "Send evidence documents"))
     await bakyt.upload("document", b"MZ fake", filename="virus.exe",
                        mime_type="application/octet-stream")
-    await said(bakyt, t("ru", "This file type is not accepted."))
+    await said(bakyt, t("ru", "This type of file is not accepted. Allowed: {types}.",
+                          types=files.TYPES))
     await bakyt.upload("document", b"%PDF-1.4 act", filename="akt.pdf",
                        mime_type="application/pdf")
     await said(bakyt, t("ru", "Attached: {name}. Send more, or press Done.", name="akt.pdf"))

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.callbacks import An, Gr, Kb, Menu, Qn
 from bot.sandbox.client import EmulatorClient, Person
-from bot.services import groups, questions
+from bot.services import files, groups, questions
 from bot.services.questions import QuestionDraft
 from storage.enums import Position, QuestionStatus
 from storage.models import Question
@@ -96,7 +96,8 @@ async def test_a_finance_officer_asks_and_the_moderators_answer_reaches_her(
     await said(asel, t("ru", "Attached: {name}. Send more, or press Next.", name="budget.pdf"))
     await asel.upload("document", b"MZ", filename="tool.exe",
                       mime_type="application/x-msdownload")
-    await said(asel, t("ru", "Birge keeps documents"))
+    await said(asel, t("ru", "This type of file is not accepted. Allowed: {types}.",
+                       types=files.TYPES))
     await press(asel, nav("skip"))
     await said(asel, t("ru", "Show your name with the question?"))
     await press(asel, pick("qa", "no"))

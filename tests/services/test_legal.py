@@ -93,10 +93,10 @@ def test_documents_too_large_or_of_a_forbidden_type_are_refused_with_the_limit()
     assert legal.check_document("x", None, "image/jpeg", 5_000).name == "photo.jpg"
     with pytest.raises(InvalidInput) as err:
         legal.check_document("x", "big.pdf", "application/pdf", 21 * 1024 * 1024)
-    assert err.value.code == "legal_document_size" and err.value.params["limit"] == 20
+    assert err.value.code == "file_size" and err.value.params["limit"] == 20
     with pytest.raises(InvalidInput) as err:
         legal.check_document("x", "virus.exe", "application/octet-stream", 100)
-    assert err.value.code == "legal_document_type" and "PDF" in str(err.value.params["types"])
+    assert err.value.code == "file_type" and "PDF" in str(err.value.params["types"])
 
 
 async def test_the_whole_life_of_a_case(db: Database, desk: dict[str, int]) -> None:

@@ -319,7 +319,7 @@ async def test_bad_input_is_refused_with_the_limit_and_nothing_is_written(
         await f.national_issue(db, talas["author"], topic="weather")
     with pytest.raises(InvalidInput) as kind:
         ni.check_document("virus.exe", 100, "application/octet-stream")
-    assert kind.value.code == "issue_document_type"
+    assert kind.value.code == "file_type"
     with pytest.raises(InvalidInput) as size:
         ni.check_document("big.pdf", 25 * 1024 * 1024, "application/pdf")
     assert size.value.params["limit"] == 20

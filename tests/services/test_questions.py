@@ -214,7 +214,7 @@ async def test_files_are_limited_with_the_limit_named(db: Database,
     with pytest.raises(InvalidInput) as exc:
         await questions.ask_question(db, people["asel"], QuestionDraft(people["budget"],
                                                                        BUDGET_Q, [big]))
-    assert exc.value.code == "attachment_size" and exc.value.params["limit"] == 20
+    assert exc.value.code == "file_size" and exc.value.params["limit"] == 20
     exe = {**big, "size": 10, "name": "virus.exe", "mime": "application/x-msdownload"}
     with pytest.raises(InvalidInput):
         await questions.ask_question(db, people["asel"], QuestionDraft(people["budget"],
