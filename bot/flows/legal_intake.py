@@ -306,24 +306,33 @@ def document_of(message: Message, max_mb: int) -> Doc:
     return legal.check_document(d.file_id, d.file_name, d.mime_type, d.file_size, max_mb)
 
 
-@router.message(StateFilter(LegalIntake.documents), F.document | F.photo)
-async def on_document(message: Message, state: FSMContext, settings: Settings) -> None:
+async def keep_document(message: Message, state: FSMContext, max_mb: int) -> str | None:
+    """Add the message's document to the conversation's `documents`; its name, or None after
+    telling the member why it was refused."""
     data = await state.get_data()
     docs = list(data.get("documents", []))
     if len(docs) >= legal.DOCUMENTS_MAX:
         await message.answer(_("At most {limit} documents.").format(limit=legal.DOCUMENTS_MAX))
-        return
+        return None
     try:
-        doc = document_of(message, settings.legal_document_max_mb)
+        doc = document_of(message, max_mb)
     except ServiceError as exc:
         await message.answer(refusal(exc))
-        return
+        return None
     docs.append({"file_id": doc.file_id, "name": doc.name, "mime_type": doc.mime_type,
                  "size": doc.size})
     data["documents"] = docs
     await state.set_data(data)
+    return doc.name
+
+
+@router.message(StateFilter(LegalIntake.documents), F.document | F.photo)
+async def on_document(message: Message, state: FSMContext, settings: Settings) -> None:
+    name = await keep_document(message, state, settings.legal_document_max_mb)
+    if name is None:
+        return
     await message.answer(_("Attached: {name}. Send more, or press Done.").format(
-        name=html.escape(doc.name)),
+        name=html.escape(name)),
         reply_markup=markup([[button(_("Done") + " ➡️", Nav(action="skip"))]]))
 
 

@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import Lc, Lq, Nav, Qn
 from bot.config import Settings
-from bot.flows.legal_intake import document_of
+from bot.flows.legal_intake import keep_document
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
 from bot.keyboards import button, markup, nav_row
@@ -346,22 +346,10 @@ async def on_input_cancel(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.message(StateFilter(CaseInput.message), F.document | F.photo)
 async def on_input_document(message: Message, state: FSMContext, settings: Settings) -> None:
-    data = await state.get_data()
-    docs = list(data.get("documents", []))
-    if len(docs) >= legal.DOCUMENTS_MAX:
-        await message.answer(_("At most {limit} documents.").format(limit=legal.DOCUMENTS_MAX))
-        return
-    try:
-        doc = document_of(message, settings.legal_document_max_mb)
-    except ServiceError as exc:
-        await message.answer(refusal(exc))
-        return
-    docs.append({"file_id": doc.file_id, "name": doc.name, "mime_type": doc.mime_type,
-                 "size": doc.size})
-    data["documents"] = docs
-    await state.set_data(data)
-    await message.answer(_("Attached: {name}. Send more documents, or your text.").format(
-        name=html.escape(doc.name)))
+    name = await keep_document(message, state, settings.legal_document_max_mb)
+    if name is not None:
+        await message.answer(_("Attached: {name}. Send more documents, or your text.").format(
+            name=html.escape(name)))
 
 
 @router.message(StateFilter(CaseInput), F.text)
