@@ -29,7 +29,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -210,10 +209,3 @@ class Scheduler:
             return None
         job = self._aps.get_job(name)
         return job.next_run_time if job is not None else None
-
-    def remove(self, name: str) -> None:
-        if self._aps is not None:
-            try:
-                self._aps.remove_job(name)
-            except JobLookupError:
-                pass

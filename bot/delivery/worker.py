@@ -171,7 +171,7 @@ class OutboxWorker:
             Claimed(
                 id=o.id or 0, kind=o.kind, payload=dict(o.payload), attempts=o.attempts,
                 chat_id=o.chat_id or (m.telegram_id if m else None), member_id=o.member_id,
-                language=m.language if m else str(o.payload.get("language") or "ky"),
+                language=m.language if m else "ky",
                 reachable=m.reachable if m else True,
             )
             for o, m in send

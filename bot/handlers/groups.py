@@ -24,7 +24,6 @@ from bot.services.members import MemberView
 from bot.texts import refusal
 from bot.texts_questions import group_text
 from storage.db import Database
-from storage.enums import Role
 
 router = Router(name="groups")
 router.message.filter(F.chat.type == "private")
@@ -44,7 +43,7 @@ async def show_groups(event: Event, db: Database, member: MemberView) -> None:
     rows: list[Row] = [[button(("⭐️ " if g.joined else "") + ("🔒 " if g.community_only else "")
                                + f"{g.name} · {g.members}", Gr(action="open", group_id=g.id))]
                        for g in lines]
-    if Role.UNION_STAFF in member.roles and member.active:
+    if await groups.may_manage(db, member.id):
         rows.append([button("➕ " + _("New group"), Gr(action="new", group_id=0))])
     await show(event, _("Topic groups. ⭐️ marks the ones you follow; 🔒 is open to one "
                         "practice community only."), markup(rows))
@@ -75,6 +74,9 @@ async def show_moderators(event: Event, db: Database, member: MemberView, group_
         card = await groups.group_card(db, member.id, group_id, member.language)
     except ServiceError as exc:
         await show(event, refusal(exc))
+        return
+    if not card.manages:
+        await show(event, refusal(ServiceError("denied")))
         return
     rows: list[Row] = [[button("✖️ " + name, GrMod(group_id=group_id, member_id=mid))]
                        for mid, name in card.moderators]
@@ -125,9 +127,6 @@ async def on_group(query: CallbackQuery, callback_data: Gr, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     if action == "mods":
-        if Role.UNION_STAFF not in member.roles:
-            await show(query, refusal(ServiceError("denied")))
-            return
         await show_moderators(query, db, member, group_id)
         return
     await show_group(query, db, member, group_id)
@@ -153,9 +152,9 @@ async def on_remove_moderator(query: CallbackQuery, callback_data: GrMod, db: Da
 
 
 @router.callback_query(Gr.filter(F.action.in_({"new", "rename", "addmod"})))
-async def on_admin(query: CallbackQuery, callback_data: Gr, state: FSMContext,
+async def on_admin(query: CallbackQuery, callback_data: Gr, state: FSMContext, db: Database,
                    member: MemberView | None) -> None:
-    if member is None or not member.active or Role.UNION_STAFF not in member.roles:
+    if member is None or not await groups.may_manage(db, member.id):
         await query.answer(refusal(ServiceError("denied")), show_alert=True)
         return
     await query.answer()

@@ -124,6 +124,12 @@ async def list_groups(db: Database, actor_id: int, language: str) -> list[GroupL
     return sorted(lines, key=lambda line: not line.joined)
 
 
+async def may_manage(db: Database, actor_id: int) -> bool:
+    """Whether to offer this member the staff's group actions (the actions check again)."""
+    async with db.read() as s:
+        return policy.can_manage_groups(await policy.load_actor(s, actor_id))
+
+
 async def group_card(db: Database, actor_id: int, group_id: int, language: str) -> GroupCard:
     async with db.read() as s:
         actor = await policy.load_actor(s, actor_id)

@@ -202,10 +202,6 @@ class QuestionDraft:
     anonymous: bool = False
 
 
-async def askable_groups(db: Database, actor_id: int, language: str) -> list[groups.GroupLine]:
-    return await groups.list_groups(db, actor_id, language)
-
-
 async def _moderators(s: AsyncSession, group_id: int) -> list[int]:
     return list((await s.exec(select(GroupModerator.member_id).where(
         GroupModerator.group_id == group_id))).all())
