@@ -11,15 +11,17 @@ A row may name its `category` (a `NoticeCategory` the member can switch off in /
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.enums import OutboxStatus
 from storage.models import Outbox
+from storage.types import utcnow
 
 _FLAG = "birge_outbox_written"
 _listeners: list[Callable[[], None]] = []
@@ -96,6 +98,28 @@ def enqueue(
     row = Outbox(
         member_id=member_id, kind=kind, payload=payload, priority=priority, not_before=not_before
     )
+    session.add(row)
+    session.sync_session.info[_FLAG] = True
+    return row
+
+
+async def enqueue_many(session: AsyncSession, member_ids: Iterable[int], kind: str, *,
+                       priority: int = PRIORITY_BULK, **payload: Any) -> int:
+    """The same notice to many members, written by bulk statements; returns how many."""
+    now = utcnow()
+    rows = [{"member_id": m, "kind": kind, "priority": priority, "payload": payload,
+             "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now}
+            for m in member_ids]
+    for start in range(0, len(rows), 1000):
+        await session.exec(insert(Outbox).values(rows[start:start + 1000]))
+    if rows:
+        mark_written(session)
+    return len(rows)
+
+
+def enqueue_chat(session: AsyncSession, chat_id: int, kind: str, **payload: Any) -> Outbox:
+    """A message to a chat that is no member's (the forum supergroup)."""
+    row = Outbox(chat_id=chat_id, kind=kind, payload=payload, priority=PRIORITY_PERSONAL)
     session.add(row)
     session.sync_session.info[_FLAG] = True
     return row

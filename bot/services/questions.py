@@ -13,21 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, files, groups, notify, policy, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
-from storage.enums import AttachmentKind, OutboxStatus, QuestionStatus, Role
+from storage.enums import AttachmentKind, QuestionStatus, Role
 from storage.models import (
     Answer,
     AnswerVote,
     GroupMember,
     GroupModerator,
     Member,
-    Outbox,
     Question,
     RoleAssignment,
     TopicGroup,
@@ -214,11 +212,8 @@ async def _staff(s: AsyncSession) -> list[int]:
 
 def _post_to_forum(s: AsyncSession, forum_chat_id: int | None, group: TopicGroup, kind: str,
                    **payload: Any) -> None:
-    if forum_chat_id is None or group.forum_topic_id is None:
-        return
-    s.add(Outbox(chat_id=forum_chat_id, kind=kind, priority=notify.PRIORITY_PERSONAL,
-                 payload={"thread_id": group.forum_topic_id, **payload}))
-    notify.mark_written(s)
+    if forum_chat_id is not None and group.forum_topic_id is not None:
+        notify.enqueue_chat(s, forum_chat_id, kind, thread_id=group.forum_topic_id, **payload)
 
 
 async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
@@ -242,14 +237,8 @@ async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
         followers = set((await s.exec(select(GroupMember.member_id).where(
             GroupMember.group_id == draft.group_id))).all())
         recipients = (followers | set(await _moderators(s, draft.group_id))) - {actor_id}
-        now = utcnow()
-        rows = [{"member_id": m, "kind": "question_new", "priority": notify.PRIORITY_BULK,
-                 "payload": {"question_id": question.id}, "status": OutboxStatus.PENDING.value,
-                 "attempts": 0, "created_at": now} for m in sorted(recipients)]
-        for start in range(0, len(rows), 1000):
-            await s.exec(insert(Outbox).values(rows[start:start + 1000]))
-        if rows:
-            notify.mark_written(s)
+        await notify.enqueue_many(s, sorted(recipients), "question_new",
+                                  question_id=question.id)
         _post_to_forum(s, forum_chat_id, a.group, "forum_question", question_id=question.id)
         await search.reindex(s, question.id)
         audit.record(s, actor_id, "question_asked", "question", question.id)
