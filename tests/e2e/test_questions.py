@@ -348,3 +348,45 @@ async def test_an_unanswered_question_reminds_the_moderator_then_staff_on_the_sc
     await app.scheduler.run_job("questions.escalate", utcnow() + timedelta(hours=73))
     await said(boss, f"Q-{qid}", "72")
     await silent(mod, 0.5)
+
+
+async def test_long_texts_stickers_and_stale_buttons_get_a_short_answer(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    budget = await f.group_id(db, "budget")
+    asel, asel_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    mod, mod_id = await member(people, birge, "Гүлнара Токтосунова", "ru", "talas")
+    await groups.appoint_moderator(db, await f.staff(db), budget, mod_id)
+    await asel.send("/ask")
+    await said(asel, t("ru", "In which group do you want to ask?"))
+    await press(asel, pick("qg", budget))
+    await said(asel, t("ru", "Write your question"))
+    await asel.send("б" * 5000)
+    await said(asel, t("ru", "The question must be {minimum} to {limit} characters; yours",
+                       minimum=10, limit=3500, count=5000)[:40], "5000")
+    await press(asel, nav("cancel"))
+    await said(asel, t("ru", "Cancelled. Your question was not posted."))
+
+    qid = await questions.ask_question(db, asel_id, QuestionDraft(budget, BUDGET_Q))
+    await said(mod, f"Q-{qid}")
+    await press(mod, qn("answer", qid))
+    await said(mod, t("ru", "Write your answer to {label}", label=f"Q-{qid}", minimum=2,
+                      limit=3500))
+    await mod.upload("sticker")
+    await said(mod, t("ru", "Please send text, not a file, sticker or voice message."))
+    await mod.send("о" * 5000)
+    await said(mod, t("ru", "Please write {minimum} to {limit} characters.", minimum=2,
+                      limit=3500))
+    async with db.read() as s:
+        question = await s.get(Question, qid)
+        assert question is not None and question.answered_at is None  # nothing half-written
+    await press(mod, nav("cancel"))
+    await said(mod, t("ru", "Cancelled. Nothing was posted."))
+    # The search pager after the search was closed, and a step button after the flow ended.
+    await asel.send("/help")
+    msg = await said(asel, t("ru", "What you can do in Birge:"))
+    for data in (Kb(page=2).pack(), pick("qc", "yes"), pick("rs", "send")):
+        await asel.press_data(msg["message_id"], data)
+        answer = await asel.answer()
+        assert answer is not None and answer.get("text"), data
