@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -33,11 +34,36 @@ __all__ = ["LANGUAGES", "BirgeI18n", "_", "__", "format_when", "get_i18n", "in_l
            "language_name", "ngettext", "pick_language"]
 
 
-def compile_po(path: Path, locale: str) -> gettext.GNUTranslations:
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=locale, domain=DOMAIN)
+def catalog_files(locale: str, root: Path = CATALOGS) -> list[Path]:
+    """Every catalog of a language: `birge.po` first, then one file per feature (`surveys.po` …).
+
+    Features keep their strings in their own file so that work on two features never edits the
+    same catalog; `scripts/i18n.py` refreshes them all.
+    """
+    folder = root / locale / "LC_MESSAGES"
+    main = folder / f"{DOMAIN}.po"
+    rest = sorted(p for p in folder.glob("*.po") if p != main)
+    return ([main] if main.exists() else []) + rest
+
+
+def read_catalog(locale: str, root: Path = CATALOGS) -> Catalog:
+    """All of a language's catalog files as one catalog (a later file never overrides)."""
+    merged: Catalog | None = None
+    for path in catalog_files(locale, root):
+        with path.open("rb") as fh:
+            part = read_po(fh, locale=locale, domain=DOMAIN)
+        if merged is None:
+            merged = part
+            continue
+        for msg in part:
+            if msg.id and merged.get(msg.id, msg.context) is None:
+                merged.add(msg.id, msg.string, flags=msg.flags, context=msg.context)
+    return merged if merged is not None else Catalog(locale=locale, domain=DOMAIN)
+
+
+def compile_catalog(locale: str, root: Path = CATALOGS) -> gettext.GNUTranslations:
     buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
+    write_mo(buf, read_catalog(locale, root), use_fuzzy=False)
     buf.seek(0)
     return gettext.GNUTranslations(buf)
 
@@ -46,9 +72,8 @@ class BirgeI18n(I18n):
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         found: dict[str, gettext.GNUTranslations] = {}
         for locale in LANGUAGES:
-            po = self.path / locale / "LC_MESSAGES" / f"{self.domain}.po"
-            if po.exists():
-                found[locale] = compile_po(po, locale)
+            if catalog_files(locale, Path(self.path)):
+                found[locale] = compile_catalog(locale, Path(self.path))
         return found
 
 

@@ -152,7 +152,7 @@ async def measure(path: Path) -> None:
     from bot.delivery.digest_notices import group_names
     from bot.i18n import get_i18n, in_locale
     from bot.services import digests
-    from bot.texts_digest import digest_text
+    from bot.views.digests import digest_text
     from storage.db import Database
 
     get_i18n("ky")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.callbacks import Bc
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.keyboards import button, markup
 from bot.services import broadcasts, cache
-from bot.texts_broadcast import broadcast_text, member_buttons
+from bot.views.broadcasts import broadcast_text, member_buttons
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Bc
 from storage.db import Database
 from storage.enums import BroadcastStatus
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.callbacks import Pref
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.keyboards import button, markup
 from bot.services import cache, digests, queues
-from bot.texts_digest import digest_text
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Pref
+from bot.views.digests import digest_text
 from storage.db import Database
 from storage.models import TopicGroup
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.callbacks import Iss
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.keyboards import button, markup
 from bot.services import national_issues as ni
-from bot.texts_issues import backing_line, clip, fit, state_label, topic_label
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Iss
+from bot.views.issues import backing_line, clip, fit, state_label, topic_label
 from storage.db import Database
 from storage.enums import IssueState
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.callbacks import Lc
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _, format_when
-from bot.keyboards import Row, button, markup
 from bot.services import legal
-from bot.texts_legal import category_label, open_button, rating_row
+from bot.views.buttons import Row, button, markup
+from bot.views.callbacks import Lc
+from bot.views.legal import category_label, open_button, rating_row
 from storage.db import Database
 from storage.enums import LegalStatus
 

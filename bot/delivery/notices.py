@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.callbacks import Decide, Menu
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.keyboards import button, markup
 from bot.services import members
-from bot.texts import position_label
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Decide, Menu
+from bot.views.labels import position_label
 from storage.db import Database
 from storage.enums import MemberStatus
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.callbacks import Qn
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.keyboards import button, markup
 from bot.services import questions
 from bot.services.errors import ServiceError
 from bot.services.questions import QuestionCard
-from bot.texts_questions import asker_name, clip
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Qn
+from bot.views.questions import asker_name, clip
 from storage.db import Database
 from storage.models import Answer, Member, Question, TopicGroup
 

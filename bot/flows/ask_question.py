@@ -17,18 +17,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Gr, Menu, Nav, Pick, Qn
 from bot.config import Settings
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
-from bot.keyboards import button, grid, markup, nav_row
 from bot.services import files, groups, questions, search
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.questions import QuestionDraft
-from bot.texts import refusal
-from bot.texts_questions import clip, status_label
+from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.callbacks import Gr, Menu, Nav, Pick, Qn
+from bot.views.labels import refusal
+from bot.views.questions import clip, status_label
 from storage.db import Database
 
 router = Router(name="ask_question")

@@ -19,18 +19,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Bc, Nav, Pick
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, notice, show, wrong_input
 from bot.i18n import LANGUAGES, _, format_when, language_name
-from bot.keyboards import button, grid, markup, nav_row
 from bot.services import broadcasts, reference
 from bot.services.broadcasts import Audience, Draft
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
-from bot.texts import refusal, role_label
-from bot.texts_broadcast import broadcast_text, kind_label
+from bot.views.broadcasts import broadcast_text, kind_label
+from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.callbacks import Bc, Nav, Pick
+from bot.views.labels import refusal, role_label
 from storage.db import Database
 from storage.enums import BroadcastKind, BroadcastStatus, Role
 from storage.models import Broadcast
@@ -233,7 +233,7 @@ async def show_preview(event: Event, state: FSMContext, db: Database, member: Me
         target = event
     if target is None:
         return
-    from bot.texts_broadcast import member_buttons
+    from bot.views.broadcasts import member_buttons
 
     await target.answer(broadcast_text(row, lang), reply_markup=member_buttons(row))
     langs = [button(("👁 " if c == lang else "") + language_name(c),

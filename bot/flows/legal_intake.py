@@ -18,18 +18,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Lc, Lq, Menu, Nav, Pick
 from bot.config import Settings
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event, notice, remember, show, wrong_input
 from bot.i18n import _
-from bot.keyboards import button, grid, markup, nav_row
 from bot.services import files, legal
 from bot.services.errors import ServiceError
 from bot.services.legal import Doc, Intake
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_legal import calendar, case_line, category_label, format_day
+from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.callbacks import Lc, Lq, Menu, Nav, Pick
+from bot.views.labels import refusal
+from bot.views.legal import calendar, case_line, category_label, format_day
 from storage.db import Database
 from storage.enums import LegalCategory
 from storage.types import utcnow

@@ -18,14 +18,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import Menu, Nav, Pick
 from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, in_locale, language_name
-from bot.keyboards import button, grid, markup, nav_row
 from bot.services import invites, members, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
-from bot.texts import position_label, refusal
+from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.callbacks import Menu, Nav, Pick
+from bot.views.labels import position_label, refusal
 from storage.db import Database
 from storage.enums import MUNICIPAL_POSITIONS, POSITION_COMMUNITY, Position, RegionKind
 

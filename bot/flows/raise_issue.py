@@ -18,16 +18,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Iss, Menu, Nav, Pick
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _
-from bot.keyboards import button, grid, markup, nav_row
 from bot.services import files, reference
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_issues import clip, fit, topic_label
+from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.callbacks import Iss, Menu, Nav, Pick
+from bot.views.issues import clip, fit, topic_label
+from bot.views.labels import refusal
 from storage.db import Database
 from storage.enums import IssueTopic
 

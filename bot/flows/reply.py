@@ -13,16 +13,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import An, Nav, Pick, Qn
 from bot.config import Settings
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
-from bot.keyboards import button, markup, nav_row
 from bot.services import questions
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
+from bot.views.buttons import button, markup, nav_row
+from bot.views.callbacks import An, Nav, Pick, Qn
+from bot.views.labels import refusal
 from storage.db import Database
 
 router = Router(name="reply")

@@ -7,13 +7,13 @@ import html
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Decide
 from bot.flows.ui import show
 from bot.i18n import _
 from bot.services import members
 from bot.services.errors import NotFound, PermissionDenied
 from bot.services.members import MemberView
-from bot.texts import refusal, status_label
+from bot.views.callbacks import Decide
+from bot.views.labels import refusal, status_label
 from storage.db import Database
 from storage.enums import MemberStatus
 

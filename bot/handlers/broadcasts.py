@@ -11,15 +11,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import Bc, Nav
 from bot.flows.ui import show
 from bot.i18n import _, format_when, ngettext
-from bot.keyboards import button, markup, nav_row
 from bot.services import broadcasts
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_broadcast import broadcast_text, kind_label
+from bot.views.broadcasts import broadcast_text, kind_label
+from bot.views.buttons import button, markup, nav_row
+from bot.views.callbacks import Bc, Nav
+from bot.views.labels import refusal
 from storage.db import Database
 from storage.enums import BroadcastStatus
 

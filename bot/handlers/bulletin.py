@@ -14,17 +14,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Bulletin
 from bot.config import LANGUAGES, Settings
 from bot.delivery.digest_notices import group_names
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, in_locale, language_name
-from bot.keyboards import button, markup
 from bot.services import bulletin
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_digest import BULLETIN_MAX, bulletin_text
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Bulletin
+from bot.views.digests import BULLETIN_MAX, bulletin_text
+from bot.views.labels import refusal
 from storage.db import Database
 from storage.types import utcnow
 

@@ -14,17 +14,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import Dos, Iss, Nav
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _, format_when, ngettext
-from bot.keyboards import Row, button, markup, nav_row
 from bot.services import dossiers, issue_exports
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_issues import clip, dossier_status_label, export_words, fit
+from bot.views.buttons import Row, button, markup, nav_row
+from bot.views.callbacks import Dos, Iss, Nav
+from bot.views.issues import clip, dossier_status_label, export_words, fit
+from bot.views.labels import refusal
 from storage.db import Database
 from storage.enums import DossierStatus
 

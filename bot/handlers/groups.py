@@ -13,16 +13,16 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import forum
-from bot.callbacks import Gr, GrMod, Menu, Nav, Pick
 from bot.config import Settings
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
-from bot.keyboards import Row, button, grid, markup, nav_row
 from bot.services import broadcasts, groups, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_questions import group_text
+from bot.views.buttons import Row, button, grid, markup, nav_row
+from bot.views.callbacks import Gr, GrMod, Menu, Nav, Pick
+from bot.views.labels import refusal
+from bot.views.questions import group_text
 from storage.db import Database
 
 router = Router(name="groups")

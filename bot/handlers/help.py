@@ -6,11 +6,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Menu
 from bot.flows.ui import Event, show
 from bot.i18n import _
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
+from bot.views.callbacks import Menu
 from storage.enums import MemberStatus
 
 router = Router(name="help")

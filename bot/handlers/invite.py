@@ -15,15 +15,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Menu, Nav, Pick
 from bot.flows.ui import Event, show
 from bot.i18n import _
-from bot.keyboards import button, grid, markup, nav_row
 from bot.services import invites, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
-from bot.texts import refusal, role_label
+from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.callbacks import Menu, Nav, Pick
+from bot.views.labels import refusal, role_label
 from storage.db import Database
 from storage.enums import Role
 

@@ -17,22 +17,22 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 
-from bot.callbacks import Dos, Iss, Menu, Nav
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _
-from bot.keyboards import Row, button, grid, markup, nav_row
 from bot.services import dossiers, issue_exports, policy, reference
 from bot.services import national_issues as ni
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_issues import (
+from bot.views.buttons import Row, button, grid, markup, nav_row
+from bot.views.callbacks import Dos, Iss, Menu, Nav
+from bot.views.issues import (
     backing_line,
     card_text,
     export_words,
     state_label,
     topic_label,
 )
+from bot.views.labels import refusal
 from storage.db import Database
 from storage.enums import IssueState, IssueTopic
 

@@ -7,13 +7,13 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Menu, Pick
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
 from bot.i18n import LANGUAGES, _, in_locale, language_name
-from bot.keyboards import button, grid, markup
 from bot.services import members
 from bot.services.members import MemberView
+from bot.views.buttons import button, grid, markup
+from bot.views.callbacks import Menu, Pick
 from storage.db import Database
 
 router = Router(name="language")

@@ -15,19 +15,19 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Lc, Lq, Nav, Qn
 from bot.config import Settings
 from bot.flows.legal_intake import keep_document
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
-from bot.keyboards import button, markup, nav_row
 from bot.services import legal, questions
 from bot.services.errors import InvalidState, PermissionDenied, ServiceError
 from bot.services.legal import Doc
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
-from bot.texts import refusal
-from bot.texts_legal import (
+from bot.views.buttons import button, markup, nav_row
+from bot.views.callbacks import Lc, Lq, Nav, Qn
+from bot.views.labels import refusal
+from bot.views.legal import (
     case_buttons,
     case_card,
     case_line,

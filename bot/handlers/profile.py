@@ -9,14 +9,14 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Menu
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
 from bot.i18n import _, in_locale, language_name
-from bot.keyboards import button, grid, markup
 from bot.services import members
 from bot.services.members import MemberView
-from bot.texts import position_label, role_label, status_label
+from bot.views.buttons import button, grid, markup
+from bot.views.callbacks import Menu
+from bot.views.labels import position_label, role_label, status_label
 from storage.db import Database
 from storage.enums import Role
 

@@ -10,15 +10,15 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import An, Menu, Qn
 from bot.flows.ui import Event, show
 from bot.i18n import _
-from bot.keyboards import button, markup
 from bot.services import questions
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.texts import refusal
-from bot.texts_questions import clip, question_buttons, question_text, status_label
+from bot.views.buttons import button, markup
+from bot.views.callbacks import An, Menu, Qn
+from bot.views.labels import refusal
+from bot.views.questions import clip, question_buttons, question_text, status_label
 from storage.db import Database
 
 router = Router(name="questions")

@@ -11,13 +11,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Kb, Menu, Nav, Qn
 from bot.flows.ui import Event, show
 from bot.i18n import _
-from bot.keyboards import Row, button, markup, nav_row
 from bot.services import groups, questions, search
 from bot.services.members import MemberView
-from bot.texts_questions import clip, status_label
+from bot.views.buttons import Row, button, markup, nav_row
+from bot.views.callbacks import Kb, Menu, Nav, Qn
+from bot.views.questions import clip, status_label
 from storage.db import Database
 
 router = Router(name="search")

@@ -11,16 +11,16 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from babel.dates import get_day_names
 
-from bot.callbacks import Menu, Pref
 from bot.config import Settings
 from bot.flows.ui import Event, show
 from bot.i18n import _
-from bot.keyboards import button, grid, markup
 from bot.services import settings as prefs_service
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.settings import Change, Prefs
-from bot.texts import refusal
+from bot.views.buttons import button, grid, markup
+from bot.views.callbacks import Menu, Pref
+from bot.views.labels import refusal
 from storage.db import Database
 from storage.enums import DigestFrequency, NoticeCategory
 

@@ -9,14 +9,14 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import Lq, Menu
 from bot.config import Settings
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
 from bot.i18n import _, ngettext, pick_language
-from bot.keyboards import button, grid, markup
 from bot.services import members, policy
 from bot.services.members import MemberView
+from bot.views.buttons import button, grid, markup
+from bot.views.callbacks import Lq, Menu
 from storage.db import Database
 from storage.enums import MemberStatus
 

@@ -5,7 +5,7 @@ sent and (once national issues land) their progress; staff edit it and send it a
 `send_bulletin` hands it to `broadcasts.submit_broadcast`, so it is delivered, reported on and
 cancellable like any broadcast. Parts of the bulletin are a registry (`@bulletin_part`): the
 national-issues feature registers `"national_progress"` and its heading in
-`bot.texts_digest.HEADINGS`.
+`bot.views.digests.HEADINGS`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Why this shape:
   collector reads the tables for a whole batch of members at once (a handful of queries per
   batch, never per member) and returns, per member, how many things it found and the first few.
   Features that land later (legal cases, national issues) register their own section here and
-  give it a heading in `bot.texts_digest.HEADINGS`.
+  give it a heading in `bot.views.digests.HEADINGS`.
 - The digest's data (ids, snippets, counts) goes into outbox rows of kind "digest", already split
   at item boundaries into messages that cannot pass Telegram's 4,096 characters; the delivery
   worker renders them in the member's language (`bot.delivery.digest_notices`) under Telegram's
@@ -63,7 +63,7 @@ OUTBOX_KIND = "digest"
 # Items shown per section; the rest are counted ("and 12 more").
 SECTION_ITEMS = 5
 # Items per message: with snippets of at most SNIPPET characters (and group names of a few
-# dozen) a message stays well below 4,096; `texts_digest.fit` is only a safety net.
+# dozen) a message stays well below 4,096; `bot.views.digests.fit` is only a safety net.
 ITEMS_PER_MESSAGE = 20
 SNIPPET = 90
 BATCH = 1000
@@ -166,7 +166,7 @@ SECTIONS: dict[str, Section] = {}
 
 def section(code: str, order: int) -> Callable[[Collector], Collector]:
     """Register a digest section: `@section("legal", 50)` on `async def f(batch) -> {id: Found}`.
-    Its heading and line wording go in `bot.texts_digest.HEADINGS` under the same code."""
+    Its heading and line wording go in `bot.views.digests.HEADINGS` under the same code."""
 
     def register(collect: Collector) -> Collector:
         SECTIONS[code] = Section(code, order, collect)

@@ -39,7 +39,7 @@ COLUMNS = ("id", "title", "topic", "state", "body", "author_place", "members",
 
 @dataclass(frozen=True)
 class Words:
-    """The words of an export in one language (built by `bot.texts_issues`)."""
+    """The words of an export in one language (built by `bot.views.issues`)."""
 
     language: str
     columns: dict[str, str]

@@ -4,7 +4,7 @@ lawyer) what waits for them — only when something does.
 Like the digest it is a registry of sections (`@queue_section`); each returns, per member, what
 waits. Moderators' unanswered questions are here; the integrator registers the lawyers' overdue
 cases section (`"overdue_cases"`) with the legal-cases feature, and its heading in
-`bot.texts_digest.HEADINGS`. `MemberSettings.last_queues_at` is moved by a conditional update
+`bot.views.digests.HEADINGS`. `MemberSettings.last_queues_at` is moved by a conditional update
 with the outbox rows, so one morning's summary goes out once however many runs there are.
 """
 
@@ -62,7 +62,7 @@ QUEUE_SECTIONS: dict[str, tuple[int, QueueCollector]] = {}
 
 
 def queue_section(code: str, order: int) -> Callable[[QueueCollector], QueueCollector]:
-    """Register a queues-summary section (its heading goes in `bot.texts_digest.HEADINGS`)."""
+    """Register a queues-summary section (its heading goes in `bot.views.digests.HEADINGS`)."""
 
     def register(collect: QueueCollector) -> QueueCollector:
         QUEUE_SECTIONS[code] = (order, collect)

@@ -11,15 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 from sqlmodel import select
 
 from bot.app import Birge
-from bot.callbacks import Decide, Nav, Pick
 from bot.config import Settings
-from bot.i18n import CATALOGS, _, in_locale
+from bot.i18n import _, in_locale, read_catalog
 from bot.sandbox.client import EmulatorClient, Person
 from bot.sandbox.emulator import BotAPIEmulator, EmulatorServer
+from bot.views.callbacks import Decide, Nav, Pick
 from storage.db import Database
 from storage.models import Outbox
 
@@ -115,8 +114,7 @@ def people(tg: EmulatorClient) -> PersonFactory:
 
 @functools.cache
 def _msgids() -> frozenset[str]:
-    with (CATALOGS / "en" / "LC_MESSAGES" / "birge.po").open("rb") as fh:
-        return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id)
+    return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in read_catalog("en") if m.id)
 
 
 def _full_msgid(prefix: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.callbacks import Bc
 from bot.sandbox.client import EmulatorClient
 from bot.services import broadcasts, roles
 from bot.services.broadcasts import Audience, Draft
+from bot.views.callbacks import Bc
 from storage.enums import BroadcastKind, BroadcastStatus, Position, Role
 from storage.types import utcnow
 from tests import factories as f

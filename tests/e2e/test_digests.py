@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlmodel import select
 
-from bot.callbacks import Bulletin
 from bot.scheduler import Scheduler
 from bot.services import broadcasts
 from bot.services.broadcasts import Audience, Draft
+from bot.views.callbacks import Bulletin
 from storage.db import Database
 from storage.enums import BroadcastKind, OutboxStatus
 from storage.models import MemberSettings, Outbox

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.callbacks import Lc, Lq, Menu
 from bot.jobs.legal import legal_reminders
 from bot.sandbox.client import Person
 from bot.scheduler import JobContext
 from bot.services import files, groups, legal, questions, roles, search
 from bot.services.legal import Doc, Intake
+from bot.views.callbacks import Lc, Lq, Menu
 from storage.enums import LegalCategory, LegalStatus, Position, QuestionStatus, Role
 from storage.models import LegalCase
 from storage.types import utcnow

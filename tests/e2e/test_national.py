@@ -12,12 +12,12 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.callbacks import Dos, Iss, Menu
 from bot.i18n import _, in_locale
 from bot.sandbox.client import EmulatorClient, Person
 from bot.services import dossiers, files
 from bot.services import national_issues as ni
-from bot.texts_issues import state_label
+from bot.views.callbacks import Dos, Iss, Menu
+from bot.views.issues import state_label
 from storage.enums import DossierStatus, IssueState
 from storage.models import IssueCosign, NationalIssue, Outbox
 from tests import factories as f

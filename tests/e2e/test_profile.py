@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.callbacks import Menu
 from bot.services import members
+from bot.views.callbacks import Menu
 from storage.enums import Position
 from tests import factories as f
 from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.callbacks import An, Gr, Kb, Menu, Qn
 from bot.sandbox.client import EmulatorClient, Person
 from bot.services import files, groups, questions
 from bot.services.questions import QuestionDraft
+from bot.views.callbacks import An, Gr, Kb, Menu, Qn
 from storage.enums import Position, QuestionStatus
 from storage.models import Question
 from storage.types import utcnow

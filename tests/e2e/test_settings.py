@@ -3,8 +3,8 @@ and a kind of notification off; forged buttons, stickers and newcomers get a sho
 
 from __future__ import annotations
 
-from bot.callbacks import Menu, Pref
 from bot.services import settings
+from bot.views.callbacks import Menu, Pref
 from storage.enums import DigestFrequency, NoticeCategory
 from tests import factories as f
 from tests.e2e.conftest import PersonFactory, Running, buttons, press, said, t

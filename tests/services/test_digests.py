@@ -16,7 +16,7 @@ from bot.services import broadcasts, digests, settings
 from bot.services.broadcasts import Audience, Draft
 from bot.services.digests import SECTIONS, DigestItem, Found, Section, send_due_digests
 from bot.services.settings import Change
-from bot.texts_digest import LIMIT, digest_text
+from bot.views.digests import LIMIT, digest_text
 from storage.db import Database
 from storage.enums import BroadcastKind, Position, QuestionStatus
 from storage.models import MemberSettings, Outbox

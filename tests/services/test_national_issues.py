@@ -16,7 +16,7 @@ from bot.i18n import in_locale
 from bot.services import dossiers, issue_exports, reference
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
-from bot.texts_issues import export_words
+from bot.views.issues import export_words
 from storage.db import Database
 from storage.enums import DossierStatus, IssueState
 from storage.models import IssueCosign, NationalIssue, Outbox

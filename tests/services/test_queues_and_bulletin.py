@@ -12,7 +12,7 @@ from bot.delivery.digest_notices import group_names
 from bot.i18n import in_locale
 from bot.services import bulletin, queues
 from bot.services.errors import PermissionDenied
-from bot.texts_digest import BULLETIN_MAX, bulletin_text, digest_text
+from bot.views.digests import BULLETIN_MAX, bulletin_text, digest_text
 from storage.db import Database
 from storage.enums import BroadcastKind, BroadcastStatus
 from storage.models import Broadcast, Outbox

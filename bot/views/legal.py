@@ -11,11 +11,11 @@ from datetime import date, datetime
 from aiogram.types import InlineKeyboardMarkup
 from babel.dates import format_date, get_day_names
 
-from bot.callbacks import Lc, Pick
 from bot.i18n import _, format_when
-from bot.keyboards import Row, button, markup
 from bot.services import legal
 from bot.services.legal import CaseView
+from bot.views.buttons import Row, button, markup
+from bot.views.callbacks import Lc, Pick
 from storage.enums import LegalCategory, LegalEventKind, LegalStatus
 from storage.models import LegalCase
 

@@ -7,10 +7,10 @@ import html
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import Bc
 from bot.i18n import _, format_when
-from bot.keyboards import button, markup
 from bot.services import broadcasts
+from bot.views.buttons import button, markup
+from bot.views.callbacks import Bc
 from storage.enums import BroadcastKind
 from storage.models import Broadcast
 from storage.types import utcnow

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import Nav
 from bot.i18n import _
+from bot.views.callbacks import Nav
 
 Row = list[InlineKeyboardButton]
 

@@ -7,12 +7,12 @@ import html
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import An, Gr, Qn
 from bot.i18n import _, format_when, ngettext
-from bot.keyboards import Row, button, markup
 from bot.services import questions
 from bot.services.groups import GroupCard
 from bot.services.questions import AnswerView, QuestionCard
+from bot.views.buttons import Row, button, markup
+from bot.views.callbacks import An, Gr, Qn
 from storage.enums import QuestionStatus
 
 CARD_ANSWERS = 4
