@@ -21,6 +21,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.flows import guard
 from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, __, in_locale, language_name
+from bot.menu import Menus
+from bot.middlewares import remember_visitor_language
 from bot.services import invites, members, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
@@ -271,7 +273,7 @@ def _current_step(raw_state: str | None) -> str | None:
 
 @router.callback_query(Pick.filter(), StateFilter(Onboarding))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
-                  member: MemberView | None) -> None:
+                  member: MemberView | None, menus: Menus) -> None:
     step = _current_step(await state.get_state())
     data = await state.get_data()
     if step != callback_data.step:
@@ -286,6 +288,10 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             await query.answer(_("That choice is not available. Please try again."))
             return
         data["lang"] = value
+        if data.get("mode") == "join":
+            await remember_visitor_language(state, value)
+            if query.bot is not None:
+                await menus.sync(query.bot, query.from_user.id, None, value)
     elif step == "position":
         try:
             position = Position(value)
