@@ -26,6 +26,7 @@ from bot import forum
 from bot.config import Settings, require_token
 from bot.delivery.limits import GateMiddleware, SendGate
 from bot.delivery.worker import OutboxWorker
+from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import LANGUAGES, _, get_i18n, in_locale
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
@@ -79,7 +80,10 @@ def make_dispatcher(db: Database, settings: Settings,
     member_mw = MemberMiddleware(db)
     dp.update.outer_middleware(member_mw)
     LocaleMiddleware(i18n).setup(dp)
-    for router in routers():
+    found = routers()
+    # After the locale: a command typed in the middle of a guided flow is never its content.
+    dp.message.outer_middleware(FlowCommands(known_commands(found)))
+    for router in found:
         dp.include_router(router)
     dp.errors.register(_on_error)
     return dp

@@ -18,9 +18,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.flows import guard
 from bot.flows.cards import show_profile
 from bot.flows.ui import Event, notice, remember, show
-from bot.i18n import LANGUAGES, _, in_locale, language_name
+from bot.i18n import LANGUAGES, _, __, in_locale, language_name
 from bot.services import invites, members, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
@@ -418,9 +419,6 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     data = await state.get_data()
     text = message.text.strip()
     with in_locale(data["lang"]):
-        if text.startswith("/"):
-            await message.answer(_("Please answer the question above, or press Cancel."))
-            return
         try:
             if step == "name":
                 data["full_name"] = members.clean_name(text)
@@ -447,13 +445,15 @@ async def on_message_at_button_step(message: Message, state: FSMContext, db: Dat
     step = _current_step(await state.get_state())
     if step is None:
         return
-    if message.text and message.text.startswith("/"):
-        # /start, /cancel, /language and /help are handled before this router; others fall here.
-        data = await state.get_data()
-        with in_locale(data["lang"]):
-            await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     data = await state.get_data()
     with in_locale(data["lang"]):
         await message.answer(_("Please use the buttons."))
     await go(message, state, db, step)
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    await go(message, state, db, step)
+
+
+guard.register(Onboarding, __("joining Birge"), _resume)

@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.flows import onboarding
+from bot.flows import guard
 from bot.flows.ui import Event, show
 from bot.i18n import LANGUAGES, _, in_locale, language_name
 from bot.services import members
@@ -54,6 +54,5 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await state.set_data(data)
     with in_locale(lang):
         await show(query, _("Language changed: {language}.").format(language=language_name(lang)))
-        current = await state.get_state()
-        if current and current.startswith("Onboarding:"):
-            await onboarding.go(query, state, db, current.split(":", 1)[1])
+        if isinstance(query.message, Message):
+            await guard.show_step(query.message, state, db, member)

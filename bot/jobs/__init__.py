@@ -8,4 +8,5 @@ from bot.jobs import (
     digests,  # noqa: F401
     legal,  # noqa: F401
     questions,  # noqa: F401
+    surveys,  # noqa: F401
 )
