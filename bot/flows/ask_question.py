@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.flows import guard
 from bot.flows.attachments import attachment_of
+from bot.flows.cards import show_question
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
 from bot.services import files, groups, questions, search
@@ -230,8 +231,6 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         if not value.isdigit():
             return
         await state.clear()
-        from bot.handlers.questions import show_question
-
         await show(query, _("Glad it helped. Your question was not posted."))
         await show_question(query, db, member, int(value), new_message=True)
     elif kind == "qc":

@@ -19,6 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.flows import guard
+from bot.flows.cards import show_profile
 from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, __, in_locale, language_name
 from bot.menu import Menus
@@ -247,8 +248,6 @@ def _application(data: dict[str, Any]) -> Application:
 
 async def _save_edit(event: Event, state: FSMContext, db: Database,
                      member: MemberView | None) -> None:
-    from bot.handlers.profile import show_profile
-
     data = await state.get_data()
     if member is None:
         await state.clear()
@@ -401,8 +400,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await state.clear()
         with in_locale(data["lang"]):
             if data.get("mode") == "edit" and member is not None:
-                from bot.handlers.profile import show_profile
-
                 await show_profile(query, db, member.id, member.language)
             else:
                 await show(query, _("Cancelled. Nothing about you has been kept. Send /start "
@@ -413,8 +410,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         if prev is not None:
             await go(query, state, db, prev)
         elif data.get("mode") == "edit" and member is not None:
-            from bot.handlers.profile import show_profile
-
             await state.clear()
             await show_profile(query, db, member.id, member.language)
         return

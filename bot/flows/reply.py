@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.flows import guard
 from bot.flows.attachments import attachment_of
+from bot.flows.cards import show_question
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
 from bot.services import questions
@@ -98,8 +99,6 @@ async def on_hide_answer(query: CallbackQuery, callback_data: An, state: FSMCont
 
 async def _submit(event: Event, state: FSMContext, db: Database, member: MemberView,
                   settings: Settings, data: dict[str, Any]) -> None:
-    from bot.handlers.questions import show_question
-
     mode, qid = data["mode"], int(data["question_id"])
     text, files = data.get("text", ""), list(data.get("files", []))
     try:
