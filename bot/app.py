@@ -127,6 +127,7 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="issues", description=_("National issues")),
                 BotCommand(command="raise", description=_("Raise a problem")),
                 BotCommand(command="lawyer", description=_("Ask the Union's lawyers for help")),
+                BotCommand(command="surveys", description=_("Surveys and polls")),
             ]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                   language_code=None if lang == "ky" else lang)

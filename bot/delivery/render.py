@@ -27,6 +27,10 @@ class Rendered:
     photos: tuple[str, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
     thread_id: int | None = None
+    # A native poll sent instead of the text: {"question", "options", "multiple"}.
+    poll: dict[str, Any] | None = None
+    # Stop the native poll in this message of the chat (nothing is sent).
+    stop_poll: int | None = None
 
 
 Renderer = Callable[[Database, "Recipient", dict[str, Any]], Awaitable[Rendered | None]]
@@ -67,6 +71,7 @@ def _load() -> None:
         legal_notices,
         notices,
         question_notices,
+        survey_notices,
     )
 
 

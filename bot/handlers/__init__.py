@@ -14,6 +14,7 @@ def routers() -> list[Router]:
         onboarding,
         raise_issue,
         reply,
+        survey_build,
     )
     from bot.handlers import (
         approval,
@@ -32,6 +33,8 @@ def routers() -> list[Router]:
         search,
         settings,
         start,
+        survey_results,
+        surveys,
         unhandled,
     )
 
@@ -42,7 +45,7 @@ def routers() -> list[Router]:
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
              legal_intake.router, legal.router, settings.router, bulletin.router,
-             unhandled.router]
+             surveys.router, survey_build.router, survey_results.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

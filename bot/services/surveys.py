@@ -981,3 +981,28 @@ async def publish_results(db: Database, actor_id: int, survey_id: int, title: st
         audit.record(s, actor_id, "survey_results_published", "survey", survey_id,
                      broadcast_id=sent.broadcast_id)
         return sent
+
+
+async def group_choices(db: Database, actor_id: int, lang: str) -> list[tuple[int, str, bool]]:
+    """The topic groups this member may survey (all for staff, their own for a moderator):
+    (id, name, has a forum thread)."""
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        query = select(TopicGroup).where(col(TopicGroup.archived_at).is_(None)) \
+            .order_by(col(TopicGroup.sort), col(TopicGroup.id))
+        if not actor.is_staff:
+            query = query.where(col(TopicGroup.id).in_(select(GroupModerator.group_id).where(
+                GroupModerator.member_id == actor_id)))
+        return [(g.id or 0, g.name(lang), g.forum_topic_id is not None)
+                for g in (await s.exec(query)).all()]
+
+
+async def leads(db: Database, actor_id: int) -> bool:
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        return bool(await _led_districts(s, actor))
+
+
+async def is_staff(db: Database, actor_id: int) -> bool:
+    async with db.read() as s:
+        return (await policy.load_actor(s, actor_id)).is_staff
