@@ -23,11 +23,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.flows import guard
 from bot.flows.broadcast_compose import DIMENSIONS, _dimension_label, _options
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, show, wrong_input
-from bot.i18n import LANGUAGES, _, language_name
-from bot.services import reference, surveys
+from bot.i18n import LANGUAGES, _, __, language_name
+from bot.services import reference, survey_roles, surveys
 from bot.services import survey_forms as forms
 from bot.services.broadcasts import Audience
 from bot.services.errors import ServiceError
@@ -96,10 +97,10 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
     poll = data.get("kind") == "poll"
     skip = [button(_("Skip") + " ➡️", Nav(action="skip"))]
     if step == "target":
-        groups = await surveys.group_choices(db, member.id, member.language)
+        groups = await survey_roles.group_choices(db, member.id, member.language)
         rows = []
-        staff = await surveys.is_staff(db, member.id)
-        if staff or await surveys.leads(db, member.id):
+        staff = await survey_roles.is_staff(db, member.id)
+        if staff or await survey_roles.leads(db, member.id):
             rows.append([button("👥 " + _("Members (choose the audience)"),
                                 Pick(step="sg", value="members"))])
         for gid, name, thread in groups[:20]:
@@ -301,10 +302,10 @@ async def start(query: CallbackQuery, state: FSMContext, db: Database, member: M
         await query.answer(_("You are not allowed to do that."), show_alert=True)
         return
     await query.answer()
-    staff = await surveys.is_staff(db, member.id)
+    staff = await survey_roles.is_staff(db, member.id)
     await state.set_data({"kind": "poll" if kind == "poll" else "survey", "questions": [],
                           "audience": {}, "import": kind == "import", "staff": staff})
-    leader = await surveys.leads(db, member.id)
+    leader = await survey_roles.leads(db, member.id)
     if kind == "poll" or not (staff or leader):
         await ask(query, state, db, member, "target")
     else:
@@ -570,12 +571,12 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     await query.answer()
     if kind == "sg":
         groups = {f"{'f' if thread else 'g'}{gid}" for gid, _n, thread in
-                  await surveys.group_choices(db, member.id, member.language)}
+                  await survey_roles.group_choices(db, member.id, member.language)}
         groups |= {f"g{gid}" for gid, _n, _t in
-                   await surveys.group_choices(db, member.id, member.language)}
+                   await survey_roles.group_choices(db, member.id, member.language)}
         data["targeted"] = True
-        data["staff"] = await surveys.is_staff(db, member.id)
-        if value == "members" and (data["staff"] or await surveys.leads(db, member.id)):
+        data["staff"] = await survey_roles.is_staff(db, member.id)
+        if value == "members" and (data["staff"] or await survey_roles.leads(db, member.id)):
             data.pop("group_id", None)
         elif value in groups:
             data["group_id"] = int(value[1:])
@@ -673,3 +674,12 @@ async def _send(query: CallbackQuery, state: FSMContext, db: Database, settings:
             id=created.survey_id)
     await show(query, text, markup([[button("📊 " + _("Results"),
                                             Svr(action="card", survey_id=created.survey_id))]]))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is not None and hasattr(Build, step):
+        await ask(message, state, db, member, step)
+
+
+guard.register(Build, __("the survey you are building"), _resume)

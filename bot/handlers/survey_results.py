@@ -13,9 +13,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.flows import survey_build
+from bot.flows import guard, survey_build
 from bot.flows.ui import show
-from bot.i18n import _, format_when, in_locale
+from bot.i18n import _, __, format_when, in_locale
 from bot.services import survey_forms as forms
 from bot.services import surveys
 from bot.services.errors import ServiceError
@@ -213,3 +213,6 @@ async def on_publish_text(message: Message, state: FSMContext, db: Database,
     await state.clear()
     await message.answer(_("The results go to {count} members as broadcast B-{id}.").format(
         count=sent.recipients, id=sent.broadcast_id))
+
+
+guard.register(Publish, __("the results you are sending"))

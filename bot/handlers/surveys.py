@@ -13,8 +13,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PollAnswer
 
+from bot.flows import guard
 from bot.flows.ui import Event, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import surveys
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -175,3 +176,20 @@ async def on_poll_answer(answer: PollAnswer, db: Database) -> None:
         return
     await surveys.record_poll_vote(db, answer.poll_id, answer.user.id,
                                    list(answer.option_ids))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    sid = (await state.get_data()).get("survey_id")
+    if member is None or not isinstance(sid, int):
+        return
+    try:
+        found = await surveys.begin(db, member.id, sid)
+    except ServiceError as exc:
+        await state.clear()
+        await message.answer(survey_refusal(exc))
+        return
+    await present(message, state, found, member.language)
+
+
+guard.register(SurveyAnswer, __("the survey you are answering"), _resume)
