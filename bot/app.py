@@ -118,6 +118,8 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="start", description=_("Start or open the menu")),
                 BotCommand(command="ask", description=_("Ask a question")),
                 BotCommand(command="search", description=_("Search the answers")),
+                BotCommand(command="library", description=_("The library")),
+                BotCommand(command="decisions", description=_("Decisions you received")),
                 BotCommand(command="groups", description=_("Topic groups")),
                 BotCommand(command="myquestions", description=_("My questions")),
                 BotCommand(command="profile", description=_("Your profile")),

@@ -65,6 +65,7 @@ def _load() -> None:
         digest_notices,
         issue_notices,
         legal_notices,
+        library_notices,
         notices,
         question_notices,
     )
