@@ -18,8 +18,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.flows import guard
+from bot.flows.cards import show_profile
 from bot.flows.ui import Event, notice, remember, show
-from bot.i18n import LANGUAGES, _, in_locale, language_name
+from bot.i18n import LANGUAGES, _, __, in_locale, language_name
+from bot.menu import Menus
+from bot.middlewares import remember_visitor_language
 from bot.services import invites, members, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
@@ -244,8 +248,6 @@ def _application(data: dict[str, Any]) -> Application:
 
 async def _save_edit(event: Event, state: FSMContext, db: Database,
                      member: MemberView | None) -> None:
-    from bot.handlers.profile import show_profile
-
     data = await state.get_data()
     if member is None:
         await state.clear()
@@ -270,7 +272,7 @@ def _current_step(raw_state: str | None) -> str | None:
 
 @router.callback_query(Pick.filter(), StateFilter(Onboarding))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
-                  member: MemberView | None) -> None:
+                  member: MemberView | None, menus: Menus) -> None:
     step = _current_step(await state.get_state())
     data = await state.get_data()
     if step != callback_data.step:
@@ -285,6 +287,10 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             await query.answer(_("That choice is not available. Please try again."))
             return
         data["lang"] = value
+        if data.get("mode") == "join":
+            await remember_visitor_language(state, value)
+            if query.bot is not None:
+                await menus.sync(query.bot, query.from_user.id, None, value)
     elif step == "position":
         try:
             position = Position(value)
@@ -394,8 +400,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await state.clear()
         with in_locale(data["lang"]):
             if data.get("mode") == "edit" and member is not None:
-                from bot.handlers.profile import show_profile
-
                 await show_profile(query, db, member.id, member.language)
             else:
                 await show(query, _("Cancelled. Nothing about you has been kept. Send /start "
@@ -406,8 +410,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         if prev is not None:
             await go(query, state, db, prev)
         elif data.get("mode") == "edit" and member is not None:
-            from bot.handlers.profile import show_profile
-
             await state.clear()
             await show_profile(query, db, member.id, member.language)
         return
@@ -423,9 +425,6 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     data = await state.get_data()
     text = message.text.strip()
     with in_locale(data["lang"]):
-        if text.startswith("/"):
-            await message.answer(_("Please answer the question above, or press Cancel."))
-            return
         try:
             if step == "name":
                 data["full_name"] = members.clean_name(text)
@@ -452,13 +451,15 @@ async def on_message_at_button_step(message: Message, state: FSMContext, db: Dat
     step = _current_step(await state.get_state())
     if step is None:
         return
-    if message.text and message.text.startswith("/"):
-        # /start, /cancel, /language and /help are handled before this router; others fall here.
-        data = await state.get_data()
-        with in_locale(data["lang"]):
-            await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     data = await state.get_data()
     with in_locale(data["lang"]):
         await message.answer(_("Please use the buttons."))
     await go(message, state, db, step)
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    await go(message, state, db, step)
+
+
+guard.register(Onboarding, __("joining Birge"), _resume)

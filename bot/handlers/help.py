@@ -48,6 +48,8 @@ def help_text(member: MemberView | None) -> str:
         Capability.LIBRARY: _("/library — practices, legal acts, templates and methods; propose "
                               "your municipality's practice"),
         Capability.DECISIONS: _("/decisions — every decision and announcement you received"),
+        Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
+                              "create surveys and quick polls and see the results"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -2,7 +2,7 @@
 archive's receipts, and their search indexes
 
 Revision ID: 0012_library
-Revises: 0008
+Revises: 0011_surveys
 Create Date: 2026-11-30 02:09:45.868146
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0012_library'
-down_revision: str | None = '0008'
+down_revision: str | None = '0011_surveys'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
