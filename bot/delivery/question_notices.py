@@ -17,7 +17,7 @@ from bot.services.errors import ServiceError
 from bot.services.questions import QuestionCard
 from bot.views.buttons import button, markup
 from bot.views.callbacks import Qn
-from bot.views.questions import asker_name, clip
+from bot.views.questions import asker_name, card_asker, clip
 from storage.db import Database
 from storage.models import Answer, Member, Question, TopicGroup
 
@@ -58,7 +58,7 @@ async def question_new(db: Database, to: Recipient, payload: dict[str, Any]) -> 
     if card is None or card.status not in questions.VISIBLE:
         return None
     text = "❓ " + _("New question {label} from {name}:").format(
-        label=_head(card), name=asker_name(card.asker)) + "\n\n" + \
+        label=_head(card), name=card_asker(card)) + "\n\n" + \
         html.escape(clip(card.text, NOTICE_CLIP))
     return Rendered(text, _open(card, answer=True))
 

@@ -88,7 +88,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
                                         nav_row()]))
     elif step == "anonymous":
         await show(event, _("Show your name with the question? If you ask anonymously, only "
-                            "the group's moderators will know it is you."),
+                            "the group's moderators and the Union staff see your name."),
                    markup([[button("👤 " + _("With my name"), Pick(step="qa", value="no"))],
                            [button("🕶 " + _("Anonymously"), Pick(step="qa", value="yes"))],
                            nav_row()]))

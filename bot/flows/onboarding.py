@@ -91,11 +91,62 @@ def _neighbour(step: str, data: dict[str, Any], direction: int) -> str | None:
     return None
 
 
+# The steps the counter numbers: "Not in the list" (municipality_other) shares its number.
+COUNTED = ["language", "name", "position", "region", "district", "municipality", "communities",
+           "consent"]
+
+
+def _may_apply(step: str, data: dict[str, Any]) -> bool:
+    """Like `_applies`, but a step whose condition is not answered yet counts as coming: the
+    counter's total never grows as the newcomer answers (it shrinks only when an answer removes
+    a step, e.g. Bishkek has no districts)."""
+    if step == "district":
+        if "region_kind" not in data:
+            return True
+        return bool(data.get("region_id")) and data.get("region_kind") == RegionKind.OBLAST
+    if step == "municipality":
+        if data.get("position") and data["position"] not in MUNICIPAL_POSITIONS:
+            return False
+        # "The whole region" (no district) is offered only to non-municipal positions.
+        return bool(data.get("district_id")) or _may_apply("district", data)
+    return True
+
+
 def _progress(step: str, data: dict[str, Any]) -> str:
     if data.get("mode") == "edit":
         return ""
-    steps = [s for s in JOIN if _applies(s, data)]
-    return f"({steps.index(step) + 1}/{len(steps)}) " if step in steps else ""
+    counted = "municipality" if step == "municipality_other" else step
+    steps = [s for s in COUNTED if s == counted or _may_apply(s, data)]
+    return f"({steps.index(counted) + 1}/{len(steps)}) " if counted in steps else ""
+
+
+async def _answers(data: dict[str, Any], db: Database) -> str:
+    """What the newcomer answered, shown before they consent."""
+    lang = data["lang"]
+
+    def named(places: list[reference.Place], wanted: object) -> str | None:
+        return next((p.name for p in places if p.id == wanted), None)
+
+    region = named(await reference.regions(db, lang), data.get("region_id"))
+    district = named(await reference.districts(db, int(data["region_id"]), lang),
+                     data.get("district_id")) if data.get("region_id") else None
+    municipality = named(await reference.municipalities(db, int(data["district_id"]), lang),
+                         data.get("municipality_id")) if data.get("district_id") else None
+    if data.get("want_other"):
+        municipality = data.get("municipality_other")
+    chosen = set(data.get("community_ids", []))
+    communities = [p.name for p in await reference.communities(db, lang) if p.id in chosen]
+    place = ", ".join(p for p in (municipality, district, region) if p)
+    position = position_label(Position(data["position"])) if data.get("position") else "—"
+    return "\n".join([
+        _("Please check your answers:"),
+        "👤 <b>" + html.escape(data.get("full_name", "")) + "</b>",
+        _("Position: {value}").format(value=position),
+        _("Place: {value}").format(value=html.escape(place) if place else "—"),
+        _("Communities: {value}").format(value=html.escape(", ".join(communities)) or "—"),
+        _("Language: {value}").format(value=language_name(lang)),
+        _("Something wrong? Press Back to change it."),
+    ])
 
 
 # --- rendering each step ---------------------------------------------------------------------
@@ -152,7 +203,7 @@ async def _render(
         text = p + _("Which practice communities do you want to join? Tap to choose, then Done.")
         return text, markup([*grid(buttons, 1), done, nav])
     if step == "consent":
-        text = p + _(
+        text = p + await _answers(data, db) + "\n\n" + _(
             "To take part, Birge keeps your name, position, municipality, chosen communities, "
             "language and Telegram account. They are used only to connect you with colleagues "
             "and to send you what concerns you; the Union of LSGs keeps them and you can ask to "
