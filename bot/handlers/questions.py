@@ -27,21 +27,29 @@ router.callback_query.filter(F.message.chat.type == "private")
 
 
 async def show_question(event: Event, db: Database, member: MemberView, question_id: int,
-                        new_message: bool = False) -> None:
+                        new_message: bool = False, answered: bool = False) -> bool:
+    """Show a question's card; False (with the refusal said) when the member may not see it.
+
+    A button press is answered once: with the refusal here, unless the caller `answered` it
+    already (then the refusal goes as a message)."""
     try:
         card = await questions.question_card(db, member.id, question_id, member.language)
     except ServiceError as exc:
-        if isinstance(event, CallbackQuery):
+        if isinstance(event, CallbackQuery) and not answered:
             await event.answer(refusal(exc), show_alert=True)
+        elif isinstance(event, CallbackQuery):
+            if event.bot is not None:
+                await event.bot.send_message(event.from_user.id, refusal(exc))
         else:
             await event.answer(refusal(exc))
-        return
+        return False
     text, kb = question_text(card, member.language), question_buttons(card)
     if new_message and isinstance(event, CallbackQuery) and event.bot is not None:
         await event.bot.send_message(member.telegram_id or event.from_user.id, text,
                                      reply_markup=kb)
-        return
+        return True
     await show(event, text, kb)
+    return True
 
 
 async def _send_files(bot: Bot, chat_id: int, files: list[dict[str, Any]]) -> None:
@@ -58,8 +66,8 @@ async def on_open(query: CallbackQuery, callback_data: Qn, db: Database,
     if member is None:
         await query.answer()
         return
-    await show_question(query, db, member, callback_data.question_id, new_message=True)
-    await query.answer()
+    if await show_question(query, db, member, callback_data.question_id, new_message=True):
+        await query.answer()
 
 
 @router.callback_query(Qn.filter(F.action == "files"))
@@ -105,7 +113,7 @@ async def on_resolve(query: CallbackQuery, callback_data: Qn, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer(_("Marked resolved."))
-    await show_question(query, db, member, callback_data.question_id)
+    await show_question(query, db, member, callback_data.question_id, answered=True)
 
 
 @router.callback_query(An.filter(F.action == "accept"))
@@ -120,7 +128,7 @@ async def on_accept(query: CallbackQuery, callback_data: An, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer(_("Accepted. Your question is resolved."))
-    await show_question(query, db, member, question_id)
+    await show_question(query, db, member, question_id, answered=True)
 
 
 @router.callback_query(An.filter(F.action == "useful"))
@@ -138,7 +146,7 @@ async def on_useful(query: CallbackQuery, callback_data: An, db: Database,
                        else _("You already marked this answer useful."))
     question_id = await questions.question_of_answer(db, callback_data.answer_id)
     if added and question_id is not None:
-        await show_question(query, db, member, question_id)
+        await show_question(query, db, member, question_id, answered=True)
 
 
 async def show_mine(event: Event, db: Database, member: MemberView) -> None:
