@@ -11,6 +11,7 @@ def routers() -> list[Router]:
         ask_question,
         broadcast_compose,
         legal_intake,
+        library_item,
         onboarding,
         raise_issue,
         reply,
@@ -27,6 +28,7 @@ def routers() -> list[Router]:
         issues,
         language,
         legal,
+        library,
         profile,
         questions,
         search,
@@ -41,7 +43,8 @@ def routers() -> list[Router]:
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
-             legal_intake.router, legal.router, settings.router, bulletin.router,
+             legal_intake.router, legal.router, library_item.router, library.router,
+             settings.router, bulletin.router,
              unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
