@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from bot.delivery.attachments import attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.services import questions
@@ -190,10 +191,8 @@ async def forum_question(db: Database, to: Recipient, payload: dict[str, Any]) -
     name = None if question.anonymous or asker is None else asker.full_name
     text = (f"<b>❓ {questions.label(question.id or 0)}</b> · {asker_name(name)}\n\n"
             f"{html.escape(clip(question.text, 3000))}\n\n{_reply_hint()}")
-    files = [a for a in question.attachments]
     return Rendered(text, thread_id=int(payload["thread_id"]) if group else None,
-                    documents=tuple(a["file_id"] for a in files if a["kind"] == "document"),
-                    photos=tuple(a["file_id"] for a in files if a["kind"] == "photo"))
+                    attachments=attachments(question.attachments))
 
 
 @renderer("forum_answer", after_sent=questions.record_forum_post)
@@ -209,7 +208,4 @@ async def forum_answer(db: Database, to: Recipient, payload: dict[str, Any]) -> 
     text = (f"<b>💬 {questions.label(question.id or 0)}</b> · {html.escape(author)}\n\n"
             f"{html.escape(clip(answer.text, 3000))}")
     return Rendered(text, thread_id=int(payload["thread_id"]),
-                    documents=tuple(a["file_id"] for a in answer.attachments
-                                    if a["kind"] == "document"),
-                    photos=tuple(a["file_id"] for a in answer.attachments
-                                 if a["kind"] == "photo"))
+                    attachments=attachments(answer.attachments))

@@ -15,6 +15,7 @@ def routers() -> list[Router]:
         onboarding,
         raise_issue,
         reply,
+        survey_build,
     )
     from bot.handlers import (
         approval,
@@ -34,6 +35,8 @@ def routers() -> list[Router]:
         search,
         settings,
         start,
+        survey_results,
+        surveys,
         unhandled,
     )
 
@@ -45,7 +48,7 @@ def routers() -> list[Router]:
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
              legal_intake.router, legal.router, library_item.router, library.router,
              settings.router, bulletin.router,
-             unhandled.router]
+             surveys.router, survey_build.router, survey_results.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.
