@@ -22,6 +22,10 @@ from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t
 from tests.e2e.journeys import member
 
 
+def sent_for_review() -> str:
+    return t("ru", "{label} is sent for review.", label="X").split("X ")[1][:20]
+
+
 def lib(action: str, item_id: int) -> str:
     return Lib(action=action, item_id=item_id).pack()
 
@@ -85,7 +89,7 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
     preview = await said(aizada, t("ru", "Please check:"))
     assert "otchet.pdf" in text_of(preview) and await items(birge) == []
     await press(aizada, pick("yc", "yes"))
-    await said(aizada, "LIB-", t("ru", "{label} is sent for review.", label="X").split("X ")[1][:20])
+    await said(aizada, "LIB-", sent_for_review())
     [item] = await items(birge)
     assert item.status == ItemStatus.REVIEW and len(item.files) == 2
     assert item.municipality_id == await f.municipality_id(birge.db, "katran")
@@ -124,7 +128,7 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
     await press(aizada, nav("skip"))
     await said(aizada, t("ru", "Please check:"), "20 000")
     await press(aizada, pick("yc", "yes"))
-    await said(aizada, "LIB-", t("ru", "{label} is sent for review.", label="X").split("X ")[1][:20])
+    await said(aizada, "LIB-", sent_for_review())
     [item] = await items(birge)
     assert item.status == ItemStatus.REVIEW and item.texts["ru"]["cost"].startswith("20 000")
     async with birge.db.read() as s:
@@ -208,8 +212,8 @@ async def test_a_community_only_groups_items_stay_inside_the_community(
         texts={"ru": {"title": "Методичка казначейского исполнения бюджета",
                       "body": "Пошаговое руководство для финансистов."}}),
         datetime.now(UTC).date())
-    bakyt, bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "talas", "omuraliev")
-    aizada, aizada_id = await member(people, birge, "Айзада Токтогулова", "ru", "leylek",
+    bakyt, _bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "talas", "omuraliev")
+    aizada, _aizada_id = await member(people, birge, "Айзада Токтогулова", "ru", "leylek",
                                      "katran", position=Position.FINANCE,
                                      communities=("finance",))
     await bakyt.send("/search методичка казначейского")
