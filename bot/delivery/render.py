@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, InputFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
@@ -21,8 +21,9 @@ from storage.db import Database
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
-    # Telegram file ids sent after the text (a broadcast's documents).
-    documents: tuple[str, ...] = ()
+    # Telegram file ids (a broadcast's documents) or files made for this member (an event's
+    # calendar file), sent after the text.
+    documents: tuple[str | InputFile, ...] = ()
     # Photos (file ids) sent after the text.
     photos: tuple[str, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
@@ -63,6 +64,7 @@ def _load() -> None:
     from bot.delivery import (  # noqa: F401
         broadcast_notices,
         digest_notices,
+        event_notices,
         issue_notices,
         legal_notices,
         notices,

@@ -10,6 +10,7 @@ def routers() -> list[Router]:
     from bot.flows import (
         ask_question,
         broadcast_compose,
+        event_compose,
         legal_intake,
         onboarding,
         raise_issue,
@@ -20,6 +21,7 @@ def routers() -> list[Router]:
         broadcasts,
         bulletin,
         dossiers,
+        events,
         forum,
         groups,
         help,
@@ -42,6 +44,7 @@ def routers() -> list[Router]:
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
              legal_intake.router, legal.router, settings.router, bulletin.router,
+             event_compose.router, events.router,
              unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
