@@ -21,6 +21,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.broadcast_compose import (
     DIMENSIONS,
     _dimension_label,
@@ -30,7 +31,7 @@ from bot.flows.broadcast_compose import (
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
 from bot.flows.ui import notice, remember, show, wrong_input
-from bot.i18n import _, language_name
+from bot.i18n import _, __, language_name
 from bot.services import broadcasts, events, reference
 from bot.services.broadcasts import Audience
 from bot.services.errors import PermissionDenied, ServiceError
@@ -250,7 +251,7 @@ async def _show_audience(event: Update, db: Database, member: MemberView,
                          data: dict[str, Any]) -> None:
     audience = Audience.from_json(data.get("audience"))
     async with db.read() as s:
-        count = len(await broadcasts.audience_members(s, audience))
+        count = len(await broadcasts.recipients(s, audience))
     if audience.everyone:
         summary = _("Everyone")
     else:
@@ -278,7 +279,7 @@ async def _show_confirm(event: Update, db: Database, member: MemberView,
                            nav_row(back=False)]))
         return
     async with db.read() as s:
-        count = len(await broadcasts.audience_members(s, Audience.from_json(data.get("audience"))))
+        count = len(await broadcasts.recipients(s, Audience.from_json(data.get("audience"))))
     host = await events.host_name(db, data.get("host"), member.language)
     text = event_text(_preview(data), member.language, show_link=True, host=host)
     text += "\n\n" + _("Create the event and invite {count} members?").format(count=count)
@@ -335,9 +336,6 @@ async def on_text(message: Message, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
     step = _step(await state.get_state())
     if member is None or step is None or message.text is None:
-        return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
         return
     if step not in TEXT_STEPS:
         await message.answer(_("Please use the buttons."))
@@ -608,3 +606,12 @@ async def _save_change(query: CallbackQuery, state: FSMContext, db: Database,
     await show(query, _("Saved. {count} registered members get the new calendar file.").format(
         count=told), markup([[button("📂 " + _("Open the event"),
                                      Ev(action="open", event_id=event_id))]]))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is not None and step in ORDER:
+        await ask(message, state, db, member, step)
+
+
+guard.register(EventCompose, __("the event you are creating"), _resume)

@@ -14,11 +14,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.event_compose import start_change, start_new
 from bot.flows.ui import Event as Update
 from bot.flows.ui import remember, show
-from bot.i18n import _
-from bot.services import events
+from bot.i18n import _, __
+from bot.services import event_results, events
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import button, markup, nav_row
@@ -50,6 +51,23 @@ class EventInput(StatesGroup):
 def _can_create(member: MemberView) -> bool:
     return member.active and bool({Role.UNION_STAFF, Role.DISTRICT_LEADER, Role.PARTNER}
                                   & member.roles)
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    event_id = int((await state.get_data()).get("event_id", 0))
+    if step == "comment":
+        await message.answer(_("Would you add a comment: what was useful, what to improve? Send "
+                               "it, or press Skip."),
+                             reply_markup=markup([[button(_("Skip"), Nav(action="cancel"))]]))
+    else:
+        await message.answer(_("Send the materials as documents (presentations, handouts, "
+                               "photos), then press Done."),
+                             reply_markup=markup([[button(_("Done") + " ➡️",
+                                                          Ev(action="open", event_id=event_id))]]))
+
+
+guard.register(EventInput, __("the event's materials or your comment"), _resume)
 
 
 # --- the events page and its lists -------------------------------------------------------------
@@ -137,7 +155,7 @@ async def send_calendar(query: CallbackQuery, db: Database, member: MemberView,
 
 async def show_participants(event: Update, db: Database, member: MemberView,
                             event_id: int) -> None:
-    found, people = await events.participants(db, member.id, event_id, member.language)
+    found, people = await event_results.participants(db, member.id, event_id, member.language)
     await show(event, participants_text(found, people, member.language),
                markup(participants_buttons(found, people, utcnow())))
 
@@ -193,28 +211,26 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
             for material in view.materials:
                 await query.message.answer_document(material.file_id)
     elif action == "rate":
-        await events.rate_event(db, member.id, eid, value)
+        await event_results.rate_event(db, member.id, eid, value)
         await query.answer(_("Thank you for your rating!"))
         await remember(state, EventInput.comment, {"event_id": eid})
         if isinstance(query.message, Message):
-            await query.message.answer(
-                _("Would you add a comment: what was useful, what to improve? Send it, or "
-                  "press Skip."), reply_markup=markup([[button(_("Skip"), Nav(action="cancel"))]]))
+            await _resume(query.message, state, db, member, "comment")
     elif action in ("list", "att"):
         if action == "att":
-            await events.toggle_attendance(db, member.id, eid, value)
+            await event_results.toggle_attendance(db, member.id, eid, value)
         await show_participants(query, db, member, eid)
         await query.answer()
     elif action in ("xlsx", "csv"):
-        content = (await events.export_xlsx(db, member.id, eid, member.language)
+        content = (await event_results.export_xlsx(db, member.id, eid, member.language)
                    if action == "xlsx" else
-                   await events.export_csv(db, member.id, eid, member.language))
+                   await event_results.export_csv(db, member.id, eid, member.language))
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.answer_document(BufferedInputFile(
                 content, filename=f"{events.event_code(eid)}-participants.{action}"))
     elif action == "report":
-        found = await events.report(db, member.id, eid, member.language)
+        found = await event_results.report(db, member.id, eid, member.language)
         await show(query, report_text(found, member.language),
                    markup([[button("⬅️ " + _("Back"), Ev(action="open", event_id=eid))]]))
         await query.answer()
@@ -223,7 +239,7 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         await start_change(query, state, db, member, eid,
                            "time" if action == "chtime" else "place")
     elif action == "cxl":
-        await events.participants(db, member.id, eid)  # organisers only, before asking
+        await event_results.participants(db, member.id, eid)  # organisers only, before asking
         await query.answer()
         await show(query, _("Cancel this event? Everyone registered is told."),
                    markup([[button("🚫 " + _("Yes, cancel the event"),
@@ -235,14 +251,14 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         await show(query, _("The event is cancelled; {count} members are told.").format(
             count=told), markup([[button("⬅️ " + _("Events"), EvL(view="home"))]]))
     elif action == "mat":
-        await events.participants(db, member.id, eid)  # organisers only
+        await event_results.participants(db, member.id, eid)  # organisers only
         await query.answer()
         await remember(state, EventInput.materials, {"event_id": eid})
         await show(query, _("Send the materials as documents (presentations, handouts, "
                             "photos), then press Done."),
                    markup([[button(_("Done") + " ➡️", Ev(action="open", event_id=eid))]]))
     elif action == "send":
-        count = await events.send_materials(db, member.id, eid)
+        count = await event_results.send_materials(db, member.id, eid)
         await query.answer(_("The materials are on their way to {count} attendees.").format(
             count=count), show_alert=True)
     elif action in ("approve", "reject"):
@@ -269,12 +285,14 @@ async def on_material(message: Message, state: FSMContext, db: Database,
     try:
         if message.photo:
             photo = message.photo[-1]
-            material = events.check_material(photo.file_id, None, "image/jpeg", photo.file_size)
+            material = event_results.check_material(photo.file_id, None, "image/jpeg",
+                                                    photo.file_size)
         else:
             assert message.document is not None
             d = message.document
-            material = events.check_material(d.file_id, d.file_name, d.mime_type, d.file_size)
-        count = await events.add_material(db, member.id, event_id, material)
+            material = event_results.check_material(d.file_id, d.file_name, d.mime_type,
+                                                    d.file_size)
+        count = await event_results.add_material(db, member.id, event_id, material)
     except ServiceError as exc:
         await message.answer(refusal(exc))
         return
@@ -300,12 +318,9 @@ async def on_comment(message: Message, state: FSMContext, db: Database,
                      member: MemberView | None) -> None:
     if member is None or message.text is None:
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     event_id = int((await state.get_data()).get("event_id", 0))
     try:
-        await events.comment_rating(db, member.id, event_id, message.text)
+        await event_results.comment_rating(db, member.id, event_id, message.text)
     except ServiceError as exc:
         await message.answer(refusal(exc))
         return

@@ -47,6 +47,8 @@ def help_text(member: MemberView | None) -> str:
                              "register, get the calendar file and the materials"),
         Capability.SETTINGS: _("/settings — your digest, quiet hours and notifications"),
         Capability.BULLETIN: _("/bulletin — compile, edit and send the monthly bulletin"),
+        Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
+                              "create surveys and quick polls and see the results"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

@@ -122,6 +122,9 @@ class Action(StrEnum):
     VIEW_EVENT_REPORT = "view_event_report"
     ANSWER_EVENT = "answer_event"
     RATE_EVENT = "rate_event"
+    CREATE_SURVEY = "create_survey"
+    MANAGE_SURVEY = "manage_survey"
+    ANSWER_SURVEY = "answer_survey"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -286,6 +289,26 @@ def can_answer_event(actor: Actor, invited: bool, published: bool) -> bool:
     return actor.active and invited and published
 
 
+def can_create_survey(actor: Actor, district_ids: list[int], moderates_group: bool) -> bool:
+    """Union staff ask anyone; a district leader asks their own district (`district_ids` is the
+    audience's districts, all of which they must lead); a moderator asks their group's members."""
+    if actor.is_staff:
+        return True
+    if moderates_group:
+        return actor.active
+    return bool(district_ids) and all(actor.leads_district(d) for d in district_ids)
+
+
+def can_manage_survey(actor: Actor, creator_id: int) -> bool:
+    """Results, exports, closing and publishing results: Union staff and the survey's creator."""
+    return actor.is_staff or (actor.active and actor.member_id == creator_id)
+
+
+def can_answer_survey(actor: Actor, invited: bool) -> bool:
+    """Only an active member the survey was sent to answers it."""
+    return actor.active and invited
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -307,6 +330,7 @@ class Capability(StrEnum):
     SETTINGS = "settings"
     BULLETIN = "bulletin"
     EVENTS = "events"
+    SURVEYS = "surveys"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -331,6 +355,7 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.SETTINGS)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.BULLETIN)
+    caps.append(Capability.SURVEYS)
     return caps
 
 

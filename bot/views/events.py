@@ -13,7 +13,8 @@ from babel.dates import format_datetime, format_time
 
 from bot.i18n import _
 from bot.services import events
-from bot.services.events import EventView, Participant, Report
+from bot.services.event_results import Participant, Report
+from bot.services.events import EventView
 from bot.views.buttons import Row, button
 from storage.enums import EventKind, EventStatus, RegistrationStatus
 from storage.models import Event

@@ -123,8 +123,10 @@ async def test_staff_create_a_webinar_step_by_step_and_the_talas_district_is_inv
         await said(boss, t("ru", "Send the event's title in {language}"))
         await boss.upload("sticker", b"sticker")
         await said(boss, t("ru", "Please send text, not a file"))
-        await boss.send("/whatever")
-        await said(boss, t("ru", "Please answer the question above, or press Cancel."))
+        await boss.send("/whatever")  # a command is never content
+        await said(boss, t("ru", "Birge has no such command."),
+                   t("ru", "You are in the middle of: {flow}.", flow=t("ru", "the event you")))
+        await said(boss, t("ru", "Send the event's title in {language}"))
         await boss.send("Я" * 10_000)
         await said(boss, t("ru", "The title must be 3 to {limit} characters.", limit=200))
         await boss.send("Жергиликтүү бюджет: ачык угуулар")

@@ -12,10 +12,11 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.services import events, roles
+from bot.services import event_results, events, roles
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
-from bot.services.events import Change, EventDraft, Material
+from bot.services.event_results import Material
+from bot.services.events import Change, EventDraft
 from storage.db import Database
 from storage.enums import EventKind, EventStatus, Role
 from storage.models import Event, EventRegistration, Outbox
@@ -217,38 +218,39 @@ async def test_after_the_event_attendance_materials_ratings_and_the_exports(
     for who in ("a", "c"):
         await events.respond(db, people[who], eid, "registered")
     with pytest.raises(InvalidState):
-        await events.toggle_attendance(db, people["staff"], eid, people["a"])  # not started
+        await event_results.toggle_attendance(db, people["staff"], eid, people["a"])  # not started
     async with db.transaction() as s:
         row = await s.get(Event, eid)
         assert row is not None
         row.starts_at = utcnow() - timedelta(hours=2)
         row.ends_at = utcnow() - timedelta(hours=1)
     with pytest.raises(PermissionDenied):  # a member forging the organiser's button
-        await events.toggle_attendance(db, people["a"], eid, people["a"])
-    assert await events.toggle_attendance(db, people["staff"], eid, people["a"]) is True
+        await event_results.toggle_attendance(db, people["a"], eid, people["a"])
+    assert await event_results.toggle_attendance(db, people["staff"], eid, people["a"]) is True
     with pytest.raises(PermissionDenied):
-        await events.rate_event(db, people["c"], eid, 5)  # did not attend
+        await event_results.rate_event(db, people["c"], eid, 5)  # did not attend
     with pytest.raises(InvalidState):
-        await events.send_materials(db, people["staff"], eid)  # no files yet
-    await events.add_material(db, people["staff"], eid, Material("file-1", "slides.pdf"))
-    assert await events.send_materials(db, people["staff"], eid) == 1
+        await event_results.send_materials(db, people["staff"], eid)  # no files yet
+    await event_results.add_material(db, people["staff"], eid, Material("file-1", "slides.pdf"))
+    assert await event_results.send_materials(db, people["staff"], eid) == 1
     assert await outbox(db, "event_materials") == [people["a"]]
-    await events.rate_event(db, people["a"], eid, 4)
+    await event_results.rate_event(db, people["a"], eid, 4)
     with pytest.raises(InvalidState):
-        await events.rate_event(db, people["a"], eid, 5)
-    await events.comment_rating(db, people["a"], eid, "Пайдалуу болду")
-    found = await events.report(db, people["staff"], eid, "ru")
+        await event_results.rate_event(db, people["a"], eid, 5)
+    await event_results.comment_rating(db, people["a"], eid, "Пайдалуу болду")
+    found = await event_results.report(db, people["staff"], eid, "ru")
     assert (found.totals.registered, found.totals.attended, found.totals.mean) == (2, 1, 4.0)
     assert set(found.by_place) == {("Баткенская область", "Лейлекский район"),
                                    ("Таласская область", "Таласский район")}
-    book = load_workbook(io.BytesIO(await events.export_xlsx(db, people["staff"], eid, "ru")))
+    xlsx = await event_results.export_xlsx(db, people["staff"], eid, "ru")
+    book = load_workbook(io.BytesIO(xlsx))
     sheet = book.active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("name", "username", "position")
     assert {r[0]: (r[7], r[8]) for r in rows[1:]} == {
         "Асель Маматова": ("yes", 4), "Чолпон Асанова": ("no", None)}
-    text = (await events.export_csv(db, people["staff"], eid)).decode("utf-8-sig")
+    text = (await event_results.export_csv(db, people["staff"], eid)).decode("utf-8-sig")
     assert "Асель Маматова" in text and "Пайдалуу болду" in text
     with pytest.raises(PermissionDenied):
-        await events.export_xlsx(db, people["a"], eid)
+        await event_results.export_xlsx(db, people["a"], eid)
