@@ -38,6 +38,8 @@ COMMANDS: list[tuple[str, Capability | None, Any]] = [
     ("search", Capability.SEARCH, __("Search the answers")),
     ("groups", Capability.GROUPS, __("Topic groups")),
     ("myquestions", Capability.MY_QUESTIONS, __("My questions")),
+    ("library", Capability.LIBRARY, __("The library")),
+    ("decisions", Capability.DECISIONS, __("Decisions you received")),
     ("issues", Capability.ISSUES, __("National issues")),
     ("raise", Capability.ISSUES, __("Raise a problem")),
     ("lawyer", Capability.LEGAL_HELP, __("Ask the Union's lawyers for help")),

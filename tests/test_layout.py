@@ -26,18 +26,18 @@ RANKS = {
     "bot.i18n": 2,
     "bot.services": 3,
     "bot.views": 4,
+    "bot.menu": 4,
+    "bot.middlewares": 4,
     "bot.delivery": 5,
     "bot.flows": 5,
     "bot.jobs": 5,
     "bot.handlers": 6,
     "bot.forum": 6,
-    "bot.middlewares": 6,
     "bot.scheduler": 6,
     "bot.app": 7,
     "bot.sandbox": 8,
     "bot.cli": 9,
     "bot.__main__": 10,
-    "bot": 10,
 }
 
 
@@ -151,6 +151,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def rank(module: str) -> int | None:
+    """The module's layer (its own or its package's); None for modules outside the table."""
     parts = module.split(".")
     for n in range(len(parts), 0, -1):
         prefix = ".".join(parts[:n])

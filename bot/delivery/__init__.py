@@ -16,6 +16,7 @@ from bot.delivery import (
     event_notices,  # noqa: F401
     issue_notices,  # noqa: F401
     legal_notices,  # noqa: F401
+    library_notices,  # noqa: F401
     notices,  # noqa: F401
     question_notices,  # noqa: F401
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiogram.types import BufferedInputFile
 
+from bot.delivery.attachments import Attachment, attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.services import events
@@ -49,7 +50,8 @@ async def render_event(db: Database, to: Recipient, kind: str,
     registered = status == RegistrationStatus.REGISTERED
     host = await events.host_name(db, event.host_municipality_id, lang)
     rows: list[Row] = []
-    docs: tuple[Any, ...] = ()
+    docs: tuple[BufferedInputFile, ...] = ()
+    files: tuple[Attachment, ...] = ()
     if kind == "event_invite":
         if event.status != EventStatus.PUBLISHED or event.registration_until <= utcnow():
             return None
@@ -100,7 +102,7 @@ async def render_event(db: Database, to: Recipient, kind: str,
         body += "\n" + "\n".join("📎 " + html.escape(m.name) for m in materials)
         rows = [rating_row(eid)] if reg.rating is None else []
         rows.append(open_button(eid))
-        docs = tuple(m.file_id for m in materials)
+        files = attachments(materials)
     elif kind == "event_for_approval":
         if event.status != EventStatus.AWAITING_APPROVAL:
             return None
@@ -119,7 +121,8 @@ async def render_event(db: Database, to: Recipient, kind: str,
         rows = [open_button(eid)]
     else:
         return None
-    return Rendered(body[:4000], markup(rows) if rows else None, docs)
+    return Rendered(body[:4000], markup(rows) if rows else None, attachments=files,
+                    uploads=docs)
 
 
 KINDS = ("event_invite", "event_promoted", "event_changed", "event_cancelled", "event_reminder",

@@ -23,6 +23,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup, InputFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.attachments import Attachment
 from storage.db import Database
 
 
@@ -30,11 +31,10 @@ from storage.db import Database
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
-    # Telegram file ids (a broadcast's documents) or files made for this member (an event's
-    # calendar file), sent after the text.
-    documents: tuple[str | InputFile, ...] = ()
-    # Photos (file ids) sent after the text.
-    photos: tuple[str, ...] = ()
+    # Files sent after the text, each by its kind (`bot.delivery.attachments`).
+    attachments: tuple[Attachment, ...] = ()
+    # Files made for this recipient (an event's calendar file), sent as documents after them.
+    uploads: tuple[InputFile, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
     thread_id: int | None = None
 

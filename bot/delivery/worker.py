@@ -36,6 +36,7 @@ from aiogram.exceptions import (
 from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 
+from bot.delivery.attachments import send_attachment
 from bot.delivery.limits import SendGate, bulk, prepaid
 from bot.delivery.render import AfterSent, Recipient, Rendered, get_after_sent, get_renderer
 from bot.i18n import in_locale
@@ -225,12 +226,11 @@ class OutboxWorker:
             msg = await self.bot.send_message(to.chat_id, rendered.text,
                                               reply_markup=rendered.markup,
                                               message_thread_id=rendered.thread_id)
-            for doc in rendered.documents:
-                await self.bot.send_document(to.chat_id, doc,
+            for item in rendered.attachments:
+                await send_attachment(self.bot, to.chat_id, item, thread_id=rendered.thread_id)
+            for upload in rendered.uploads:
+                await self.bot.send_document(to.chat_id, upload,
                                              message_thread_id=rendered.thread_id)
-            for photo in rendered.photos:
-                await self.bot.send_photo(to.chat_id, photo,
-                                          message_thread_id=rendered.thread_id)
         except TelegramRetryAfter as exc:
             return Outcome(OutboxStatus.PENDING, "429", retry_in=float(exc.retry_after))
         except TelegramForbiddenError as exc:

@@ -19,6 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import guard
+from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _, __
 from bot.services import files, reference
@@ -216,15 +217,8 @@ async def on_document(message: Message, state: FSMContext) -> None:
     if len(docs) >= ni.DOCUMENTS_MAX:
         await message.answer(refusal(InvalidInput("issue_documents", limit=ni.DOCUMENTS_MAX)))
         return
-    if message.document is not None:
-        file_id, name = message.document.file_id, message.document.file_name
-        size, mime = message.document.file_size, message.document.mime_type
-    else:
-        assert message.photo
-        photo = message.photo[-1]
-        file_id, name, size, mime = photo.file_id, "photo.jpg", photo.file_size, "image/jpeg"
     try:
-        doc = {"file_id": file_id, **ni.check_document(name, size, mime)}
+        doc = attachment_of(message)  # with its kind: a photo is sent back as a photo
     except InvalidInput as exc:
         await message.answer(refusal(exc))
         return

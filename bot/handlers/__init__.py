@@ -12,6 +12,7 @@ def routers() -> list[Router]:
         broadcast_compose,
         event_compose,
         legal_intake,
+        library_item,
         onboarding,
         raise_issue,
         reply,
@@ -29,6 +30,7 @@ def routers() -> list[Router]:
         issues,
         language,
         legal,
+        library,
         profile,
         questions,
         search,
@@ -43,7 +45,8 @@ def routers() -> list[Router]:
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
-             legal_intake.router, legal.router, settings.router, bulletin.router,
+             legal_intake.router, legal.router, library_item.router, library.router,
+             settings.router, bulletin.router,
              event_compose.router, events.router,
              unhandled.router]
     for router in found:

@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.delivery.attachments import attachments, send_attachment
 from bot.flows import guard
 from bot.flows.event_compose import start_change, start_new
 from bot.flows.ui import Event as Update
@@ -207,9 +208,9 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
             await query.answer(_("You are not allowed to do that."), show_alert=True)
             return
         await query.answer()
-        if isinstance(query.message, Message):
-            for material in view.materials:
-                await query.message.answer_document(material.file_id)
+        if query.bot is not None and query.from_user is not None:
+            for item in attachments(view.materials):
+                await send_attachment(query.bot, query.from_user.id, item)
     elif action == "rate":
         await event_results.rate_event(db, member.id, eid, value)
         await query.answer(_("Thank you for your rating!"))

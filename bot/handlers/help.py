@@ -47,6 +47,9 @@ def help_text(member: MemberView | None) -> str:
                              "register, get the calendar file and the materials"),
         Capability.SETTINGS: _("/settings — your digest, quiet hours and notifications"),
         Capability.BULLETIN: _("/bulletin — compile, edit and send the monthly bulletin"),
+        Capability.LIBRARY: _("/library — practices, legal acts, templates and methods; propose "
+                              "your municipality's practice"),
+        Capability.DECISIONS: _("/decisions — every decision and announcement you received"),
         Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
                               "create surveys and quick polls and see the results"),
     }

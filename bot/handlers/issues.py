@@ -17,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 
+from bot.delivery.attachments import send_attachments
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _
 from bot.services import dossiers, issue_exports, policy, reference
@@ -261,9 +262,8 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
     elif action == "d":
         docs = await ni.documents(db, member.id, issue_id)
         await query.answer()
-        if isinstance(query.message, Message):
-            for doc in docs:
-                await query.message.answer_document(doc["file_id"])
+        if isinstance(query.message, Message) and query.bot is not None:
+            await send_attachments(query.bot, query.message.chat.id, docs)
     elif action == "xl" or action == "cv":
         words = export_words(member.language)
         if action == "xl":

@@ -1,7 +1,7 @@
 """Events: registration, waiting list, reminders, attendance and materials
 
 Revision ID: 0013_events
-Revises: 0011_surveys
+Revises: 0012_library
 Create Date: 2026-11-30 02:09:38.163944
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0013_events'
-down_revision: str | None = '0011_surveys'
+down_revision: str | None = '0012_library'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
