@@ -43,6 +43,7 @@ COMMANDS: list[tuple[str, Capability | None, Any]] = [
     ("issues", Capability.ISSUES, __("National issues")),
     ("raise", Capability.ISSUES, __("Raise a problem")),
     ("lawyer", Capability.LEGAL_HELP, __("Ask the Union's lawyers for help")),
+    ("surveys", Capability.SURVEYS, __("Surveys and polls")),
     ("profile", Capability.PROFILE, __("Your profile")),
     ("settings", Capability.SETTINGS, __("Digest and notifications")),
     ("invite", Capability.INVITE, __("Invite a colleague")),

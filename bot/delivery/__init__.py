@@ -19,4 +19,5 @@ from bot.delivery import (
     library_notices,  # noqa: F401
     notices,  # noqa: F401
     question_notices,  # noqa: F401
+    survey_notices,  # noqa: F401
 )

@@ -37,6 +37,10 @@ class Rendered:
     uploads: tuple[InputFile, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
     thread_id: int | None = None
+    # A native poll sent instead of the text: {"question", "options", "multiple"}.
+    poll: dict[str, Any] | None = None
+    # Stop the native poll in this message of the chat (nothing is sent).
+    stop_poll: int | None = None
 
 
 Renderer = Callable[[Database, "Recipient", dict[str, Any]], Awaitable[Rendered | None]]

@@ -28,7 +28,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.questions import QuestionDraft
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Gr, Menu, Nav, Pick, Qn
+from bot.views.callbacks import Gr, Menu, Nav, Pick, Qn, parse_id
 from bot.views.labels import refusal
 from bot.views.library import Lib
 from bot.views.questions import clip, status_label
@@ -221,10 +221,11 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         return
     if kind == "qg":
         visible = {g.id for g in await groups.list_groups(db, member.id, member.language)}
-        if not value.isdigit() or int(value) not in visible:
+        group_id = parse_id(value)
+        if group_id is None or group_id not in visible:
             await query.answer(_("That choice is not available. Please try again."))
             return
-        data["group_id"] = int(value)
+        data["group_id"] = group_id
         await query.answer()
         await remember(state, Ask.text, {**everything, "ask": data})
         await ask(query, state, db, member, "text")
@@ -238,11 +239,12 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         if value == "ask":
             await ask(query, state, db, member, "confirm")
             return
-        if not value.isdigit():
+        question_id = parse_id(value)
+        if question_id is None:
             return
         await state.clear()
         await show(query, _("Glad it helped. Your question was not posted."))
-        await show_question(query, db, member, int(value), new_message=True)
+        await show_question(query, db, member, question_id, new_message=True, answered=True)
     elif kind == "qc":
         draft = QuestionDraft(group_id=int(data.get("group_id", 0)), text=data.get("text", ""),
                               attachments=list(data.get("files", [])),

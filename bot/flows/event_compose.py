@@ -38,7 +38,7 @@ from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.events import Change, EventDraft
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Nav, Pick
+from bot.views.callbacks import Nav, Pick, parse_id
 from bot.views.events import Ev, event_text, kind_label, when_label
 from bot.views.labels import refusal
 from bot.views.legal import calendar
@@ -473,14 +473,14 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         _set_start(data, moment)
         await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
-    elif kind == "el" and step == "end" and value.isdigit() and int(value) <= 24 * 60:
+    elif kind == "el" and step == "end" and parse_id(value, 24 * 60) is not None:
         await query.answer()
         start = _moment(data, "starts_at")
         assert start is not None
         data["ends_at"] = (start + timedelta(minutes=int(value))).isoformat()
         await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
-    elif kind in ("ehr", "ehd", "ehm") and step == "host" and value.isdigit():
+    elif kind in ("ehr", "ehd", "ehm") and step == "host" and parse_id(value) is not None:
         await query.answer()
         if kind == "ehr":
             await _show_host(query, db, member, data, region_id=int(value))
@@ -553,7 +553,7 @@ async def _on_audience(query: CallbackQuery, state: FSMContext, db: Database,
         await ask(query, state, db, member, "audience")
     elif kind == "edr" and "districts" in dims:
         await _show_dimension(query, db, member, data, "districts",
-                              int(value) if value.isdigit() else None, prefix="e")
+                              parse_id(value), prefix="e")
     elif kind.startswith("et_"):
         shown = await toggle_choice(db, member, data, kind, value, dims)
         if shown is None:

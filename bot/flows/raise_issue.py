@@ -27,7 +27,7 @@ from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Iss, Menu, Nav, Pick
+from bot.views.callbacks import Iss, Menu, Nav, Pick, parse_id
 from bot.views.issues import clip, fit, topic_label
 from bot.views.labels import refusal
 from storage.db import Database
@@ -256,10 +256,11 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         data["topic"] = value
     elif step == "body":
         bodies = {p.id for p in await reference.state_bodies(db, member.language)}
-        if not value.isdigit() or (int(value) and int(value) not in bodies):
+        body_id = parse_id(value)
+        if body_id is None or (body_id and body_id not in bodies):
             await query.answer(_("That choice is not available. Please try again."))
             return
-        data["body"] = int(value) or None
+        data["body"] = body_id or None
     elif step == "sensitive":
         data["sensitive"] = value == "1"
     elif step == "confirm":

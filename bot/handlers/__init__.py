@@ -16,6 +16,7 @@ def routers() -> list[Router]:
         onboarding,
         raise_issue,
         reply,
+        survey_build,
     )
     from bot.handlers import (
         approval,
@@ -36,6 +37,8 @@ def routers() -> list[Router]:
         search,
         settings,
         start,
+        survey_results,
+        surveys,
         unhandled,
     )
 
@@ -48,7 +51,7 @@ def routers() -> list[Router]:
              legal_intake.router, legal.router, library_item.router, library.router,
              settings.router, bulletin.router,
              event_compose.router, events.router,
-             unhandled.router]
+             surveys.router, survey_build.router, survey_results.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -33,8 +33,8 @@ async def on_open(query: CallbackQuery, callback_data: Qn, db: Database,
     if member is None:
         await query.answer()
         return
-    await show_question(query, db, member, callback_data.question_id, new_message=True)
-    await query.answer()
+    if await show_question(query, db, member, callback_data.question_id, new_message=True):
+        await query.answer()
 
 
 @router.callback_query(Qn.filter(F.action == "files"))
@@ -80,7 +80,7 @@ async def on_resolve(query: CallbackQuery, callback_data: Qn, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer(_("Marked resolved."))
-    await show_question(query, db, member, callback_data.question_id)
+    await show_question(query, db, member, callback_data.question_id, answered=True)
 
 
 @router.callback_query(An.filter(F.action == "accept"))
@@ -95,7 +95,7 @@ async def on_accept(query: CallbackQuery, callback_data: An, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer(_("Accepted. Your question is resolved."))
-    await show_question(query, db, member, question_id)
+    await show_question(query, db, member, question_id, answered=True)
 
 
 @router.callback_query(An.filter(F.action == "useful"))
@@ -113,7 +113,7 @@ async def on_useful(query: CallbackQuery, callback_data: An, db: Database,
                        else _("You already marked this answer useful."))
     question_id = await questions.question_of_answer(db, callback_data.answer_id)
     if added and question_id is not None:
-        await show_question(query, db, member, question_id)
+        await show_question(query, db, member, question_id, answered=True)
 
 
 async def show_mine(event: Event, db: Database, member: MemberView) -> None:
