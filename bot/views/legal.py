@@ -14,7 +14,7 @@ from babel.dates import format_date, get_day_names
 from bot.i18n import _, format_when
 from bot.services import legal
 from bot.services.legal import CaseView
-from bot.views.buttons import Row, button, markup
+from bot.views.buttons import Row, button, markup, short
 from bot.views.callbacks import Lc, Pick
 from storage.enums import LegalCategory, LegalEventKind, LegalStatus
 from storage.models import LegalCase
@@ -76,7 +76,7 @@ def case_line(case: LegalCase, locale: str) -> str:
     parts = [legal.case_code(case.id or 0), category_label(case.category)]
     if case.deadline is not None:
         parts.append("⏰ " + format_day(case.deadline, locale))
-    return " · ".join(parts)[:60]
+    return short(" · ".join(parts), 60)
 
 
 def _head(view: CaseView, locale: str) -> str:
