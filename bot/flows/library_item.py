@@ -23,9 +23,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
-from bot.i18n import TIMEZONE, _
+from bot.i18n import TIMEZONE, _, __
 from bot.services import files, groups, library
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.library import ItemDraft
@@ -257,6 +258,17 @@ async def on_edit(query: CallbackQuery, callback_data: Lib, state: FSMContext, d
 
 
 # --- the steps ---------------------------------------------------------------------------------
+
+
+async def resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                 step: str) -> None:
+    """Show the current step again (after /help, /language, /continue, a restart)."""
+    everything = await _data(state)
+    if member is not None and everything is not None:
+        await ask(message, state, db, member, everything)
+
+
+guard.register(LibFlow, __("your library item"), resume)
 
 
 async def _data(state: FSMContext) -> dict[str, Any] | None:

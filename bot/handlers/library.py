@@ -117,15 +117,19 @@ async def show_group(event: Event, db: Database, member: MemberView, data: LibLi
     await show(event, "\n".join(lines), markup(rows))
 
 
-async def show_item(event: Event, db: Database, member: MemberView, item_id: int) -> None:
+async def show_item(event: Event, db: Database, member: MemberView, item_id: int,
+                    answered: bool = True) -> None:
+    """The item's card; `answered` False: this is the button press's only answer."""
     try:
         c = await library.card(db, member.id, item_id, member.language)
     except ServiceError as exc:
-        if isinstance(event, CallbackQuery):
+        if isinstance(event, CallbackQuery) and not answered:
             await event.answer(refusal(exc), show_alert=True)
         else:
-            await event.answer(refusal(exc))
+            await show(event, refusal(exc))
         return
+    if isinstance(event, CallbackQuery) and not answered:
+        await event.answer()
     await show(event, card_text(c, member.language), card_buttons(c))
 
 
@@ -218,8 +222,7 @@ async def on_item(query: CallbackQuery, callback_data: Lib, db: Database,
     item_id, action = callback_data.item_id, callback_data.action
     try:
         if action == "open":
-            await query.answer()
-            await show_item(query, db, member, item_id)
+            await show_item(query, db, member, item_id, answered=False)
         elif action == "files":
             attachments = await library.item_files(db, member.id, item_id)
             await query.answer()
