@@ -29,8 +29,8 @@ async def test_a_reply_survives_a_refusal_while_a_broadcast_is_sending(
     async with db.transaction() as s:
         await notify.enqueue_many(s, readers * 25, "applicant_pending", applicant_id=newcomer.id)
     # The next messages to Asel meet the fault (a held call outlasts the bot's 3 s wait).
-    await tg.fail(1 if kind == "timeout" else 2, kind, retry_after=1, methods=["sendMessage"], hold_seconds=3.5,
-                  chat_id=person.user_id)
+    await tg.fail(1 if kind == "timeout" else 2, kind, retry_after=1, methods=["sendMessage"],
+                  hold_seconds=3.5, chat_id=person.user_id)
     await person.send("/help")
     await said(person, t("ru", "What you can do in Birge:"), timeout=15)
     pending = [r for r in await outbox_rows(db) if r.status == OutboxStatus.PENDING]
