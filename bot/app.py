@@ -31,6 +31,7 @@ from bot.i18n import LANGUAGES, _, get_i18n, in_locale
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import members
+from bot.services.forums import forums_of
 from bot.services.settings import QuietHours
 from storage.db import Database
 from storage.fsm import SQLStorage
@@ -127,6 +128,8 @@ async def set_commands(bot: Bot) -> None:
                 BotCommand(command="issues", description=_("National issues")),
                 BotCommand(command="raise", description=_("Raise a problem")),
                 BotCommand(command="lawyer", description=_("Ask the Union's lawyers for help")),
+                BotCommand(command="people", description=_("Find colleagues")),
+                BotCommand(command="privacy", description=_("Your data: download or delete")),
             ]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                   language_code=None if lang == "ky" else lang)
@@ -160,7 +163,7 @@ class Birge:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
         await set_commands(self.bot)
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         self._tasks = [
@@ -190,7 +193,7 @@ class Birge:
     async def run_polling(self) -> None:
         await self.check_schema()
         await set_commands(self.bot)
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
@@ -219,7 +222,7 @@ class Birge:
         setup_application(app, self.dp, bot=self.bot)
         await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
                                    secret_token=self.settings.webhook_secret)
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")

@@ -66,6 +66,7 @@ def _load() -> None:
         issue_notices,
         legal_notices,
         notices,
+        people_notices,
         question_notices,
     )
 

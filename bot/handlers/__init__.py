@@ -27,6 +27,9 @@ def routers() -> list[Router]:
         issues,
         language,
         legal,
+        people,
+        places,
+        privacy,
         profile,
         questions,
         search,
@@ -42,7 +45,7 @@ def routers() -> list[Router]:
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
              legal_intake.router, legal.router, settings.router, bulletin.router,
-             unhandled.router]
+             people.router, places.router, privacy.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

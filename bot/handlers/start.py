@@ -40,6 +40,8 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
     if policy.Capability.ISSUES in caps:
         buttons += [button("📣 " + _("Raise a problem"), Menu(item="raise")),
                     button("🗂 " + _("National issues"), Menu(item="issues"))]
+    if policy.Capability.PEOPLE in caps:
+        buttons.append(button("👥 " + _("People"), Menu(item="people")))
     buttons += [button("👤 " + _("Profile"), Menu(item="profile")),
                 button("🌐 " + _("Language"), Menu(item="language")),
                 button("ℹ️ " + _("Help"), Menu(item="help"))]

@@ -6,5 +6,6 @@ Each feature declares its jobs with `@scheduled` in its own module; list the mod
 from bot.jobs import (
     digests,  # noqa: F401
     legal,  # noqa: F401
+    privacy,  # noqa: F401
     questions,  # noqa: F401
 )
