@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup sandbox browser
+.PHONY: run test lint setup sandbox browser postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -35,5 +35,16 @@ browser:
 	  echo "make: could not install Chromium; the browser tests are skipped here" \
 	    "(and fail under CI=true)" >&2
 
-test: $(STAMP) lint browser
+# Every database test runs on SQLite and on PostgreSQL: the tests start a throwaway server from
+# Debian's binaries (tests/postgres.py), installed here when missing. `pytest -k sqlite` runs one.
+POSTGRES_PACKAGES := postgresql
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    $(POSTGRES_PACKAGES); } || \
+	  echo "make: could not install PostgreSQL; the PostgreSQL tests are skipped here" \
+	    "(and fail under CI=true)" >&2
+
+test: $(STAMP) lint browser postgres
 	$(BIN)/python -m pytest

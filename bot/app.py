@@ -20,14 +20,15 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeDefault, ErrorEvent
+from aiogram.types import ErrorEvent
 
-from bot import forum
+from bot import forum, menu
 from bot.config import Settings, require_token
 from bot.delivery.limits import GateMiddleware, SendGate
 from bot.delivery.worker import OutboxWorker
+from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
-from bot.i18n import LANGUAGES, _, get_i18n, in_locale
+from bot.i18n import _, get_i18n
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import members
@@ -80,7 +81,13 @@ def make_dispatcher(db: Database, settings: Settings,
     member_mw = MemberMiddleware(db)
     dp.update.outer_middleware(member_mw)
     LocaleMiddleware(i18n).setup(dp)
-    for router in routers():
+    found = routers()
+    # After the locale: a command typed in the middle of a guided flow is never its content.
+    dp.message.outer_middleware(FlowCommands(known_commands(found)))
+    menus = dp["menus"] = menu.Menus()
+    dp.message.outer_middleware(menu.MenuMiddleware(menus))
+    dp.callback_query.outer_middleware(menu.MenuMiddleware(menus))
+    for router in found:
         dp.include_router(router)
     dp.errors.register(_on_error)
     return dp
@@ -112,29 +119,6 @@ async def _on_error(event: ErrorEvent, db: Database | None = None) -> bool:
     return True
 
 
-async def set_commands(bot: Bot) -> None:
-    for lang in LANGUAGES:
-        with in_locale(lang):
-            commands = [
-                BotCommand(command="start", description=_("Start or open the menu")),
-                BotCommand(command="ask", description=_("Ask a question")),
-                BotCommand(command="search", description=_("Search the answers")),
-                BotCommand(command="groups", description=_("Topic groups")),
-                BotCommand(command="myquestions", description=_("My questions")),
-                BotCommand(command="profile", description=_("Your profile")),
-                BotCommand(command="language", description=_("Change the language")),
-                BotCommand(command="settings", description=_("Digest and notifications")),
-                BotCommand(command="help", description=_("What you can do")),
-                BotCommand(command="issues", description=_("National issues")),
-                BotCommand(command="raise", description=_("Raise a problem")),
-                BotCommand(command="lawyer", description=_("Ask the Union's lawyers for help")),
-                BotCommand(command="people", description=_("Find colleagues")),
-                BotCommand(command="privacy", description=_("Your data: download or delete")),
-            ]
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
-                                  language_code=None if lang == "ky" else lang)
-
-
 class Birge:
     """One running Birge: polling (or webhook) plus the outbox worker."""
 
@@ -154,6 +138,19 @@ class Birge:
                                                     settings.quiet_hours_end, settings.tz))
         self.scheduler = Scheduler(self.db, settings)
         self._tasks: list[asyncio.Task[Any]] = []
+        self._menu_task: asyncio.Task[None] | None = None
+
+    def _start_menu(self) -> None:
+        """The default command menu, in the background: a failure is logged and retried, and
+        never keeps Birge from starting (the menu is cosmetic)."""
+        self._menu_task = asyncio.create_task(menu.keep_setting_default(self.bot), name="menu")
+
+    async def _stop_menu(self) -> None:
+        if self._menu_task is not None:
+            self._menu_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._menu_task
+            self._menu_task = None
 
     async def check_schema(self) -> None:
         if not await is_up_to_date(self.db.engine, self.settings.database_url):
@@ -162,7 +159,7 @@ class Birge:
     async def start(self, polling_timeout: int = 10, handle_signals: bool = False) -> None:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
-        await set_commands(self.bot)
+        self._start_menu()
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
@@ -177,6 +174,7 @@ class Birge:
         ]
 
     async def stop(self) -> None:
+        await self._stop_menu()
         await self.scheduler.stop()
         self.worker.stop()
         with contextlib.suppress(RuntimeError):
@@ -192,7 +190,7 @@ class Birge:
 
     async def run_polling(self) -> None:
         await self.check_schema()
-        await set_commands(self.bot)
+        self._start_menu()
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
@@ -201,6 +199,7 @@ class Birge:
             await self.dp.start_polling(self.bot, handle_signals=True, db=self.db,
                                         tasks_concurrency_limit=CONCURRENT_UPDATES)
         finally:
+            await self._stop_menu()
             await self.scheduler.stop()
             self.worker.stop()
             with contextlib.suppress(asyncio.CancelledError):
@@ -213,7 +212,7 @@ class Birge:
         from aiohttp import web
 
         await self.check_schema()
-        await set_commands(self.bot)
+        self._start_menu()
         assert self.settings.webhook_url
         app = web.Application()
         SimpleRequestHandler(dispatcher=self.dp, bot=self.bot,
@@ -235,6 +234,7 @@ class Birge:
         try:
             await asyncio.Event().wait()
         finally:
+            await self._stop_menu()
             await self.scheduler.stop()
             self.worker.stop()
             await runner.cleanup()

@@ -26,6 +26,15 @@ def _logging(settings: Settings) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING,
                                                     logging.getLevelName(settings.log_level)))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _check_database(url: str) -> None:
+    """One line naming the cause (a missing driver, an unreachable server) instead of a
+    traceback from deep inside the first query."""
+    from storage.db import check_reachable
+
+    asyncio.run(check_reachable(url))
 
 
 def _run_async(coro_fn: Callable[[], Coroutine[Any, Any, int | None]]) -> int:
@@ -53,6 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         database=None)
     from bot.app import Birge
 
+    _check_database(settings.database_url)
     if args.migrate:
         from storage.migrate import upgrade
 
@@ -85,12 +95,20 @@ def _sandbox(settings: Settings | None, *, port: int, host: str, fresh: bool,
              database: str | None) -> int:
     from bot.sandbox.server import DEFAULT_DATABASE, SandboxConfig, serve
 
-    path = Path(database) if database else DEFAULT_DATABASE
-    real = settings.sqlite_path() if settings is not None else None
-    if real is not None and real.resolve() == path.resolve():
+    target: Path | str
+    if database and database.startswith("postgresql"):
+        if not database.startswith("postgresql+asyncpg://"):
+            raise ConfigError("--db: expected a file or a postgresql+asyncpg://... URL")
+        target = database
+        same = settings is not None and settings.database_url == database
+    else:
+        target = Path(database) if database else DEFAULT_DATABASE
+        real = settings.sqlite_path() if settings is not None else None
+        same = real is not None and real.resolve() == target.resolve()
+    if same:
         raise ConfigError("--db: that is Birge's own database (DATABASE_URL); the sandbox "
                           "keeps a separate one")
-    _run_forever(serve(SandboxConfig(host=host, port=port, database=path, fresh=fresh)))
+    _run_forever(serve(SandboxConfig(host=host, port=port, database=target, fresh=fresh)))
     return 0
 
 
@@ -110,15 +128,17 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from storage.migrate import head_revision, upgrade
 
     settings = _settings()
+    _check_database(settings.database_url)
     upgrade(settings.database_url)
     print(f"database is at revision {head_revision(settings.database_url)}")
     return 0
 
 
 async def _open(settings: Settings) -> Any:
-    from storage.db import Database
+    from storage.db import Database, check_reachable
     from storage.migrate import is_up_to_date
 
+    await check_reachable(settings.database_url)
     db = Database(settings.database_url)
     if not await is_up_to_date(db.engine, settings.database_url):
         await db.dispose()
@@ -289,7 +309,8 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--port", type=int, default=8080, help="chat page port (default 8080)")
     box.add_argument("--host", default="127.0.0.1", help="address to listen on")
     box.add_argument("--fresh", action="store_true", help="start from a clean sandbox database")
-    box.add_argument("--db", help="sandbox database file (default data/sandbox.db)")
+    box.add_argument("--db", help="sandbox database: a file (default data/sandbox.db) or a "
+                     "postgresql+asyncpg://... URL")
     box.set_defaults(fn=cmd_sandbox)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_cmd", required=True)
@@ -330,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"birge: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if type(exc).__name__ == "NotMigrated":
+        if type(exc).__name__ in ("NotMigrated", "DatabaseUnavailable"):
             print(f"birge: {exc}", file=sys.stderr)
             return 2
         raise

@@ -13,9 +13,9 @@ Why this shape:
   idempotent as well (conditional updates, "last sent" markers), so even a lost lease race cannot
   send twice.
 
-Features declare their jobs with `@scheduled(...)` in their own module and `bot.jobs` imports
-those modules; a job body receives a `JobContext` (database, settings, the current UTC time) and
-is an ordinary async function that tests call directly with any `now`.
+Features declare their jobs with `@scheduled(...)` from `bot.jobs.registry` in their own module,
+listed in `bot/jobs/__init__.py`; importing `bot.jobs` (below) registers them all. See
+`bot.jobs.registry` for what a job receives.
 """
 
 from __future__ import annotations
@@ -25,15 +25,14 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
 
+import bot.jobs  # noqa: F401  (registers every feature's jobs)
 from bot.config import Settings
+from bot.jobs.registry import REGISTRY, JobContext
 from storage.db import Database
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
@@ -44,37 +43,6 @@ LEASE = "scheduler"
 LEASE_SECONDS = 90
 HEARTBEAT_SECONDS = 30
 JOB_TIMEOUT_SECONDS = 600
-
-
-@dataclass(frozen=True)
-class JobContext:
-    db: Database
-    settings: Settings
-    now: datetime  # aware UTC
-
-
-JobBody = Callable[[JobContext], Awaitable[None]]
-TriggerFactory = Callable[[Settings], BaseTrigger]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    body: JobBody
-    trigger: TriggerFactory
-
-
-REGISTRY: dict[str, JobSpec] = {}
-
-
-def scheduled(name: str, trigger: TriggerFactory) -> Callable[[JobBody], JobBody]:
-    """Declare a job: `@scheduled("questions.escalate", lambda s: IntervalTrigger(minutes=10))`."""
-
-    def register(body: JobBody) -> JobBody:
-        REGISTRY[name] = JobSpec(name, body, trigger)
-        return body
-
-    return register
 
 
 def sync_url(url: str) -> str:
@@ -111,8 +79,6 @@ class Scheduler:
 
     async def start(self) -> None:
         global _current
-        import bot.jobs  # noqa: F401  (registers every feature's jobs)
-
         self._loop = asyncio.get_running_loop()
         store = SQLAlchemyJobStore(url=sync_url(self.db.url),
                                    engine_options={"connect_args": {"timeout": 30}}

@@ -52,6 +52,54 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be used: a driver is missing or the server cannot be reached.
+
+    The message is one line naming the cause (`birge` prints it and stops)."""
+
+
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def require_drivers(url: str) -> None:
+    """PostgreSQL needs asyncpg (Birge) and psycopg (the scheduler's job store): `pip install
+    'birge[postgres]'`. SQLite's drivers always come with Birge."""
+    if not is_postgresql(url):
+        return
+    for module in ("asyncpg", "psycopg"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise DatabaseUnavailable(
+                f"DATABASE_URL: PostgreSQL needs the {module} driver, which is not installed; "
+                "install Birge with the postgres extra: pip install -e '.[postgres]'") from None
+
+
+async def check_reachable(url: str, timeout: float = 10.0) -> None:
+    """Connect once; `DatabaseUnavailable` with the reason when that fails."""
+    require_drivers(url)
+    if not is_postgresql(url):
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    where = make_url(url)
+    engine = create_async_engine(url, connect_args={"timeout": timeout})
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        cause = exc.orig if hasattr(exc, "orig") and exc.orig is not None else exc
+        reason = " ".join(str(cause).split()) or type(cause).__name__
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: cannot reach PostgreSQL at {where.host or 'localhost'}:"
+            f"{where.port or 5432}/{where.database or ''} ({type(cause).__name__}: "
+            f"{reason[:200]})") from None
+    finally:
+        await engine.dispose()
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url

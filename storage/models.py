@@ -551,3 +551,95 @@ class MemberBlock(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     blocked_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Survey(SQLModel, table=True):
+    """A survey (shown as S-<id>), or a quick poll posted as a native Telegram poll.
+
+    The questions are kept on the row as a list of dicts (`bot.services.survey_forms` says what
+    each may hold): a survey's questions never change once it is open, and a response refers to
+    them by name.
+    """
+
+    __tablename__ = "survey"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="survey", max_length=10)  # survey | poll
+    title_ky: str = Field(max_length=200)
+    title_ru: str = Field(max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
+    intro_ky: str = Field(default="", max_length=2000)
+    intro_ru: str = Field(default="", max_length=2000)
+    intro_en: str | None = Field(default=None, max_length=2000)
+    questions: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    # The same shape as a broadcast's audience (`bot.services.broadcasts.Audience`).
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    per_municipality: bool = False
+    anonymous: bool = False
+    status: str = Field(default="open", max_length=20, index=True)
+    deadline: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_by_id: int = Field(foreign_key="member.id", index=True)
+    # A moderator's survey is for their topic group's members.
+    group_id: int | None = Field(default=None, foreign_key="topic_group.id")
+    # A quick poll in a topic group's forum thread.
+    forum_thread_id: int | None = None
+    # Anonymous surveys: the key of the one-way tokens; wiped when the survey closes.
+    salt: str | None = Field(default=None, max_length=64)
+    recipients: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    results_broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
+    results_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def title(self, language: str) -> str:
+        return str(getattr(self, f"title_{language}", None) or self.title_ru)
+
+    def intro(self, language: str) -> str:
+        return str(getattr(self, f"intro_{language}", None) or self.intro_ru)
+
+
+class SurveyInvite(SQLModel, table=True):
+    """Who a survey was sent to: the base of the response rate and of the one reminder."""
+
+    __tablename__ = "survey_invite"
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    region_id: int | None = Field(default=None, foreign_key="region.id")
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One response: a member's, a municipality's, or an anonymous one.
+
+    `key` is what makes a response unique in its survey: "m:<member id>", "mu:<municipality id>"
+    or, for an anonymous survey, "a:<keyed one-way hash of the member id>" with no member id kept.
+    A response is written as the member answers (`submitted_at` empty) so that they continue
+    where they were after days or a restart; it counts once submitted.
+    """
+
+    __tablename__ = "survey_response"
+    __table_args__ = (UniqueConstraint("survey_id", "key", name="uq_survey_response_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    key: str = Field(max_length=80)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    region_id: int | None = Field(default=None, foreign_key="region.id")
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    current: str | None = Field(default=None, max_length=60)  # the question being answered
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class SurveyPoll(SQLModel, table=True):
+    """A native Telegram poll Birge posted for a quick poll: where it is, to stop it later."""
+
+    __tablename__ = "survey_poll"
+    poll_id: str = Field(primary_key=True, max_length=100)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from storage.local_postgres import free_port
 from storage.migrate import head_revision
 
 DATA = Path(__file__).parent / "data"
@@ -80,7 +81,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     def config() -> dict[str, Run]:
         cwd = tmp_path_factory.mktemp("config")
         url = sqlite(cwd / "x.db")
+        nowhere = f"postgresql+asyncpg://birge@127.0.0.1:{free_port()}/birge"
+        # A Python path where the scheduler's PostgreSQL driver cannot be imported.
+        hidden = cwd / "hidden"
+        hidden.mkdir()
+        (hidden / "psycopg.py").write_text("raise ImportError(name='psycopg')\n")
         return {
+            "no server": birge(cwd, "run", DATABASE_URL=nowhere, BOT_TOKEN="123456:ABC"),
+            "no server upgrade": birge(cwd, "db", "upgrade", DATABASE_URL=nowhere),
+            "no driver": birge(cwd, "run", DATABASE_URL=nowhere, BOT_TOKEN="123456:ABC",
+                               PYTHONPATH=str(hidden)),
             "mysql": birge(cwd, "db", "upgrade", DATABASE_URL="mysql://x"),
             "mars": birge(cwd, "db", "upgrade", DATABASE_URL=url, TIMEZONE="Mars/Olympus"),
             "garbage token": birge(cwd, "run", DATABASE_URL=url, BOT_TOKEN="garbage"),
@@ -158,6 +168,17 @@ def test_a_malformed_database_url_stops_with_one_line(runs: dict[str, Run]):
 
 def test_an_unknown_time_zone_stops_with_one_line(runs: dict[str, Run]):
     assert_one_line_naming(runs["mars"], "TIMEZONE")
+
+
+def test_an_unreachable_postgresql_server_stops_birge_with_one_line(runs: dict[str, Run]):
+    for name in ("no server", "no server upgrade"):
+        assert_one_line_naming(runs[name], "DATABASE_URL")
+        assert "cannot reach PostgreSQL at 127.0.0.1" in runs[name].err
+
+
+def test_a_missing_postgresql_driver_stops_birge_with_one_line(runs: dict[str, Run]):
+    assert_one_line_naming(runs["no driver"], "DATABASE_URL")
+    assert "psycopg" in runs["no driver"].err and "[postgres]" in runs["no driver"].err
 
 
 def test_a_malformed_bot_token_stops_run_with_one_line(runs: dict[str, Run]):

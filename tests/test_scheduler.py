@@ -10,7 +10,8 @@ import time_machine
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Settings
-from bot.scheduler import REGISTRY, JobContext, Scheduler, scheduled
+from bot.jobs.registry import REGISTRY, JobContext, scheduled
+from bot.scheduler import Scheduler
 from storage.db import Database
 
 RUNS: list[datetime] = []

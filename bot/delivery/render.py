@@ -1,8 +1,17 @@
-"""Turning an outbox row into a message in the recipient's language.
+"""Turning an outbox row into a message in the recipient's language: the table of renderers.
 
 Each notification kind registers one renderer. A renderer gets the database and the row's payload
 and returns the text and buttons, or None when the message no longer makes sense (the thing it
 was about is gone) — then the row is dropped rather than sent.
+
+A feature registers itself in its own module, `bot/delivery/<feature>_notices.py`:
+
+    @renderer("question_answered")
+    async def question_answered(db: Database, to: Recipient, payload: dict[str, Any]
+                                ) -> Rendered | None: ...
+
+and lists that module in `bot/delivery/__init__.py`, whose import (the worker's) registers every
+feature. This module imports no feature, so the notice modules and it never import each other.
 """
 
 from __future__ import annotations
@@ -58,24 +67,9 @@ def renderer(kind: str, after_sent: AfterSent | None = None
     return register
 
 
-def _load() -> None:
-    # Importing the notice modules registers their renderers.
-    from bot.delivery import (  # noqa: F401
-        broadcast_notices,
-        digest_notices,
-        issue_notices,
-        legal_notices,
-        notices,
-        people_notices,
-        question_notices,
-    )
-
-
 def get_renderer(kind: str) -> Renderer | None:
-    _load()
     return _RENDERERS.get(kind)
 
 
 def get_after_sent(kind: str) -> AfterSent | None:
-    _load()
     return _AFTER_SENT.get(kind)

@@ -18,9 +18,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.flows import guard
 from bot.flows.attachments import attachment_of
+from bot.flows.cards import show_question
 from bot.flows.ui import Event, remember, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import files, groups, questions, search
 from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
@@ -230,8 +232,6 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         if not value.isdigit():
             return
         await state.clear()
-        from bot.handlers.questions import show_question
-
         await show(query, _("Glad it helped. Your question was not posted."))
         await show_question(query, db, member, int(value), new_message=True)
     elif kind == "qc":
@@ -301,3 +301,16 @@ async def on_other(message: Message, state: FSMContext) -> None:
         await message.answer(_("Please send documents or photos, or press Next."))
     else:
         await message.answer(_("Please use the buttons."))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is None:
+        return
+    if step == "similar":
+        await _offer_similar(message, state, db, member, (await state.get_data()).get("ask", {}))
+    else:
+        await ask(message, state, db, member, step)
+
+
+guard.register(Ask, __("your question"), _resume)

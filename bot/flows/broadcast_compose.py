@@ -19,9 +19,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, notice, show, wrong_input
-from bot.i18n import LANGUAGES, _, format_when, language_name
+from bot.i18n import LANGUAGES, _, __, format_when, language_name
 from bot.services import broadcasts, reference
 from bot.services.broadcasts import Audience, Draft
 from bot.services.errors import PermissionDenied, ServiceError
@@ -480,3 +481,13 @@ async def _submit(query: CallbackQuery, state: FSMContext, db: Database, member:
     progress = Bc(action="report", broadcast_id=result.broadcast_id)
     await show(query, text, markup([[button("📊 " + _("Progress"), progress)]]))
 
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if _allowed(member):
+        assert member is not None
+        await ask(message, state, db, member, step)
+
+
+guard.register(Compose, __("the broadcast you are writing"), _resume)

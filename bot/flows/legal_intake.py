@@ -19,9 +19,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.flows import guard
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event, notice, remember, show, wrong_input
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import files, legal
 from bot.services.errors import ServiceError
 from bot.services.legal import Doc, Intake
@@ -265,9 +266,6 @@ async def on_text(message: Message, state: FSMContext, member: MemberView | None
     if step not in TEXT_STEPS:
         await message.answer(_("Please use the buttons."))
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     text = message.text.strip()
     data = await state.get_data()
     if step == "summary":
@@ -354,3 +352,12 @@ async def _submit(query: CallbackQuery, state: FSMContext, db: Database, member:
     await show(query, _("Your request {code} was sent to the Union's lawyers. You will get "
                         "their answer here.").format(code=legal.case_code(case_id)),
                markup([[button("📂 " + _("Open the case"), Lc(action="open", case_id=case_id))]]))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is not None:
+        await ask(message, state, member, step)
+
+
+guard.register(LegalIntake, __("your request to the lawyers"), _resume)

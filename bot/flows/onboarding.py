@@ -18,8 +18,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.flows import guard
+from bot.flows.cards import show_profile
 from bot.flows.ui import Event, notice, remember, show
-from bot.i18n import LANGUAGES, _, in_locale, language_name
+from bot.i18n import LANGUAGES, _, __, in_locale, language_name
+from bot.menu import Menus
+from bot.middlewares import remember_visitor_language
 from bot.services import invites, members, places, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
@@ -88,11 +92,64 @@ def _neighbour(step: str, data: dict[str, Any], direction: int) -> str | None:
     return None
 
 
+# The steps the counter numbers: "Not in the list" (municipality_other) shares its number.
+COUNTED = ["language", "name", "position", "region", "district", "municipality", "communities",
+           "consent"]
+
+
+def _may_apply(step: str, data: dict[str, Any]) -> bool:
+    """Like `_applies`, but a step whose condition is not answered yet counts as coming: the
+    counter's total never grows as the newcomer answers (it shrinks only when an answer removes
+    a step, e.g. Bishkek has no districts)."""
+    if step == "district":
+        if "region_kind" not in data:
+            return True
+        return bool(data.get("region_id")) and data.get("region_kind") == RegionKind.OBLAST
+    if step == "municipality":
+        if data.get("position") and data["position"] not in MUNICIPAL_POSITIONS:
+            return False
+        # "The whole region" (no district) is offered only to non-municipal positions.
+        return bool(data.get("district_id")) or _may_apply("district", data)
+    return True
+
+
 def _progress(step: str, data: dict[str, Any]) -> str:
     if data.get("mode") == "edit":
         return ""
-    steps = [s for s in JOIN if _applies(s, data)]
-    return f"({steps.index(step) + 1}/{len(steps)}) " if step in steps else ""
+    counted = "municipality" if step == "municipality_other" else step
+    steps = [s for s in COUNTED if s == counted or _may_apply(s, data)]
+    return f"({steps.index(counted) + 1}/{len(steps)}) " if counted in steps else ""
+
+
+async def _answers(data: dict[str, Any], db: Database) -> str:
+    """What the newcomer answered, shown before they consent."""
+    lang = data["lang"]
+
+    def named(places: list[reference.Place], wanted: object) -> str | None:
+        return next((p.name for p in places if p.id == wanted), None)
+
+    region = named(await reference.regions(db, lang), data.get("region_id"))
+    district = named(await reference.districts(db, int(data["region_id"]), lang),
+                     data.get("district_id")) if data.get("region_id") else None
+    municipality = named(await reference.municipalities(db, int(data["district_id"]), lang),
+                         data.get("municipality_id")) if data.get("district_id") else None
+    if data.get("want_other"):
+        municipality = data.get("municipality_other")
+    elif municipality is None and data.get("picked_name"):
+        municipality = data.get("picked_name")  # a pending name offered as a suggestion
+    chosen = set(data.get("community_ids", []))
+    communities = [p.name for p in await reference.communities(db, lang) if p.id in chosen]
+    place = ", ".join(p for p in (municipality, district, region) if p)
+    position = position_label(Position(data["position"])) if data.get("position") else "—"
+    return "\n".join([
+        _("Please check your answers:"),
+        "👤 <b>" + html.escape(data.get("full_name", "")) + "</b>",
+        _("Position: {value}").format(value=position),
+        _("Place: {value}").format(value=html.escape(place) if place else "—"),
+        _("Communities: {value}").format(value=html.escape(", ".join(communities)) or "—"),
+        _("Language: {value}").format(value=language_name(lang)),
+        _("Something wrong? Press Back to change it."),
+    ])
 
 
 # --- rendering each step ---------------------------------------------------------------------
@@ -158,7 +215,7 @@ async def _render(
         text = p + _("Which practice communities do you want to join? Tap to choose, then Done.")
         return text, markup([*grid(buttons, 1), done, nav])
     if step == "consent":
-        text = p + _(
+        text = p + await _answers(data, db) + "\n\n" + _(
             "To take part, Birge keeps your name, position, municipality, chosen communities, "
             "language and Telegram account. They are used only to connect you with colleagues "
             "and to send you what concerns you; the Union of LSGs keeps them and you can ask to "
@@ -254,8 +311,6 @@ def _application(data: dict[str, Any]) -> Application:
 
 async def _save_edit(event: Event, state: FSMContext, db: Database,
                      member: MemberView | None) -> None:
-    from bot.handlers.profile import show_profile
-
     data = await state.get_data()
     if member is None:
         await state.clear()
@@ -280,7 +335,7 @@ def _current_step(raw_state: str | None) -> str | None:
 
 @router.callback_query(Pick.filter(), StateFilter(Onboarding))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
-                  member: MemberView | None) -> None:
+                  member: MemberView | None, menus: Menus) -> None:
     step = _current_step(await state.get_state())
     data = await state.get_data()
     if step != callback_data.step:
@@ -295,6 +350,10 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             await query.answer(_("That choice is not available. Please try again."))
             return
         data["lang"] = value
+        if data.get("mode") == "join":
+            await remember_visitor_language(state, value)
+            if query.bot is not None:
+                await menus.sync(query.bot, query.from_user.id, None, value)
     elif step == "position":
         try:
             position = Position(value)
@@ -346,7 +405,9 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         if value == OTHER and data.get("typed"):
             data.update(municipality_other=data["typed"], municipality_id=None, want_other=True)
         elif value in offered:
-            data.update(municipality_id=int(value), want_other=False, municipality_other=None)
+            data.update(municipality_id=int(value), want_other=False, municipality_other=None,
+                        picked_name=dict(map(tuple, data.get("suggestions") or [])).get(
+                            int(value)))
         else:
             await query.answer(_("That choice is not available. Please try again."))
             return
@@ -414,8 +475,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await state.clear()
         with in_locale(data["lang"]):
             if data.get("mode") == "edit" and member is not None:
-                from bot.handlers.profile import show_profile
-
                 await show_profile(query, db, member.id, member.language)
             else:
                 await show(query, _("Cancelled. Nothing about you has been kept. Send /start "
@@ -426,8 +485,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         if prev is not None:
             await go(query, state, db, prev)
         elif data.get("mode") == "edit" and member is not None:
-            from bot.handlers.profile import show_profile
-
             await state.clear()
             await show_profile(query, db, member.id, member.language)
         return
@@ -443,9 +500,6 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     data = await state.get_data()
     text = message.text.strip()
     with in_locale(data["lang"]):
-        if text.startswith("/"):
-            await message.answer(_("Please answer the question above, or press Cancel."))
-            return
         try:
             if step == "name":
                 data["full_name"] = members.clean_name(text)
@@ -477,13 +531,15 @@ async def on_message_at_button_step(message: Message, state: FSMContext, db: Dat
     step = _current_step(await state.get_state())
     if step is None:
         return
-    if message.text and message.text.startswith("/"):
-        # /start, /cancel, /language and /help are handled before this router; others fall here.
-        data = await state.get_data()
-        with in_locale(data["lang"]):
-            await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     data = await state.get_data()
     with in_locale(data["lang"]):
         await message.answer(_("Please use the buttons."))
     await go(message, state, db, step)
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    await go(message, state, db, step)
+
+
+guard.register(Onboarding, __("joining Birge"), _resume)

@@ -18,8 +18,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.ui import Event, remember, show, wrong_input
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import files, reference
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
@@ -195,9 +196,6 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     if step not in TEXT_STEPS:
         await message.answer(_("Please use the buttons."))
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     data = await state.get_data()
     try:
         if step == "title":
@@ -291,3 +289,12 @@ async def _submit(query: CallbackQuery, state: FSMContext, member: MemberView, d
     await show(query, _("Your issue {id} is registered. Other members can now co-sign it, "
                         "and the Union staff will review it.").format(id=ni.short_id(issue.id)),
                markup([[button(_("Open the issue"), Iss(action="o", issue_id=issue.id))]]))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is not None:
+        await ask(message, state, db, member, step)
+
+
+guard.register(RaiseIssue, __("the problem you are raising"), _resume)

@@ -14,9 +14,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.flows import guard
 from bot.flows.attachments import attachment_of
+from bot.flows.cards import show_question
 from bot.flows.ui import Event, remember, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import questions
 from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
@@ -98,8 +100,6 @@ async def on_hide_answer(query: CallbackQuery, callback_data: An, state: FSMCont
 
 async def _submit(event: Event, state: FSMContext, db: Database, member: MemberView,
                   settings: Settings, data: dict[str, Any]) -> None:
-    from bot.handlers.questions import show_question
-
     mode, qid = data["mode"], int(data["question_id"])
     text, files = data.get("text", ""), list(data.get("files", []))
     try:
@@ -135,6 +135,15 @@ async def _submit(event: Event, state: FSMContext, db: Database, member: MemberV
     await show_question(event, db, member, qid, new_message=True)
 
 
+def _files_prompt(data: dict[str, Any]) -> str:
+    text = _("Attach up to {limit} documents or photos if you wish, then press Send.").format(
+        limit=questions.ATTACHMENTS_MAX)
+    attached = data.get("files", [])
+    if attached:
+        text += "\n" + "\n".join("📎 " + html.escape(f["name"]) for f in attached)
+    return text
+
+
 def _send_markup() -> Any:
     return markup([[button("✅ " + _("Send"), Pick(step="rs", value="send"))],
                    nav_row(back=False)])
@@ -154,9 +163,7 @@ async def on_text(message: Message, state: FSMContext, db: Database,
                                                       limit=questions.ANSWER_MAX)))
             return
         await remember(state, Reply.files, {**everything, "reply": data})
-        await message.answer(_("Attach up to {limit} documents or photos if you wish, then "
-                               "press Send.").format(limit=questions.ATTACHMENTS_MAX),
-                             reply_markup=_send_markup())
+        await message.answer(_files_prompt(data), reply_markup=_send_markup())
         return
     await state.update_data(reply=data)
     await _submit(message, state, db, member, settings, data)
@@ -206,3 +213,18 @@ async def on_other(message: Message, state: FSMContext) -> None:
                              reply_markup=_send_markup())
     else:
         await message.answer(_("Please send text, not a file, sticker or voice message."))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    data = (await state.get_data()).get("reply", {})
+    if not data.get("mode"):
+        return
+    if step == "files":
+        await message.answer(_files_prompt(data), reply_markup=_send_markup())
+    else:
+        await message.answer(_prompt(data["mode"], questions.label(int(data["question_id"]))),
+                             reply_markup=markup([nav_row(back=False)]))
+
+
+guard.register(Reply, __("your message to a question"), _resume)

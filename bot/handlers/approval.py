@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.flows.ui import show
 from bot.i18n import _
+from bot.menu import Menus
 from bot.services import members
 from bot.services.errors import NotFound, PermissionDenied
 from bot.services.members import MemberView
@@ -22,7 +23,7 @@ router = Router(name="approval")
 
 @router.callback_query(Decide.filter())
 async def on_decide(query: CallbackQuery, callback_data: Decide, db: Database,
-                    member: MemberView | None) -> None:
+                    member: MemberView | None, menus: Menus) -> None:
     if member is None:
         await query.answer(_("You are not allowed to do that."), show_alert=True)
         return
@@ -34,6 +35,9 @@ async def on_decide(query: CallbackQuery, callback_data: Decide, db: Database,
     except (PermissionDenied, NotFound) as exc:
         await query.answer(refusal(exc), show_alert=True)
         return
+    newcomer = decision.member
+    if decision.changed and newcomer.telegram_id is not None and query.bot is not None:
+        await menus.sync(query.bot, newcomer.telegram_id, newcomer, newcomer.language)
     who = html.escape(decision.member.full_name)
     if decision.changed:
         verdict = (_("✅ You approved {name}.") if approve

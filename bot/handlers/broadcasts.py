@@ -195,9 +195,6 @@ async def on_reply(message: Message, state: FSMContext, db: Database,
     data = await state.get_data()
     if member is None or message.text is None:
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     try:
         if current == Reply.question.state:
             await broadcasts.ask_about(db, member.id, int(data["broadcast_id"]), message.text)

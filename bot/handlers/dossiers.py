@@ -238,9 +238,6 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     if member is None or message.text is None or "dossier_id" not in data:
         await state.clear()
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     if current == DossierInput.reference.state:
         reference = " ".join(message.text.split())
         if not 1 <= len(reference) <= dossiers.REFERENCE_MAX:

@@ -50,6 +50,8 @@ def help_text(member: MemberView | None) -> str:
         Capability.PRIVACY: _("/privacy — what Birge keeps about you; download or delete it"),
         Capability.PLACES: _("/places — confirm or merge newly typed municipality names, add "
                              "your district's municipalities"),
+        Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
+                              "create surveys and quick polls and see the results"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

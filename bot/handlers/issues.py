@@ -364,9 +364,6 @@ async def on_input(message: Message, state: FSMContext, db: Database,
     if member is None or message.text is None or "issue_id" not in data:
         await state.clear()
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     issue_id = int(data["issue_id"])
     text = message.text
     if current == IssueInput.comment.state:

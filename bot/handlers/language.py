@@ -7,9 +7,11 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.flows import onboarding
+from bot.flows import guard
 from bot.flows.ui import Event, show
 from bot.i18n import LANGUAGES, _, in_locale, language_name
+from bot.menu import Menus
+from bot.middlewares import remember_visitor_language
 from bot.services import members
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup
@@ -40,7 +42,7 @@ async def on_language_button(query: CallbackQuery) -> None:
 
 @router.callback_query(Pick.filter(F.step == STEP))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
-                  member: MemberView | None) -> None:
+                  member: MemberView | None, menus: Menus) -> None:
     lang = callback_data.value
     if lang not in LANGUAGES:
         await query.answer(_("That choice is not available. Please try again."))
@@ -48,12 +50,15 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     await query.answer()
     if member is not None:
         await members.set_language(db, member.id, lang)
+    else:
+        await remember_visitor_language(state, lang)
+    if query.bot is not None:
+        await menus.sync(query.bot, query.from_user.id, member, lang)
     data = await state.get_data()
     if data:
         data["lang"] = lang
         await state.set_data(data)
     with in_locale(lang):
         await show(query, _("Language changed: {language}.").format(language=language_name(lang)))
-        current = await state.get_state()
-        if current and current.startswith("Onboarding:"):
-            await onboarding.go(query, state, db, current.split(":", 1)[1])
+        if isinstance(query.message, Message):
+            await guard.show_step(query.message, state, db, member)

@@ -359,9 +359,6 @@ async def on_input_text(message: Message, state: FSMContext, db: Database,
     data = await state.get_data()
     if member is None or message.text is None:
         return
-    if message.text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     if len(message.text) > legal.MESSAGE_MAX:
         await message.answer(_("That is too long: at most {limit} characters.").format(
             limit=legal.MESSAGE_MAX))

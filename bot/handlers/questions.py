@@ -10,6 +10,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows.cards import show_question
 from bot.flows.ui import Event, show
 from bot.i18n import _
 from bot.services import questions
@@ -18,30 +19,12 @@ from bot.services.members import MemberView
 from bot.views.buttons import button, markup
 from bot.views.callbacks import An, Menu, Qn
 from bot.views.labels import refusal
-from bot.views.questions import clip, question_buttons, question_text, status_label
+from bot.views.questions import clip, status_label
 from storage.db import Database
 
 router = Router(name="questions")
 router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
-
-
-async def show_question(event: Event, db: Database, member: MemberView, question_id: int,
-                        new_message: bool = False) -> None:
-    try:
-        card = await questions.question_card(db, member.id, question_id, member.language)
-    except ServiceError as exc:
-        if isinstance(event, CallbackQuery):
-            await event.answer(refusal(exc), show_alert=True)
-        else:
-            await event.answer(refusal(exc))
-        return
-    text, kb = question_text(card, member.language), question_buttons(card)
-    if new_message and isinstance(event, CallbackQuery) and event.bot is not None:
-        await event.bot.send_message(member.telegram_id or event.from_user.id, text,
-                                     reply_markup=kb)
-        return
-    await show(event, text, kb)
 
 
 async def _send_files(bot: Bot, chat_id: int, files: list[dict[str, Any]]) -> None:

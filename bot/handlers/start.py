@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.flows import onboarding
 from bot.flows.ui import Event, show
 from bot.i18n import _, ngettext, pick_language
+from bot.middlewares import visitor_language
 from bot.services import members, policy
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup
@@ -80,8 +81,8 @@ async def on_start(message: Message, command: CommandObject, state: FSMContext, 
         return
     data = await state.get_data()
     user = message.from_user
-    lang = data.get("lang") or pick_language(user.language_code if user else None,
-                                             settings.default_language)
+    lang = data.get("lang") or await visitor_language(state) or pick_language(
+        user.language_code if user else None, settings.default_language)
     await onboarding.start_joining(message, state, db, lang, code)
 
 

@@ -1,6 +1,7 @@
-"""Every scheduled job Birge has: importing this package registers them (`bot.scheduler`).
+"""Every scheduled job Birge has: importing this package registers them (`bot.scheduler` does).
 
-Each feature declares its jobs with `@scheduled` in its own module; list the module here.
+Each feature declares its jobs with `@scheduled` (from `bot.jobs.registry`, never from
+`bot.scheduler`) in its own module; list the module here.
 """
 
 from bot.jobs import (
@@ -8,4 +9,5 @@ from bot.jobs import (
     legal,  # noqa: F401
     privacy,  # noqa: F401
     questions,  # noqa: F401
+    surveys,  # noqa: F401
 )

@@ -9,7 +9,7 @@ from datetime import timedelta
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.scheduler import JobContext, scheduled
+from bot.jobs.registry import JobContext, scheduled
 from bot.services import digests, queues
 
 log = logging.getLogger("birge.jobs.digests")

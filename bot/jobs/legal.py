@@ -7,7 +7,7 @@ import logging
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.scheduler import JobContext, scheduled
+from bot.jobs.registry import JobContext, scheduled
 from bot.services import legal
 
 log = logging.getLogger("birge.jobs.legal")

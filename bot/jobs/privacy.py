@@ -7,7 +7,7 @@ import logging
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.scheduler import JobContext, scheduled
+from bot.jobs.registry import JobContext, scheduled
 from bot.services import privacy
 
 log = logging.getLogger("birge.jobs.privacy")

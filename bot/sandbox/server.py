@@ -58,13 +58,35 @@ PAGE_HEADERS = {
 class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT  # 0: any free port (tests)
-    database: Path = DEFAULT_DATABASE
+    database: Path | str = DEFAULT_DATABASE  # a SQLite file, or a postgresql+asyncpg:// URL
     fresh: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # more Settings values (tests)
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+def database_url(database: Path | str) -> str:
+    """The sandbox's database: a SQLite file by default, or any PostgreSQL URL."""
+    if isinstance(database, str) and database.startswith(("postgresql", "sqlite")):
+        return database
+    return sqlite_url(Path(database))
+
+
+async def empty_postgres(url: str) -> None:
+    """`--fresh` on PostgreSQL: every table of the sandbox's database goes."""
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    db = Database(url)
+    try:
+        async with db.transaction() as s:
+            await s.exec(text("DROP SCHEMA public CASCADE"))  # type: ignore[call-overload]
+            await s.exec(text("CREATE SCHEMA public"))  # type: ignore[call-overload]
+    finally:
+        await db.dispose()
 
 
 def remove_database(path: Path) -> None:
@@ -100,16 +122,19 @@ class Sandbox:
 
     async def start(self) -> str:
         from bot.app import Birge
+        from storage.db import check_reachable
         from storage.migrate import upgrade
 
-        path = self.config.database
+        url = database_url(self.config.database)
         try:
             # The page first: a busy port is reported before anything else has started. Until
             # Birge runs, the API answers 503 and the page keeps retrying.
             await self._serve_page()
-            if self.config.fresh:
-                remove_database(path)
-            url = sqlite_url(path)
+            await check_reachable(url)
+            if self.config.fresh and url.startswith("postgresql"):
+                await empty_postgres(url)
+            elif self.config.fresh:
+                remove_database(Path(url.removeprefix("sqlite+aiosqlite:///")))
             # Alembic's env.py runs its own event loop, so it must not run on this one.
             await asyncio.to_thread(upgrade, url)
             cache.clear_all()

@@ -125,6 +125,11 @@ async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
     return [m for m in (await session.exec(query.order_by(col(Member.id)))).all() if m]
 
 
+async def recipients(session: AsyncSession, audience: Audience) -> list[int]:
+    """The active members an audience names (surveys aim at members exactly as broadcasts do)."""
+    return await _recipients(session, audience)
+
+
 async def count_audience(db: Database, actor_id: int, audience: Audience) -> int:
     async with db.read() as s:
         actor = await policy.load_actor(s, actor_id)
@@ -243,6 +248,24 @@ async def submit_broadcast(db: Database, actor_id: int, draft: Draft) -> Submitt
         audit.record(s, actor_id, "broadcast_submitted", "broadcast", broadcast.id,
                      recipients=count, status=str(broadcast.status))
         return Submitted(broadcast.id, BroadcastStatus(broadcast.status), count)
+
+
+async def send_within(session: AsyncSession, actor_id: int, draft: Draft) -> Submitted:
+    """A broadcast written and fanned out inside the caller's transaction, already approved: for
+    a service that decided itself who may send it (a survey's results to its respondents)."""
+    draft = _clean(draft)
+    broadcast = Broadcast(
+        kind=draft.kind, title=draft.title, text_ky=draft.text_ky, text_ru=draft.text_ru,
+        text_en=draft.text_en, source_url=draft.source_url, documents=draft.documents,
+        audience=draft.audience.as_json(), created_by_id=actor_id, send_at=draft.send_at,
+        approved_by_id=actor_id, status=BroadcastStatus.AWAITING_APPROVAL)
+    session.add(broadcast)
+    await session.flush()
+    assert broadcast.id is not None
+    count = await _fan_out(session, broadcast)
+    audit.record(session, actor_id, "broadcast_submitted", "broadcast", broadcast.id,
+                 recipients=count, status=str(broadcast.status))
+    return Submitted(broadcast.id, BroadcastStatus(broadcast.status), count)
 
 
 async def _load(session: AsyncSession, broadcast_id: int) -> Broadcast:

@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Community, TopicGroup
+
 
 @dataclass(frozen=True)
 class Forums:
@@ -39,3 +43,21 @@ def forums_of(settings: object) -> Forums:
     """The forums of a `Settings` (FORUM_CHAT_ID and FORUM_CHAT_IDS)."""
     return Forums(getattr(settings, "forum_chat_id", None),
                   dict(getattr(settings, "forum_chat_ids", None) or {}))
+
+
+async def mirror_chat(s: AsyncSession, forums: Forums | int | None,
+                      group: TopicGroup) -> int | None:
+    """The chat where this group's thread may carry a post now (None: nowhere). Every post to
+    a forum (questions, answers, quick polls) asks this."""
+    if forums is None or group.forum_topic_id is None:
+        return None
+    if not isinstance(forums, Forums):
+        forums = Forums(forums)
+    code = None
+    if group.community_id is not None:
+        community = await s.get(Community, group.community_id)
+        code = community.code if community else f"#{group.community_id}"
+    chat = group.forum_chat_id
+    if chat is None and group.community_id is None:
+        chat = forums.shared  # a thread made before chats were recorded: the shared forum
+    return chat if forums.may_post(code, chat) else None

@@ -120,6 +120,9 @@ class Action(StrEnum):
     WRITE_MEMBER = "write_member"
     DELETE_ACCOUNT = "delete_account"
     EXPORT_OWN_DATA = "export_own_data"
+    CREATE_SURVEY = "create_survey"
+    MANAGE_SURVEY = "manage_survey"
+    ANSWER_SURVEY = "answer_survey"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -284,6 +287,26 @@ def can_delete_account(actor: Actor, member_id: int) -> bool:
     return actor.member_id == member_id and actor.status != MemberStatus.DELETED
 
 
+def can_create_survey(actor: Actor, district_ids: list[int], moderates_group: bool) -> bool:
+    """Union staff ask anyone; a district leader asks their own district (`district_ids` is the
+    audience's districts, all of which they must lead); a moderator asks their group's members."""
+    if actor.is_staff:
+        return True
+    if moderates_group:
+        return actor.active
+    return bool(district_ids) and all(actor.leads_district(d) for d in district_ids)
+
+
+def can_manage_survey(actor: Actor, creator_id: int) -> bool:
+    """Results, exports, closing and publishing results: Union staff and the survey's creator."""
+    return actor.is_staff or (actor.active and actor.member_id == creator_id)
+
+
+def can_answer_survey(actor: Actor, invited: bool) -> bool:
+    """Only an active member the survey was sent to answers it."""
+    return actor.active and invited
+
+
 class Capability(StrEnum):
     """What /help lists for a member, by role."""
 
@@ -307,6 +330,7 @@ class Capability(StrEnum):
     PEOPLE = "people"
     PRIVACY = "privacy"
     PLACES = "places"
+    SURVEYS = "surveys"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -333,6 +357,7 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.PEOPLE)
     if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
         caps.append(Capability.PLACES)
+    caps.append(Capability.SURVEYS)
     return caps
 
 

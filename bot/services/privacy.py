@@ -56,6 +56,8 @@ from storage.models import (
     Question,
     Region,
     RoleAssignment,
+    Survey,
+    SurveyResponse,
     TopicGroup,
 )
 from storage.types import utcnow
@@ -86,7 +88,7 @@ def _load_feature_sections() -> None:
     """Features that keep member data elsewhere register their sections on import."""
     import importlib
 
-    for module in ("bot.services.surveys", "bot.services.events"):
+    for module in ("bot.services.events", "bot.services.library"):
         try:
             importlib.import_module(module)
         except ImportError:
@@ -208,6 +210,16 @@ async def _comments(s: AsyncSession, member_id: int) -> Rows:
     rows = (await s.exec(select(BroadcastResponse).where(
         BroadcastResponse.member_id == member_id).order_by(col(BroadcastResponse.id)))).all()
     return [_row(r, "broadcast_id", "kind", "text", "created_at") for r in rows]
+
+
+@export_section("survey_answers")
+async def _survey_answers(s: AsyncSession, member_id: int) -> Rows:
+    """Answers to surveys given under the member's name (anonymous ones carry no member)."""
+    rows = (await s.exec(select(SurveyResponse, Survey.title_ru).join(
+        Survey, col(Survey.id) == SurveyResponse.survey_id).where(
+        SurveyResponse.member_id == member_id).order_by(col(SurveyResponse.id)))).all()
+    return [_row(r, "survey_id", "answers", "created_at", "submitted_at", survey=title)
+            for r, title in rows]
 
 
 @export_section("messages")

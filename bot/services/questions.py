@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, groups, notify, policy, search
+from bot.services import audit, files, forums, groups, notify, policy, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.forums import Forums
 from storage.db import Database
@@ -24,7 +24,6 @@ from storage.enums import AttachmentKind, QuestionStatus, Role
 from storage.models import (
     Answer,
     AnswerVote,
-    Community,
     GroupMember,
     GroupModerator,
     Member,
@@ -216,20 +215,9 @@ async def _post_to_forum(s: AsyncSession, forum_chat_id: int | Forums | None,
                          group: TopicGroup, kind: str, **payload: Any) -> None:
     """Mirror a post in the group's forum thread, only in a chat the group may be mirrored in
     (`bot.services.forums`): a community's group never reaches the shared forum."""
-    if forum_chat_id is None or group.forum_topic_id is None:
-        return
-    forums = forum_chat_id if isinstance(forum_chat_id, Forums) else Forums(forum_chat_id)
-    code = None
-    if group.community_id is not None:
-        community = await s.get(Community, group.community_id)
-        code = community.code if community else f"#{group.community_id}"
-    chat = group.forum_chat_id
-    if chat is None and group.community_id is None:
-        chat = forums.shared  # a thread made before chats were recorded: the shared forum
-    if not forums.may_post(code, chat):
-        return
-    assert chat is not None
-    notify.enqueue_chat(s, chat, kind, thread_id=group.forum_topic_id, **payload)
+    chat = await forums.mirror_chat(s, forum_chat_id, group)
+    if chat is not None:
+        notify.enqueue_chat(s, chat, kind, thread_id=group.forum_topic_id, **payload)
 
 
 async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,

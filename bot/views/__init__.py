@@ -3,7 +3,7 @@
 - `labels`: names of the closed vocabularies (positions, roles, statuses) and every refusal;
 - `buttons`: inline keyboard builders and the navigation row;
 - `callbacks`: the typed button payloads (`CallbackData`), ids only;
-- one module per feature (`questions`, `legal`, `issues`, `broadcasts`, `digests`, …).
+- one module per feature (`questions`, `legal`, `issues`, `broadcasts`, `digests`, `profile`, …).
 
 Handlers, flows and the delivery renderers import from here; views import services' plain data
 and `bot.i18n`, never handlers or flows.

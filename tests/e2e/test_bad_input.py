@@ -62,7 +62,8 @@ async def test_unknown_commands_inside_and_outside_a_flow(
     await said(person, t("ru", "I do not know that command."))
     await at_name_step(person)
     await person.send("/frobnicate")
-    await said(person, t("ru", "Please answer the question above, or press Cancel."))
+    await said(person, t("ru", "Birge has no such command."))
+    await said(person, t("ru", "Please send your full name (first name and surname)."))
 
 
 async def test_text_or_a_photo_where_buttons_are_wanted_shows_the_question_again(

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.jobs.legal import legal_reminders
+from bot.jobs.registry import JobContext
 from bot.sandbox.client import Person
-from bot.scheduler import JobContext
 from bot.services import files, groups, legal, questions, roles, search
 from bot.services.legal import Doc, Intake
 from bot.views.callbacks import Lc, Lq, Menu

@@ -30,7 +30,7 @@ FAST = {"outbox_poll_seconds": 0.1, "send_rate_per_second": 1000,
         "send_rate_per_chat_per_second": 100}
 
 
-def config(path: Path, fresh: bool = False) -> SandboxConfig:
+def config(path: Path | str, fresh: bool = False) -> SandboxConfig:
     return SandboxConfig(port=0, database=path, fresh=fresh, settings=FAST)
 
 
@@ -188,8 +188,8 @@ async def test_new_visitors_get_their_own_accounts(sandbox: Sandbox) -> None:
     assert {first["key"], second["key"]} <= {p["key"] for p in state["personas"]}
 
 
-async def test_data_is_kept_between_starts_and_fresh_starts_clean(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
+async def test_data_is_kept_between_starts_and_fresh_starts_clean(empty_db_url: str) -> None:
+    path = empty_db_url  # SQLite, and PostgreSQL: the sandbox takes either
     extra = 700_555_001
     async with Sandbox(config(path)) as first:
         assert first.created

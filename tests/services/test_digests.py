@@ -231,7 +231,7 @@ def test_the_last_slot_follows_the_members_choice() -> None:
 def test_the_digest_and_morning_jobs_are_scheduled_in_bishkek() -> None:
     import bot.jobs  # noqa: F401
     from bot.config import Settings
-    from bot.scheduler import REGISTRY
+    from bot.jobs.registry import REGISTRY
 
     config = Settings(_env_file=None)  # type: ignore[call-arg]
     digest = REGISTRY["digests.send"].trigger(config)

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.jobs.legal import legal_reminders
-from bot.scheduler import JobContext
+from bot.jobs.registry import JobContext
 from bot.services import legal, roles
 from bot.services.errors import InvalidInput, InvalidState, PermissionDenied
 from bot.services.legal import Doc, Intake
@@ -322,7 +322,7 @@ async def test_staff_prepare_an_anonymised_question_and_answer_with_consent(
 
 def test_the_reminders_job_is_on_the_scheduler() -> None:
     import bot.jobs  # noqa: F401
-    from bot.scheduler import REGISTRY
+    from bot.jobs.registry import REGISTRY
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     spec = REGISTRY["legal.reminders"]

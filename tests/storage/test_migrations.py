@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -15,8 +15,8 @@ from storage.db import Database
 from storage.migrate import head_revision, include_name, is_up_to_date, upgrade
 
 
-def test_migrations_on_an_empty_database_match_the_models(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+def test_migrations_on_an_empty_database_match_the_models(empty_db_url: str) -> None:
+    url = empty_db_url
     upgrade(url)
     upgrade(url)  # idempotent
 
@@ -35,8 +35,8 @@ def test_migrations_on_an_empty_database_match_the_models(tmp_path: Path) -> Non
     assert asyncio.run(diff()) == []
 
 
-def test_an_unmigrated_database_is_detected(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+def test_an_unmigrated_database_is_detected(empty_db_url: str) -> None:
+    url = empty_db_url
 
     async def check() -> tuple[bool, bool]:
         db = Database(url)
@@ -52,6 +52,7 @@ def test_an_unmigrated_database_is_detected(tmp_path: Path) -> None:
     assert head_revision(url) is not None
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_sqlite_runs_with_wal_and_foreign_keys(db: Database) -> None:
     async with db.read() as s:
         assert (await s.exec(text("PRAGMA journal_mode"))).one()[0] == "wal"  # type: ignore[call-overload]

@@ -1,0 +1,203 @@
+"""One rule for commands typed in the middle of a guided flow (every flow gets it for free).
+
+A guided flow is any conversation with an FSM state in a private chat: onboarding, /ask, an
+answer, the legal intake, /raise, /broadcast, and every flow added later. `FlowCommands` is a
+message middleware on the Dispatcher, so it sees a message before any router does:
+
+* A message starting with "/" is never content: no flow handler ever receives it.
+* `/cancel` leaves the flow and drops the draft (its own handler in `bot.handlers.start`).
+* `/help` and `/language` are answered as usual; the flow stays where it is, and Birge says how
+  to go on and shows the current step again (`/language` shows it once a language is picked).
+* `/start` does not restart anything mid-flow: Birge says how to go on and shows the step again.
+* `/continue` goes back to a flow that was set aside (see the next rule); if the member is in
+  another flow at that moment, the two swap places.
+* Any other command Birge knows (found from the routers' `Command` filters, so a new feature's
+  commands count at once) leaves the flow and keeps the draft: the state and its answers are set
+  aside (one per chat, under the FSM key's destiny "paused"), the command runs as if no flow was
+  going on, and Birge adds "kept for later: …; /continue to go back to it".
+* An unknown command is answered "I do not know that command" and how to go on.
+
+A flow registers itself once, at import, so that its name can be said and its step shown again:
+
+    guard.register(Ask, __("your question"), resume)
+
+where `resume(message, state, db, member, step)` shows the prompt of `step` (the part of the
+state name after ":") as a new message. A flow that does not register still gets the rule; Birge
+then points to "the step above" instead of showing it again. `show_step` is public: anything
+that needs the member to see their current step again (a restart, a language change) calls it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiogram import BaseMiddleware, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
+from aiogram.types import Message, TelegramObject
+
+from bot.i18n import _
+from bot.services.members import MemberView
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Resume = Callable[[Message, FSMContext, Database, "MemberView | None", str], Awaitable[None]]
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+STAY = frozenset({"help", "language"})   # answered; the flow stays and is shown again
+HERE = frozenset({"start"})              # not run mid-flow: Birge says how to go on
+CANCEL = "cancel"
+CONTINUE = "continue"
+PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class Flow:
+    title: Any  # a lazy string: rendered in the member's language when said
+    resume: Resume | None
+
+
+_flows: dict[str, Flow] = {}
+
+
+def register(group: type[StatesGroup], title: Any, resume: Resume | None = None) -> None:
+    """Name a flow (its states' group) and give the function that shows one of its steps."""
+    _flows[group.__full_group_name__] = Flow(title, resume)
+
+
+def flow_of(raw_state: str | None) -> tuple[Flow | None, str]:
+    """The registered flow of a state such as "Ask:text", and the step ("text")."""
+    if not raw_state:
+        return None, ""
+    group, _sep, step = raw_state.partition(":")
+    return _flows.get(group), step
+
+
+def command_of(text: str | None) -> str | None:
+    """"/search бюджет" → "search"; "/help@BirgeBot" → "help"; not a command → None."""
+    if not text or not text.startswith("/"):
+        return None
+    word = text[1:].split(maxsplit=1)[0] if len(text) > 1 and not text[1].isspace() else ""
+    return word.split("@", 1)[0].lower()
+
+
+def known_commands(routers: Iterable[Router]) -> frozenset[str]:
+    """Every command some router answers (from its handlers' `Command` filters)."""
+    names: set[str] = {CANCEL, CONTINUE}
+    for router in routers:
+        for handler in router.message.handlers:
+            for flt in handler.filters or []:
+                if isinstance(flt.callback, Command):
+                    names.update(c.lower() for c in flt.callback.commands if isinstance(c, str))
+    return frozenset(names)
+
+
+def _title(flow: Flow | None) -> str:
+    return str(flow.title) if flow is not None else _("what you were doing")
+
+
+async def show_step(message: Message, state: FSMContext, db: Database,
+                    member: MemberView | None) -> bool:
+    """Show the member the step they are on as a new message; False when nobody can."""
+    raw = await state.get_state()
+    flow, step = flow_of(raw)
+    if flow is None or flow.resume is None:
+        return False
+    await flow.resume(message, state, db, member, step)
+    return True
+
+
+async def how_to_go_on(message: Message, state: FSMContext, db: Database,
+                       member: MemberView | None, lead: str | None = None) -> None:
+    """"You are in the middle of …; your answers are kept" and the current step again."""
+    flow, _step = flow_of(await state.get_state())
+    shown_again = flow is not None and flow.resume is not None
+    text = _("You are in the middle of: {flow}. Your answers so far are kept.").format(
+        flow=_title(flow))
+    text += " " + (_("Continue with the step below, or send /cancel to stop.") if shown_again
+                   else _("Continue with the step above, or send /cancel to stop."))
+    await message.answer(f"{lead}\n\n{text}" if lead else text)
+    await show_step(message, state, db, member)
+
+
+def _paused(state: FSMContext) -> FSMContext:
+    return FSMContext(storage=state.storage, key=replace(state.key, destiny=PAUSED))
+
+
+async def set_aside(state: FSMContext) -> Flow | None:
+    """Keep the current flow (state and answers) for /continue and leave it."""
+    raw = await state.get_state()
+    data = await state.get_data()
+    paused = _paused(state)
+    await paused.set_state(raw)
+    await paused.set_data(data)
+    await state.clear()
+    flow, _step = flow_of(raw)
+    return flow
+
+
+async def take_back(message: Message, state: FSMContext, db: Database,
+                    member: MemberView | None) -> None:
+    """/continue: the flow set aside becomes the current one (swapping with a current one)."""
+    paused = _paused(state)
+    raw = await paused.get_state()
+    if raw is None:
+        await message.answer(_("There is nothing to continue."))
+        return
+    data = await paused.get_data()
+    now_raw, now_data = await state.get_state(), await state.get_data()
+    await paused.set_state(now_raw)
+    await paused.set_data(now_data if now_raw else {})
+    await state.set_state(raw)
+    await state.set_data(data)
+    flow, _step = flow_of(raw)
+    if not await show_step(message, state, db, member):
+        await message.answer(_("Back to: {flow}. Continue with the step above, or send /cancel "
+                               "to stop.").format(flow=_title(flow)))
+
+
+class FlowCommands(BaseMiddleware):
+    """The rule above, for every message in a private chat (see the module's docstring)."""
+
+    def __init__(self, commands: frozenset[str]) -> None:
+        self.commands = commands
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        if not isinstance(event, Message) or event.chat.type != "private":
+            return await handler(event, data)
+        command = command_of(event.text)
+        state: FSMContext | None = data.get("state")
+        if command is None or state is None:
+            return await handler(event, data)
+        db: Database = data["db"]
+        member: MemberView | None = data.get("member")
+        if command == CONTINUE:
+            await take_back(event, state, db, member)
+            return None
+        raw = data.get("raw_state")
+        if raw is None or command == CANCEL:
+            return await handler(event, data)
+        if command in STAY:
+            result = await handler(event, data)
+            if command == "help" and await state.get_state() == raw:
+                await how_to_go_on(event, state, db, member)
+            return result
+        if command in HERE:
+            await how_to_go_on(event, state, db, member)
+            return None
+        if command not in self.commands:
+            await how_to_go_on(event, state, db, member,
+                               lead=_("Birge has no such command."))
+            return None
+        flow = await set_aside(state)
+        data["raw_state"] = None
+        result = await handler(event, data)
+        await event.answer(_("Kept for later: {flow}. Send /continue to go back to it.").format(
+            flow=_title(flow)))
+        return result

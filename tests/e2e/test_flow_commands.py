@@ -1,0 +1,101 @@
+"""A command typed in the middle of a guided flow is never taken as an answer (issue 13, item 1).
+
+The same rule in every flow: a known command leaves the flow and keeps the draft for /continue,
+/help and /start say how to go on and show the step again, an unknown command is refused."""
+
+from __future__ import annotations
+
+from bot.views.callbacks import Lq, Pick
+from storage.enums import Position
+from tests import factories as f
+from tests.e2e.conftest import PersonFactory, Running, buttons, nav, pick, press, said, t, text_of
+from tests.e2e.journeys import member
+
+QUESTION = "Как утвердить изменения местного бюджета в середине года после трансферта?"
+
+
+async def test_search_typed_at_the_question_step_searches_and_keeps_the_question(
+    birge: Running, people: PersonFactory
+) -> None:
+    budget = await f.group_id(birge.db, "budget")
+    asel, _ = await member(people, birge, "Асель Маматова", "ru", position=Position.FINANCE)
+    await asel.send("/ask")
+    await said(asel, t("ru", "In which group do you want to ask?"))
+    await press(asel, pick("qg", budget))
+    await said(asel, t("ru", "Write your question"))
+
+    await asel.send("/search бюджет")
+    found = await said(asel, t("ru", "Nothing found for “{query}”.", query="бюджет"))
+    assert t("ru", "Check your question:") not in text_of(found)
+    await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
+
+    # /continue brings the question back at the step it was on; the group is still chosen.
+    await asel.send("/continue")
+    await said(asel, t("ru", "Write your question"))
+    await asel.send(QUESTION)
+    await said(asel, t("ru", "You may attach up to"))
+    await press(asel, nav("skip"))
+    await said(asel, t("ru", "Show your name with the question?"))
+    await press(asel, pick("qa", "no"))
+    check = await said(asel, t("ru", "Check your question:"))
+    assert QUESTION in text_of(check) and "/search" not in text_of(check)
+
+
+async def test_settings_typed_at_the_question_step_opens_settings_not_a_length_refusal(
+    birge: Running, people: PersonFactory
+) -> None:
+    budget = await f.group_id(birge.db, "budget")
+    asel, _ = await member(people, birge, "Асель Маматова", "ru")
+    await asel.send("/ask")
+    await said(asel, t("ru", "In which group do you want to ask?"))
+    await press(asel, pick("qg", budget))
+    await said(asel, t("ru", "Write your question"))
+    await asel.send("/settings")
+    await said(asel, t("ru", "Notifications you get (tap to switch):"))
+    await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
+
+
+async def test_the_legal_intake_takes_no_command_as_the_description(
+    birge: Running, people: PersonFactory
+) -> None:
+    asel, _ = await member(people, birge, "Асель Маматова", "ru")
+    await asel.send("/lawyer")
+    await said(asel, t("ru", "Legal help from the Union's lawyers."))
+    await press(asel, Lq(view="ask").pack())
+    await said(asel, t("ru", "What is your legal question about?"))
+    await press(asel, Pick(step="lcat", value="budget").pack())
+    await said(asel, t("ru", "Describe what happened"))
+    await asel.send("/issues")
+    await said(asel, t("ru", "Kept for later: {flow}.",
+                       flow=t("ru", "your request to the lawyers")))
+    await asel.send("/continue")
+    await said(asel, t("ru", "Describe what happened"))
+
+
+async def test_help_and_start_in_the_middle_say_how_to_go_on_and_show_the_step_again(
+    birge: Running, people: PersonFactory
+) -> None:
+    asel, _ = await member(people, birge, "Асель Маматова", "ru")
+    await asel.send("/raise")
+    await said(asel, t("ru", "Raise a problem to the national level."))
+    for command in ("/help", "/start"):
+        await asel.send(command)
+        await said(asel, t("ru", "You are in the middle of: {flow}.",
+                           flow=t("ru", "the problem you are raising")))
+        prompt = await said(asel, t("ru", "Raise a problem to the national level."))
+        assert nav("cancel") in [data for _, data in buttons(prompt)]
+    await asel.send("/frobnicate")
+    await said(asel, t("ru", "Birge has no such command."),
+               t("ru", "Continue with the step below"))
+    await said(asel, t("ru", "Raise a problem to the national level."))
+    # The draft was never touched: a proper title is still taken at this step.
+    await asel.send("Налог на землю пастбищ")
+    await said(asel, t("ru", "Which topic is it?"))
+
+
+async def test_continue_with_nothing_set_aside_says_so(
+    birge: Running, people: PersonFactory
+) -> None:
+    asel, _ = await member(people, birge, "Асель Маматова", "ru")
+    await asel.send("/continue")
+    await said(asel, t("ru", "There is nothing to continue."))
