@@ -13,9 +13,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.flows import guard
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import people, reference
 from bot.services.errors import NotFound, ServiceError
 from bot.services.members import MemberView
@@ -271,12 +272,8 @@ async def on_query(message: Message, state: FSMContext, db: Database,
         await state.clear()
         return
     assert member is not None
-    text = message.text.strip()
-    if text.startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     try:
-        query = people.clean_query(text)
+        query = people.clean_query(message.text.strip())
     except ServiceError as exc:
         await message.answer(people_refusal(exc))
         return
@@ -300,9 +297,6 @@ async def on_write(message: Message, state: FSMContext, db: Database,
         return
     assert member is not None
     text = message.text if message.text is not None else message.caption
-    if message.text is not None and message.text.strip().startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     data = await state.get_data()
     to = int(data.get("write_to") or 0)
     try:
@@ -325,6 +319,22 @@ async def on_write(message: Message, state: FSMContext, db: Database,
 @router.message(StateFilter(PeopleWrite.text))
 async def on_write_other(message: Message) -> None:
     await message.answer(_("Please send text, a document or a photo."))
+
+
+async def _resume_write(message: Message, state: FSMContext, db: Database,
+                        member: MemberView | None, step: str) -> None:
+    await message.answer(_("Send your message: text, or one document or photo."),
+                         reply_markup=markup([[button("✖️ " + _("Cancel"), Pe(action="wc"))]]))
+
+
+async def _resume_search(message: Message, state: FSMContext, db: Database,
+                         member: MemberView | None, step: str) -> None:
+    await message.answer(_("Send a name or part of it (up to {limit} characters).").format(
+        limit=people.QUERY_MAX))
+
+
+guard.register(PeopleWrite, __("your message to a colleague"), _resume_write)
+guard.register(PeopleSearch, __("a name to look for"), _resume_search)
 
 
 @router.message(F.contact)

@@ -11,8 +11,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.ui import Event, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import places, policy, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -185,9 +186,6 @@ async def on_name(message: Message, state: FSMContext, db: Database,
         await state.clear()
         return
     assert member is not None
-    if message.text.strip().startswith("/"):
-        await message.answer(_("Please answer the question above, or press Cancel."))
-        return
     data = await state.get_data()
     district_id = int(data.get("place_district") or 0)
     try:
@@ -207,6 +205,14 @@ async def on_name(message: Message, state: FSMContext, db: Database,
             names=", ".join(html.escape(s.name) for s in similar), name=html.escape(name)),
         reply_markup=markup([[button("➕ " + _("Add anyway"), Mu(action="an")),
                               button("✖️ " + _("Cancel"), Mu(action="list"))]]))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database,
+                  member: MemberView | None, step: str) -> None:
+    await message.answer(_("Send the name of the municipality to add."))
+
+
+guard.register(PlacesAdd, __("a new municipality name"), _resume)
 
 
 @router.message(StateFilter(PlacesAdd.name))

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import String, cast, select, text
+from sqlalchemy import String, cast, inspect, select, text
 from sqlmodel import SQLModel
 
 from bot.sandbox.client import EmulatorClient, Person
@@ -33,7 +33,6 @@ from tests.e2e.conftest import (
     pick,
     press,
     said,
-    silent,
     t,
     text_of,
     wait_for,
@@ -100,8 +99,8 @@ async def test_a_finance_officer_finds_the_leylek_leader_and_writes_to_her(
     await said(asel, t("ru", "This type of file is not accepted."))
     await asel.upload("sticker", b"sticker")
     await said(asel, t("ru", "Please send text, a document or a photo."))
-    await asel.send("/settings_x")
-    await said(asel, t("ru", "Please answer the question above, or press Cancel."))
+    await asel.send("/settings_x")  # a command is never the message (bot/flows/guard.py)
+    await said(asel, t("ru", "Birge has no such command."))
     await asel.send("Жылдыз эже, бюджетти кантип түзөсүздөр?")
     await said(asel, t("ru", "Sent. They see your name and can answer you here."))
     got = await said(jyldyz, t("ru", "A message from {who}:"), "Асель Маматова",
@@ -391,8 +390,7 @@ async def _scan(birge: Running, needles: list[str]) -> list[str]:
                 for value in rows:
                     if any(n.casefold() in str(value).casefold() for n in needles):
                         found.append(f"{table.name}.{column.name}: {str(value)[:80]}")
-        names = (await conn.execute(text(
-            "SELECT name FROM sqlite_master WHERE type='table'"))).scalars().all()
+        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
         modelled = {t.name for t in SQLModel.metadata.sorted_tables}
         for name in names:
             if name in modelled or name.startswith("sqlite_") or "question_search_" in name:
@@ -443,4 +441,3 @@ async def test_a_community_question_never_reaches_the_shared_forum(
     assert f"Q-{finance_q}" not in in_shared and f"Q-{heads_q}" not in in_shared
     assert f"Q-{heads_q}" in in_heads and f"Q-{open_q}" not in in_heads
     assert f"Q-{finance_q}" not in in_heads
-    await silent(asel, 0.2)
