@@ -176,3 +176,18 @@ async def test_deletion_is_the_owners_alone_and_legal_cases_expire(db: Database)
     async with db.read() as s:
         assert (await s.exec(select(LegalCase))).all() == []
     assert Role.MEMBER
+
+
+async def test_the_reference_import_reports_its_progress(db: Database) -> None:
+    from bot.cli import ProgressBar
+    from bot.services import reference
+
+    rows = ["kind,code,parent,name_ky,name_ru,name_en,sort,extra"] + [
+        f"municipality,new-{n},leylek,Айыл {n},Айыл {n},Aiyl {n},0,aiyl_aimak" for n in range(25)]
+    out = io.StringIO()
+    bar = ProgressBar(out)
+    report = await reference.import_reference(db, "\n".join(rows), progress=bar.update)
+    bar.done()
+    assert report.created == 25
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "[" + "#" * 30 + "] 25/25 rows" and len(lines) >= 10
