@@ -24,7 +24,7 @@ from aiogram.types import ErrorEvent
 
 from bot import forum, menu
 from bot.config import Settings, require_token
-from bot.delivery.limits import GateMiddleware, SendGate
+from bot.delivery.limits import ExpiredQueryMiddleware, GateMiddleware, SendGate, is_expired_query
 from bot.delivery.worker import OutboxWorker
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
@@ -65,6 +65,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
     session.middleware(GateMiddleware(gate or SendGate(
         settings.send_rate_per_second, settings.send_rate_per_chat_per_second,
         settings.send_rate_per_group_per_minute)))
+    session.middleware(ExpiredQueryMiddleware())
     return Bot(
         token=require_token(settings),
         session=session,
@@ -108,6 +109,9 @@ async def _on_error(event: ErrorEvent, db: Database | None = None) -> bool:
             if member is not None:
                 await members.mark_unreachable(db, member.id)
         log.info("user %s blocked the bot", user.id if user else "?")
+        return True
+    if is_expired_query(exc):
+        log.info("update %s: the button press expired before it was answered", update.update_id)
         return True
     log.error("update %s failed", update.update_id, exc_info=exc)
     with contextlib.suppress(Exception):

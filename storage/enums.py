@@ -217,3 +217,26 @@ class NoticeCategory(StrEnum):
     BROADCASTS = "broadcasts"  # non-urgent broadcasts: laws, decisions, news, events
     NATIONAL = "national"  # national issues
     LEGAL = "legal"  # legal cases
+
+
+class ItemKind(StrEnum):
+    """The five kinds of library item."""
+
+    PRACTICE = "practice"  # a municipality's practice: problem, what was done, results
+    LEGAL_ACT = "legal_act"  # a normative legal act (НПА)
+    TEMPLATE = "template"  # a model document: charter, ethics code, budget and procurement
+    METHOD = "method"  # manuals and training materials
+    PARTNER = "partner"  # a partner organisation's product, reviewed by staff
+
+
+class ItemStatus(StrEnum):
+    REVIEW = "review"  # proposed, waiting for the group's moderators or staff
+    RETURNED = "returned"  # sent back to its author with a comment
+    PUBLISHED = "published"
+    DECLINED = "declined"
+
+
+class ActStatus(StrEnum):
+    IN_FORCE = "in_force"
+    AMENDED = "amended"
+    REPEALED = "repealed"

@@ -6,7 +6,7 @@ table: reference data is small, edited rarely, and always read in one of exactly
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     UniqueConstraint,
     text,
 )
@@ -553,6 +554,117 @@ class MemberBlock(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class LibraryItem(SQLModel, table=True):
+    """A library item (shown as LIB-<id>): a practice, a legal act, a template, a method or a
+    partner's product, in one topic group, with its texts in Kyrgyz and Russian (English
+    optional) and its files.
+
+    `texts` is {"ky": {"title", "body", "problem", …}, "ru": {…}, "en": {…}}: the fields a kind
+    has (`bot.services.library.FIELDS`) in each language written. The titles are columns too, for
+    lists and the exact-title ranking. `files` is [{"file_id" | "blob_id", "kind", "name",
+    "size"}]: a file a member sent lives at Telegram, an imported one in `library_blob`.
+    The counts are kept on the row (recounted on every vote and adoption) so that lists can be
+    ordered by "most used" without a grouped join.
+    """
+
+    __tablename__ = "library_item"
+    __table_args__ = (Index("ix_library_item_list", "group_id", "kind", "status", "published_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    group_id: int = Field(foreign_key="topic_group.id", index=True)
+    status: str = Field(default="review", max_length=20, index=True)
+    title_ky: str = Field(default="", max_length=200)
+    title_ru: str = Field(default="", max_length=200)
+    title_en: str = Field(default="", max_length=200)
+    texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    files: list[dict[str, Any]] = Field(default_factory=list,
+                                        sa_column=Column(JSON, nullable=False))
+    # A legal act's number as written, and as compared (lower case, no "№", no spaces).
+    number: str | None = Field(default=None, max_length=100)
+    number_key: str | None = Field(default=None, max_length=100, unique=True)
+    adopted_on: date | None = None
+    act_status: str | None = Field(default=None, max_length=20)  # in_force, amended, repealed
+    link: str | None = Field(default=None, max_length=500)  # the official legal database
+    author_id: int = Field(foreign_key="member.id", index=True)
+    hide_contact: bool = False
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    review_comment: str | None = Field(default=None, max_length=1000)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    # Set on rows written by `birge library import`: makes a second import an update.
+    import_key: str | None = Field(default=None, max_length=200, unique=True)
+    useful_count: int = 0
+    adoptions_count: int = 0
+    municipalities_count: int = 0
+    districts_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def title(self, language: str) -> str:
+        for lang in (language, "ru", "ky", "en"):
+            value = getattr(self, f"title_{lang}", "")
+            if value:
+                return str(value)
+        return ""
+
+
+class LibraryRevision(SQLModel, table=True):
+    """What an item said before an edit: every edit keeps the previous version here."""
+
+    __tablename__ = "library_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="library_item.id", index=True)
+    editor_id: int | None = Field(default=None, foreign_key="member.id")
+    # {"title_ky", "title_ru", "title_en", "texts", "files", "number", "adopted_on", "status"}
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryAdoption(SQLModel, table=True):
+    """"Our municipality uses this": once per member and item, with their place at the time."""
+
+    __tablename__ = "library_adoption"
+    __table_args__ = (UniqueConstraint("item_id", "member_id", name="uq_library_adoption"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="library_item.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    municipality_other: str | None = Field(default=None, max_length=120)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryVote(SQLModel, table=True):
+    """A member found a library item useful (once)."""
+
+    __tablename__ = "library_vote"
+    item_id: int = Field(foreign_key="library_item.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryBlob(SQLModel, table=True):
+    """A file imported from disk (`birge library import --files DIR`): kept in the database so
+    every replica can send it; Telegram's file id is remembered after the first send."""
+
+    __tablename__ = "library_blob"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    size: int = 0
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    file_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DecisionReceipt(SQLModel, table=True):
+    """A broadcast sent to a member: the decisions archive (`/decisions`) and search read these,
+    so what a member received stays findable after its outbox rows are pruned."""
+
+    __tablename__ = "decision_receipt"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True, index=True)
 class Survey(SQLModel, table=True):
     """A survey (shown as S-<id>), or a quick poll posted as a native Telegram poll.
 

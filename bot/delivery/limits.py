@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -23,9 +24,11 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+
+log = logging.getLogger(__name__)
 
 _BULK: ContextVar[bool] = ContextVar("birge_bulk_send", default=False)
 # Set when the caller already waited for a slot (the outbox worker waits before it renders, so a
@@ -163,3 +166,30 @@ class GateMiddleware(BaseRequestMiddleware):
 def _chat_of(method: Any) -> int | None:
     chat = getattr(method, "chat_id", None)
     return chat if isinstance(chat, int) else None
+
+
+EXPIRED_QUERY = "query is too old"
+
+
+def is_expired_query(exc: BaseException) -> bool:
+    """Telegram refuses to answer a button press after ~15 seconds (or twice): a normal event."""
+    return isinstance(exc, TelegramBadRequest) and (
+        EXPIRED_QUERY in exc.message or "query ID is invalid" in exc.message)
+
+
+class ExpiredQueryMiddleware(BaseRequestMiddleware):
+    """A late answer to a button press is noted at INFO and counts as given: the handler goes
+    on to show what was asked for, instead of stopping with an error in the log."""
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if method.__api_method__ != "answerCallbackQuery":
+            return await make_request(bot, method)
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if not is_expired_query(exc):
+                raise
+            log.info("button press %s expired before it was answered",
+                     getattr(method, "callback_query_id", "?"))
+            return Response[TelegramType](ok=True, result=True)

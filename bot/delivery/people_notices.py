@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.delivery.attachments import attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.services import people, places
 from bot.views.people import proposed_keyboard, proposed_text, relayed_keyboard, relayed_text
 from storage.db import Database
-from storage.enums import AttachmentKind
 
 
 @renderer("direct_message")
@@ -16,11 +16,8 @@ async def direct_message(db: Database, to: Recipient, payload: dict[str, Any]) -
     m = await people.relayed(db, int(payload["message_id"]), to.language)
     if m is None:
         return None
-    file_id = m.attachment.get("file_id")
-    photo = m.attachment.get("kind") == AttachmentKind.PHOTO.value
     return Rendered(relayed_text(m), relayed_keyboard(m),
-                    documents=(file_id,) if file_id and not photo else (),
-                    photos=(file_id,) if file_id and photo else ())
+                    attachments=attachments([m.attachment] if m.attachment else []))
 
 
 @renderer("municipality_proposed")

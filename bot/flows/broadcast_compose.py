@@ -30,7 +30,7 @@ from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
 from bot.views.broadcasts import broadcast_text, kind_label
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Bc, Nav, Pick
+from bot.views.callbacks import Bc, Nav, Pick, parse_id
 from bot.views.labels import refusal, role_label
 from storage.db import Database
 from storage.enums import BroadcastKind, BroadcastStatus, Role
@@ -389,6 +389,14 @@ async def on_other(message: Message, state: FSMContext) -> None:
     await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
+def _dimension(kind: str) -> str | None:
+    """The audience dimension a "bt_<prefix>[_<region>]" button toggles (None: not one of ours)."""
+    parts = kind.split("_")
+    if len(parts) < 2 or parts[0] != "bt" or not parts[1]:
+        return None
+    return next((d for d in DIMENSIONS if d.startswith(parts[1])), None)
+
+
 @router.callback_query(Pick.filter(F.step.startswith("b")), StateFilter(Compose))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
@@ -408,7 +416,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await query.answer()
         await ask(query, state, db, member, "title")
         return
-    if step not in ("audience", "confirm"):
+    if step not in ("audience", "confirm") or (kind.startswith("bt") and _dimension(kind) is None):
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
@@ -431,11 +439,12 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await ask(query, state, db, member, "audience")
     elif kind == "bdr":
         await _show_dimension(query, db, member, data, "districts",
-                              int(value) if value.isdigit() else None)
+                              parse_id(value))
     elif kind.startswith("bt_"):
         parts = kind.split("_")
-        dimension = next(d for d in DIMENSIONS if d.startswith(parts[1]))
-        region_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+        dimension = _dimension(kind)
+        assert dimension is not None  # checked before the press was answered
+        region_id = parse_id(parts[2]) if len(parts) > 2 else None
         options = {v for v, _ in await _options(db, dimension, member.language, region_id)}
         if value not in options:
             return

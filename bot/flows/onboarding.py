@@ -54,6 +54,8 @@ JOIN = ["language", "name", "position", "region", "district", "municipality",
 EDIT = {
     "name": ["name"],
     "position": ["position"],
+    # A position tied to a municipality, chosen by someone without a place (staff, experts).
+    "position_place": ["position", "region", "district", "municipality", "municipality_other"],
     "place": ["region", "district", "municipality", "municipality_other"],
     "communities": ["communities"],
 }
@@ -367,6 +369,10 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             data["community_ids"] = [ids[default]] if default in ids else []
         if position not in MUNICIPAL_POSITIONS:
             data.update(municipality_id=None, want_other=False, municipality_other=None)
+        elif data.get("mode") == "edit" and data.get("edit") == "position" and not (
+                data.get("region_id") and (data.get("region_kind") == RegionKind.CITY
+                                           or data.get("district_id"))):
+            data["edit"] = "position_place"  # ask where, as onboarding would
     elif step == "region":
         if value == NONE and data.get("position") not in MUNICIPAL_POSITIONS:
             data.update(region_id=None, region_kind=None, district_id=None, municipality_id=None)

@@ -19,6 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import guard
+from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _, __
 from bot.services import files, reference
@@ -26,7 +27,7 @@ from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Iss, Menu, Nav, Pick
+from bot.views.callbacks import Iss, Menu, Nav, Pick, parse_id
 from bot.views.issues import clip, fit, topic_label
 from bot.views.labels import refusal
 from storage.db import Database
@@ -216,15 +217,8 @@ async def on_document(message: Message, state: FSMContext) -> None:
     if len(docs) >= ni.DOCUMENTS_MAX:
         await message.answer(refusal(InvalidInput("issue_documents", limit=ni.DOCUMENTS_MAX)))
         return
-    if message.document is not None:
-        file_id, name = message.document.file_id, message.document.file_name
-        size, mime = message.document.file_size, message.document.mime_type
-    else:
-        assert message.photo
-        photo = message.photo[-1]
-        file_id, name, size, mime = photo.file_id, "photo.jpg", photo.file_size, "image/jpeg"
     try:
-        doc = {"file_id": file_id, **ni.check_document(name, size, mime)}
+        doc = attachment_of(message)  # with its kind: a photo is sent back as a photo
     except InvalidInput as exc:
         await message.answer(refusal(exc))
         return
@@ -262,10 +256,11 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         data["topic"] = value
     elif step == "body":
         bodies = {p.id for p in await reference.state_bodies(db, member.language)}
-        if not value.isdigit() or (int(value) and int(value) not in bodies):
+        body_id = parse_id(value)
+        if body_id is None or (body_id and body_id not in bodies):
             await query.answer(_("That choice is not available. Please try again."))
             return
-        data["body"] = int(value) or None
+        data["body"] = body_id or None
     elif step == "sensitive":
         data["sensitive"] = value == "1"
     elif step == "confirm":

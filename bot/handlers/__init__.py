@@ -11,9 +11,11 @@ def routers() -> list[Router]:
         ask_question,
         broadcast_compose,
         legal_intake,
+        library_item,
         onboarding,
         raise_issue,
         reply,
+        survey_build,
     )
     from bot.handlers import (
         approval,
@@ -27,6 +29,7 @@ def routers() -> list[Router]:
         issues,
         language,
         legal,
+        library,
         people,
         places,
         privacy,
@@ -35,6 +38,8 @@ def routers() -> list[Router]:
         search,
         settings,
         start,
+        survey_results,
+        surveys,
         unhandled,
     )
 
@@ -44,8 +49,10 @@ def routers() -> list[Router]:
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
-             legal_intake.router, legal.router, settings.router, bulletin.router,
-             people.router, places.router, privacy.router, unhandled.router]
+             legal_intake.router, legal.router, library_item.router, library.router,
+             settings.router, bulletin.router,
+             surveys.router, survey_build.router, survey_results.router, people.router,
+             places.router, privacy.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

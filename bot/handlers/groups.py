@@ -21,7 +21,7 @@ from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.views.buttons import Row, button, grid, markup, nav_row
-from bot.views.callbacks import Gr, GrMod, Menu, Nav, Pick
+from bot.views.callbacks import Gr, GrMod, Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal
 from bot.views.questions import group_text
 from storage.db import Database
@@ -279,7 +279,7 @@ async def on_community(query: CallbackQuery, callback_data: Pick, state: FSMCont
         return
     data = _ga(await state.get_data())
     value = callback_data.value
-    community = int(value) if value.isdigit() else None
+    community = parse_id(value)
     try:
         group_id = await groups.create_group(db, member.id,
                                              {k: data.get(k) for k in ("ky", "ru", "en")},

@@ -50,6 +50,9 @@ def help_text(member: MemberView | None) -> str:
         Capability.PRIVACY: _("/privacy — what Birge keeps about you; download or delete it"),
         Capability.PLACES: _("/places — confirm or merge newly typed municipality names, add "
                              "your district's municipalities"),
+        Capability.LIBRARY: _("/library — practices, legal acts, templates and methods; propose "
+                              "your municipality's practice"),
+        Capability.DECISIONS: _("/decisions — every decision and announcement you received"),
         Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
                               "create surveys and quick polls and see the results"),
     }

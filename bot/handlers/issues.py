@@ -17,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 
+from bot.delivery.attachments import send_attachments
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _
 from bot.services import dossiers, issue_exports, policy, reference
@@ -24,7 +25,7 @@ from bot.services import national_issues as ni
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import Row, button, grid, markup, nav_row
-from bot.views.callbacks import Dos, Iss, Menu, Nav
+from bot.views.callbacks import MAX_ID, MAX_PAGE, Dos, Iss, Menu, Nav, parse_id
 from bot.views.issues import (
     backing_line,
     card_text,
@@ -64,7 +65,7 @@ def parse_filters(raw: str) -> dict[str, str]:
     if found.get("t") not in {t.value for t in IssueTopic}:
         found.pop("t", None)
     for key in ("b", "r", "p"):
-        if key in found and not found[key].isdigit():
+        if key in found and parse_id(found[key], MAX_PAGE if key == "p" else MAX_ID) is None:
             found.pop(key)
     if found.get("o") != "new":
         found.pop("o", None)
@@ -261,9 +262,8 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
     elif action == "d":
         docs = await ni.documents(db, member.id, issue_id)
         await query.answer()
-        if isinstance(query.message, Message):
-            for doc in docs:
-                await query.message.answer_document(doc["file_id"])
+        if isinstance(query.message, Message) and query.bot is not None:
+            await send_attachments(query.bot, query.message.chat.id, docs)
     elif action == "xl" or action == "cv":
         words = export_words(member.language)
         if action == "xl":
@@ -380,16 +380,17 @@ async def on_input(message: Message, state: FSMContext, db: Database,
             await ni.record_response(db, member.id, issue_id, text)
         elif current == IssueInput.target.state:
             digits = text.strip().upper().removeprefix("P-").removeprefix("P").strip()
-            if not digits.isdigit():
+            target = parse_id(digits)
+            if target is None:
                 await message.answer(_("Send the number of the issue to merge it into, for "
                                        "example P-3."))
                 return
-            backing = await ni.merge(db, member.id, issue_id, int(digits))
+            backing = await ni.merge(db, member.id, issue_id, target)
             await message.answer(_("{id} is merged into {target}.").format(
-                id=ni.short_id(issue_id), target=ni.short_id(int(digits)))
+                id=ni.short_id(issue_id), target=ni.short_id(target))
                 + "\n🤝 " + backing_line(backing))
             await state.clear()
-            await show_card(message, db, member, int(digits))
+            await show_card(message, db, member, target)
             return
     except ServiceError as exc:
         await message.answer(refusal(exc))

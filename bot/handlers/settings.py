@@ -19,7 +19,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.settings import Change, Prefs
 from bot.views.buttons import button, grid, markup
-from bot.views.callbacks import Menu, Pref
+from bot.views.callbacks import Menu, Pref, parse_id
 from bot.views.labels import refusal
 from bot.views.people import Pe
 from storage.db import Database
@@ -125,9 +125,9 @@ def _change(action: str, value: str) -> Change:
     if action == "freq":
         return Change(frequency=value)
     if action == "day":
-        return Change(weekday=int(value))
+        return Change(weekday=_small(value, 6))
     if action == "hour":
-        return Change(hour=int(value))
+        return Change(hour=_small(value, 23))
     if action == "quiet" and value in ("0", "1"):
         return Change(quiet_hours=value == "1")
     if action == "kind":
@@ -135,6 +135,13 @@ def _change(action: str, value: str) -> Change:
         if on in ("0", "1"):
             return Change(category=category, wanted=on == "1")
     raise ValueError(action)
+
+
+def _small(value: str, most: int) -> int:
+    number = parse_id(value)
+    if number is None or number > most:
+        raise ValueError(value)
+    return number
 
 
 @router.callback_query(Pref.filter())

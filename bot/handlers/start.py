@@ -34,6 +34,9 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
                     button("🔎 " + _("Search answers"), Menu(item="search")),
                     button("👥 " + _("Groups"), Menu(item="groups")),
                     button("📋 " + _("My questions"), Menu(item="mine"))]
+    if policy.Capability.LIBRARY in caps:
+        buttons += [button("📚 " + _("Library"), Menu(item="library")),
+                    button("🗄 " + _("Decisions"), Menu(item="decisions"))]
     if policy.Capability.LEGAL_HELP in caps:
         buttons.append(button("⚖️ " + _("Legal help"), Menu(item="legal")))
     if policy.Capability.LEGAL_DESK in caps:

@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, notify, policy
+from bot.services import audit, cache, decisions, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import (
@@ -211,6 +211,7 @@ async def _fan_out(session: AsyncSession, broadcast: Broadcast) -> int:
     for start in range(0, len(rows), 1000):
         await session.exec(insert(Outbox).values(rows[start:start + 1000]))
     notify.mark_written(session)
+    await decisions.record(session, broadcast.id, members)
     broadcast.recipients = len(members)
     broadcast.started_at = broadcast.send_at or utcnow()
     broadcast.status = (BroadcastStatus.SCHEDULED if broadcast.send_at and
@@ -331,6 +332,7 @@ async def cancel_broadcast(db: Database, actor_id: int, broadcast_id: int) -> in
                    col(Outbox.status) == OutboxStatus.PENDING)
             .values(status=OutboxStatus.CANCELLED, last_error="cancelled")
         )
+        await decisions.forget_cancelled(s, broadcast_id)
         audit.record(s, actor_id, "broadcast_cancelled", "broadcast", broadcast_id)
         return int(result.rowcount or 0) + int(taken)
 

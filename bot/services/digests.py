@@ -39,6 +39,7 @@ from storage.enums import (
     BroadcastKind,
     BroadcastStatus,
     DigestFrequency,
+    ItemStatus,
     LegalStatus,
     MemberStatus,
     OutboxStatus,
@@ -51,6 +52,7 @@ from storage.models import (
     GroupMember,
     IssueCosign,
     LegalCase,
+    LibraryItem,
     Member,
     MemberSettings,
     NationalIssue,
@@ -417,6 +419,43 @@ async def national_changed(batch: Batch) -> dict[int, Found]:
             if len(found.items) < SECTION_ITEMS:
                 found.items.append(DigestItem(f"P-{issue_id}", snippet(title), None, changed,
                                               f"issue_{state}"))
+    return result
+
+
+@section("library", 15)
+async def new_library_items(batch: Batch) -> dict[int, Found]:
+    """Library items published in the groups the member follows (not their own)."""
+    follows = await batch.follows()
+    if not follows:
+        return {}
+    if "library" not in batch.shared:
+        by_group: dict[int, _Lane] = defaultdict(_Lane)
+        rows = await batch.session.exec(
+            select(LibraryItem.id, LibraryItem.group_id, LibraryItem.author_id,  # type: ignore[call-overload]
+                   LibraryItem.title_ky, LibraryItem.title_ru, LibraryItem.published_at)
+            .where(LibraryItem.status == ItemStatus.PUBLISHED,
+                   col(LibraryItem.published_at) > batch.earliest,
+                   col(LibraryItem.published_at) <= batch.now))
+        authors: dict[str, int] = {}
+        for item_id, group_id, author_id, title_ky, title_ru, published in rows.all():
+            ref = f"LIB-{item_id}"
+            authors[ref] = author_id
+            by_group[group_id].rows.append(_Row(published, DigestItem(
+                ref, snippet(title_ru or title_ky), group_id, published), group_id))
+        for lane in by_group.values():
+            lane.seal()
+        batch.shared["library"] = (dict(by_group), authors)
+    lanes, authors = batch.shared["library"]
+    result: dict[int, Found] = {}
+    for reader in batch.readers.values():
+        mine = follows.get(reader.id, set())
+        own = frozenset(ref for ref, author in authors.items() if author == reader.id)
+        found = Found()
+        _gather((lanes[g] for g in mine if g in lanes), reader.since, found, own)
+        found.count -= sum(1 for g in mine if g in lanes for r in lanes[g].rows
+                           if r.item.ref in own and r.at > reader.since)
+        if found.count > 0:
+            result[reader.id] = found
     return result
 
 

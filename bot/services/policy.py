@@ -120,6 +120,12 @@ class Action(StrEnum):
     WRITE_MEMBER = "write_member"
     DELETE_ACCOUNT = "delete_account"
     EXPORT_OWN_DATA = "export_own_data"
+    PROPOSE_ITEM = "propose_item"
+    VIEW_ITEM = "view_item"
+    REVIEW_ITEM = "review_item"
+    EDIT_ITEM = "edit_item"
+    USE_ITEM = "use_item"
+    VIEW_DECISION = "view_decision"
     CREATE_SURVEY = "create_survey"
     MANAGE_SURVEY = "manage_survey"
     ANSWER_SURVEY = "answer_survey"
@@ -287,6 +293,55 @@ def can_delete_account(actor: Actor, member_id: int) -> bool:
     return actor.member_id == member_id and actor.status != MemberStatus.DELETED
 
 
+def can_submit_item(actor: Actor, kind: str, sees_group: bool, moderates: bool) -> bool:
+    """Any member proposes a practice in a group they may read; staff and the group's
+    moderators add the other kinds; the partner role (and staff) submit partner products."""
+    if not actor.active or not sees_group:
+        return False
+    if kind == "practice":
+        return True
+    if kind == "partner":
+        return actor.is_staff or actor.has(Role.PARTNER)
+    return actor.is_staff or moderates
+
+
+def can_review_item(actor: Actor, kind: str, moderates: bool) -> bool:
+    """Approve, return or decline a proposal: the group's moderators and staff; a partner
+    product only staff."""
+    if not actor.active:
+        return False
+    return actor.is_staff or (moderates and kind != "partner")
+
+
+def can_view_item(actor: Actor, sees_group: bool, published: bool, author_id: int,
+                  moderates: bool, kind: str) -> bool:
+    """A published item: whoever may read its group; a proposal: its author and reviewers."""
+    if not actor.active:
+        return False
+    if actor.member_id == author_id:
+        return True
+    if published:
+        return sees_group
+    return can_review_item(actor, kind, moderates)
+
+
+def can_edit_item(actor: Actor, author_id: int, status: str, moderates: bool,
+                  kind: str) -> bool:
+    """The author edits a proposal (or a returned one, which goes back to review); reviewers
+    edit any item of their group. Every edit keeps the previous version."""
+    if can_review_item(actor, kind, moderates):
+        return True
+    return actor.active and actor.member_id == author_id and status in ("review", "returned")
+
+
+def can_use_item(actor: Actor, sees_group: bool) -> bool:
+    """Mark useful, "our municipality uses this", ask the author: whoever may read it."""
+    return actor.active and sees_group
+
+
+def can_view_decision(actor: Actor, received: bool) -> bool:
+    """A decision in the archive: its recipients, and staff every one."""
+    return actor.active and (received or actor.is_staff)
 def can_create_survey(actor: Actor, district_ids: list[int], moderates_group: bool) -> bool:
     """Union staff ask anyone; a district leader asks their own district (`district_ids` is the
     audience's districts, all of which they must lead); a moderator asks their group's members."""
@@ -330,6 +385,8 @@ class Capability(StrEnum):
     PEOPLE = "people"
     PRIVACY = "privacy"
     PLACES = "places"
+    LIBRARY = "library"
+    DECISIONS = "decisions"
     SURVEYS = "surveys"
 
 
@@ -344,7 +401,8 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps.append(Capability.ADMIN)
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
-    caps += [Capability.GROUPS, Capability.ASK, Capability.SEARCH, Capability.MY_QUESTIONS]
+    caps += [Capability.GROUPS, Capability.ASK, Capability.SEARCH, Capability.MY_QUESTIONS,
+             Capability.LIBRARY, Capability.DECISIONS]
     caps.append(Capability.ISSUES)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.TRIAGE)

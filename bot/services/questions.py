@@ -221,8 +221,11 @@ async def _post_to_forum(s: AsyncSession, forum_chat_id: int | Forums | None,
 
 
 async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
-                       forum_chat_id: int | Forums | None = None) -> int:
-    """Post a question; its group's moderators and followers hear of it. Returns its id."""
+                       forum_chat_id: int | Forums | None = None,
+                       notify_also: tuple[int, ...] = ()
+                       ) -> int:
+    """Post a question; its group's moderators and followers (and `notify_also`: a library
+    item's author) hear of it. Returns its id."""
     text = _text(draft.text, QUESTION_MIN, QUESTION_MAX, "question_length")
     attachments = _attachments(draft.attachments)
     async with db.transaction() as s:
@@ -240,7 +243,8 @@ async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
         assert question.id is not None
         followers = set((await s.exec(select(GroupMember.member_id).where(
             GroupMember.group_id == draft.group_id))).all())
-        recipients = (followers | set(await _moderators(s, draft.group_id))) - {actor_id}
+        recipients = (followers | set(await _moderators(s, draft.group_id))
+                      | set(notify_also)) - {actor_id}
         await notify.enqueue_many(s, sorted(recipients), "question_new",
                                   question_id=question.id)
         await _post_to_forum(s, forum_chat_id, a.group, "forum_question",

@@ -37,6 +37,9 @@ HEADINGS: dict[str, tuple[str, Callable[[int], str]]] = {
     "national": ("📣", lambda n: ngettext(
         "{count} national issue you stand behind moved on",
         "{count} national issues you stand behind moved on", n)),
+    "library": ("📚", lambda n: ngettext(
+        "{count} new library item in your groups", "{count} new library items in your groups",
+        n)),
     "overdue_cases": ("⚖️", lambda n: ngettext(
         "{count} legal case waits for its first response",
         "{count} legal cases wait for their first response", n)),
@@ -148,6 +151,7 @@ def fit(text: str, limit: int = LIMIT) -> str:
 
 
 BULLETIN_HEADINGS: dict[str, Callable[[], str]] = {
+    "practice_of_month": lambda: _("Practice of the month"),
     "best_answers": lambda: _("Best answered questions of the month"),
     "month_broadcasts": lambda: _("Decisions and news sent this month"),
     "national_progress": lambda: _("National issues that moved on this month"),
@@ -178,6 +182,10 @@ def bulletin_text(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], mont
                 votes = int(note.split(":", 1)[1])
                 line += " — " + ngettext("{count} useful vote", "{count} useful votes",
                                          votes).format(count=votes)
+            elif note.startswith("used:"):
+                _used, adopted, useful = note.split(":")
+                line += " — " + _("used by {adopted}, useful to {useful}").format(
+                    adopted=adopted, useful=useful)
             elif note in NOTES:
                 line += " — " + NOTES[note]("")
             lines.append(line)

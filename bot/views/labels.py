@@ -141,5 +141,27 @@ def refusal(error: ServiceError) -> str:
         "legal_not_rated": _("Please rate the case first."),
         "legal_no_consent": _("The requester has not agreed to publication."),
         "legal_not_prepared": _("Prepare the anonymised question and answer first."),
+        "library_title": _("The title must be {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 3), limit=p.get("limit", 200)),
+        "library_text": _("Please write 2 to {limit} characters.").format(
+            limit=p.get("limit", 3000)),
+        "library_missing": _("Some required parts are empty: please fill them in."),
+        "library_kind": _("Please choose a kind from the list."),
+        "library_number": _("Please send the act's number (up to {limit} characters).").format(
+            limit=p.get("limit", 100)),
+        "library_number_taken": _("An act with the number {number} is already in the "
+                                  "library.").format(number=p.get("number", "")),
+        "library_date": _("Please send a date such as 25.11.2026."),
+        "library_date_future": _("That date is in the future: an act cannot be adopted yet."),
+        "library_link": _("The link must start with {prefix}").format(prefix="https://"),
+        "library_act_status": _("Please choose from the list."),
+        "library_decision": _("Please choose from the list."),
+        "library_comment": _("Please write {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 3), limit=p.get("limit", 1000)),
+        "library_not_in_review": _("This proposal has already been decided."),
+        "library_not_published": _("This item is not published."),
+        "library_own_item": _("That is your own item."),
+        "library_already_adopted": _("Your municipality is already counted."),
+        "library_not_adoptable": _("A legal act cannot be adopted: it applies anyway."),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

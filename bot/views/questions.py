@@ -45,6 +45,15 @@ def asker_name(name: str | None) -> str:
     return html.escape(name) if name else "🕶 " + _("anonymous")
 
 
+def card_asker(card: QuestionCard) -> str:
+    """Who asked, as this viewer may know it: an anonymous question's asker is shown only to its
+    group's moderators, the Union staff and the asker, and then marked so nobody reveals it."""
+    if card.asker is None or not card.anonymous:
+        return asker_name(card.asker)
+    return html.escape(card.asker) + " · 🕶 " + _(
+        "anonymous; only moderators and staff see the name")
+
+
 def _answer_block(view: AnswerView, number: int, language: str) -> str:
     if view.is_follow_up:
         head = "➕ " + _("Follow-up from the asker")
@@ -75,7 +84,7 @@ def shown_answers(card: QuestionCard) -> list[AnswerView]:
 def question_text(card: QuestionCard, language: str) -> str:
     parts = [f"<b>❓ {questions.label(card.id)}</b> · {html.escape(card.group_name)}",
              f"{status_label(card.status)} · {format_when(card.created_at, language)}",
-             _("Asked by: {name}").format(name=asker_name(card.asker)), "",
+             _("Asked by: {name}").format(name=card_asker(card)), "",
              html.escape(clip(card.text, QUESTION_CLIP))]
     if card.attachments:
         parts.append("📎 " + ngettext("{count} file", "{count} files",
