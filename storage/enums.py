@@ -219,6 +219,31 @@ class NoticeCategory(StrEnum):
     LEGAL = "legal"  # legal cases
 
 
+class EventKind(StrEnum):
+    WEBINAR = "webinar"  # a webinar or video conference
+    TRAINING = "training"  # LSG staff teach each other
+    EXCHANGE = "exchange"  # an exchange visit to a host municipality
+    BOARD = "board"  # the Union's board meeting
+    CONFERENCE = "conference"
+    COMMUNITY = "community"  # a local community meeting
+
+
+class EventStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting"  # a partner's event: Union staff approve it first
+    PUBLISHED = "published"  # invitations sent, registration open until the deadline
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class RegistrationStatus(StrEnum):
+    INVITED = "invited"  # the invitation went out; no answer yet
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"  # the event was full: moves up when someone cancels
+    MAYBE = "maybe"
+    DECLINED = "declined"  # "not going" to the invitation
+    CANCELLED = "cancelled"  # registered, then cancelled
+
+
 class ItemKind(StrEnum):
     """The five kinds of library item."""
 

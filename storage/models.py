@@ -755,3 +755,90 @@ class SurveyPoll(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """A webinar, training, exchange visit, board meeting, conference or community meeting.
+
+    `registered` counts the confirmed seats; it moves only by conditional updates
+    (`registered < capacity`), so two members can never take the last seat together.
+    `sequence` is the calendar revision (RFC 5545 SEQUENCE): every change of time or place
+    raises it, so a phone replaces the event it already holds.
+    """
+
+    __tablename__ = "event"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    title_ky: str = Field(max_length=200)
+    title_ru: str = Field(max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
+    description_ky: str = Field(max_length=3000)
+    description_ru: str = Field(max_length=3000)
+    description_en: str | None = Field(default=None, max_length=3000)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    address: str | None = Field(default=None, max_length=300)
+    online_url: str | None = Field(default=None, max_length=500)
+    host_municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    capacity: int
+    per_district: int | None = None  # at most this many registered from one district
+    registration_until: datetime = Field(sa_type=UTCDateTime)
+    # A broadcast's audience: {"roles": [...], "districts": [ids], ...}; empty is everyone.
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="published", max_length=20, index=True)
+    registered: int = 0
+    sequence: int = 0
+    invitations: int = 0
+    created_by_id: int = Field(foreign_key="member.id", index=True)
+    approved_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    materials_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def title(self, language: str) -> str:
+        return str(getattr(self, f"title_{language}", None) or self.title_ru)
+
+    def description(self, language: str) -> str:
+        return str(getattr(self, f"description_{language}", None) or self.description_ru)
+
+
+class EventRegistration(SQLModel, table=True):
+    """A member's answer to an event: registered, on the waiting list, maybe, not going or
+    cancelled; attendance, the reminder markers (set once by conditional updates) and the
+    rating after the event."""
+
+    __tablename__ = "event_registration"
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id", name="uq_event_registration_member"),
+        Index("ix_event_registration_status", "event_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: str = Field(max_length=20)
+    # The member's district when they answered (the per-district cap and the report use it).
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the member took their current status: the waiting list moves up in this order.
+    status_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attended: bool = False
+    reminded_day_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_hour_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, max_length=1000)
+    rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EventMaterial(SQLModel, table=True):
+    """A file the organiser shares with the attendees after the event: Telegram keeps it."""
+
+    __tablename__ = "event_material"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    added_by_id: int | None = Field(default=None, foreign_key="member.id")
+    file_id: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

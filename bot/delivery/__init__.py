@@ -13,6 +13,7 @@
 from bot.delivery import (
     broadcast_notices,  # noqa: F401
     digest_notices,  # noqa: F401
+    event_notices,  # noqa: F401
     issue_notices,  # noqa: F401
     legal_notices,  # noqa: F401
     library_notices,  # noqa: F401

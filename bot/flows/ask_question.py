@@ -28,7 +28,7 @@ from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.services.questions import QuestionDraft
-from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.buttons import button, markup, nav_row, page_number, page_rows
 from bot.views.callbacks import Gr, Menu, Nav, Pick, Qn, parse_id
 from bot.views.labels import refusal
 from bot.views.library import Lib
@@ -65,7 +65,7 @@ async def start(event: Event, state: FSMContext, db: Database, member: MemberVie
 
 
 async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
-              step: str) -> None:
+              step: str, page: int = 0) -> None:
     await state.set_state(getattr(Ask, step))
     data: dict[str, Any] = (await state.get_data()).get("ask", {})
     if step == "group":
@@ -73,7 +73,8 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         buttons = [button(("⭐️ " if g.joined else "") + g.name, Pick(step="qg", value=str(g.id)))
                    for g in lines]
         await show(event, _("In which group do you want to ask?"),
-                   markup([*grid(buttons, 1), nav_row(back=False)]))
+                   markup([*page_rows(buttons, page, lambda n: Pick(step="qgp", value=str(n))),
+                           nav_row(back=False)]))
     elif step == "text":
         await show(event, _("Write your question: what happened, what you need to know. "
                             "{minimum} to {limit} characters.").format(
@@ -216,9 +217,14 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     everything = await state.get_data()
     data = dict(everything.get("ask", {}))
     kind, value = callback_data.step, callback_data.value
-    expected = {"qg": "group", "qa": "anonymous", "qs": "similar", "qc": "confirm"}.get(kind)
+    expected = {"qg": "group", "qgp": "group", "qa": "anonymous", "qs": "similar",
+                "qc": "confirm"}.get(kind)
     if expected != step:
         await query.answer(_("This button is no longer active."))
+        return
+    if kind == "qgp":
+        await query.answer()
+        await ask(query, state, db, member, "group", page_number(value))
         return
     if kind == "qg":
         visible = {g.id for g in await groups.list_groups(db, member.id, member.language)}

@@ -17,7 +17,7 @@ from bot.services import broadcasts
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.broadcasts import broadcast_text, kind_label
-from bot.views.buttons import button, markup, nav_row
+from bot.views.buttons import button, markup, nav_row, short
 from bot.views.callbacks import Bc, Nav
 from bot.views.labels import refusal
 from bot.views.people import shown_name
@@ -104,7 +104,7 @@ async def on_list(message: Message, db: Database, member: MemberView | None) -> 
     if not found:
         await message.answer(_("No broadcasts yet. /broadcast starts one."))
         return
-    rows = [[button(f"B-{b.id} · {b.title[:40]} · {broadcast_state(b.status)}",
+    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {broadcast_state(b.status)}",
                     Bc(action="report", broadcast_id=b.id or 0))] for b in found]
     await message.answer(_("Recent broadcasts:"), reply_markup=markup(rows))
 

@@ -21,7 +21,7 @@ from bot.services import dossiers, issue_exports
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, markup, nav_row
+from bot.views.buttons import Row, button, markup, nav_row, short
 from bot.views.callbacks import Dos, Iss, Nav, parse_id
 from bot.views.issues import clip, dossier_status_label, export_words, fit
 from bot.views.labels import refusal
@@ -89,7 +89,7 @@ async def show_dossiers(event: Event, db: Database, member: MemberView) -> None:
         await show(event, _("No dossiers yet. Open an issue and press “Add to a dossier”."),
                    markup([[button(_("All issues"), Iss(action="l"))]]))
         return
-    rows = [[button(f"X-{v.dossier.id} · {v.body[:30]} · "
+    rows = [[button(f"X-{v.dossier.id} · {short(v.body, 30)} · "
                     f"{dossier_status_label(v.dossier.status)} · {len(v.issues)}",
                     Dos(action="o", dossier_id=v.dossier.id or 0))] for v in found]
     await show(event, _("Dossiers, newest first:"), markup(rows))

@@ -43,6 +43,8 @@ def help_text(member: MemberView | None) -> str:
         Capability.LEGAL_HELP: _("/lawyer — ask the Union's lawyers for legal help, privately"),
         Capability.LEGAL_DESK: _("/legal — the legal desk: the queue of requests, answers, "
                                  "figures"),
+        Capability.EVENTS: _("/events — webinars, trainings, exchange visits and meetings: "
+                             "register, get the calendar file and the materials"),
         Capability.SETTINGS: _("/settings — your digest, quiet hours and notifications"),
         Capability.BULLETIN: _("/bulletin — compile, edit and send the monthly bulletin"),
         Capability.PEOPLE: _("/people — find colleagues by district, municipality, community "

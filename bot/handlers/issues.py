@@ -24,7 +24,7 @@ from bot.services import dossiers, issue_exports, policy, reference
 from bot.services import national_issues as ni
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, grid, markup, nav_row
+from bot.views.buttons import Row, button, grid, markup, nav_row, page_number, page_rows, short
 from bot.views.callbacks import MAX_ID, MAX_PAGE, Dos, Iss, Menu, Nav, parse_id
 from bot.views.issues import (
     backing_line,
@@ -104,8 +104,8 @@ async def show_list(event: Event, db: Database, member: MemberView, raw: str = "
         text += "\n" + _("Filters: {filters}").format(filters=html.escape("; ".join(applied)))
     if not listed.issues:
         text += "\n\n" + _("No issues here yet. /raise raises one.")
-    rows: list[Row] = [[button(f"{ni.short_id(i.id)} · {i.title[:36]} · 🏘{i.municipalities_count}"
-                               + (" 🔒" if i.restricted else ""),
+    rows: list[Row] = [[button(f"{ni.short_id(i.id)} · {short(i.title, 36)} · "
+                               f"🏘{i.municipalities_count}" + (" 🔒" if i.restricted else ""),
                                Iss(action="o", issue_id=i.id or 0))] for i in listed.issues]
     base = pack_filters(found, p=None)
     pages: Row = []
@@ -142,7 +142,7 @@ async def _filter_options(db: Database, member: MemberView, key: str,
     elif key == "t":
         options = [(t.value, topic_label(t)) for t in IssueTopic]
     elif key == "b":
-        options = [(str(p.id), p.name[:50]) for p in
+        options = [(str(p.id), short(p.name, 50)) for p in
                    await reference.state_bodies(db, member.language)]
     else:
         options = [(str(p.id), p.name) for p in await reference.regions(db, member.language)]
@@ -276,11 +276,11 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         if isinstance(query.message, Message):
             await query.message.answer_document(BufferedInputFile(data, filename=name))
     else:
-        await _triage(query, state, db, member, action, issue_id)
+        await _triage(query, state, db, member, action, issue_id, value)
 
 
 async def _triage(query: CallbackQuery, state: FSMContext, db: Database, member: MemberView,
-                  action: str, issue_id: int) -> None:
+                  action: str, issue_id: int, value: str = "") -> None:
     if action == "rv":
         await ni.start_review(db, member.id, issue_id)
     elif action == "rs":
@@ -304,15 +304,17 @@ async def _triage(query: CallbackQuery, state: FSMContext, db: Database, member:
     elif action == "ds":
         c = await ni.card(db, member.id, issue_id, member.language)
         drafts = await dossiers.recent(db, member.id, member.language, drafts_only=True)
-        rows = [[button(f"X-{d.dossier.id} · {d.body[:40]}",
+        rows = [[button(f"X-{d.dossier.id} · {short(d.body, 40)}",
                         Dos(action="a", dossier_id=d.dossier.id or 0, value=str(issue_id)))]
                 for d in drafts]
         bodies = await reference.state_bodies(db, member.language)
         if c.issue.state_body_id:
             bodies = [p for p in bodies if p.id == c.issue.state_body_id] + \
                 [p for p in bodies if p.id != c.issue.state_body_id]
-        rows += [[button("➕ " + p.name[:50], Dos(action="n", value=f"{p.id}.{issue_id}"))]
-                 for p in bodies[:6]]
+        rows += page_rows([button("➕ " + short(p.name, 50),
+                                  Dos(action="n", value=f"{p.id}.{issue_id}")) for p in bodies],
+                          page_number(value),
+                          lambda n: Iss(action="ds", issue_id=issue_id, value=str(n)))
         rows.append([button("⬅️ " + _("Back"), Iss(action="o", issue_id=issue_id))])
         await query.answer()
         await show(query, _("Add {id} to which dossier? Or start a new one for a state body:"

@@ -39,16 +39,20 @@ from storage.enums import (
     BroadcastKind,
     BroadcastStatus,
     DigestFrequency,
+    EventStatus,
     ItemStatus,
     LegalStatus,
     MemberStatus,
     OutboxStatus,
     QuestionStatus,
+    RegistrationStatus,
     ResponseKind,
 )
 from storage.models import (
     Broadcast,
     BroadcastResponse,
+    Event,
+    EventRegistration,
     GroupMember,
     IssueCosign,
     LegalCase,
@@ -419,6 +423,57 @@ async def national_changed(batch: Batch) -> dict[int, Found]:
             if len(found.items) < SECTION_ITEMS:
                 found.items.append(DigestItem(f"P-{issue_id}", snippet(title), None, changed,
                                               f"issue_{state}"))
+    return result
+
+
+@section("events_week", 70)
+async def events_this_week(batch: Batch) -> dict[int, Found]:
+    """Events in the coming week the member is invited to or registered for (not declined)."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        rows = await batch.session.exec(
+            select(EventRegistration.member_id, Event)
+            .join(Event, col(Event.id) == EventRegistration.event_id)
+            .where(col(EventRegistration.member_id).in_(ids),
+                   col(EventRegistration.status).in_((
+                       RegistrationStatus.INVITED, RegistrationStatus.REGISTERED,
+                       RegistrationStatus.WAITLISTED, RegistrationStatus.MAYBE)),
+                   Event.status == EventStatus.PUBLISHED, col(Event.starts_at) > batch.now,
+                   col(Event.starts_at) <= batch.now + DEADLINE_AHEAD)
+            .order_by(col(Event.starts_at)))
+        for member_id, event in rows.all():
+            reader = batch.readers[member_id]
+            found = result.setdefault(member_id, Found())
+            found.count += 1
+            if len(found.items) < SECTION_ITEMS:
+                found.items.append(DigestItem(f"E-{event.id}",
+                                              snippet(event.title(reader.language)), None,
+                                              event.starts_at, "event_starts"))
+    return result
+
+
+@section("event_materials", 80)
+async def event_materials(batch: Batch) -> dict[int, Found]:
+    """Materials posted since the member's last digest for events they attended."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        rows = await batch.session.exec(
+            select(EventRegistration.member_id, Event)
+            .join(Event, col(Event.id) == EventRegistration.event_id)
+            .where(col(EventRegistration.member_id).in_(ids), col(EventRegistration.attended),
+                   col(Event.materials_at) > batch.earliest,
+                   col(Event.materials_at) <= batch.now)
+            .order_by(col(Event.materials_at).desc()))
+        for member_id, event in rows.all():
+            reader = batch.readers[member_id]
+            if event.materials_at is None or event.materials_at <= reader.since:
+                continue
+            found = result.setdefault(member_id, Found())
+            found.count += 1
+            if len(found.items) < SECTION_ITEMS:
+                found.items.append(DigestItem(f"E-{event.id}",
+                                              snippet(event.title(reader.language)), None,
+                                              event.materials_at, "event_materials"))
     return result
 
 

@@ -120,6 +120,13 @@ class Action(StrEnum):
     WRITE_MEMBER = "write_member"
     DELETE_ACCOUNT = "delete_account"
     EXPORT_OWN_DATA = "export_own_data"
+    CREATE_EVENT = "create_event"
+    APPROVE_EVENT = "approve_event"
+    MANAGE_EVENT = "manage_event"
+    VIEW_EVENT = "view_event"
+    VIEW_EVENT_REPORT = "view_event_report"
+    ANSWER_EVENT = "answer_event"
+    RATE_EVENT = "rate_event"
     PROPOSE_ITEM = "propose_item"
     VIEW_ITEM = "view_item"
     REVIEW_ITEM = "review_item"
@@ -293,6 +300,27 @@ def can_delete_account(actor: Actor, member_id: int) -> bool:
     return actor.member_id == member_id and actor.status != MemberStatus.DELETED
 
 
+def can_create_event(actor: Actor) -> bool:
+    """Union staff (for anyone), district leaders (for their own district) and partners (for
+    their audience, approved by staff) organise events."""
+    return actor.is_staff or actor.has(Role.DISTRICT_LEADER) or actor.has(Role.PARTNER)
+
+
+def can_approve_event(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_organise_event(actor: Actor, creator_id: int) -> bool:
+    """Change, cancel, see the list, mark attendance, share materials, export: Union staff, or
+    the event's creator while they may still create events."""
+    return actor.is_staff or (actor.member_id == creator_id and can_create_event(actor))
+
+
+def can_answer_event(actor: Actor, invited: bool, published: bool) -> bool:
+    """Register, maybe, not going: an active member the event is for, once it is published."""
+    return actor.active and invited and published
+
+
 def can_submit_item(actor: Actor, kind: str, sees_group: bool, moderates: bool) -> bool:
     """Any member proposes a practice in a group they may read; staff and the group's
     moderators add the other kinds; the partner role (and staff) submit partner products."""
@@ -385,6 +413,7 @@ class Capability(StrEnum):
     PEOPLE = "people"
     PRIVACY = "privacy"
     PLACES = "places"
+    EVENTS = "events"
     LIBRARY = "library"
     DECISIONS = "decisions"
     SURVEYS = "surveys"
@@ -409,6 +438,7 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.LEGAL_HELP)
     if Role.EXPERT in roles or Role.UNION_STAFF in roles:
         caps.append(Capability.LEGAL_DESK)
+    caps.append(Capability.EVENTS)
     caps.append(Capability.SETTINGS)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.BULLETIN)

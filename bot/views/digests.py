@@ -43,6 +43,11 @@ HEADINGS: dict[str, tuple[str, Callable[[int], str]]] = {
     "overdue_cases": ("⚖️", lambda n: ngettext(
         "{count} legal case waits for its first response",
         "{count} legal cases wait for their first response", n)),
+    "events_week": ("📅", lambda n: ngettext(
+        "{count} event in the coming week", "{count} events in the coming week", n)),
+    "event_materials": ("📎", lambda n: ngettext(
+        "Materials of {count} event you attended", "Materials of {count} events you attended",
+        n)),
     "waiting_questions": ("⏳", lambda n: ngettext(
         "{count} question in your groups waits for an answer",
         "{count} questions in your groups wait for an answer", n)),
@@ -55,6 +60,8 @@ NOTES: dict[str, Callable[[str], str]] = {
     "asked": lambda when: _("asked {date}").format(date=when),
     "deadline": lambda when: _("deadline {date}").format(date=when),
     "opened": lambda when: _("opened {date}").format(date=when),
+    "event_starts": lambda when: _("starts {date}").format(date=when),
+    "event_materials": lambda when: _("materials posted {date}").format(date=when),
     "issue_review": lambda when: _("under review"),
     "issue_forwarded": lambda when: _("forwarded"),
     "issue_responded": lambda when: _("response received"),

@@ -50,7 +50,7 @@ def dossier_status_label(status: DossierStatus | str) -> str:
 
 
 def clip(text: str | None, limit: int) -> str:
-    """`text` escaped for HTML in at most `limit` characters (… where cut)."""
+    """`text` escaped for HTML in at most `limit` characters, cut after a whole word with "…"."""
     escaped = html.escape(text or "")
     if len(escaped) <= limit:
         return escaped
@@ -59,10 +59,13 @@ def clip(text: str | None, limit: int) -> str:
     for char in text or "":
         piece = html.escape(char)
         if size + len(piece) > limit - 1:
+            if char != " " and any(p == " " for p in pieces):
+                while pieces and pieces[-1] != " ":
+                    pieces.pop()  # never end in the middle of a word
             break
         pieces.append(piece)
         size += len(piece)
-    return "".join(pieces).rstrip() + "…"
+    return "".join(pieces).rstrip(" ,.;:-–—(") + "…"
 
 
 def fit(lines: list[str], limit: int = 3900) -> str:

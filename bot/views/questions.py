@@ -11,7 +11,7 @@ from bot.i18n import _, format_when, ngettext
 from bot.services import questions
 from bot.services.groups import GroupCard
 from bot.services.questions import AnswerView, QuestionCard
-from bot.views.buttons import Row, button, markup
+from bot.views.buttons import Row, button, markup, short
 from bot.views.callbacks import An, Gr, Qn
 from bot.views.people import shown_name
 from storage.enums import QuestionStatus
@@ -147,7 +147,8 @@ def question_buttons(card: QuestionCard) -> InlineKeyboardMarkup:
         mod += [button("🔁 " + _("Duplicate"), Qn(action="dup", question_id=card.id)),
                 button("🚫 " + _("Hide"), Qn(action="hide", question_id=card.id))]
         rows.append(mod)
-    rows.append([button("👥 " + card.group_name[:30], Gr(action="open", group_id=card.group_id))])
+    rows.append([button("👥 " + short(card.group_name, 30),
+                        Gr(action="open", group_id=card.group_id))])
     return markup(rows)
 
 

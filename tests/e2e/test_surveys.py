@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import timedelta
 
+import pytest
+
+from bot.sandbox.client import EmulatorError
 from bot.services import surveys
 from bot.services.broadcasts import Audience
+from bot.views.survey_charts import chart_png
 from bot.views.surveys import Sv, Svr
+from storage.types import utcnow
 from tests import factories as f
-from tests.e2e.conftest import PersonFactory, Running, buttons, said, t, text_of
+from tests.e2e.conftest import PersonFactory, Running, buttons, said, t, text_of, wait_for
 from tests.e2e.journeys import member
 from tests.survey_helpers import create
 
@@ -145,3 +151,62 @@ async def test_members_answer_in_kyrgyz_and_russian_with_a_branch_and_bad_input(
     assert len(rows) == 3 and "Хватает ли бюджета?" in rows[0]
     assert {r[1] for r in rows[1:]} == {"Асель Маматова", "Нурлан Абдылдаев"}
     assert book.worksheets[1].title == t("ru", "Summary")
+
+
+async def test_a_quick_poll_is_a_native_poll_answered_through_poll_answer_and_stopped(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    boss = await people("Staff", "ru")
+    staff_id = await f.staff(db, boss.user_id, "Сотрудник", language="ru")
+    asel, _a = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    nurlan, _n = await member(people, birge, "Нурлан Абдылдаев", "ky", "leylek")
+    question = {"name": "day", "type": "single", "label": {"ky": "Жыйын качан?",
+                                                           "ru": "Когда собрание?"},
+                "choices": [{"name": "mon", "label": {"ky": "Дүйшөмбү", "ru": "Понедельник"}},
+                            {"name": "fri", "label": {"ky": "Жума", "ru": "Пятница"}}]}
+    sid = await create(db, staff_id, Audience(districts=[await f.district_id(db, "leylek")]),
+                       kind="poll", questions=[question], intro={},
+                       deadline=utcnow() + timedelta(days=1))
+
+    async def poll_of(person: object) -> dict[str, object] | None:
+        for m in await person.transcript():  # type: ignore[attr-defined]
+            if m.get("poll"):
+                return m  # type: ignore[no-any-return]
+        return None
+
+    async def both_got_it() -> bool:
+        return await poll_of(asel) is not None and await poll_of(nurlan) is not None
+
+    await wait_for(both_got_it)
+    ru_poll = await poll_of(asel)
+    ky_poll = await poll_of(nurlan)
+    assert ru_poll is not None and ky_poll is not None
+    assert "Когда собрание?" in ru_poll["poll"]["question"]  # type: ignore[index]
+    assert ky_poll["poll"]["options"][0]["text"] == "Дүйшөмбү"  # type: ignore[index]
+    assert ky_poll["poll"]["is_anonymous"] is False  # type: ignore[index]
+    await asel.vote([1])
+    await nurlan.vote([0])
+    await nurlan.vote([1])  # changed their mind: one vote, the last one
+
+    async def counted() -> bool:
+        r = await surveys.results(db, staff_id, sid)
+        return r.responded == 2 and r.questions[0].counts == {"mon": 0, "fri": 2}
+
+    await wait_for(counted)
+    # The deadline passes (the scheduler's job, run as it would run after it): the polls stop.
+    await birge.restart()
+    db = birge.db
+    assert await birge.app.scheduler.run_job("surveys.deadlines",  # type: ignore[union-attr]
+                                             now=utcnow() + timedelta(days=2))
+
+    async def stopped() -> bool:
+        found = await poll_of(asel)
+        return bool(found and found["poll"]["is_closed"])  # type: ignore[index]
+
+    await wait_for(stopped)
+    with pytest.raises(EmulatorError):
+        await asel.vote([0])
+    found = await surveys.results(db, staff_id, sid)
+    assert found.responded == 2
+    png = chart_png(found.questions[0], "ru")
+    assert png is not None and png.startswith(b"\x89PNG")

@@ -2,7 +2,7 @@
 municipality (typed names become pending municipalities), account deletion, per-community forums
 
 Revision ID: 0010_people
-Revises: 0012_library
+Revises: 0013_events
 Create Date: 2026-11-30 02:09:51.812468
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0010_people'
-down_revision: str | None = '0012_library'
+down_revision: str | None = '0013_events'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
