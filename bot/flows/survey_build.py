@@ -166,7 +166,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
             for c in q["choices"][:6]:
                 label = (f"{forms.label(q['label'], member.language)[:18]} = "
                          f"{forms.label(c['label'], member.language)[:14]}")
-                rows.append([button(label, Pick(step="sc", value=f"{q['name']}:{c['name']}"))])
+                rows.append([button(label, Pick(step="sc", value=f"{q['name']}.{c['name']}"))])
         await show(event, _("Show this question always, or only if an earlier answer is …"),
                    markup([*rows, nav_row()]))
     elif step == "qmore":
@@ -263,8 +263,13 @@ def preview_text(data: dict[str, Any], lang: str) -> str:
         if q.get("choices"):
             line += ": " + ", ".join(html.escape(forms.label(c["label"], lang))
                                      for c in q["choices"])
-        if q.get("relevant"):
-            line += " ⤷ " + html.escape(f"{q['relevant']['q']} = {q['relevant']['value']}")
+        rule = q.get("relevant")
+        target = forms.by_name(d.questions, rule["q"]) if rule else None
+        if rule and target is not None:
+            options = {c["name"]: forms.label(c["label"], lang)
+                       for c in target.get("choices", [])}
+            line += " ⤷ " + html.escape(f"{forms.label(target['label'], lang)[:40]} = "
+                                        f"{options.get(rule['value'], rule['value'])}")
         if not q.get("required", True):
             line += " (" + _("optional") + ")"
         lines.append(line)
@@ -611,7 +616,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     elif kind == "sc":
         q = dict(data.get("q", {}))
         if value != "-":
-            target, _sep, option = value.partition(":")
+            target, _sep, option = value.partition(".")
             q["relevant"] = {"q": target, "value": option}
         data["q"] = q
         await _finish_question(query, state, db, member, data)
