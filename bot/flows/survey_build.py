@@ -32,6 +32,7 @@ from bot.services import reference, survey_roles, surveys
 from bot.services import survey_forms as forms
 from bot.services.broadcasts import Audience
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.services.survey_import import MAX_BYTES, parse_xlsform
 from bot.services.surveys import SurveyDraft
@@ -667,7 +668,7 @@ async def _send(query: CallbackQuery, state: FSMContext, db: Database, settings:
                 member: MemberView, data: dict[str, Any]) -> None:
     try:
         created = await surveys.create_survey(db, member.id, _draft(data),
-                                              forum_chat_id=settings.forum_chat_id)
+                                              forum_chat_id=forums_of(settings))
     except ServiceError as exc:
         await query.answer(survey_refusal(exc)[:200], show_alert=True)
         return
