@@ -24,7 +24,12 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
@@ -136,30 +141,49 @@ class SendGate:
             self._next_slot = max(now, self._next_slot) + self.interval
 
 
+# An interactive reply meets a 429, a 5xx or a timeout: it waits (`retry_after`, or this backoff)
+# and goes again through the gate, still ahead of the outbox. The member is waiting for it.
+REPLY_ATTEMPTS = 5
+REPLY_BACKOFF = (0.5, 1.0, 2.0, 4.0)
+# Calls that are a reply to the member acting now but do not put a message into a chat.
+RETRIED = COUNTED | {"answerCallbackQuery", "sendChatAction", "deleteMessage"}
+
+
 class GateMiddleware(BaseRequestMiddleware):
-    """Pass counted calls through the gate; an interactive reply that meets a 429 waits and
-    tries again (bulk rows are retried by the outbox worker instead)."""
+    """Pass counted calls through the gate. An interactive reply that meets a 429 waits for it,
+    and one that meets a 5xx or a timeout tries again with backoff; bulk rows are retried by the
+    outbox worker instead (which keeps their attempts and gives up in time)."""
 
     def __init__(self, gate: SendGate) -> None:
         self.gate = gate
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if method.__api_method__ not in COUNTED:
+        name = method.__api_method__
+        if name not in RETRIED:
             return await make_request(bot, method)
+        counted = name in COUNTED
         chat_id = _chat_of(method)
         is_bulk = _BULK.get()
-        for attempt in range(3):
-            if _PREPAID.get():
+        last = REPLY_ATTEMPTS - 1
+        for attempt in range(REPLY_ATTEMPTS):
+            if counted and _PREPAID.get():
                 _PREPAID.set(False)
-            else:
+            elif counted:
                 await self.gate.acquire(chat_id, is_bulk)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.gate.pause(exc.retry_after)
-                if is_bulk or attempt == 2:
+                if is_bulk or attempt == last:
                     raise
+                log.info("%s to %s: 429, again in %s s", name, chat_id, exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if is_bulk or attempt == last:
+                    raise
+                wait = REPLY_BACKOFF[min(attempt, len(REPLY_BACKOFF) - 1)]
+                log.info("%s to %s failed (%s), again in %s s", name, chat_id, exc, wait)
+                await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, InputFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.attachments import Attachment
@@ -33,6 +33,8 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
     # Files sent after the text, each by its kind (`bot.delivery.attachments`).
     attachments: tuple[Attachment, ...] = ()
+    # Files made for this recipient (an event's calendar file), sent as documents after them.
+    uploads: tuple[InputFile, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
     thread_id: int | None = None
     # A native poll sent instead of the text: {"question", "options", "multiple"}.

@@ -234,6 +234,9 @@ class OutboxWorker:
                                               message_thread_id=rendered.thread_id)
             for item in rendered.attachments:
                 await send_attachment(self.bot, to.chat_id, item, thread_id=rendered.thread_id)
+            for upload in rendered.uploads:
+                await self.bot.send_document(to.chat_id, upload,
+                                             message_thread_id=rendered.thread_id)
         except TelegramRetryAfter as exc:
             return Outcome(OutboxStatus.PENDING, "429", retry_in=float(exc.retry_after))
         except TelegramForbiddenError as exc:

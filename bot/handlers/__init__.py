@@ -10,6 +10,7 @@ def routers() -> list[Router]:
     from bot.flows import (
         ask_question,
         broadcast_compose,
+        event_compose,
         legal_intake,
         library_item,
         onboarding,
@@ -22,6 +23,7 @@ def routers() -> list[Router]:
         broadcasts,
         bulletin,
         dossiers,
+        events,
         forum,
         groups,
         help,
@@ -30,6 +32,9 @@ def routers() -> list[Router]:
         language,
         legal,
         library,
+        people,
+        places,
+        privacy,
         profile,
         questions,
         search,
@@ -48,7 +53,9 @@ def routers() -> list[Router]:
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
              legal_intake.router, legal.router, library_item.router, library.router,
              settings.router, bulletin.router,
-             surveys.router, survey_build.router, survey_results.router, unhandled.router]
+             event_compose.router, events.router,
+             surveys.router, survey_build.router, survey_results.router, people.router,
+             places.router, privacy.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

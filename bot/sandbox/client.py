@@ -224,14 +224,16 @@ class EmulatorClient:
         methods: Sequence[str] | None = None,
         hold_seconds: float | None = None,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> JSON:
-        """Make the next ``count`` Bot API calls fail ("429", "500", any code, "timeout").
+        """Make the next ``count`` Bot API calls fail ("429", "500", any code, "timeout"),
+        only calls to ``chat_id`` when it is given.
 
         Without ``methods`` getUpdates is never failed (so a polling bot does not eat the
         injected failures); list "getUpdates" explicitly to fail it."""
         body: JSON = {"count": count, "kind": kind, "retry_after": retry_after}
         body.update(methods=list(methods) if methods else None, hold_seconds=hold_seconds)
-        body.update(description=description)
+        body.update(description=description, chat_id=chat_id)
         result: JSON = await self.call("fail", body)
         return result
 

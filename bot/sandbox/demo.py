@@ -89,6 +89,9 @@ MODERATOR = Person("moderator", 700_000_006, "Жылдыз Абдыкалыко�
                    municipality="kanysh-kyya", communities=("secretaries", "heads"),
                    roles=(Role.MODERATOR,))
 
+LEAVER = Person("leaver", 700_000_007, "Эркинбек Жумабаев", username="erkinbek_j",
+                language="ky", position=Position.DEPUTY, district="leylek",
+                municipality="sumbula", communities=("deputies",))
 PERSONAS: tuple[Persona, ...] = (
     Persona(VISITOR, icon="🙋", title={
         "ky": "Жаңы келүүчү", "ru": "Новый посетитель", "en": "New visitor",
@@ -134,6 +137,17 @@ PERSONAS: tuple[Persona, ...] = (
         "ru": "Юрист из Бишкека: отвечает на вопросы, оказывает правовую помощь.",
         "en": "A lawyer in Bishkek: answers questions and gives legal help.",
     }),
+    Persona(LEAVER, icon="👋", title={
+        "ky": "Кетүүнү каалаган катышуучу",
+        "ru": "Участник, который хочет уйти",
+        "en": "A member who wants to leave",
+    }, about={
+        "ky": "Сумбула айыл аймагынын депутаты. /privacy аркылуу маалыматын жүктөп алып, "
+              "аккаунтун өчүрө алат.",
+        "ru": "Депутат из Сумбулинского айылного аймака. Через /privacy скачивает свои данные "
+              "и удаляет аккаунт.",
+        "en": "A deputy in Sumbula. Downloads their data and deletes the account in /privacy.",
+    }),
     Persona(STAFF, icon="🏛️", title={
         "ky": "ЖӨБ Союзунун кызматкери",
         "ru": "Сотрудник Союза МСУ",
@@ -174,6 +188,10 @@ OTHERS: tuple[Person, ...] = (
     Person("talas_applicant", 700_000_019, "Айжан Садыкова", language="ru",
            position=Position.FINANCE, district="talas", municipality="omuraliev",
            communities=("finance",), pending=True),
+    # Typed "Карак-Куль" for the town of Kara-Kul: a pending name for /places to merge.
+    Person("toktogul_head", 700_000_020, "Бекжан Мамытов", language="ru",
+           position=Position.HEAD_AO, district="toktogul", municipality_other="Карак-Куль",
+           communities=("heads",)),
 )
 
 PEOPLE: tuple[Person, ...] = tuple(p.person for p in PERSONAS) + OTHERS
@@ -460,9 +478,33 @@ async def add_questions(demo: Demo) -> None:
         "Регламентке ылайык, кенеш депутаттын ыйгарым укуктарын токтотуу маселесин карай алат.")
 
 
+async def add_people(demo: Demo) -> None:
+    """The member directory and personal data: a Kochkor deputy hides from the directory, the
+    Leylek finance officer shows her username, the Talas leader has written to her through
+    Birge; "Карак-Куль" typed in Toktogul waits in /places to be merged into Kara-Kul; the
+    leaving member has contributions to download before deleting the account."""
+    from bot.services import people, questions
+    from bot.services.questions import QuestionDraft
+    from storage.models import TopicGroup
+
+    ids = demo.ids
+    if "kochkor_deputy" in ids:
+        await people.set_listing(demo.db, ids["kochkor_deputy"], hidden=True)
+    await people.set_listing(demo.db, ids[LEYLEK_FINANCE.key], show_username=True)
+    await people.write(demo.db, ids[TALAS_LEADER.key], ids[LEYLEK_FINANCE.key], people.Draft(
+        "Гулнара, саламатсызбы! Бюджетке өзгөртүүнү кенешке кантип киргизесиздер?"))
+    leaver = ids.get(LEAVER.key)
+    if leaver is not None:
+        async with demo.db.read() as s:
+            kenesh = (await s.exec(select(TopicGroup).where(TopicGroup.code == "kenesh"))).one()
+        await questions.ask_question(demo.db, leaver, QuestionDraft(
+            kenesh.id or 0, "Айылдык кеңештин сессиясын кантип онлайн өткөрсө болот?"))
+    demo.notes["municipality_to_merge"] = "Карак-Куль → город Кара-Куль (Toktogul)"
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
-                         add_digest_settings]
+                         add_digest_settings, add_people]
 
 
 async def is_populated(db: Database) -> bool:

@@ -103,7 +103,8 @@ class Submitted:
 # --- who receives it ---------------------------------------------------------------------------
 
 
-async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
+def audience_query(audience: Audience) -> Any:
+    """The active members an audience names, as a query of member ids (broadcasts, events)."""
     query = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
     if audience.members:
         query = query.where(col(Member.id).in_(audience.members))
@@ -122,7 +123,18 @@ async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
         if roles and len(roles) == len(audience.roles):
             query = query.where(col(Member.id).in_(
                 select(RoleAssignment.member_id).where(col(RoleAssignment.role).in_(roles))))
+    return query
+
+
+async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
+    query = audience_query(audience)
     return [m for m in (await session.exec(query.order_by(col(Member.id)))).all() if m]
+
+
+async def in_audience(session: AsyncSession, audience: Audience, member_id: int) -> bool:
+    """Whether this member is one the audience names (an active member, all filters met)."""
+    found = (await session.exec(audience_query(audience).where(Member.id == member_id))).first()
+    return found is not None
 
 
 async def recipients(session: AsyncSession, audience: Audience) -> list[int]:

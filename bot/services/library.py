@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, files, groups, notify, policy, questions, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
+from bot.services.forums import Forums
 from bot.services.questions import QuestionDraft
 from storage.db import Database
 from storage.enums import ActStatus, ItemKind, ItemStatus
@@ -169,11 +170,12 @@ def clean_draft(draft: ItemDraft, today: date) -> ItemDraft:
         for key in allowed:
             if given.get(key):
                 fields_[key] = clean_text(str(given[key]))
-        missing = [k for k in REQUIRED[draft.kind] if k not in fields_]
-        if missing:
-            raise InvalidInput("library_missing")
         texts[lang] = fields_
     if not texts.get("ky") and not texts.get("ru"):
+        raise InvalidInput("library_missing")
+    # A required part may be written in one language only: readers of the other get it there.
+    written = {k for fields_ in texts.values() for k in fields_}
+    if any(k not in written for k in REQUIRED[draft.kind]):
         raise InvalidInput("library_missing")
     if len(draft.files) > FILES_MAX:
         raise InvalidInput("attachments_count", limit=FILES_MAX)
@@ -230,12 +232,13 @@ async def _access(db: Database, s: AsyncSession, actor_id: int, item_id: int) ->
 
 
 def texts_for(item: LibraryItem, language: str) -> dict[str, str]:
-    """The item's texts in the reader's language, else Russian, else Kyrgyz, else English."""
+    """The item's texts in the reader's language, each part falling back to Russian, then
+    Kyrgyz, then English where the reader's language lacks it."""
     texts = item.texts or {}
-    for lang in (language, "ru", "ky", "en"):
-        if texts.get(lang):
-            return dict(texts[lang])
-    return {}
+    merged: dict[str, str] = {}
+    for lang in reversed((language, "ru", "ky", "en")):
+        merged.update({k: v for k, v in (texts.get(lang) or {}).items() if v})
+    return merged
 
 
 @dataclass(frozen=True)
@@ -678,7 +681,7 @@ async def adopters(db: Database, actor_id: int, item_id: int,
 
 
 async def ask_author(db: Database, actor_id: int, item_id: int, text: str,
-                     forum_chat_id: int | None = None) -> int:
+                     forum_chat_id: int | Forums | None = None) -> int:
     """A question about an item: a question in the item's group (LIB-12 named at its start)
     that its author hears of too. Returns the question's id."""
     async with db.read() as s:

@@ -115,6 +115,18 @@ class Action(StrEnum):
     MANAGE_LEGAL_DESK = "manage_legal_desk"
     CHANGE_SETTINGS = "change_settings"
     COMPILE_BULLETIN = "compile_bulletin"
+    MANAGE_MUNICIPALITIES = "manage_municipalities"
+    VIEW_DIRECTORY = "view_directory"
+    WRITE_MEMBER = "write_member"
+    DELETE_ACCOUNT = "delete_account"
+    EXPORT_OWN_DATA = "export_own_data"
+    CREATE_EVENT = "create_event"
+    APPROVE_EVENT = "approve_event"
+    MANAGE_EVENT = "manage_event"
+    VIEW_EVENT = "view_event"
+    VIEW_EVENT_REPORT = "view_event_report"
+    ANSWER_EVENT = "answer_event"
+    RATE_EVENT = "rate_event"
     PROPOSE_ITEM = "propose_item"
     VIEW_ITEM = "view_item"
     REVIEW_ITEM = "review_item"
@@ -267,6 +279,48 @@ def can_compile_bulletin(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def can_manage_municipalities(actor: Actor, district_id: int | None) -> bool:
+    """Confirm, merge and add a district's municipalities: its district leaders and staff."""
+    return actor.is_staff or actor.leads_district(district_id)
+
+
+def can_view_directory(actor: Actor) -> bool:
+    """The member directory is for approved members."""
+    return actor.active
+
+
+def can_write_member(actor: Actor, recipient_active: bool, blocked: bool) -> bool:
+    """Relay a message: an approved member to another approved member who has not blocked
+    them."""
+    return actor.active and recipient_active and not blocked
+
+
+def can_delete_account(actor: Actor, member_id: int) -> bool:
+    """An account is deleted by its owner alone: nobody, not even staff, deletes another's."""
+    return actor.member_id == member_id and actor.status != MemberStatus.DELETED
+
+
+def can_create_event(actor: Actor) -> bool:
+    """Union staff (for anyone), district leaders (for their own district) and partners (for
+    their audience, approved by staff) organise events."""
+    return actor.is_staff or actor.has(Role.DISTRICT_LEADER) or actor.has(Role.PARTNER)
+
+
+def can_approve_event(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_organise_event(actor: Actor, creator_id: int) -> bool:
+    """Change, cancel, see the list, mark attendance, share materials, export: Union staff, or
+    the event's creator while they may still create events."""
+    return actor.is_staff or (actor.member_id == creator_id and can_create_event(actor))
+
+
+def can_answer_event(actor: Actor, invited: bool, published: bool) -> bool:
+    """Register, maybe, not going: an active member the event is for, once it is published."""
+    return actor.active and invited and published
+
+
 def can_submit_item(actor: Actor, kind: str, sees_group: bool, moderates: bool) -> bool:
     """Any member proposes a practice in a group they may read; staff and the group's
     moderators add the other kinds; the partner role (and staff) submit partner products."""
@@ -356,6 +410,10 @@ class Capability(StrEnum):
     LEGAL_DESK = "legal_desk"
     SETTINGS = "settings"
     BULLETIN = "bulletin"
+    PEOPLE = "people"
+    PRIVACY = "privacy"
+    PLACES = "places"
+    EVENTS = "events"
     LIBRARY = "library"
     DECISIONS = "decisions"
     SURVEYS = "surveys"
@@ -363,7 +421,7 @@ class Capability(StrEnum):
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
     """What a member with these roles can do; shown by /help and the home menu."""
-    caps = [Capability.PROFILE, Capability.LANGUAGE, Capability.HELP]
+    caps = [Capability.PROFILE, Capability.LANGUAGE, Capability.HELP, Capability.PRIVACY]
     if not active:
         return caps
     if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
@@ -380,9 +438,13 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.LEGAL_HELP)
     if Role.EXPERT in roles or Role.UNION_STAFF in roles:
         caps.append(Capability.LEGAL_DESK)
+    caps.append(Capability.EVENTS)
     caps.append(Capability.SETTINGS)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.BULLETIN)
+    caps.append(Capability.PEOPLE)
+    if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
+        caps.append(Capability.PLACES)
     caps.append(Capability.SURVEYS)
     return caps
 

@@ -6,7 +6,13 @@ community-only group's items kept from everyone outside the community."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -228,3 +234,91 @@ async def test_a_community_only_groups_items_stay_inside_the_community(
     assert "Методичка" not in text_of(denied)
     await aizada.send("/search методичка казначейского")
     await said(aizada, library.label(done.item_id))
+
+
+def workbook(rows: list[list[object]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["kind", "group", "title_ky", "title_ru", "text_ru", "number", "date",
+                  "issuer", "status", "link", "file"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def docx_bytes(text: str) -> bytes:
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+async def test_legal_acts_imported_from_xlsx_are_found_by_number_and_by_a_stemmed_word(
+    birge: Running, people: PersonFactory, tmp_path: Path
+) -> None:
+    await f.staff(birge.db, None, "Айгерим", language="ru")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "zakon.pdf").write_bytes(b"%PDF-1.4 law text")
+    (folder / "ustav.docx").write_bytes(docx_bytes("Типовой устав местного сообщества"))
+    (folder / "broken.docx").write_bytes(b"not a zip")
+    (folder / "virus.exe").write_bytes(b"MZ")
+    good = [
+        ["legal_act", "budget", "Жергиликтүү бюджет жөнүндө", "О местном бюджете",
+         "Порядок составления местного бюджета.", "45-р", "12.03.2024", "Жогорку Кенеш",
+         "in_force", "https://cbd.minjust.gov.kg/1", "zakon.pdf"],
+        ["template", "legal", "Жергиликтүү жамааттын үлгү уставы",
+         "Типовой устав местного сообщества", "Образец устава для айылного аймака.", "", "",
+         "", "", "", "ustav.docx"],
+    ]
+    bad = [
+        ["legal_act", "budget", "Келечек", "Акт из будущего", "Текст.", "99", "01.01.2099",
+         "Кенеш", "in_force", "", "zakon.pdf"],
+        ["legal_act", "budget", "Кайталоо", "Повтор номера", "Текст.", "45-р", "01.01.2020",
+         "Кенеш", "in_force", "", "zakon.pdf"],
+        ["template", "legal", "Бузук", "Битый файл", "Текст.", "", "", "", "", "", "broken.docx"],
+        ["template", "legal", "Вирус", "Вирус", "Текст.", "", "", "", "", "", "virus.exe"],
+    ]
+    env = {"DATABASE_URL": birge.settings.database_url}
+    (tmp_path / "bad.xlsx").write_bytes(workbook(good + bad))
+    run = await asyncio.to_thread(_cli, tmp_path, "bad.xlsx", env)
+    assert run.returncode == 1, run.stderr
+    for line, words in ((4, "future"), (5, "same item as line 2"), (6, "does not open"),
+                        (7, "is not one of")):
+        assert f"line {line}: " in run.stderr and words in run.stderr, run.stderr
+    assert await items(birge) == []  # nothing half-written
+
+    (tmp_path / "good.xlsx").write_bytes(workbook(good))
+    run = await asyncio.to_thread(_cli, tmp_path, "good.xlsx", env)
+    assert run.returncode == 0 and "created 2, updated 0, unchanged 0" in run.stdout, run.stderr
+    assert "100%" in run.stderr  # the progress bar
+    run = await asyncio.to_thread(_cli, tmp_path, "good.xlsx", env)
+    assert "created 0, updated 0, unchanged 2" in run.stdout, run.stderr  # idempotent
+    act = next(i for i in await items(birge) if i.kind == "legal_act")
+
+    asel, _asel_id = await member(people, birge, "Асель Жумабаева", "ru")
+    await asel.send("/search 45-р")
+    found = await said(asel, library.label(act.id or 0))
+    assert text_of(found).index(library.label(act.id or 0)) < len(text_of(found))
+    await asel.send("/search бюджетного")
+    await said(asel, library.label(act.id or 0), "О местном бюджете")
+    await press(asel, lib("open", act.id or 0))
+    await said(asel, "№ 45-р", "12.03.2024", t("ru", "in force"))
+    await press(asel, lib("files", act.id or 0))
+    document = await said(asel, "")
+    assert document is not None
+
+
+def _cli(cwd: Path, name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
+    return subprocess.run([sys.executable, "-m", "bot", "library", "import", name, "--files",
+                           "files"], cwd=cwd, env=environ, capture_output=True, text=True,
+                          timeout=120)
