@@ -96,9 +96,9 @@ class Bc(CallbackData, prefix="b"):
 
 
 MenuAction = Literal[
-    "ask", "decisions", "edit_communities", "edit_name", "edit_place", "edit_position", "groups",
-    "help", "home", "invite", "issues", "language", "legal", "library", "mine", "profile", "raise",
-    "search", "settings"
+    "ask", "decisions", "edit_communities", "edit_name", "edit_place", "edit_position", "events",
+    "groups", "help", "home", "invite", "issues", "language", "legal", "library", "mine", "people",
+    "profile", "raise", "search", "settings"
 ]
 
 
