@@ -32,6 +32,7 @@ from bot.i18n import _, get_i18n
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import members
+from bot.services.forums import forums_of
 from bot.services.settings import QuietHours
 from storage.db import Database
 from storage.fsm import SQLStorage
@@ -163,7 +164,7 @@ class Birge:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
         self._start_menu()
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         self._tasks = [
@@ -194,7 +195,7 @@ class Birge:
     async def run_polling(self) -> None:
         await self.check_schema()
         self._start_menu()
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
@@ -224,7 +225,7 @@ class Birge:
         setup_application(app, self.dp, bot=self.bot)
         await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
                                    secret_token=self.settings.webhook_secret)
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")

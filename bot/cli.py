@@ -217,6 +217,37 @@ def cmd_members_export(args: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """A one-line progress bar on stderr: `[#######.....] 120/450 rows`, redrawn in place on a
+    terminal, printed every tenth (and at the end) otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = -1
+        self.last = ""
+
+    def update(self, done: int, total: int) -> None:
+        total = max(total, 1)
+        tenth = done * 10 // total
+        filled = done * self.WIDTH // total
+        self.last = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} rows"
+        if self.tty:
+            self.stream.write("\r" + self.last)
+            self.stream.flush()
+        elif tenth != self.shown or done == total:
+            self.shown = tenth
+            self.stream.write(self.last + "\n")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty and self.last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 def cmd_reference_import(args: argparse.Namespace) -> int:
     from bot.services.errors import InvalidInput
     from bot.services.reference import import_reference
@@ -229,15 +260,19 @@ def cmd_reference_import(args: argparse.Namespace) -> int:
         print(f"{path}: cannot read it as UTF-8 CSV ({exc.__class__.__name__})", file=sys.stderr)
         return 2
 
+    bar = ProgressBar(sys.stderr)
+
     async def main() -> int:
         db = await _open(settings)
         try:
-            report = await import_reference(db, text)
+            report = await import_reference(db, text, progress=bar.update)
         except InvalidInput as exc:
+            bar.done()
             print(f"{path}: {exc.code} {exc.params}; nothing imported", file=sys.stderr)
             return 2
         finally:
             await db.dispose()
+        bar.done()
         print(f"created {report.created}, updated {report.updated}")
         return 0
 

@@ -43,6 +43,7 @@ COMMANDS: list[tuple[str, Capability | None, Any]] = [
     ("issues", Capability.ISSUES, __("National issues")),
     ("raise", Capability.ISSUES, __("Raise a problem")),
     ("lawyer", Capability.LEGAL_HELP, __("Ask the Union's lawyers for help")),
+    ("people", Capability.PEOPLE, __("Find colleagues")),
     ("surveys", Capability.SURVEYS, __("Surveys and polls")),
     ("profile", Capability.PROFILE, __("Your profile")),
     ("settings", Capability.SETTINGS, __("Digest and notifications")),
@@ -52,6 +53,8 @@ COMMANDS: list[tuple[str, Capability | None, Any]] = [
     ("dossiers", Capability.TRIAGE, __("Appeals to state bodies")),
     ("legal", Capability.LEGAL_DESK, __("The legal desk")),
     ("bulletin", Capability.BULLETIN, __("The monthly bulletin")),
+    ("places", Capability.PLACES, __("Municipality names")),
+    ("privacy", Capability.PRIVACY, __("Your data: download or delete")),
     ("language", None, __("Change the language")),
     ("help", None, __("What you can do")),
 ]

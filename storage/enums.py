@@ -39,6 +39,15 @@ class MemberStatus(StrEnum):
     REJECTED = "rejected"
     # Imported from a spreadsheet but has not opened the bot yet.
     INVITED = "invited"
+    # Deleted their account: the row stays (what they gave others reads "a former member"),
+    # every personal field is erased.
+    DELETED = "deleted"
+
+
+class MunicipalityStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    PENDING = "pending"  # typed by a member, waits for the district leader or staff
+    MERGED = "merged"
 
 
 class RegionKind(StrEnum):

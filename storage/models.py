@@ -60,6 +60,14 @@ class Municipality(Named, table=True):
     district_id: int = Field(foreign_key="district.id", index=True)
     kind: str = Field(max_length=20)
     active: bool = True
+    # "confirmed" (shipped, imported, added by a district leader or confirmed by one), "pending"
+    # (typed by a member; waits for the district leader or staff) or "merged" (into
+    # `merged_into_id`: nothing points at it any more).
+    status: str = Field(default="confirmed", max_length=20)
+    merged_into_id: int | None = Field(default=None, foreign_key="municipality.id")
+    # Who typed a pending name (no foreign key: member → municipality already has one).
+    proposed_by_id: int | None = None
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Community(Named, table=True):
@@ -89,6 +97,10 @@ class Member(SQLModel, table=True):
     status: str = Field(max_length=20, index=True)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reachable: bool = True
+    # Shown in the directory only when the member chose so in /settings.
+    phone: str | None = Field(default=None, max_length=32)
+    # The member deleted their account: every personal field above is erased.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="member.id")
@@ -259,6 +271,9 @@ class TopicGroup(Named, table=True):
     community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
     sort: int = 0
     forum_topic_id: int | None = None
+    # The chat the topic is in: the shared forum for open groups, a community's own forum chat
+    # (`FORUM_CHAT_IDS`) for a community group; never the shared forum for a community group.
+    forum_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -507,6 +522,36 @@ class MemberSettings(SQLModel, table=True):
     last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_queues_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The member directory (/people): hidden from it (leaders and staff stay listed), and what
+    # of their contacts the card shows.
+    directory_hidden: bool = False
+    show_username: bool = False
+    show_phone: bool = False
+
+
+class DirectMessage(SQLModel, table=True):
+    """One message a member wrote to another through Birge ("Write to them" in /people)."""
+
+    __tablename__ = "direct_message"
+    __table_args__ = (Index("ix_direct_message_sender", "sender_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int = Field(foreign_key="member.id")
+    recipient_id: int = Field(foreign_key="member.id", index=True)
+    text: str = Field(default="", max_length=2000)
+    # {"file_id", "kind": "document"|"photo", "name", "size"} or empty.
+    attachment: dict[str, Any] = Field(default_factory=dict,
+                                       sa_column=Column(JSON, nullable=False))
+    reply_to_id: int | None = Field(default=None, foreign_key="direct_message.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MemberBlock(SQLModel, table=True):
+    """`member_id` takes no more messages from `blocked_id`."""
+
+    __tablename__ = "member_block"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    blocked_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class LibraryItem(SQLModel, table=True):

@@ -18,6 +18,7 @@ from bot.delivery import (
     legal_notices,  # noqa: F401
     library_notices,  # noqa: F401
     notices,  # noqa: F401
+    people_notices,  # noqa: F401
     question_notices,  # noqa: F401
     survey_notices,  # noqa: F401
 )

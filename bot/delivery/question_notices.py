@@ -18,6 +18,7 @@ from bot.services.errors import ServiceError
 from bot.services.questions import QuestionCard
 from bot.views.buttons import button, markup
 from bot.views.callbacks import Qn
+from bot.views.people import shown_name
 from bot.views.questions import asker_name, card_asker, clip
 from storage.db import Database
 from storage.models import Answer, Member, Question, TopicGroup
@@ -39,7 +40,7 @@ async def _answer(db: Database, answer_id: int) -> tuple[Answer, str] | None:
         if answer is None or answer.hidden_reason is not None:
             return None
         author = await s.get(Member, answer.author_id)
-        return answer, author.full_name if author else "?"
+        return answer, shown_name(author.full_name) if author else "?"
 
 
 def _open(card: QuestionCard, answer: bool = False) -> Any:

@@ -25,6 +25,7 @@ from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
 from bot.services import files, groups, library, questions, search
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.services.questions import QuestionDraft
 from bot.views.buttons import button, markup, nav_row, page_number, page_rows
@@ -257,7 +258,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
                               anonymous=bool(data.get("anonymous")))
         try:
             question_id = await questions.ask_question(db, member.id, draft,
-                                                       forum_chat_id=settings.forum_chat_id)
+                                                       forum_chat_id=forums_of(settings))
         except ServiceError as exc:
             await query.answer(refusal(exc), show_alert=True)
             return

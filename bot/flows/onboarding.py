@@ -24,12 +24,13 @@ from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, __, in_locale, language_name
 from bot.menu import Menus
 from bot.middlewares import remember_visitor_language
-from bot.services import invites, members, reference
+from bot.services import invites, members, places, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
 from bot.views.buttons import button, grid, markup, nav_row
 from bot.views.callbacks import Menu, Nav, Pick
 from bot.views.labels import position_label, refusal
+from bot.views.people import people_refusal
 from storage.db import Database
 from storage.enums import MUNICIPAL_POSITIONS, POSITION_COMMUNITY, Position, RegionKind
 
@@ -136,6 +137,8 @@ async def _answers(data: dict[str, Any], db: Database) -> str:
                          data.get("municipality_id")) if data.get("district_id") else None
     if data.get("want_other"):
         municipality = data.get("municipality_other")
+    elif municipality is None and data.get("picked_name"):
+        municipality = data.get("picked_name")  # a pending name offered as a suggestion
     chosen = set(data.get("community_ids", []))
     communities = [p.name for p in await reference.communities(db, lang) if p.id in chosen]
     place = ", ".join(p for p in (municipality, district, region) if p)
@@ -195,6 +198,15 @@ async def _render(
         rows = [*grid(buttons, 1), [button(_("Not in the list"), Pick(step=step, value=OTHER))]]
         return p + _("Choose your municipality."), markup([*rows, nav])
     if step == "municipality_other":
+        suggestions = data.get("suggestions") or []
+        if suggestions:
+            typed = html.escape(str(data.get("typed") or ""))
+            rows = [[button(str(name)[:60], Pick(step=step, value=str(mid)))]
+                    for mid, name in suggestions]
+            rows.append([button(_("None of these: add «{name}»").format(name=typed)[:60],
+                                Pick(step=step, value=OTHER))])
+            return p + _("Is it one of these municipalities of your district? One name for one "
+                         "place keeps colleagues' issues counted together."), markup([*rows, nav])
         return p + _("Please send the name of your municipality."), markup([nav])
     if step == "communities":
         chosen = set(data.get("community_ids", []))
@@ -394,6 +406,18 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
                 await query.answer(_("That choice is not available. Please try again."))
                 return
             data.update(municipality_id=int(value), want_other=False, municipality_other=None)
+    elif step == "municipality_other":
+        offered = {str(mid) for mid, _name in data.get("suggestions") or []}
+        if value == OTHER and data.get("typed"):
+            data.update(municipality_other=data["typed"], municipality_id=None, want_other=True)
+        elif value in offered:
+            data.update(municipality_id=int(value), want_other=False, municipality_other=None,
+                        picked_name=dict(map(tuple, data.get("suggestions") or [])).get(
+                            int(value)))
+        else:
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        data.update(suggestions=[], typed=None)
     elif step == "communities":
         ids = {str(pl.id): pl.id for pl in await reference.communities(db, lang)}
         if value not in ids:
@@ -486,12 +510,17 @@ async def on_text(message: Message, state: FSMContext, db: Database,
             if step == "name":
                 data["full_name"] = members.clean_name(text)
             else:
-                other = " ".join(text.split())
-                if not 2 <= len(other) <= 120:
-                    raise InvalidInput("municipality_other", limit=120)
+                other = places.clean_name(text)
+                close = (await places.suggest(db, int(data["district_id"]), other, data["lang"])
+                         if data.get("district_id") else [])
+                if close:
+                    # Offer the known spellings before a new name is accepted.
+                    data.update(typed=other, suggestions=[(c.id, c.name) for c in close])
+                    await go(message, state, db, step, data)
+                    return
                 data["municipality_other"] = other
         except InvalidInput as exc:
-            await message.answer(refusal(exc))
+            await message.answer(people_refusal(exc))
             return
         await _advance(message, state, db, step, member, data)
 

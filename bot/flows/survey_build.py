@@ -32,6 +32,7 @@ from bot.services import reference, survey_roles, surveys
 from bot.services import survey_forms as forms
 from bot.services.broadcasts import Audience
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.services.survey_import import MAX_BYTES, parse_xlsform
 from bot.services.surveys import SurveyDraft
@@ -165,7 +166,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
             for c in q["choices"][:6]:
                 label = (f"{forms.label(q['label'], member.language)[:18]} = "
                          f"{forms.label(c['label'], member.language)[:14]}")
-                rows.append([button(label, Pick(step="sc", value=f"{q['name']}:{c['name']}"))])
+                rows.append([button(label, Pick(step="sc", value=f"{q['name']}.{c['name']}"))])
         await show(event, _("Show this question always, or only if an earlier answer is …"),
                    markup([*rows, nav_row()]))
     elif step == "qmore":
@@ -262,8 +263,13 @@ def preview_text(data: dict[str, Any], lang: str) -> str:
         if q.get("choices"):
             line += ": " + ", ".join(html.escape(forms.label(c["label"], lang))
                                      for c in q["choices"])
-        if q.get("relevant"):
-            line += " ⤷ " + html.escape(f"{q['relevant']['q']} = {q['relevant']['value']}")
+        rule = q.get("relevant")
+        target = forms.by_name(d.questions, rule["q"]) if rule else None
+        if rule and target is not None:
+            options = {c["name"]: forms.label(c["label"], lang)
+                       for c in target.get("choices", [])}
+            line += " ⤷ " + html.escape(f"{forms.label(target['label'], lang)[:40]} = "
+                                        f"{options.get(rule['value'], rule['value'])}")
         if not q.get("required", True):
             line += " (" + _("optional") + ")"
         lines.append(line)
@@ -610,7 +616,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     elif kind == "sc":
         q = dict(data.get("q", {}))
         if value != "-":
-            target, _sep, option = value.partition(":")
+            target, _sep, option = value.partition(".")
             q["relevant"] = {"q": target, "value": option}
         data["q"] = q
         await _finish_question(query, state, db, member, data)
@@ -662,7 +668,7 @@ async def _send(query: CallbackQuery, state: FSMContext, db: Database, settings:
                 member: MemberView, data: dict[str, Any]) -> None:
     try:
         created = await surveys.create_survey(db, member.id, _draft(data),
-                                              forum_chat_id=settings.forum_chat_id)
+                                              forum_chat_id=forums_of(settings))
     except ServiceError as exc:
         await query.answer(survey_refusal(exc)[:200], show_alert=True)
         return

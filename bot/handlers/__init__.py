@@ -32,6 +32,9 @@ def routers() -> list[Router]:
         language,
         legal,
         library,
+        people,
+        places,
+        privacy,
         profile,
         questions,
         search,
@@ -51,7 +54,8 @@ def routers() -> list[Router]:
              legal_intake.router, legal.router, library_item.router, library.router,
              settings.router, bulletin.router,
              event_compose.router, events.router,
-             surveys.router, survey_build.router, survey_results.router, unhandled.router]
+             surveys.router, survey_build.router, survey_results.router, people.router,
+             places.router, privacy.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -20,6 +20,7 @@ from bot.views.broadcasts import broadcast_text, kind_label
 from bot.views.buttons import button, markup, nav_row, short
 from bot.views.callbacks import Bc, Nav
 from bot.views.labels import refusal
+from bot.views.people import shown_name
 from storage.db import Database
 from storage.enums import BroadcastStatus
 
@@ -175,7 +176,8 @@ def _comments_text(grouped: dict[str, list[broadcasts.Comment]]) -> str:
     parts = []
     for district, comments in grouped.items():
         parts.append(f"<b>{html.escape(district)}</b> ({len(comments)})")
-        parts += [f"— {html.escape(c.member_name)}: {html.escape(c.text)}" for c in comments]
+        parts += [f"— {html.escape(shown_name(c.member_name))}: {html.escape(c.text)}"
+                  for c in comments]
     return "\n".join(parts)
 
 

@@ -21,6 +21,7 @@ from bot.flows.ui import Event, show
 from bot.i18n import _
 from bot.services import decisions, groups, library, questions
 from bot.services.errors import InvalidInput, ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.views.broadcasts import broadcast_text
 from bot.views.broadcasts import kind_label as broadcast_kind
@@ -301,7 +302,7 @@ async def on_input_text(message: Message, state: FSMContext, db: Database,
     try:
         if await state.get_state() == LibInput.question.state:
             question_id = await library.ask_author(db, member.id, item_id, message.text,
-                                                   forum_chat_id=settings.forum_chat_id)
+                                                   forum_chat_id=forums_of(settings))
             await state.clear()
             await message.answer("✅ " + _("Posted as {label}: the author and the group will "
                                           "see your question.").format(

@@ -21,6 +21,7 @@ from bot.services.settings import Change, Prefs
 from bot.views.buttons import button, grid, markup
 from bot.views.callbacks import Menu, Pref, parse_id
 from bot.views.labels import refusal
+from bot.views.people import Pe
 from storage.db import Database
 from storage.enums import DigestFrequency, NoticeCategory
 
@@ -88,6 +89,7 @@ def settings_keyboard(p: Prefs, lang: str,
         on = p.wants(category)
         rows.append([button(mark(on, category_label(category)),
                             Pref(action="kind", value=f"{category.value}={0 if on else 1}"))])
+    rows.append([button("👥 " + _("Directory and contacts"), Pe(action="ls"))])
     rows.append([button("🏠 " + _("Menu"), Menu(item="home"))])
     return rows
 

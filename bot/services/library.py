@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, files, groups, notify, policy, questions, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
+from bot.services.forums import Forums
 from bot.services.questions import QuestionDraft
 from storage.db import Database
 from storage.enums import ActStatus, ItemKind, ItemStatus
@@ -680,7 +681,7 @@ async def adopters(db: Database, actor_id: int, item_id: int,
 
 
 async def ask_author(db: Database, actor_id: int, item_id: int, text: str,
-                     forum_chat_id: int | None = None) -> int:
+                     forum_chat_id: int | Forums | None = None) -> int:
     """A question about an item: a question in the item's group (LIB-12 named at its start)
     that its author hears of too. Returns the question's id."""
     async with db.read() as s:

@@ -209,6 +209,11 @@ async def _recount(s: AsyncSession, issue: NationalIssue) -> Backing:
     return backing
 
 
+async def recount(s: AsyncSession, issue: NationalIssue) -> Backing:
+    """Recompute an issue's backing counts (after municipalities were merged)."""
+    return await _recount(s, issue)
+
+
 # --- loading with the visibility rule -----------------------------------------------------------
 
 

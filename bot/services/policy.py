@@ -115,6 +115,11 @@ class Action(StrEnum):
     MANAGE_LEGAL_DESK = "manage_legal_desk"
     CHANGE_SETTINGS = "change_settings"
     COMPILE_BULLETIN = "compile_bulletin"
+    MANAGE_MUNICIPALITIES = "manage_municipalities"
+    VIEW_DIRECTORY = "view_directory"
+    WRITE_MEMBER = "write_member"
+    DELETE_ACCOUNT = "delete_account"
+    EXPORT_OWN_DATA = "export_own_data"
     CREATE_EVENT = "create_event"
     APPROVE_EVENT = "approve_event"
     MANAGE_EVENT = "manage_event"
@@ -274,6 +279,27 @@ def can_compile_bulletin(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def can_manage_municipalities(actor: Actor, district_id: int | None) -> bool:
+    """Confirm, merge and add a district's municipalities: its district leaders and staff."""
+    return actor.is_staff or actor.leads_district(district_id)
+
+
+def can_view_directory(actor: Actor) -> bool:
+    """The member directory is for approved members."""
+    return actor.active
+
+
+def can_write_member(actor: Actor, recipient_active: bool, blocked: bool) -> bool:
+    """Relay a message: an approved member to another approved member who has not blocked
+    them."""
+    return actor.active and recipient_active and not blocked
+
+
+def can_delete_account(actor: Actor, member_id: int) -> bool:
+    """An account is deleted by its owner alone: nobody, not even staff, deletes another's."""
+    return actor.member_id == member_id and actor.status != MemberStatus.DELETED
+
+
 def can_create_event(actor: Actor) -> bool:
     """Union staff (for anyone), district leaders (for their own district) and partners (for
     their audience, approved by staff) organise events."""
@@ -384,6 +410,9 @@ class Capability(StrEnum):
     LEGAL_DESK = "legal_desk"
     SETTINGS = "settings"
     BULLETIN = "bulletin"
+    PEOPLE = "people"
+    PRIVACY = "privacy"
+    PLACES = "places"
     EVENTS = "events"
     LIBRARY = "library"
     DECISIONS = "decisions"
@@ -392,7 +421,7 @@ class Capability(StrEnum):
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
     """What a member with these roles can do; shown by /help and the home menu."""
-    caps = [Capability.PROFILE, Capability.LANGUAGE, Capability.HELP]
+    caps = [Capability.PROFILE, Capability.LANGUAGE, Capability.HELP, Capability.PRIVACY]
     if not active:
         return caps
     if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
@@ -413,6 +442,9 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     caps.append(Capability.SETTINGS)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.BULLETIN)
+    caps.append(Capability.PEOPLE)
+    if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
+        caps.append(Capability.PLACES)
     caps.append(Capability.SURVEYS)
     return caps
 

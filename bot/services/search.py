@@ -428,18 +428,17 @@ def _flat(value: str) -> str:
     return " ".join(_WORD.findall(normalize(value)))
 
 
-async def _ranked_questions(db: Database, stems: list[str], op: str, scope: Scope,
+async def _ranked_questions(db: Database, s: AsyncSession, stems: list[str], op: str,
                             group_ids: list[int]) -> list[tuple[bool, float, str, int]]:
     s_ = _subquery(db, "question_search", stems, op)
     query = (select(Question.id, s_.c.rank).join(s_, s_.c.rowid == Question.id)
              .where(col(Question.group_id).in_(group_ids or [-1]))
              .order_by(s_.c.rank, col(Question.id).desc()).limit(CANDIDATES))
-    async with db.read() as s:
-        return [(False, float(r or 0), "question", int(i or 0))
-                for i, r in (await s.exec(query)).all()]
+    return [(False, float(r or 0), "question", int(i or 0))
+            for i, r in (await s.exec(query)).all()]
 
 
-async def _ranked_items(db: Database, stems: list[str], op: str, scope: Scope,
+async def _ranked_items(db: Database, s: AsyncSession, stems: list[str], op: str,
                         group_ids: list[int], exact: str, number: str,
                         item_kind: str | None) -> list[tuple[bool, float, str, int]]:
     s_ = _subquery(db, "library_search", stems, op)
@@ -452,8 +451,7 @@ async def _ranked_items(db: Database, stems: list[str], op: str, scope: Scope,
     if item_kind:
         query = query.where(LibraryItem.kind == item_kind)
     query = query.order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(CANDIDATES)
-    async with db.read() as s:
-        rows = (await s.exec(query)).all()
+    rows = (await s.exec(query)).all()
     found = []
     for i, rank, ky, ru, en, key in rows:
         hit = bool(number and key == number) or any(exact and _flat(t) == exact
@@ -462,22 +460,21 @@ async def _ranked_items(db: Database, stems: list[str], op: str, scope: Scope,
     return found
 
 
-async def _by_number(db: Database, number: str, group_ids: list[int],
+async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
                      item_kind: str | None) -> list[tuple[bool, float, str, int]]:
     """A legal act whose number is the query (numbers are often too short for the index)."""
-    if not number or len(number) > 100:
+    if not number or len(number) > 100 or not any(c.isdigit() for c in number):
         return []
     query = select(LibraryItem.id).where(
         LibraryItem.number_key == number, LibraryItem.status == "published",
         col(LibraryItem.group_id).in_(group_ids or [-1]))
     if item_kind:
         query = query.where(LibraryItem.kind == item_kind)
-    async with db.read() as s:
-        return [(True, -1e9, "library", int(i or 0)) for i in (await s.exec(query)).all()]
+    return [(True, -1e9, "library", int(i or 0)) for i in (await s.exec(query)).all()]
 
 
-async def _ranked_decisions(db: Database, stems: list[str], op: str, scope: Scope,
-                            exact: str) -> list[tuple[bool, float, str, int]]:
+async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op: str,
+                            scope: Scope, exact: str) -> list[tuple[bool, float, str, int]]:
     s_ = _subquery(db, "decision_search", stems, op)
     query = (select(Broadcast.id, s_.c.rank, Broadcast.title)
              .join(s_, s_.c.rowid == Broadcast.id)
@@ -489,8 +486,7 @@ async def _ranked_decisions(db: Database, stems: list[str], op: str, scope: Scop
             DecisionReceipt.broadcast_id == Broadcast.id).exists()
         query = query.where(mine)
     query = query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(CANDIDATES)
-    async with db.read() as s:
-        rows = (await s.exec(query)).all()
+    rows = (await s.exec(query)).all()
     return [(bool(exact) and _flat(title) == exact, float(rank or 0), "decision", int(i or 0))
             for i, rank, title in rows]
 
@@ -509,21 +505,22 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     if item_kind:
         kinds = tuple(k for k in kinds if k == "library")
     found: list[tuple[bool, float, str, int]] = []
-    if "library" in kinds:
-        found += await _by_number(db, number, group_ids, item_kind)
-    ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
-    for op in ops if stems else ():
-        ranked: list[tuple[bool, float, str, int]] = []
-        if "question" in kinds:
-            ranked += await _ranked_questions(db, stems, op, scope, group_ids)
+    async with db.read() as s:
         if "library" in kinds:
-            ranked += await _ranked_items(db, stems, op, scope, group_ids, exact, number,
-                                          item_kind)
-        if "decision" in kinds:
-            ranked += await _ranked_decisions(db, stems, op, scope, exact)
-        if ranked:
-            found += ranked
-            break
+            found += await _by_number(s, number, group_ids, item_kind)
+        ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
+        for op in ops if stems else ():
+            ranked: list[tuple[bool, float, str, int]] = []
+            if "question" in kinds:
+                ranked += await _ranked_questions(db, s, stems, op, group_ids)
+            if "library" in kinds:
+                ranked += await _ranked_items(db, s, stems, op, group_ids, exact, number,
+                                              item_kind)
+            if "decision" in kinds:
+                ranked += await _ranked_decisions(db, s, stems, op, scope, exact)
+            if ranked:
+                found += ranked
+                break
     seen: set[tuple[str, int]] = set()
     merged = []
     for _hit, _rank, kind, id_ in sorted(found, key=lambda f: (not f[0], f[1])):

@@ -13,6 +13,7 @@ from bot.services.groups import GroupCard
 from bot.services.questions import AnswerView, QuestionCard
 from bot.views.buttons import Row, button, markup, short
 from bot.views.callbacks import An, Gr, Qn
+from bot.views.people import shown_name
 from storage.enums import QuestionStatus
 
 CARD_ANSWERS = 4
@@ -39,6 +40,8 @@ def clip(text: str, limit: int) -> str:
 
 
 def asker_name(name: str | None) -> str:
+    if name == "":
+        return html.escape(shown_name(name))  # a member who deleted their account
     return html.escape(name) if name else "🕶 " + _("anonymous")
 
 
@@ -56,7 +59,7 @@ def _answer_block(view: AnswerView, number: int, language: str) -> str:
         head = "➕ " + _("Follow-up from the asker")
     else:
         head = ("✅ " + _("Accepted answer") if view.accepted else f"💬 {number}.") + \
-            " " + html.escape(view.author)
+            " " + html.escape(shown_name(view.author))
     lines = [f"<b>{head}</b> · {format_when(view.created_at, language)}"]
     if view.hidden_reason is not None:
         lines.append("🚫 " + _("Hidden: {reason}").format(reason=html.escape(view.hidden_reason)))

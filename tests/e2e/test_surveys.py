@@ -8,19 +8,37 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import update
 
 from bot.sandbox.client import EmulatorError
 from bot.services import surveys
 from bot.services.broadcasts import Audience
 from bot.views.survey_charts import chart_png
 from bot.views.surveys import Sv, Svr
+from storage.models import Outbox
 from storage.types import utcnow
 from tests import factories as f
-from tests.e2e.conftest import PersonFactory, Running, buttons, said, t, text_of, wait_for
+from tests.e2e.conftest import (
+    PersonFactory,
+    Running,
+    buttons,
+    nav,
+    pick,
+    said,
+    silent,
+    t,
+    text_of,
+    wait_for,
+)
 from tests.e2e.journeys import member
 from tests.survey_helpers import create
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+BISHKEK = ZoneInfo("Asia/Bishkek")
 
 
 def sv(action: str, survey_id: int, q: int = -1, v: int = -1) -> str:
@@ -210,3 +228,179 @@ async def test_a_quick_poll_is_a_native_poll_answered_through_poll_answer_and_st
     assert found.responded == 2
     png = chart_png(found.questions[0], "ru")
     assert png is not None and png.startswith(b"\x89PNG")
+
+
+async def test_a_district_leader_builds_a_survey_in_the_bot_one_answer_per_municipality(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    lead = await people("Leader", "ru")
+    leader = await f.leader(db, "Бакыт Осмонов", "leylek", "heads", telegram_id=lead.user_id,
+                            language="ru")
+    asel, _a = await member(people, birge, "Асель Маматова", "ru", "leylek", "katran")
+    nurlan, _n = await member(people, birge, "Нурлан Абдылдаев", "ky", "leylek", "katran")
+    bakyt, _b = await member(people, birge, "Бакыт Талас", "ru", "talas")
+
+    await lead.send("/surveys")
+    await said(lead, t("ru", "No open surveys for you now."))
+    await lead.press(svr("new", 0))
+    await said(lead, t("ru", "Send the title: the first line"))
+    await lead.send("Суу түтүгү\nВодопровод")
+    await said(lead, t("ru", "Send the introduction"))
+    await lead.press(nav("skip"))
+    await said(lead, t("ru", "Question {number}: what kind?", number=1))
+    await lead.press(pick("sq", "single"))
+    await said(lead, t("ru", "Send the question"))
+    await lead.send("Суу барбы?")  # one line only: Russian missing
+    await said(lead, t("ru", "Please send the question in Kyrgyz"))
+    await lead.send("Суу барбы?\nЕсть ли вода?")
+    await said(lead, t("ru", "Send the options"))
+    await lead.send("Ооба / Да\nЖок / Нет")
+    await said(lead, t("ru", "Must it be answered?"))
+    await lead.press(pick("sr", "1"))
+    await said(lead, t("ru", "Questions so far:"))
+    await lead.press(pick("sn", "add"))
+    await said(lead, t("ru", "Question {number}: what kind?", number=2))
+    await lead.press(pick("sq", "number"))
+    await lead.send("Канча күн жок?\nСколько дней нет воды?")
+    await said(lead, t("ru", "Send the unit and the range"))
+    await lead.send("күн 0 365")
+    await said(lead, t("ru", "Must it be answered?"))
+    await lead.press(pick("sr", "1"))
+    await said(lead, t("ru", "Show this question always"))
+    await lead.press(pick("sc", "q1.o2"))  # only if "no water"
+    await said(lead, t("ru", "Questions so far:"))
+    await lead.press(pick("sn", "done"))
+    await said(lead, t("ru", "How do members answer?"))
+    await lead.press(pick("so", "municipality"))
+    await said(lead, t("ru", "Until when can members answer?"))
+    await lead.send("01.01.2020")
+    await said(lead, t("ru", "Please send a future date, for example 25.12.2026."))
+    await lead.send((utcnow() + timedelta(days=10)).strftime("%d.%m.%Y"))
+    preview = await said(lead, "Есть ли вода?", t("ru", "Above is the preview in {language}"))
+    assert t("ru", "Recipients: {count}.", count=3) in text_of(preview)  # Leylek only
+    assert "⤷ Есть ли вода? = Нет" in text_of(preview)
+    await lead.press(pick("sp", "ky"))
+    await said(lead, "Суу барбы?", "Ооба")
+    await lead.press(pick("sp", "send"))
+    done = await said(lead, t("ru", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    sid = int(text_of(done).split("S-")[1].split()[0])
+
+    invite = await said(asel, "Водопровод", t("ru", "One answer per municipality"))
+    await said(nurlan, "Суу түтүгү")
+    await silent(bakyt)
+    await asel.press(sv("open", sid), invite)
+    await said(asel, "Есть ли вода?")
+    await asel.press(sv("pick", sid, 0, 1))
+    await said(asel, "Сколько дней нет воды?", "2/2")
+    await asel.send("400")
+    await said(asel, t("ru", "The number must be from {low} to {high}.", low=0, high=365))
+    await asel.send("12")
+    await said(asel, "12 күн")
+    await asel.press(sv("send", sid))
+    await said(asel, t("ru", "Your answers are saved."))
+    # Nurlan works in the same municipality: Asel's answer is theirs, by name.
+    await nurlan.press(sv("open", sid))
+    taken = await said(nurlan, "Асель Маматова")
+    # An answer button forged onto that message is refused: nothing is written.
+    await nurlan.press_data(taken["message_id"], sv("pick", sid, 0, 0))
+    assert t("ky", "Your municipality has already answered this survey.") in str(
+        await nurlan.answer())
+    found = await surveys.results(db, leader.id, sid)
+    assert (found.invited, found.responded) == (2, 1)  # Katran, and the leader himself
+
+
+async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    boss = await people("Staff", "ky")
+    await f.staff(db, boss.user_id, "Кызматкер", language="ky")
+    await member(people, birge, "Асель Маматова", "ru", "leylek")
+    await boss.send("/surveys")
+    await said(boss, t("ky", "No open surveys for you now."))
+    await boss.press(svr("import", 0))
+    await said(boss, t("ky", "Send the XLSForm file").split("<")[0])
+    await boss.upload("document", (DATA / "bad_duplicate.xlsx").read_bytes(),
+                      filename="bad.xlsx")
+    refused = await said(boss, t("ky", "The form was not imported."))
+    assert t("ky", "Row {row}: {reason}", row=4, reason="") in text_of(refused)
+    assert "has_plan" in text_of(refused)
+    await boss.upload("document", (DATA / "bad_no_label.xlsx").read_bytes(),
+                      filename="bad.xlsx")
+    await said(boss, t("ky", "The form was not imported."), "label::Русский")
+    await boss.upload("document", (DATA / "bad_relevant.xlsx").read_bytes(),
+                      filename="bad.xlsx")
+    await said(boss, t("ky", "The form was not imported."), "budget")
+    await boss.upload("document", (DATA / "bad_type.xlsx").read_bytes(), filename="bad.xlsx")
+    await said(boss, t("ky", "The form was not imported."), "geopoint")
+    await boss.upload("sticker")
+    await said(boss, t("ky", "Please send the files as documents, or press Done."))
+    await boss.upload("document", (DATA / "needs_survey.xlsx").read_bytes(),
+                      filename="needs.xlsx")
+    await said(boss, t("ky", "Imported {count} questions.", count=8))
+    await said(boss, t("ky", "Send the title: the first line"))
+    await boss.send("Муктаждыктарды изилдөө\nИзучение потребностей")
+    await said(boss, t("ky", "Send the introduction"))
+    await boss.send("Сурамжылоого катышыңыз.\n\nПримите участие в опросе.")
+    await said(boss, t("ky", "How do members answer?"))
+    await boss.press(pick("so", "anonymous"))
+    await said(boss, t("ky", "Who should receive it?"))
+    await boss.press(pick("sa", "districts"))
+    await said(boss, t("ky", "Districts of which region?"))
+    leylek = await f.district_id(db, "leylek")
+    await boss.press(pick("sd", await f.region_of(db, leylek)))
+    await said(boss, t("ky", "Tap to choose, then go back to the audience."))
+    await boss.press(pick(f"st_dist_{await f.region_of(db, leylek)}", leylek))
+    await said(boss, t("ky", "Tap to choose, then go back to the audience."))
+    await boss.press(pick("sa", "menu"))
+    await said(boss, t("ky", "Who should receive it?"))
+    await boss.press(pick("sa", "done"))
+    await boss.send((utcnow() + timedelta(days=10)).strftime("%d.%m.%Y"))
+    await said(boss, "Жергиликтүү бийликке ишеним", t("ky", "Recipients: {count}.", count=1))
+    await boss.press(pick("sp", "send"))
+    await said(boss, t("ky", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+
+
+async def test_the_reminder_waits_for_quiet_hours_and_the_survey_closes_across_restarts(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    boss = await people("Staff", "ru")
+    staff_id = await f.staff(db, boss.user_id, "Сотрудник", language="ru")
+    asel, _a = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    nurlan, _n = await member(people, birge, "Нурлан Абдылдаев", "ky", "leylek")
+    sid = await create(db, staff_id, Audience(districts=[await f.district_id(db, "leylek")]),
+                       deadline=utcnow() + timedelta(days=2))
+    invite = await said(asel, "Потребности муниципалитетов")
+    await said(nurlan, "Муниципалитеттердин муктаждыктары")
+    await asel.press(sv("open", sid), invite)
+    await said(asel, "Хватает ли бюджета?")
+    await asel.press(sv("pick", sid, 0, 0))
+    await said(asel, "Насколько Вы доверяете?", "2/6")
+
+    # Birge restarts inside quiet hours; the reminder falls due then and waits.
+    hour = utcnow().astimezone(BISHKEK).hour
+    await birge.restart_with(quiet_hours_start=hour, quiet_hours_end=(hour + 2) % 24)
+    assert await birge.app.scheduler.run_job(  # type: ignore[union-attr]
+        "surveys.deadlines", now=utcnow() + timedelta(days=1, hours=1))
+    await silent(nurlan, timeout=1.5)
+    # Asel continues where she was after the restart.
+    await asel.press(sv("open", sid), invite)
+    await said(asel, "Насколько Вы доверяете?", "2/6")
+    # After quiet hours (another restart), the one reminder goes to both who have not sent.
+    await birge.restart_with(quiet_hours_start=0, quiet_hours_end=0)
+    async with birge.db.transaction() as s:  # the held row is due now (the window ended)
+        await s.exec(update(Outbox).where(Outbox.kind == "survey_reminder")  # type: ignore[call-overload]
+                     .values(not_before=None))
+    await said(nurlan, t("ky", "A reminder: the survey waits for your answer."))
+    await said(asel, t("ru", "A reminder: the survey waits for your answer."))
+    assert await birge.app.scheduler.run_job(  # type: ignore[union-attr]
+        "surveys.deadlines", now=utcnow() + timedelta(days=1, hours=2))
+    await silent(nurlan)  # one reminder only
+
+    # The deadline passes while Birge is down; the first run after the restart closes it.
+    await birge.restart()
+    assert await birge.app.scheduler.run_job(  # type: ignore[union-attr]
+        "surveys.deadlines", now=utcnow() + timedelta(days=3))
+    await said(boss, t("ru", "The survey S-{id} “{title}” is closed.", id=sid,
+                       title="Потребности муниципалитетов"))
+    await asel.press(sv("pick", sid, 2, 5))
+    assert t("ru", "This survey is closed.") in str(await asel.answer())
