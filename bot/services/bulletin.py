@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import broadcasts, policy
+from bot.services import broadcasts, policy, survey_digest
 from bot.services.broadcasts import Audience, Draft, Submitted
 from bot.services.digests import DigestItem, snippet
 from storage.db import Database
@@ -134,6 +134,14 @@ async def practice_of_month(session: AsyncSession, period: Period) -> list[Diges
     return [DigestItem(f"LIB-{best.id}", snippet(best.title_ru or best.title_ky, 120),
                        best.group_id, None,
                        f"used:{adopted.get(best.id or 0, 0)}:{useful.get(best.id or 0, 0)}")]
+
+
+@bulletin_part("survey_results", 40)
+async def survey_results(session: AsyncSession, period: Period) -> list[DigestItem]:
+    """Surveys whose results were sent back to members this month."""
+    return [DigestItem(f"S-{s.id}", snippet(s.title_ru, 120), None, s.results_published_at,
+                       None) for s in await survey_digest.published_in(session, period.start,
+                                                                        period.end)]
 
 
 @dataclass

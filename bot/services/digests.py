@@ -33,7 +33,7 @@ from sqlalchemy import insert
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import notify
+from bot.services import notify, survey_digest
 from storage.db import Database
 from storage.enums import (
     BroadcastKind,
@@ -511,6 +511,45 @@ async def new_library_items(batch: Batch) -> dict[int, Found]:
                            if r.item.ref in own and r.at > reader.since)
         if found.count > 0:
             result[reader.id] = found
+    return result
+
+
+@section("surveys", 90)
+async def surveys_waiting(batch: Batch) -> dict[int, Found]:
+    """Open surveys sent to the member that they (or their municipality) have not answered."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        for member_id, found_surveys in (await survey_digest.waiting(
+                batch.session, ids, batch.now)).items():
+            reader = batch.readers[member_id]
+            found = result.setdefault(member_id, Found())
+            for survey in found_surveys:
+                found.count += 1
+                if len(found.items) < SECTION_ITEMS:
+                    found.items.append(DigestItem(f"S-{survey.id}",
+                                                  snippet(survey.title(reader.language)), None,
+                                                  survey.deadline, "deadline"))
+    return result
+
+
+@section("survey_results", 95)
+async def survey_results(batch: Batch) -> dict[int, Found]:
+    """Surveys sent to the member whose results were published since their last digest."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        for member_id, found_surveys in (await survey_digest.published(
+                batch.session, ids, batch.earliest, batch.now)).items():
+            reader = batch.readers[member_id]
+            for survey in found_surveys:
+                if survey.results_published_at is None or \
+                        survey.results_published_at <= reader.since:
+                    continue
+                found = result.setdefault(member_id, Found())
+                found.count += 1
+                if len(found.items) < SECTION_ITEMS:
+                    found.items.append(DigestItem(f"S-{survey.id}",
+                                                  snippet(survey.title(reader.language)), None,
+                                                  survey.results_published_at))
     return result
 
 

@@ -48,6 +48,11 @@ HEADINGS: dict[str, tuple[str, Callable[[int], str]]] = {
     "event_materials": ("📎", lambda n: ngettext(
         "Materials of {count} event you attended", "Materials of {count} events you attended",
         n)),
+    "surveys": ("📋", lambda n: ngettext(
+        "{count} survey waits for your answer", "{count} surveys wait for your answer", n)),
+    "survey_results": ("📊", lambda n: ngettext(
+        "Results of {count} survey you were asked", "Results of {count} surveys you were asked",
+        n)),
     "waiting_questions": ("⏳", lambda n: ngettext(
         "{count} question in your groups waits for an answer",
         "{count} questions in your groups wait for an answer", n)),
@@ -162,6 +167,7 @@ BULLETIN_HEADINGS: dict[str, Callable[[], str]] = {
     "best_answers": lambda: _("Best answered questions of the month"),
     "month_broadcasts": lambda: _("Decisions and news sent this month"),
     "national_progress": lambda: _("National issues that moved on this month"),
+    "survey_results": lambda: _("Survey results sent to members this month"),
 }
 BULLETIN_MAX = 3500  # a broadcast's text limit
 
