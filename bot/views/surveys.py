@@ -8,12 +8,14 @@ Telegram allows 64 bytes); the services re-check everything they name.
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
+from babel.dates import format_datetime
 
-from bot.i18n import _, format_when
+from bot.i18n import TIMEZONE, _
 from bot.services import survey_forms as forms
 from bot.services.errors import ServiceError
 from bot.services.surveys import Listed, Step
@@ -39,6 +41,15 @@ class Svr(CallbackData, prefix="svr"):
     action: str
     survey_id: int
     v: int = -1
+
+
+WHEN = {"ky": "dd.MM.y, HH:mm", "ru": "d MMMM y 'г.', HH:mm", "en": "d MMM y, HH:mm"}
+
+
+def format_when(moment: datetime, lang: str) -> str:
+    """A deadline in Bishkek time, without seconds (GLOSSARY: how dates are written)."""
+    return format_datetime(moment.astimezone(TIMEZONE), WHEN.get(lang, WHEN["ru"]),
+                           locale=lang if lang in WHEN else "ru")
 
 
 def title(survey: Survey, lang: str) -> str:
