@@ -41,6 +41,8 @@ class Rendered:
     poll: dict[str, Any] | None = None
     # Stop the native poll in this message of the chat (nothing is sent).
     stop_poll: int | None = None
+    # Edit this message of the chat to `text` and `markup` instead of sending (a settled notice).
+    edit: int | None = None
 
 
 Renderer = Callable[[Database, "Recipient", dict[str, Any]], Awaitable[Rendered | None]]

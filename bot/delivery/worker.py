@@ -227,6 +227,8 @@ class OutboxWorker:
         try:
             if rendered.poll is not None or rendered.stop_poll is not None:
                 return await self._poll(to, rendered)
+            if rendered.edit is not None:
+                return await self._edit(to, rendered.edit, rendered)
             msg = await self.bot.send_message(to.chat_id, rendered.text,
                                               reply_markup=rendered.markup,
                                               message_thread_id=rendered.thread_id)
@@ -248,6 +250,18 @@ class OutboxWorker:
             return Outcome(OutboxStatus.PENDING, f"{type(exc).__name__}: {exc}"[:300],
                            retry_in=-1)
         return Outcome(OutboxStatus.SENT, message_id=msg.message_id)
+
+    async def _edit(self, to: Recipient, message_id: int, rendered: Rendered) -> Outcome:
+        """Edit an earlier message (a notice whose decision was taken by someone else)."""
+        try:
+            await self.bot.edit_message_text(rendered.text, chat_id=to.chat_id,
+                                             message_id=message_id, reply_markup=rendered.markup)
+        except TelegramBadRequest as exc:
+            text = exc.message.lower()
+            if "not modified" in text or "not found" in text or "can't be edited" in text:
+                return Outcome(OutboxStatus.SENT, message_id=message_id)
+            raise
+        return Outcome(OutboxStatus.SENT, message_id=message_id)
 
     async def _poll(self, to: Recipient, rendered: Rendered) -> Outcome:
         """A native poll (a survey's quick poll), or stopping one at its deadline."""

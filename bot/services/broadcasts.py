@@ -304,8 +304,17 @@ async def approve_broadcast(db: Database, actor_id: int, broadcast_id: int) -> S
         count = await _fan_out(s, broadcast)
         notify.enqueue(s, broadcast.created_by_id, "broadcast_decided",
                        broadcast_id=broadcast_id, approved=True)
+        await _settle(s, actor_id, broadcast, "broadcast_approved")
         audit.record(s, actor_id, "broadcast_approved", "broadcast", broadcast_id)
         return Submitted(broadcast_id, BroadcastStatus(broadcast.status), count)
+
+
+async def _settle(s: AsyncSession, actor_id: int, broadcast: Broadcast, verdict: str) -> None:
+    """The other staff's approval notices show the verdict instead of live buttons."""
+    decider = await s.get(Member, actor_id)
+    await notify.settle(s, "broadcast_for_approval", "broadcast_id", broadcast.id or 0,
+                        verdict=verdict, actor_id=actor_id, name=broadcast.title,
+                        by=decider.full_name if decider else "")
 
 
 async def reject_broadcast(db: Database, actor_id: int, broadcast_id: int) -> Submitted:
@@ -318,6 +327,7 @@ async def reject_broadcast(db: Database, actor_id: int, broadcast_id: int) -> Su
             broadcast.status = BroadcastStatus.REJECTED
             notify.enqueue(s, broadcast.created_by_id, "broadcast_decided",
                            broadcast_id=broadcast_id, approved=False)
+            await _settle(s, actor_id, broadcast, "broadcast_rejected")
             audit.record(s, actor_id, "broadcast_rejected", "broadcast", broadcast_id)
         return Submitted(broadcast_id, BroadcastStatus(broadcast.status), broadcast.recipients)
 

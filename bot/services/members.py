@@ -356,6 +356,11 @@ async def _decide(db: Database, actor_id: int, member_id: int, approve: bool) ->
         member.decided_at = utcnow()
         member.decided_by_id = actor_id
         notify.enqueue(s, member_id, "member_approved" if approve else "member_rejected")
+        decider = await s.get(Member, actor_id)
+        await notify.settle(s, "applicant_pending", "applicant_id", member_id,
+                            verdict="member_approved" if approve else "member_rejected",
+                            actor_id=actor_id, name=member.full_name,
+                            by=decider.full_name if decider else "")
         audit.record(s, actor_id, "member_approved" if approve else "member_rejected",
                      "member", member_id)
         await s.flush()

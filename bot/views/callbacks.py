@@ -97,8 +97,8 @@ class Bc(CallbackData, prefix="b"):
 
 MenuAction = Literal[
     "ask", "decisions", "edit_communities", "edit_name", "edit_place", "edit_position", "groups",
-    "help", "home", "invite", "issues", "language", "legal", "library", "mine", "profile", "raise",
-    "search", "settings"
+    "events", "help", "home", "invite", "issues", "language", "legal", "library", "mine", "people",
+    "profile", "raise", "search", "settings"
 ]
 
 

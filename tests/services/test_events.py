@@ -254,3 +254,36 @@ async def test_after_the_event_attendance_materials_ratings_and_the_exports(
     assert "Асель Маматова" in text and "Пайдалуу болду" in text
     with pytest.raises(PermissionDenied):
         await event_results.export_xlsx(db, people["a"], eid)
+
+
+async def test_the_digest_lists_this_weeks_events_and_materials_posted(
+        db: Database, people: dict[str, int]) -> None:
+    from bot.services import digests
+
+    week_ago = utcnow() - timedelta(days=7)
+    created = await events.create_event(db, people["staff"], draft())
+    later = await events.create_event(db, people["staff"], draft(
+        starts_at=utcnow() + timedelta(days=12), ends_at=utcnow() + timedelta(days=12, hours=1)))
+    await events.respond(db, people["b"], created.event_id, "declined")
+    digest = await digests.build_digest(db, people["a"], week_ago)
+    assert digest is not None
+    found = dict(digest.sections)
+    assert found["events_week"].count == 1  # the one in 12 days is not this week
+    assert found["events_week"].items[0].ref == f"E-{created.event_id}"
+    declined = await digests.build_digest(db, people["b"], week_ago)
+    assert declined is not None and dict(declined.sections)["events_week"].count == 0
+    await events.respond(db, people["a"], created.event_id, "registered")
+    async with db.transaction() as s:
+        row = await s.get(Event, created.event_id)
+        assert row is not None
+        row.starts_at = utcnow() - timedelta(hours=3)
+        row.ends_at = utcnow() - timedelta(hours=1)
+    await event_results.toggle_attendance(db, people["staff"], created.event_id, people["a"])
+    await event_results.add_material(db, people["staff"], created.event_id,
+                                     Material("file-1", "slides.pdf"))
+    await event_results.send_materials(db, people["staff"], created.event_id)
+    digest = await digests.build_digest(db, people["a"], week_ago)
+    assert digest is not None
+    assert [i.ref for i in dict(digest.sections)["event_materials"].items] == [
+        f"E-{created.event_id}"]
+    del later
