@@ -15,7 +15,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.flows import guard, survey_build
 from bot.flows.ui import show
-from bot.i18n import _, __, in_locale
+from bot.i18n import _, __, format_when, in_locale
 from bot.services import survey_forms as forms
 from bot.services import surveys
 from bot.services.errors import ServiceError
@@ -25,7 +25,7 @@ from bot.views.buttons import button, markup, nav_row
 from bot.views.callbacks import Nav
 from bot.views.survey_charts import chart_kind, chart_png
 from bot.views.survey_exports import responses_csv, responses_xlsx
-from bot.views.surveys import Svr, format_when, survey_refusal, title
+from bot.views.surveys import Svr, survey_refusal, title
 from storage.db import Database
 from storage.models import Survey
 

@@ -551,6 +551,56 @@ async def add_surveys(demo: Demo) -> None:
         audience=Audience(communities=[await demo.community("finance")])))
 
 
+async def add_library(demo: Demo) -> None:
+    """The library: a published legal act and a model charter (staff), the Leylek finance
+    officer's practice waiting for the moderator's review, and the Talas leader's published
+    practice that Leylek says it uses."""
+    from datetime import date
+
+    from bot.services import library
+    from bot.services.library import ItemDraft
+    from storage.models import TopicGroup
+
+    async def group(code: str) -> int:
+        async with demo.db.read() as s:
+            found = (await s.exec(select(TopicGroup).where(TopicGroup.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    today = date.today()
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    finance, leader = demo.ids[LEYLEK_FINANCE.key], demo.ids[TALAS_LEADER.key]
+    await library.submit(demo.db, staff_id, ItemDraft(
+        kind="legal_act", group_id=await group("budget"), number="93", adopted_on=date(2022, 4, 1),
+        act_status="in_force", link="https://cbd.minjust.gov.kg/",
+        texts={"ru": {"title": "Бюджетный кодекс Кыргызской Республики",
+                      "body": "Порядок составления, утверждения и исполнения местных бюджетов.",
+                      "issuer": "Жогорку Кенеш"},
+               "ky": {"title": "Кыргыз Республикасынын Бюджеттик кодекси",
+                      "issuer": "Жогорку Кеңеш"}}), today)
+    await library.submit(demo.db, staff_id, ItemDraft(
+        kind="template", group_id=await group("legal"),
+        texts={"ru": {"title": "Типовой устав местного сообщества",
+                      "body": "Образец устава, который айылный кенеш принимает на сессии."},
+               "ky": {"title": "Жергиликтүү жамааттын үлгү уставы",
+                      "body": "Айылдык кеңеш сессияда кабыл алган уставдын үлгүсү."}}), today)
+    await library.submit(demo.db, finance, ItemDraft(
+        kind="practice", group_id=await group("budget"), texts={"ru": {
+            "title": "Открытые бюджетные слушания в каждом селе",
+            "problem": "Жители не знали, на что тратится местный бюджет.",
+            "actions": "Айыл окмоту провёл слушания в каждом селе перед сессией кенеша.",
+            "results": "Сбор земельного налога вырос на 18%."}}), today)
+    tariff = await library.submit(demo.db, leader, ItemDraft(
+        kind="practice", group_id=await group("waste"), texts={"ky": {
+            "title": "Таштанды чыгаруу үчүн тариф",
+            "problem": "Таштанды чыгаруу акысыз болгондуктан, кызмат токтоп калчу.",
+            "actions": "Кеңеш тарифти бекитип, жамаат менен келишим түздү.",
+            "results": "Тургундардын 85% төлөйт."}}), today)
+    moderator = demo.ids[MODERATOR.key]
+    await library.review(demo.db, moderator, tariff.item_id, "approve")
+    await library.adopt(demo.db, finance, tariff.item_id)
+
+
 @dataclass(frozen=True)
 class DemoFile:
     """A file the demo data refers to by its Telegram file id; the sandbox gives it to the
@@ -643,7 +693,8 @@ async def add_events(demo: Demo) -> None:
 
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
-                         add_digest_settings, add_people, add_events, add_surveys]
+                         add_digest_settings, add_people, add_events,
+                         add_library, add_surveys]
 
 
 async def is_populated(db: Database) -> bool:

@@ -8,18 +8,17 @@ Telegram allows 64 bytes); the services re-check everything they name.
 from __future__ import annotations
 
 import html
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from babel.dates import format_datetime
 
-from bot.i18n import TIMEZONE, _
+from bot.i18n import _, format_when
 from bot.services import survey_forms as forms
 from bot.services.errors import ServiceError
 from bot.services.surveys import Listed, Step
 from bot.views.buttons import Row, button, grid, markup
+from bot.views.callbacks import Actions
 from bot.views.labels import refusal
 from storage.models import Survey
 
@@ -28,7 +27,8 @@ class Sv(CallbackData, prefix="sv"):
     """Answering a survey: `action` (open, pick, tog, rank, undo, done, skip, back, send, edit),
     `q` the question's position, `v` the option's position or the scale point."""
 
-    action: str
+    action: Annotated[str, Actions(
+        "back", "done", "edit", "open", "pick", "rank", "send", "skip", "tog", "undo")]
     survey_id: int
     q: int = -1
     v: int = -1
@@ -38,18 +38,11 @@ class Svr(CallbackData, prefix="svr"):
     """A survey's results for staff and its creator: card, charts, texts, xlsx, csv, close,
     publish; `v` is a question's position where one is meant."""
 
-    action: str
+    action: Annotated[str, Actions(
+        "card", "charts", "close", "csv", "import", "mine", "new", "poll", "publish", "texts",
+        "xlsx")]
     survey_id: int
     v: int = -1
-
-
-WHEN = {"ky": "dd.MM.y, HH:mm", "ru": "d MMMM y 'г.', HH:mm", "en": "d MMM y, HH:mm"}
-
-
-def format_when(moment: datetime, lang: str) -> str:
-    """A deadline in Bishkek time, without seconds (GLOSSARY: how dates are written)."""
-    return format_datetime(moment.astimezone(TIMEZONE), WHEN.get(lang, WHEN["ru"]),
-                           locale=lang if lang in WHEN else "ru")
 
 
 def title(survey: Survey, lang: str) -> str:
