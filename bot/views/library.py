@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -15,47 +15,54 @@ from bot.i18n import _, ngettext
 from bot.services import library
 from bot.services.library import ItemCard
 from bot.views.buttons import Row, button, markup
+from bot.views.callbacks import ButtonId, ButtonPage
 from bot.views.digests import day_label, fit
 from storage.enums import ActStatus, ItemKind, ItemStatus
+
+LibAction = Literal["adopt", "approve", "ask", "decline", "edit", "files", "open", "return",
+                    "useful", "who"]
+KindFilter = Literal["", "practice", "legal_act", "template", "method", "partner"]
 
 
 class Lib(CallbackData, prefix="lib"):
     """A library item: open, files, useful, adopt, adopters, ask, edit; reviewers' approve /
     return / decline."""
 
-    action: str
-    item_id: int
+    action: LibAction
+    item_id: ButtonId
 
 
 class LibList(CallbackData, prefix="libl"):
     """Browsing: `group_id` 0 lists the groups; `kind` "" all kinds; `order` new or used."""
 
-    group_id: int = 0
-    kind: str = ""
-    order: str = "new"
-    page: int = 0
+    group_id: ButtonId = 0
+    kind: KindFilter = ""
+    order: Literal["new", "used"] = "new"
+    page: ButtonPage = 0
 
 
 class LibMenu(CallbackData, prefix="libm"):
     """The library's own screens: propose a practice, add an item, the review queue, mine."""
 
-    item: str
+    item: Literal["add", "mine", "propose", "queue"]
 
 
 class Dec(CallbackData, prefix="dec"):
-    """The decisions archive: a page of the list (`broadcast_id` 0) or one decision."""
+    """The decisions archive: a page of the list, or one decision (`broadcast_id`)."""
 
-    action: str
-    broadcast_id: int = 0
-    page: int = 0
+    action: Literal["list", "open"]
+    broadcast_id: ButtonId = 0
+    page: ButtonPage = 0
 
 
 class Srf(CallbackData, prefix="srf"):
-    """/search results: a kind filter ("" all), a group filter (0 all) and the page."""
+    """/search results: a kind filter ("" all), a group filter (0 all; "choose" opens the list
+    of groups) and the page."""
 
-    kind: str = ""
-    group_id: int = 0
-    page: int = 0
+    kind: Literal["", "question", "library", "decision"] = ""
+    group_id: ButtonId = 0
+    choose: Literal["", "group"] = ""
+    page: ButtonPage = 0
 
 
 def kind_label(kind: ItemKind | str) -> str:
