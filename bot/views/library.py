@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -15,54 +15,52 @@ from bot.i18n import _, ngettext
 from bot.services import library
 from bot.services.library import ItemCard
 from bot.views.buttons import Row, button, markup
-from bot.views.callbacks import ButtonId, ButtonPage
+from bot.views.callbacks import Actions
 from bot.views.digests import day_label, fit
 from storage.enums import ActStatus, ItemKind, ItemStatus
-
-LibAction = Literal["adopt", "approve", "ask", "decline", "edit", "files", "open", "return",
-                    "useful", "who"]
-KindFilter = Literal["", "practice", "legal_act", "template", "method", "partner"]
 
 
 class Lib(CallbackData, prefix="lib"):
     """A library item: open, files, useful, adopt, adopters, ask, edit; reviewers' approve /
     return / decline."""
 
-    action: LibAction
-    item_id: ButtonId
+    action: Annotated[str, Actions(
+        "adopt", "approve", "ask", "decline", "edit", "files", "open", "return", "useful", "who")]
+    item_id: int
 
 
 class LibList(CallbackData, prefix="libl"):
     """Browsing: `group_id` 0 lists the groups; `kind` "" all kinds; `order` new or used."""
 
-    group_id: ButtonId = 0
-    kind: KindFilter = ""
-    order: Literal["new", "used"] = "new"
-    page: ButtonPage = 0
+    group_id: int = 0
+    kind: Annotated[str, Actions("", "practice", "legal_act", "template", "method",
+                                 "partner")] = ""
+    order: Annotated[str, Actions("new", "used")] = "new"
+    page: int = 0
 
 
 class LibMenu(CallbackData, prefix="libm"):
     """The library's own screens: propose a practice, add an item, the review queue, mine."""
 
-    item: Literal["add", "mine", "propose", "queue"]
+    item: Annotated[str, Actions("add", "mine", "propose", "queue")]
 
 
 class Dec(CallbackData, prefix="dec"):
-    """The decisions archive: a page of the list, or one decision (`broadcast_id`)."""
+    """The decisions archive: a page of the list (`broadcast_id` 0) or one decision."""
 
-    action: Literal["list", "open"]
-    broadcast_id: ButtonId = 0
-    page: ButtonPage = 0
+    action: Annotated[str, Actions("list", "open")]
+    broadcast_id: int = 0
+    page: int = 0
 
 
 class Srf(CallbackData, prefix="srf"):
-    """/search results: a kind filter ("" all), a group filter (0 all; "choose" opens the list
-    of groups) and the page."""
+    """/search results: a kind filter ("" all), a group filter (0 all; `choose` "group" opens
+    the list of groups) and the page."""
 
-    kind: Literal["", "question", "library", "decision"] = ""
-    group_id: ButtonId = 0
-    choose: Literal["", "group"] = ""
-    page: ButtonPage = 0
+    kind: Annotated[str, Actions("", "question", "library", "decision")] = ""
+    group_id: int = 0
+    choose: Annotated[str, Actions("", "group")] = ""
+    page: int = 0
 
 
 def kind_label(kind: ItemKind | str) -> str:
@@ -164,7 +162,7 @@ def card_text(c: ItemCard, language: str) -> str:
                                 districts=c.districts))
     if c.published_at:
         tail.append(_("Published: {when}").format(
-            when=day_label(c.published_at, language, "d MMMM y")))
+            when=day_label(c.published_at, language, year=True)))
     if c.revisions:
         tail.append(ngettext("Edited {count} time; the earlier version is kept.",
                              "Edited {count} times; earlier versions are kept.",

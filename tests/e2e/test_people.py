@@ -290,6 +290,40 @@ async def test_a_typed_municipality_is_matched_and_a_duplicate_is_merged_once(
         in str(again.get("text"))
 
 
+async def test_a_district_leader_adds_a_municipality_to_her_district(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    lead_person = await people("Жылдыз", "ru")
+    await f.leader(db, "Жылдыз Касымова", "leylek", "finance", telegram_id=lead_person.user_id,
+                   language="ru")
+    await said(lead_person, t("ru", "Your application has been approved."))
+    plain, _plain_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    await plain.send("/places")
+    await said(plain, t("ru", "Municipality names are decided by district leaders"))
+
+    await lead_person.send("/places")
+    await said(lead_person, t("ru", "No new names are waiting for you."))
+    await press(lead_person, Mu(action="add").pack())
+    await said(lead_person, t("ru", "Send the name of the municipality to add in {district}"))
+    await lead_person.send("Ж")
+    await said(lead_person, t("ru", "Please send the name of a municipality: 2 to {limit}",
+                              limit=120))
+    await lead_person.send("Ж" * 300)
+    await said(lead_person, t("ru", "Please send the name of a municipality: 2 to {limit}",
+                              limit=120))
+    await lead_person.send("Katran")  # already there, in another alphabet
+    await said(lead_person, t("ru", "This municipality is already in the list: {name}.",
+                              name="Катранский айылный аймак"))
+    await lead_person.send("Катранчы")  # close to Katran: asked first
+    await said(lead_person, t("ru", "These are already in the list:"))
+    await press(lead_person, Mu(action="an").pack())
+    await said(lead_person, t("ru", "Added: {name}.", name="Катранчы"))
+    async with db.read() as s:
+        added = (await s.exec(select(Municipality).where(
+            Municipality.name_ru == "Катранчы"))).scalars().one()
+        assert added.status == MunicipalityStatus.CONFIRMED and added.active
+
+
 # --- 3. a member's rights over their data ----------------------------------------------------
 
 
