@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.app import Birge
 from bot.config import Settings
-from bot.i18n import _, in_locale, read_catalog
+from bot.i18n import _, in_locale, pgettext, read_catalog
 from bot.sandbox.client import EmulatorClient, Person
 from bot.sandbox.emulator import BotAPIEmulator, EmulatorServer
 from bot.views.callbacks import Decide, Nav, Pick
@@ -134,6 +134,12 @@ def t(lang: str, msgid: str, **params: object) -> str:
     if params:
         return text.format(**params)
     return re.split(r"\{[a-z_]+\}", text)[0].strip()
+
+
+def tc(lang: str, context: str, msgid: str) -> str:
+    """A word whose translation depends on what it describes (pgettext), as `lang` reads it."""
+    with in_locale(lang):
+        return pgettext(context, msgid)
 
 
 def text_of(message: JSON) -> str:
