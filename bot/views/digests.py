@@ -133,7 +133,7 @@ def _compose(payload: Mapping[str, Any], sections: list[dict[str, Any]], locale:
     since, until = payload.get("since"), payload.get("until")
     title = "📰 <b>" + head + "</b>"
     if since and until and frequency != "queues":
-        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale, year=True)
+        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale)
     parts = int(payload.get("parts") or 1)
     if parts > 1:
         title += f" ({payload.get('part', 1)}/{parts})"
