@@ -502,6 +502,56 @@ async def add_people(demo: Demo) -> None:
     demo.notes["municipality_to_merge"] = "Карак-Куль → город Кара-Куль (Toktogul)"
 
 
+async def add_surveys(demo: Demo) -> None:
+    """The trust survey (a 10-point scale, as in the seeds) for Leylek district, and a quick
+    poll for the finance officers, both from the Union staff."""
+    from datetime import timedelta
+
+    from bot.services import surveys
+    from bot.services.broadcasts import Audience
+    from bot.services.surveys import SurveyDraft
+    from storage.types import utcnow
+
+    def say(ky: str, ru: str, en: str) -> dict[str, str]:
+        return {"ky": ky, "ru": ru, "en": en}
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    yes_no = [{"name": "yes", "label": say("Ооба", "Да", "Yes")},
+              {"name": "no", "label": say("Жок", "Нет", "No")}]
+    await surveys.create_survey(demo.db, staff_id, SurveyDraft(
+        title=say("Жергиликтүү бийликке ишеним", "Доверие местной власти",
+                  "Trust in local government"),
+        intro=say("Үч суроо, эки мүнөт.", "Три вопроса, две минуты.",
+                  "Three questions, two minutes."),
+        questions=[
+            {"name": "trust", "type": "scale", "scale": 10,
+             "label": say("Айыл өкмөтүнө канчалык ишенесиз?",
+                          "Насколько Вы доверяете айыл окмоту?",
+                          "How much do you trust the aiyl okmotu?"),
+             "low": say("такыр жок", "совсем нет", "not at all"),
+             "high": say("толук", "полностью", "fully")},
+            {"name": "meetings", "type": "single", "choices": yes_no,
+             "label": say("Быйыл элдик жыйын болдубу?", "Было ли в этом году собрание жителей?",
+                          "Was there a community meeting this year?")},
+            {"name": "why", "type": "text", "required": False,
+             "label": say("Эмне ишенимди жогорулатат?", "Что повысит доверие?",
+                          "What would raise trust?")},
+        ],
+        deadline=utcnow() + timedelta(days=14), anonymous=True,
+        audience=Audience(districts=[await demo.district("leylek")])))
+    await surveys.create_survey(demo.db, staff_id, SurveyDraft(
+        title=say("Окутуу", "Обучение", "Training"),
+        questions=[{"name": "day", "type": "single",
+                    "label": say("Бюджет боюнча окутуу качан ыңгайлуу?",
+                                 "Когда удобно обучение по бюджету?",
+                                 "When suits the budget training?"),
+                    "choices": [{"name": "mon", "label": say("Дүйшөмбү", "Понедельник",
+                                                             "Monday")},
+                                {"name": "fri", "label": say("Жума", "Пятница", "Friday")}]}],
+        deadline=utcnow() + timedelta(days=7), kind="poll",
+        audience=Audience(communities=[await demo.community("finance")])))
+
+
 async def add_library(demo: Demo) -> None:
     """The library: a published legal act and a model charter (staff), the Leylek finance
     officer's practice waiting for the moderator's review, and the Talas leader's published
@@ -645,7 +695,7 @@ async def add_events(demo: Demo) -> None:
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
                          add_digest_settings, add_people, add_events,
-                         add_library]
+                         add_library, add_surveys]
 
 
 async def is_populated(db: Database) -> bool:

@@ -38,6 +38,8 @@ from tests.e2e.conftest import (
     wait_for,
 )
 from tests.e2e.journeys import member
+from tests.survey_helpers import answer_all
+from tests.survey_helpers import create as create_survey
 
 
 def pe(action: str, oid: int = 0, value: str = "") -> str:
@@ -290,6 +292,40 @@ async def test_a_typed_municipality_is_matched_and_a_duplicate_is_merged_once(
         in str(again.get("text"))
 
 
+async def test_a_district_leader_adds_a_municipality_to_her_district(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    lead_person = await people("Жылдыз", "ru")
+    await f.leader(db, "Жылдыз Касымова", "leylek", "finance", telegram_id=lead_person.user_id,
+                   language="ru")
+    await said(lead_person, t("ru", "Your application has been approved."))
+    plain, _plain_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    await plain.send("/places")
+    await said(plain, t("ru", "Municipality names are decided by district leaders"))
+
+    await lead_person.send("/places")
+    await said(lead_person, t("ru", "No new names are waiting for you."))
+    await press(lead_person, Mu(action="add").pack())
+    await said(lead_person, t("ru", "Send the name of the municipality to add in {district}"))
+    await lead_person.send("Ж")
+    await said(lead_person, t("ru", "Please send the name of a municipality: 2 to {limit}",
+                              limit=120))
+    await lead_person.send("Ж" * 300)
+    await said(lead_person, t("ru", "Please send the name of a municipality: 2 to {limit}",
+                              limit=120))
+    await lead_person.send("Katran")  # already there, in another alphabet
+    await said(lead_person, t("ru", "This municipality is already in the list: {name}.",
+                              name="Катранский айылный аймак"))
+    await lead_person.send("Катранчы")  # close to Katran: asked first
+    await said(lead_person, t("ru", "These are already in the list:"))
+    await press(lead_person, Mu(action="an").pack())
+    await said(lead_person, t("ru", "Added: {name}.", name="Катранчы"))
+    async with db.read() as s:
+        added = (await s.exec(select(Municipality).where(
+            Municipality.name_ru == "Катранчы"))).scalars().one()
+        assert added.status == MunicipalityStatus.CONFIRMED and added.active
+
+
 # --- 3. a member's rights over their data ----------------------------------------------------
 
 
@@ -318,8 +354,12 @@ async def _contributions(birge: Running, member_id: int, other_id: int) -> dict[
         comments_until=utcnow() + timedelta(days=3)))
     await broadcasts.comment_on_draft(db, member_id, sent.broadcast_id, "Макулбуз.")
     await directory.write(db, member_id, other_id, directory.Draft("Саламатсызбы!"))
+    survey = await create_survey(db, staff, Audience(members=[member_id]))
+    await answer_all(db, member_id, survey, {
+        "budget": "no", "gap": 250000, "trust": 7, "problems": ["water"],
+        "priority": ["water", "waste", "roads"]})
     return {"question": qid, "answer": aid, "case": case, "issue": issue.id,
-            "cosigned": other_issue.id}
+            "cosigned": other_issue.id, "survey": survey}
 
 
 async def test_a_member_downloads_her_data_then_deletes_her_account(
@@ -355,6 +395,8 @@ async def test_a_member_downloads_her_data_then_deletes_her_account(
     assert [c["issue_id"] for c in data["cosignatures"]] == [made["cosigned"]]
     assert [c["text"] for c in data["comments"] if c["kind"] == "comment"] == ["Макулбуз."]
     assert [m["text"] for m in data["messages"]] == ["Саламатсызбы!"]
+    assert [a["survey_id"] for a in data["survey_answers"]] == [made["survey"]]
+    assert data["survey_answers"][0]["answers"]["trust"] == 7
     assert "roles" in data and "settings" in data
     sheets = set(book.sheetnames)
     assert set(privacy.sections()) <= sheets
@@ -369,9 +411,12 @@ async def test_a_member_downloads_her_data_then_deletes_her_account(
     await press(gulmira, Pv(action="ask").pack())
     confirm = await said(gulmira, t("ky", "Delete your account?"))
     await other.send("/privacy")
-    await said(other, t("ru", "What Birge keeps and why:"))
-    await other.press_data(confirm["message_id"], Pv(action="delete",
-                                                     member_id=gulmira_id).pack())
+    his = await said(other, t("ru", "What Birge keeps and why:"))
+    await other.press_data(his["message_id"], Pv(action="delete",
+                                                 member_id=gulmira_id).pack())
+    forged = await other.answer(timeout=3)
+    assert forged is not None and t("ru", "You are not allowed to do that.") in \
+        str(forged.get("text"))
     await other.send("/privacy")  # the forged press changed nothing for anyone
     await said(other, t("ru", "What Birge keeps and why:"))
     async with db.read() as s:

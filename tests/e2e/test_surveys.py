@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import update
+from sqlmodel import select, update
 
 from bot.sandbox.client import EmulatorError
 from bot.services import surveys
 from bot.services.broadcasts import Audience
 from bot.views.survey_charts import chart_png
 from bot.views.surveys import Sv, Svr
-from storage.models import Outbox
+from storage.models import Outbox, SurveyPoll
 from storage.types import utcnow
 from tests import factories as f
 from tests.e2e.conftest import (
@@ -35,7 +36,7 @@ from tests.e2e.conftest import (
     wait_for,
 )
 from tests.e2e.journeys import member
-from tests.survey_helpers import create
+from tests.survey_helpers import answer_all, create
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BISHKEK = ZoneInfo("Asia/Bishkek")
@@ -202,15 +203,22 @@ async def test_a_quick_poll_is_a_native_poll_answered_through_poll_answer_and_st
     assert "Когда собрание?" in ru_poll["poll"]["question"]  # type: ignore[index]
     assert ky_poll["poll"]["options"][0]["text"] == "Дүйшөмбү"  # type: ignore[index]
     assert ky_poll["poll"]["is_anonymous"] is False  # type: ignore[index]
+    async def posted() -> bool:  # the outbox has recorded both polls it sent
+        async with db.read() as s:
+            return len((await s.exec(select(SurveyPoll))).all()) == 2
+
+    await wait_for(posted)
+
+    def counts(expected: dict[str, int]) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return (await surveys.results(db, staff_id, sid)).questions[0].counts == expected
+        return check
+
     await asel.vote([1])
     await nurlan.vote([0])
+    await wait_for(counts({"mon": 1, "fri": 1}))
     await nurlan.vote([1])  # changed their mind: one vote, the last one
-
-    async def counted() -> bool:
-        r = await surveys.results(db, staff_id, sid)
-        return r.responded == 2 and r.questions[0].counts == {"mon": 0, "fri": 2}
-
-    await wait_for(counted)
+    await wait_for(counts({"mon": 0, "fri": 2}))
     # The deadline passes (the scheduler's job, run as it would run after it): the polls stop.
     await birge.restart()
     db = birge.db
@@ -307,6 +315,11 @@ async def test_a_district_leader_builds_a_survey_in_the_bot_one_answer_per_munic
         await nurlan.answer())
     found = await surveys.results(db, leader.id, sid)
     assert (found.invited, found.responded) == (2, 1)  # Katran, and the leader himself
+    # A member of another district forges the survey's button: refused, nothing written.
+    approval = (await bakyt.transcript())[-1]
+    await bakyt.press_data(approval["message_id"], sv("open", sid))
+    assert t("ru", "You are not allowed to do that.") in str(await bakyt.answer())
+    assert (await surveys.results(db, leader.id, sid)).responded == 1
 
 
 async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
@@ -314,7 +327,7 @@ async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
     db = birge.db
     boss = await people("Staff", "ky")
     await f.staff(db, boss.user_id, "Кызматкер", language="ky")
-    await member(people, birge, "Асель Маматова", "ru", "leylek")
+    _asel, asel_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
     await boss.send("/surveys")
     await said(boss, t("ky", "No open surveys for you now."))
     await boss.press(svr("import", 0))
@@ -357,7 +370,15 @@ async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
     await boss.send((utcnow() + timedelta(days=10)).strftime("%d.%m.%Y"))
     await said(boss, "Жергиликтүү бийликке ишеним", t("ky", "Recipients: {count}.", count=1))
     await boss.press(pick("sp", "send"))
-    await said(boss, t("ky", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    sent = await said(boss, t("ky", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    sid = int(text_of(sent).split("S-")[1].split()[0])
+    # Anonymous: with one answer in Leylek, the results show no figure for the district.
+    await answer_all(db, asel_id, sid, {"has_plan": "no", "trust": 6, "problems": ["water"],
+                                        "priority": ["water", "roads", "waste", "school"]})
+    await boss.press(svr("card", sid))
+    card = await said(boss, t("ky", "Responses: {responded} of {invited} ({rate}%)",
+                              responded=1, invited=1, rate=100))
+    assert "Лейлек району (Баткен облусу): <5/1" in text_of(card)
 
 
 async def test_the_reminder_waits_for_quiet_hours_and_the_survey_closes_across_restarts(
