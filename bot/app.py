@@ -25,7 +25,13 @@ from aiogram.types import ErrorEvent
 
 from bot import forum, menu
 from bot.config import Settings, require_token
-from bot.delivery.limits import GateMiddleware, SendGate, make_gate
+from bot.delivery.limits import (
+    ExpiredQueryMiddleware,
+    GateMiddleware,
+    SendGate,
+    is_expired_query,
+    make_gate,
+)
 from bot.delivery.worker import OutboxWorker
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
@@ -33,6 +39,7 @@ from bot.i18n import _, get_i18n
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import cache, members
+from bot.services.forums import forums_of
 from bot.services.settings import QuietHours
 from storage.bus import Bus
 from storage.db import Database
@@ -69,6 +76,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
     session.middleware(GateMiddleware(gate or SendGate(
         settings.send_rate_per_second, settings.send_rate_per_chat_per_second,
         settings.send_rate_per_group_per_minute)))
+    session.middleware(ExpiredQueryMiddleware())
     return Bot(
         token=require_token(settings),
         session=session,
@@ -117,6 +125,9 @@ async def _on_error(event: ErrorEvent, db: Database | None = None) -> bool:
             if member is not None:
                 await members.mark_unreachable(db, member.id)
         log.info("user %s blocked the bot", user.id if user else "?")
+        return True
+    if is_expired_query(exc):
+        log.info("update %s: the button press expired before it was answered", update.update_id)
         return True
     log.error("update %s failed", update.update_id, exc_info=exc)
     with contextlib.suppress(Exception):
@@ -187,7 +198,7 @@ class Birge:
         await self.check_schema()
         await self._start_bus()
         self._start_menu()
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         self._tasks = [
@@ -221,7 +232,7 @@ class Birge:
         await self.check_schema()
         await self._start_bus()
         self._start_menu()
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
@@ -258,7 +269,7 @@ class Birge:
         # Every replica sets the same public address (the load balancer's): harmless repeats.
         await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
                                    secret_token=self.settings.webhook_secret)
-        await forum.sync_topics(self.bot, self.db, self.settings.forum_chat_id,
+        await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")

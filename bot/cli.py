@@ -217,6 +217,37 @@ def cmd_members_export(args: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """A one-line progress bar on stderr: `[#######.....] 120/450 rows`, redrawn in place on a
+    terminal, printed every tenth (and at the end) otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = -1
+        self.last = ""
+
+    def update(self, done: int, total: int) -> None:
+        total = max(total, 1)
+        tenth = done * 10 // total
+        filled = done * self.WIDTH // total
+        self.last = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} rows"
+        if self.tty:
+            self.stream.write("\r" + self.last)
+            self.stream.flush()
+        elif tenth != self.shown or done == total:
+            self.shown = tenth
+            self.stream.write(self.last + "\n")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty and self.last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 def cmd_reference_import(args: argparse.Namespace) -> int:
     from bot.services.errors import InvalidInput
     from bot.services.reference import import_reference
@@ -229,15 +260,19 @@ def cmd_reference_import(args: argparse.Namespace) -> int:
         print(f"{path}: cannot read it as UTF-8 CSV ({exc.__class__.__name__})", file=sys.stderr)
         return 2
 
+    bar = ProgressBar(sys.stderr)
+
     async def main() -> int:
         db = await _open(settings)
         try:
-            report = await import_reference(db, text)
+            report = await import_reference(db, text, progress=bar.update)
         except InvalidInput as exc:
+            bar.done()
             print(f"{path}: {exc.code} {exc.params}; nothing imported", file=sys.stderr)
             return 2
         finally:
             await db.dispose()
+        bar.done()
         print(f"created {report.created}, updated {report.updated}")
         return 0
 
@@ -255,6 +290,50 @@ def cmd_reference_export(args: argparse.Namespace) -> int:
             sys.stdout.write(await export_reference(db))
         finally:
             await db.dispose()
+        return 0
+
+    return _run_async(main)
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = width * done // max(1, total)
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {done * 100 // max(1, total):3d}%"
+
+
+def cmd_library_import(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.i18n import TIMEZONE
+    from bot.services.library_import import import_library
+
+    settings = _settings()
+    path, files_dir = Path(args.file), Path(args.files)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    if not files_dir.is_dir():
+        print(f"{files_dir}: no such folder", file=sys.stderr)
+        return 2
+    raw = path.read_bytes()
+
+    async def main() -> int:
+        db = await _open(settings)
+        try:
+            report = await import_library(
+                db, raw, files_dir, datetime.now(TIMEZONE).date(), skip_bad=args.skip_bad,
+                progress=lambda done, total: print(_bar(done, total), end="", file=sys.stderr,
+                                                   flush=True))
+        finally:
+            await db.dispose()
+        print(file=sys.stderr)
+        for err in report.errors:
+            print(f"line {err.line}: {err.reason}", file=sys.stderr)
+        if report.errors and not args.skip_bad:
+            print(f"{len(report.errors)} bad rows; nothing imported "
+                  "(fix them, or use --skip-bad to import the rest)", file=sys.stderr)
+            return 1
+        print(f"created {report.created}, updated {report.updated}, unchanged "
+              f"{report.unchanged}, skipped {len(report.errors)}")
         return 0
 
     return _run_async(main)
@@ -297,6 +376,14 @@ def parser() -> argparse.ArgumentParser:
     exp = mem.add_parser("export", help="export members as CSV")
     exp.add_argument("-o", "--output")
     exp.set_defaults(fn=cmd_members_export)
+
+    lib = sub.add_parser("library", help="the library").add_subparsers(dest="library_cmd",
+                                                                      required=True)
+    limp = lib.add_parser("import", help="import legal acts, templates and methods from XLSX")
+    limp.add_argument("file")
+    limp.add_argument("--files", required=True, help="the folder holding the rows' files")
+    limp.add_argument("--skip-bad", action="store_true", help="import good rows, skip bad ones")
+    limp.set_defaults(fn=cmd_library_import)
 
     ref = sub.add_parser("reference", help="regions, districts, municipalities, communities")
     refs = ref.add_subparsers(dest="ref_cmd", required=True)

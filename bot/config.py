@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LANGUAGES = ("ky", "ru", "en")
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{2,}$")
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=5, ge=0, le=200)
     # A supergroup with topics where the bot is an admin: each topic group gets a thread there.
     forum_chat_id: int | None = None
+    # A practice community's own forum chat (only its members sit there): "heads=-1001,
+    # finance=-1002". A community's group is mirrored only there, never to FORUM_CHAT_ID.
+    forum_chat_ids: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # A deleted member's legal cases are kept this long, then erased by a scheduled job.
+    legal_retention_days: int = Field(default=3 * 365, ge=1, le=36500)
+    # "Write to them" in /people: how many new people a member may write to in a day.
+    people_new_per_day: int = Field(default=10, ge=1, le=1000)
     # An unanswered question reminds its group's moderators, then Union staff.
     question_remind_hours: float = 24.0
     question_escalate_hours: float = 72.0
@@ -79,6 +87,21 @@ class Settings(BaseSettings):
         if not _TOKEN_RE.match(value):
             raise ValueError("expected the form 123456789:ABC... given by @BotFather")
         return value
+
+    @field_validator("forum_chat_ids", mode="before")
+    @classmethod
+    def _forum_chat_ids(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        found: dict[str, int] = {}
+        for part in str(value or "").replace(";", ",").split(","):
+            if not part.strip():
+                continue
+            code, sep, chat = part.partition("=")
+            if not sep or not code.strip() or not re.fullmatch(r"-?\d+", chat.strip()):
+                raise ValueError("expected community=chat_id pairs, e.g. heads=-1001,finance=-1002")
+            found[code.strip()] = int(chat.strip())
+        return found
 
     @field_validator("database_url")
     @classmethod

@@ -39,6 +39,15 @@ class MemberStatus(StrEnum):
     REJECTED = "rejected"
     # Imported from a spreadsheet but has not opened the bot yet.
     INVITED = "invited"
+    # Deleted their account: the row stays (what they gave others reads "a former member"),
+    # every personal field is erased.
+    DELETED = "deleted"
+
+
+class MunicipalityStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    PENDING = "pending"  # typed by a member, waits for the district leader or staff
+    MERGED = "merged"
 
 
 class RegionKind(StrEnum):
@@ -208,3 +217,51 @@ class NoticeCategory(StrEnum):
     BROADCASTS = "broadcasts"  # non-urgent broadcasts: laws, decisions, news, events
     NATIONAL = "national"  # national issues
     LEGAL = "legal"  # legal cases
+
+
+class EventKind(StrEnum):
+    WEBINAR = "webinar"  # a webinar or video conference
+    TRAINING = "training"  # LSG staff teach each other
+    EXCHANGE = "exchange"  # an exchange visit to a host municipality
+    BOARD = "board"  # the Union's board meeting
+    CONFERENCE = "conference"
+    COMMUNITY = "community"  # a local community meeting
+
+
+class EventStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting"  # a partner's event: Union staff approve it first
+    PUBLISHED = "published"  # invitations sent, registration open until the deadline
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class RegistrationStatus(StrEnum):
+    INVITED = "invited"  # the invitation went out; no answer yet
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"  # the event was full: moves up when someone cancels
+    MAYBE = "maybe"
+    DECLINED = "declined"  # "not going" to the invitation
+    CANCELLED = "cancelled"  # registered, then cancelled
+
+
+class ItemKind(StrEnum):
+    """The five kinds of library item."""
+
+    PRACTICE = "practice"  # a municipality's practice: problem, what was done, results
+    LEGAL_ACT = "legal_act"  # a normative legal act (НПА)
+    TEMPLATE = "template"  # a model document: charter, ethics code, budget and procurement
+    METHOD = "method"  # manuals and training materials
+    PARTNER = "partner"  # a partner organisation's product, reviewed by staff
+
+
+class ItemStatus(StrEnum):
+    REVIEW = "review"  # proposed, waiting for the group's moderators or staff
+    RETURNED = "returned"  # sent back to its author with a comment
+    PUBLISHED = "published"
+    DECLINED = "declined"
+
+
+class ActStatus(StrEnum):
+    IN_FORCE = "in_force"
+    AMENDED = "amended"
+    REPEALED = "repealed"

@@ -6,7 +6,7 @@ table: reference data is small, edited rarely, and always read in one of exactly
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     UniqueConstraint,
     text,
 )
@@ -59,6 +60,14 @@ class Municipality(Named, table=True):
     district_id: int = Field(foreign_key="district.id", index=True)
     kind: str = Field(max_length=20)
     active: bool = True
+    # "confirmed" (shipped, imported, added by a district leader or confirmed by one), "pending"
+    # (typed by a member; waits for the district leader or staff) or "merged" (into
+    # `merged_into_id`: nothing points at it any more).
+    status: str = Field(default="confirmed", max_length=20)
+    merged_into_id: int | None = Field(default=None, foreign_key="municipality.id")
+    # Who typed a pending name (no foreign key: member → municipality already has one).
+    proposed_by_id: int | None = None
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Community(Named, table=True):
@@ -88,6 +97,10 @@ class Member(SQLModel, table=True):
     status: str = Field(max_length=20, index=True)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reachable: bool = True
+    # Shown in the directory only when the member chose so in /settings.
+    phone: str | None = Field(default=None, max_length=32)
+    # The member deleted their account: every personal field above is erased.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="member.id")
@@ -284,6 +297,9 @@ class TopicGroup(Named, table=True):
     community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
     sort: int = 0
     forum_topic_id: int | None = None
+    # The chat the topic is in: the shared forum for open groups, a community's own forum chat
+    # (`FORUM_CHAT_IDS`) for a community group; never the shared forum for a community group.
+    forum_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -532,8 +548,149 @@ class MemberSettings(SQLModel, table=True):
     last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_queues_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The member directory (/people): hidden from it (leaders and staff stay listed), and what
+    # of their contacts the card shows.
+    directory_hidden: bool = False
+    show_username: bool = False
+    show_phone: bool = False
 
 
+class DirectMessage(SQLModel, table=True):
+    """One message a member wrote to another through Birge ("Write to them" in /people)."""
+
+    __tablename__ = "direct_message"
+    __table_args__ = (Index("ix_direct_message_sender", "sender_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int = Field(foreign_key="member.id")
+    recipient_id: int = Field(foreign_key="member.id", index=True)
+    text: str = Field(default="", max_length=2000)
+    # {"file_id", "kind": "document"|"photo", "name", "size"} or empty.
+    attachment: dict[str, Any] = Field(default_factory=dict,
+                                       sa_column=Column(JSON, nullable=False))
+    reply_to_id: int | None = Field(default=None, foreign_key="direct_message.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MemberBlock(SQLModel, table=True):
+    """`member_id` takes no more messages from `blocked_id`."""
+
+    __tablename__ = "member_block"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    blocked_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryItem(SQLModel, table=True):
+    """A library item (shown as LIB-<id>): a practice, a legal act, a template, a method or a
+    partner's product, in one topic group, with its texts in Kyrgyz and Russian (English
+    optional) and its files.
+
+    `texts` is {"ky": {"title", "body", "problem", …}, "ru": {…}, "en": {…}}: the fields a kind
+    has (`bot.services.library.FIELDS`) in each language written. The titles are columns too, for
+    lists and the exact-title ranking. `files` is [{"file_id" | "blob_id", "kind", "name",
+    "size"}]: a file a member sent lives at Telegram, an imported one in `library_blob`.
+    The counts are kept on the row (recounted on every vote and adoption) so that lists can be
+    ordered by "most used" without a grouped join.
+    """
+
+    __tablename__ = "library_item"
+    __table_args__ = (Index("ix_library_item_list", "group_id", "kind", "status", "published_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    group_id: int = Field(foreign_key="topic_group.id", index=True)
+    status: str = Field(default="review", max_length=20, index=True)
+    title_ky: str = Field(default="", max_length=200)
+    title_ru: str = Field(default="", max_length=200)
+    title_en: str = Field(default="", max_length=200)
+    texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    files: list[dict[str, Any]] = Field(default_factory=list,
+                                        sa_column=Column(JSON, nullable=False))
+    # A legal act's number as written, and as compared (lower case, no "№", no spaces).
+    number: str | None = Field(default=None, max_length=100)
+    number_key: str | None = Field(default=None, max_length=100, unique=True)
+    adopted_on: date | None = None
+    act_status: str | None = Field(default=None, max_length=20)  # in_force, amended, repealed
+    link: str | None = Field(default=None, max_length=500)  # the official legal database
+    author_id: int = Field(foreign_key="member.id", index=True)
+    hide_contact: bool = False
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    review_comment: str | None = Field(default=None, max_length=1000)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    # Set on rows written by `birge library import`: makes a second import an update.
+    import_key: str | None = Field(default=None, max_length=200, unique=True)
+    useful_count: int = 0
+    adoptions_count: int = 0
+    municipalities_count: int = 0
+    districts_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def title(self, language: str) -> str:
+        for lang in (language, "ru", "ky", "en"):
+            value = getattr(self, f"title_{lang}", "")
+            if value:
+                return str(value)
+        return ""
+
+
+class LibraryRevision(SQLModel, table=True):
+    """What an item said before an edit: every edit keeps the previous version here."""
+
+    __tablename__ = "library_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="library_item.id", index=True)
+    editor_id: int | None = Field(default=None, foreign_key="member.id")
+    # {"title_ky", "title_ru", "title_en", "texts", "files", "number", "adopted_on", "status"}
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryAdoption(SQLModel, table=True):
+    """"Our municipality uses this": once per member and item, with their place at the time."""
+
+    __tablename__ = "library_adoption"
+    __table_args__ = (UniqueConstraint("item_id", "member_id", name="uq_library_adoption"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="library_item.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    municipality_other: str | None = Field(default=None, max_length=120)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryVote(SQLModel, table=True):
+    """A member found a library item useful (once)."""
+
+    __tablename__ = "library_vote"
+    item_id: int = Field(foreign_key="library_item.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryBlob(SQLModel, table=True):
+    """A file imported from disk (`birge library import --files DIR`): kept in the database so
+    every replica can send it; Telegram's file id is remembered after the first send."""
+
+    __tablename__ = "library_blob"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    size: int = 0
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    file_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DecisionReceipt(SQLModel, table=True):
+    """A broadcast sent to a member: the decisions archive (`/decisions`) and search read these,
+    so what a member received stays findable after its outbox rows are pruned."""
+
+    __tablename__ = "decision_receipt"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True, index=True)
 class Survey(SQLModel, table=True):
     """A survey (shown as S-<id>), or a quick poll posted as a native Telegram poll.
 
@@ -624,3 +781,90 @@ class SurveyPoll(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """A webinar, training, exchange visit, board meeting, conference or community meeting.
+
+    `registered` counts the confirmed seats; it moves only by conditional updates
+    (`registered < capacity`), so two members can never take the last seat together.
+    `sequence` is the calendar revision (RFC 5545 SEQUENCE): every change of time or place
+    raises it, so a phone replaces the event it already holds.
+    """
+
+    __tablename__ = "event"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    title_ky: str = Field(max_length=200)
+    title_ru: str = Field(max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
+    description_ky: str = Field(max_length=3000)
+    description_ru: str = Field(max_length=3000)
+    description_en: str | None = Field(default=None, max_length=3000)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    address: str | None = Field(default=None, max_length=300)
+    online_url: str | None = Field(default=None, max_length=500)
+    host_municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
+    capacity: int
+    per_district: int | None = None  # at most this many registered from one district
+    registration_until: datetime = Field(sa_type=UTCDateTime)
+    # A broadcast's audience: {"roles": [...], "districts": [ids], ...}; empty is everyone.
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="published", max_length=20, index=True)
+    registered: int = 0
+    sequence: int = 0
+    invitations: int = 0
+    created_by_id: int = Field(foreign_key="member.id", index=True)
+    approved_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    materials_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def title(self, language: str) -> str:
+        return str(getattr(self, f"title_{language}", None) or self.title_ru)
+
+    def description(self, language: str) -> str:
+        return str(getattr(self, f"description_{language}", None) or self.description_ru)
+
+
+class EventRegistration(SQLModel, table=True):
+    """A member's answer to an event: registered, on the waiting list, maybe, not going or
+    cancelled; attendance, the reminder markers (set once by conditional updates) and the
+    rating after the event."""
+
+    __tablename__ = "event_registration"
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id", name="uq_event_registration_member"),
+        Index("ix_event_registration_status", "event_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: str = Field(max_length=20)
+    # The member's district when they answered (the per-district cap and the report use it).
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the member took their current status: the waiting list moves up in this order.
+    status_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attended: bool = False
+    reminded_day_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_hour_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, max_length=1000)
+    rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EventMaterial(SQLModel, table=True):
+    """A file the organiser shares with the attendees after the event: Telegram keeps it."""
+
+    __tablename__ = "event_material"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    added_by_id: int | None = Field(default=None, foreign_key="member.id")
+    file_id: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -26,18 +26,18 @@ RANKS = {
     "bot.i18n": 2,
     "bot.services": 3,
     "bot.views": 4,
+    "bot.menu": 4,
+    "bot.middlewares": 4,
     "bot.delivery": 5,
     "bot.flows": 5,
     "bot.jobs": 5,
     "bot.handlers": 6,
     "bot.forum": 6,
-    "bot.middlewares": 6,
     "bot.scheduler": 6,
     "bot.app": 7,
     "bot.sandbox": 8,
     "bot.cli": 9,
     "bot.__main__": 10,
-    "bot": 10,
 }
 
 
@@ -151,6 +151,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def rank(module: str) -> int | None:
+    """The module's layer (its own or its package's); None for modules outside the table."""
     parts = module.split(".")
     for n in range(len(parts), 0, -1):
         prefix = ".".join(parts[:n])
@@ -201,3 +202,54 @@ def test_every_feature_registers_its_renderers_and_jobs() -> None:
     jobs = {m for m in graph if m.startswith("bot.jobs.") and m != "bot.jobs.registry"}
     missing = sorted(jobs - graph["bot.jobs"])
     assert not missing, "list these in bot/jobs/__init__.py: " + ", ".join(missing)
+
+
+IGNORED = {"__pycache__", "test-output", "data", "build", "node_modules"}
+
+
+def readme_tree() -> dict[str, list[str]]:
+    """The README's layout tree: each directory it opens -> the entries it lists in it.
+
+    An entry line is indented by two spaces a level and starts with the entry's name (`name/`
+    for a directory); lines indented as far as the descriptions continue the one above.
+    """
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Architecture", 1)[1]
+    block = section.split("```", 2)[1]
+    tree: dict[str, list[str]] = {"": []}
+    stack: list[str] = []
+    for line in block.splitlines()[1:]:
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if not stripped or indent >= 20:
+            continue
+        level = indent // 2
+        name = stripped.split()[0]
+        stack = stack[:level]
+        parent = "/".join(stack)
+        tree.setdefault(parent, []).append(name.rstrip("/"))
+        stack.append(name.rstrip("/"))
+    return tree
+
+
+def on_disk(folder: Path) -> set[str]:
+    return {
+        p.name for p in folder.iterdir()
+        if not p.name.startswith(".") and p.name not in IGNORED
+        and not p.name.endswith((".egg-info", ".db", ".png"))
+    }
+
+
+def test_the_readme_layout_tree_matches_the_files() -> None:
+    tree = readme_tree()
+    assert "bot" in tree[""] and "emulator" in tree["bot/sandbox"]
+    problems = []
+    for folder, listed in tree.items():
+        path = ROOT / folder
+        missing = sorted(set(listed) - on_disk(path))
+        if missing:
+            problems.append(f"README lists {missing} in {folder or '.'}/, which has no such entry")
+        unlisted = sorted(on_disk(path) - set(listed))  # a folder it opens, it shows whole
+        if unlisted:
+            problems.append(f"README's tree of {folder or '.'}/ lacks {unlisted}")
+    assert not problems, "\n".join(problems)

@@ -13,8 +13,12 @@
 from bot.delivery import (
     broadcast_notices,  # noqa: F401
     digest_notices,  # noqa: F401
+    event_notices,  # noqa: F401
     issue_notices,  # noqa: F401
     legal_notices,  # noqa: F401
+    library_notices,  # noqa: F401
     notices,  # noqa: F401
+    people_notices,  # noqa: F401
     question_notices,  # noqa: F401
+    survey_notices,  # noqa: F401
 )

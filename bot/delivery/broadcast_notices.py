@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from bot.delivery.attachments import attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.services import broadcasts, cache
@@ -29,7 +30,7 @@ async def broadcast(db: Database, to: Recipient, payload: dict[str, Any]) -> Ren
         return _rendered.put(key, None)
     return _rendered.put(key, Rendered(broadcast_text(found, to.language),
                                        member_buttons(found),
-                                       tuple(d["file_id"] for d in found.documents)))
+                                       attachments(found.documents)))
 
 
 @renderer("broadcast_for_approval")

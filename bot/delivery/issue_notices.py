@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from bot.delivery.attachments import Attachment, attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.services import national_issues as ni
@@ -49,10 +50,10 @@ async def state_changed(db: Database, to: Recipient, payload: dict[str, Any]) ->
         open_id = found.target.id
     assert open_id is not None
     kb = markup([[button(_("Open the issue"), Iss(action="o", issue_id=open_id))]])
-    documents: tuple[str, ...] = ()
+    files: tuple[Attachment, ...] = ()
     if state == IssueState.RESPONDED and found.dossier is not None:
-        documents = tuple(d["file_id"] for d in found.dossier.response_documents)
-    return Rendered(fit(lines), kb, documents)
+        files = attachments(found.dossier.response_documents)
+    return Rendered(fit(lines), kb, files)
 
 
 @renderer(ni.OUTBOX_RAISED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from bot.delivery.attachments import attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _, format_when
 from bot.services import legal
@@ -77,7 +78,7 @@ async def render_legal(db: Database, to: Recipient, kind: str,
     else:
         return None
     # A new request's documents wait behind its Documents button: every lawyer gets the notice.
-    files = () if kind == "legal_new" else tuple(d.file_id for d in docs)
+    files = () if kind == "legal_new" else attachments(docs)
     return Rendered(body[:4000], markup(rows), files)
 
 

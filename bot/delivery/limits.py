@@ -24,7 +24,12 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
@@ -252,33 +257,79 @@ def make_gate(db: Database, per_second: float, per_chat_per_second: float = 1.0,
     return SendGate(per_second, per_chat_per_second, per_group_per_minute)
 
 
+# An interactive reply meets a 429, a 5xx or a timeout: it waits (`retry_after`, or this backoff)
+# and goes again through the gate, still ahead of the outbox. The member is waiting for it.
+REPLY_ATTEMPTS = 5
+REPLY_BACKOFF = (0.5, 1.0, 2.0, 4.0)
+# Calls that are a reply to the member acting now but do not put a message into a chat.
+RETRIED = COUNTED | {"answerCallbackQuery", "sendChatAction", "deleteMessage"}
+
+
 class GateMiddleware(BaseRequestMiddleware):
-    """Pass counted calls through the gate; an interactive reply that meets a 429 waits and
-    tries again (bulk rows are retried by the outbox worker instead)."""
+    """Pass counted calls through the gate. An interactive reply that meets a 429 waits for it,
+    and one that meets a 5xx or a timeout tries again with backoff; bulk rows are retried by the
+    outbox worker instead (which keeps their attempts and gives up in time)."""
 
     def __init__(self, gate: SendGate) -> None:
         self.gate = gate
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if method.__api_method__ not in COUNTED:
+        name = method.__api_method__
+        if name not in RETRIED:
             return await make_request(bot, method)
+        counted = name in COUNTED
         chat_id = _chat_of(method)
         is_bulk = _BULK.get()
-        for attempt in range(3):
-            if _PREPAID.get():
+        last = REPLY_ATTEMPTS - 1
+        for attempt in range(REPLY_ATTEMPTS):
+            if counted and _PREPAID.get():
                 _PREPAID.set(False)
-            else:
+            elif counted:
                 await self.gate.acquire(chat_id, is_bulk)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.gate.pause(exc.retry_after)
-                if is_bulk or attempt == 2:
+                if is_bulk or attempt == last:
                     raise
+                log.info("%s to %s: 429, again in %s s", name, chat_id, exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if is_bulk or attempt == last:
+                    raise
+                wait = REPLY_BACKOFF[min(attempt, len(REPLY_BACKOFF) - 1)]
+                log.info("%s to %s failed (%s), again in %s s", name, chat_id, exc, wait)
+                await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _chat_of(method: Any) -> int | None:
     chat = getattr(method, "chat_id", None)
     return chat if isinstance(chat, int) else None
+
+
+EXPIRED_QUERY = "query is too old"
+
+
+def is_expired_query(exc: BaseException) -> bool:
+    """Telegram refuses to answer a button press after ~15 seconds (or twice): a normal event."""
+    return isinstance(exc, TelegramBadRequest) and (
+        EXPIRED_QUERY in exc.message or "query ID is invalid" in exc.message)
+
+
+class ExpiredQueryMiddleware(BaseRequestMiddleware):
+    """A late answer to a button press is noted at INFO and counts as given: the handler goes
+    on to show what was asked for, instead of stopping with an error in the log."""
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if method.__api_method__ != "answerCallbackQuery":
+            return await make_request(bot, method)
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if not is_expired_query(exc):
+                raise
+            log.info("button press %s expired before it was answered",
+                     getattr(method, "callback_query_id", "?"))
+            return Response[TelegramType](ok=True, result=True)

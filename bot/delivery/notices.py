@@ -1,4 +1,5 @@
-"""Renderers for member notices: a newcomer to approve, and the verdict to the newcomer."""
+"""Renderers for member notices: a newcomer to approve, the verdict to the newcomer, and the
+verdict on every other decider's copy of a notice with decision buttons (`settled`)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,25 @@ async def member_rejected(db: Database, to: Recipient, payload: dict[str, Any]) 
     return Rendered(_("Your application was not approved. If you think this is a mistake, "
                       "contact your district leader or the Union of LSGs, or send /start to "
                       "apply again."))
+
+
+def settled_text(verdict: str, name: str, by: str) -> str | None:
+    """What a decision notice becomes once someone decided (`notify.settle`)."""
+    texts = {
+        "member_approved": "✅ " + _("{name}: approved by {by}."),
+        "member_rejected": "❌ " + _("{name}: rejected by {by}."),
+        "broadcast_approved": "✅ " + _("Broadcast “{name}”: approved by {by}."),
+        "broadcast_rejected": "❌ " + _("Broadcast “{name}”: rejected by {by}."),
+        "case_taken": "🙋 " + _("{name}: taken by {by}."),
+    }
+    text = texts.get(verdict)
+    return text.format(name=html.escape(name), by=html.escape(by)) if text else None
+
+
+@renderer("settled")
+async def settled(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
+    text = settled_text(str(payload.get("verdict")), str(payload.get("name", "")),
+                        str(payload.get("by", "")))
+    if text is None or not isinstance(payload.get("message_id"), int):
+        return None
+    return Rendered(text, None, edit=int(payload["message_id"]))

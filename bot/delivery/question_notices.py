@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from bot.delivery.attachments import attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
 from bot.services import questions
@@ -17,7 +18,8 @@ from bot.services.errors import ServiceError
 from bot.services.questions import QuestionCard
 from bot.views.buttons import button, markup
 from bot.views.callbacks import Qn
-from bot.views.questions import asker_name, clip
+from bot.views.people import shown_name
+from bot.views.questions import asker_name, card_asker, clip
 from storage.db import Database
 from storage.models import Answer, Member, Question, TopicGroup
 
@@ -38,7 +40,7 @@ async def _answer(db: Database, answer_id: int) -> tuple[Answer, str] | None:
         if answer is None or answer.hidden_reason is not None:
             return None
         author = await s.get(Member, answer.author_id)
-        return answer, author.full_name if author else "?"
+        return answer, shown_name(author.full_name) if author else "?"
 
 
 def _open(card: QuestionCard, answer: bool = False) -> Any:
@@ -58,7 +60,7 @@ async def question_new(db: Database, to: Recipient, payload: dict[str, Any]) -> 
     if card is None or card.status not in questions.VISIBLE:
         return None
     text = "❓ " + _("New question {label} from {name}:").format(
-        label=_head(card), name=asker_name(card.asker)) + "\n\n" + \
+        label=_head(card), name=card_asker(card)) + "\n\n" + \
         html.escape(clip(card.text, NOTICE_CLIP))
     return Rendered(text, _open(card, answer=True))
 
@@ -190,10 +192,8 @@ async def forum_question(db: Database, to: Recipient, payload: dict[str, Any]) -
     name = None if question.anonymous or asker is None else asker.full_name
     text = (f"<b>❓ {questions.label(question.id or 0)}</b> · {asker_name(name)}\n\n"
             f"{html.escape(clip(question.text, 3000))}\n\n{_reply_hint()}")
-    files = [a for a in question.attachments]
     return Rendered(text, thread_id=int(payload["thread_id"]) if group else None,
-                    documents=tuple(a["file_id"] for a in files if a["kind"] == "document"),
-                    photos=tuple(a["file_id"] for a in files if a["kind"] == "photo"))
+                    attachments=attachments(question.attachments))
 
 
 @renderer("forum_answer", after_sent=questions.record_forum_post)
@@ -209,7 +209,4 @@ async def forum_answer(db: Database, to: Recipient, payload: dict[str, Any]) -> 
     text = (f"<b>💬 {questions.label(question.id or 0)}</b> · {html.escape(author)}\n\n"
             f"{html.escape(clip(answer.text, 3000))}")
     return Rendered(text, thread_id=int(payload["thread_id"]),
-                    documents=tuple(a["file_id"] for a in answer.attachments
-                                    if a["kind"] == "document"),
-                    photos=tuple(a["file_id"] for a in answer.attachments
-                                 if a["kind"] == "photo"))
+                    attachments=attachments(answer.attachments))

@@ -20,9 +20,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, InputFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.attachments import Attachment
 from storage.db import Database
 
 
@@ -30,12 +31,18 @@ from storage.db import Database
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
-    # Telegram file ids sent after the text (a broadcast's documents).
-    documents: tuple[str, ...] = ()
-    # Photos (file ids) sent after the text.
-    photos: tuple[str, ...] = ()
+    # Files sent after the text, each by its kind (`bot.delivery.attachments`).
+    attachments: tuple[Attachment, ...] = ()
+    # Files made for this recipient (an event's calendar file), sent as documents after them.
+    uploads: tuple[InputFile, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
     thread_id: int | None = None
+    # A native poll sent instead of the text: {"question", "options", "multiple"}.
+    poll: dict[str, Any] | None = None
+    # Stop the native poll in this message of the chat (nothing is sent).
+    stop_poll: int | None = None
+    # Edit this message of the chat to `text` and `markup` instead of sending (a settled notice).
+    edit: int | None = None
 
 
 Renderer = Callable[[Database, "Recipient", dict[str, Any]], Awaitable[Rendered | None]]

@@ -43,6 +43,7 @@ from aiogram.exceptions import (
 from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 
+from bot.delivery.attachments import send_attachment
 from bot.delivery.limits import SendGate, bulk, prepaid
 from bot.delivery.render import AfterSent, Recipient, Rendered, get_after_sent, get_renderer
 from bot.i18n import in_locale
@@ -83,6 +84,8 @@ class Outcome:
     error: str | None = None
     retry_in: float | None = None
     message_id: int | None = None
+    # What the after-sent hook also needs to know (a native poll's id).
+    extra: dict[str, Any] | None = None
 
 
 class OutboxWorker:
@@ -273,15 +276,18 @@ class OutboxWorker:
 
     async def _send(self, to: Recipient, rendered: Rendered) -> Outcome:
         try:
+            if rendered.poll is not None or rendered.stop_poll is not None:
+                return await self._poll(to, rendered)
+            if rendered.edit is not None:
+                return await self._edit(to, rendered.edit, rendered)
             msg = await self.bot.send_message(to.chat_id, rendered.text,
                                               reply_markup=rendered.markup,
                                               message_thread_id=rendered.thread_id)
-            for doc in rendered.documents:
-                await self.bot.send_document(to.chat_id, doc,
+            for item in rendered.attachments:
+                await send_attachment(self.bot, to.chat_id, item, thread_id=rendered.thread_id)
+            for upload in rendered.uploads:
+                await self.bot.send_document(to.chat_id, upload,
                                              message_thread_id=rendered.thread_id)
-            for photo in rendered.photos:
-                await self.bot.send_photo(to.chat_id, photo,
-                                          message_thread_id=rendered.thread_id)
         except TelegramRetryAfter as exc:
             return Outcome(OutboxStatus.PENDING, "429", retry_in=float(exc.retry_after))
         except TelegramForbiddenError as exc:
@@ -295,6 +301,31 @@ class OutboxWorker:
             return Outcome(OutboxStatus.PENDING, f"{type(exc).__name__}: {exc}"[:300],
                            retry_in=-1)
         return Outcome(OutboxStatus.SENT, message_id=msg.message_id)
+
+    async def _edit(self, to: Recipient, message_id: int, rendered: Rendered) -> Outcome:
+        """Edit an earlier message (a notice whose decision was taken by someone else)."""
+        try:
+            await self.bot.edit_message_text(rendered.text, chat_id=to.chat_id,
+                                             message_id=message_id, reply_markup=rendered.markup)
+        except TelegramBadRequest as exc:
+            text = exc.message.lower()
+            if "not modified" in text or "not found" in text or "can't be edited" in text:
+                return Outcome(OutboxStatus.SENT, message_id=message_id)
+            raise
+        return Outcome(OutboxStatus.SENT, message_id=message_id)
+
+    async def _poll(self, to: Recipient, rendered: Rendered) -> Outcome:
+        """A native poll (a survey's quick poll), or stopping one at its deadline."""
+        if rendered.stop_poll is not None:
+            await self.bot.stop_poll(to.chat_id, rendered.stop_poll)
+            return Outcome(OutboxStatus.SENT, message_id=rendered.stop_poll)
+        poll = rendered.poll or {}
+        msg = await self.bot.send_poll(
+            to.chat_id, poll["question"], poll["options"], is_anonymous=False,
+            allows_multiple_answers=bool(poll.get("multiple")),
+            message_thread_id=rendered.thread_id)
+        extra = {"poll_id": msg.poll.id, "chat_id": to.chat_id} if msg.poll else None
+        return Outcome(OutboxStatus.SENT, message_id=msg.message_id, extra=extra)
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -337,7 +368,8 @@ class OutboxWorker:
                 unreachable.add(row.member_id)
             hook = get_after_sent(row.kind) if status == OutboxStatus.SENT else None
             if hook is not None and outcome.message_id is not None:
-                hooks.append((hook, row.payload, outcome.message_id))
+                hooks.append((hook, {**row.payload, **(outcome.extra or {})},
+                              outcome.message_id))
             updates.append({
                 "row_id": row.id, "status": str(status), "attempts": attempts,
                 "not_before": not_before, "last_error": outcome.error,

@@ -23,13 +23,15 @@ from bot.flows.attachments import attachment_of
 from bot.flows.cards import show_question
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
-from bot.services import files, groups, questions, search
+from bot.services import files, groups, library, questions, search
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.services.questions import QuestionDraft
-from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Gr, Menu, Nav, Pick, Qn
+from bot.views.buttons import button, markup, nav_row, page_number, page_rows
+from bot.views.callbacks import Gr, Menu, Nav, Pick, Qn, parse_id
 from bot.views.labels import refusal
+from bot.views.library import Lib
 from bot.views.questions import clip, status_label
 from storage.db import Database
 
@@ -63,7 +65,7 @@ async def start(event: Event, state: FSMContext, db: Database, member: MemberVie
 
 
 async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
-              step: str) -> None:
+              step: str, page: int = 0) -> None:
     await state.set_state(getattr(Ask, step))
     data: dict[str, Any] = (await state.get_data()).get("ask", {})
     if step == "group":
@@ -71,7 +73,8 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         buttons = [button(("⭐️ " if g.joined else "") + g.name, Pick(step="qg", value=str(g.id)))
                    for g in lines]
         await show(event, _("In which group do you want to ask?"),
-                   markup([*grid(buttons, 1), nav_row(back=False)]))
+                   markup([*page_rows(buttons, page, lambda n: Pick(step="qgp", value=str(n))),
+                           nav_row(back=False)]))
     elif step == "text":
         await show(event, _("Write your question: what happened, what you need to know. "
                             "{minimum} to {limit} characters.").format(
@@ -87,7 +90,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
                                         nav_row()]))
     elif step == "anonymous":
         await show(event, _("Show your name with the question? If you ask anonymously, only "
-                            "the group's moderators will know it is you."),
+                            "the group's moderators and the Union staff see your name."),
                    markup([[button("👤 " + _("With my name"), Pick(step="qa", value="no"))],
                            [button("🕶 " + _("Anonymously"), Pick(step="qa", value="yes"))],
                            nav_row()]))
@@ -117,17 +120,26 @@ async def _offer_similar(event: Event, state: FSMContext, db: Database, member: 
     """Before posting: answered questions like this one, or straight to confirming."""
     readable = await groups.readable_groups(db, member.id)
     hits = await search.similar(db, data.get("text", ""), readable)
-    if not hits:
+    items = await search.similar_items(db, data.get("text", ""), readable, member.language)
+    if not hits and not items:
         await ask(event, state, db, member, "confirm")
         return
     await state.set_state(Ask.similar)
-    parts = [_("These answered questions look similar. Does one of them answer you?"), ""]
+    parts = ([_("These answered questions look similar. Does one of them answer you?"), ""]
+             if hits else [])
     rows = []
     for hit in hits:
         parts.append(f"{status_label(hit.status)[:2]} <b>{questions.label(hit.question_id)}</b> "
                      f"{html.escape(clip(hit.text, 160))}")
         rows.append([button("✅ " + _("{label} answers me").format(
             label=questions.label(hit.question_id)), Pick(step="qs", value=str(hit.question_id)))])
+    if items:
+        parts += ["", _("This from the library may answer you:")]
+        for item in items:
+            parts.append(f"📚 <b>{library.label(item.item_id)}</b> "
+                         f"{html.escape(clip(item.title, 160))}")
+            rows.append([button("📚 " + library.label(item.item_id) + " · " + item.title[:24],
+                                Lib(action="open", item_id=item.item_id))])
     rows.append([button("➡️ " + _("Ask anyway"), Pick(step="qs", value="ask"))])
     rows.append(nav_row())
     await show(event, "\n".join(parts), markup(rows))
@@ -205,16 +217,22 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     everything = await state.get_data()
     data = dict(everything.get("ask", {}))
     kind, value = callback_data.step, callback_data.value
-    expected = {"qg": "group", "qa": "anonymous", "qs": "similar", "qc": "confirm"}.get(kind)
+    expected = {"qg": "group", "qgp": "group", "qa": "anonymous", "qs": "similar",
+                "qc": "confirm"}.get(kind)
     if expected != step:
         await query.answer(_("This button is no longer active."))
         return
+    if kind == "qgp":
+        await query.answer()
+        await ask(query, state, db, member, "group", page_number(value))
+        return
     if kind == "qg":
         visible = {g.id for g in await groups.list_groups(db, member.id, member.language)}
-        if not value.isdigit() or int(value) not in visible:
+        group_id = parse_id(value)
+        if group_id is None or group_id not in visible:
             await query.answer(_("That choice is not available. Please try again."))
             return
-        data["group_id"] = int(value)
+        data["group_id"] = group_id
         await query.answer()
         await remember(state, Ask.text, {**everything, "ask": data})
         await ask(query, state, db, member, "text")
@@ -228,18 +246,19 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         if value == "ask":
             await ask(query, state, db, member, "confirm")
             return
-        if not value.isdigit():
+        question_id = parse_id(value)
+        if question_id is None:
             return
         await state.clear()
         await show(query, _("Glad it helped. Your question was not posted."))
-        await show_question(query, db, member, int(value), new_message=True)
+        await show_question(query, db, member, question_id, new_message=True, answered=True)
     elif kind == "qc":
         draft = QuestionDraft(group_id=int(data.get("group_id", 0)), text=data.get("text", ""),
                               attachments=list(data.get("files", [])),
                               anonymous=bool(data.get("anonymous")))
         try:
             question_id = await questions.ask_question(db, member.id, draft,
-                                                       forum_chat_id=settings.forum_chat_id)
+                                                       forum_chat_id=forums_of(settings))
         except ServiceError as exc:
             await query.answer(refusal(exc), show_alert=True)
             return

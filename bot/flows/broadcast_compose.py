@@ -30,7 +30,7 @@ from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
 from bot.views.broadcasts import broadcast_text, kind_label
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Bc, Nav, Pick
+from bot.views.callbacks import Bc, Nav, Pick, parse_id
 from bot.views.labels import refusal, role_label
 from storage.db import Database
 from storage.enums import BroadcastKind, BroadcastStatus, Role
@@ -186,24 +186,49 @@ async def _options(db: Database, dimension: str, lang: str,
 
 async def _show_dimension(event: Event, db: Database, member: MemberView,
                           data: dict[str, Any], dimension: str,
-                          region_id: int | None = None) -> None:
+                          region_id: int | None = None, prefix: str = "b") -> None:
+    """One audience dimension's choices; `prefix` starts the `Pick` steps (another flow that
+    picks an audience the same way passes its own)."""
     audience = data.get("audience", {})
+    menu = Pick(step=prefix + "a", value="menu")
     if dimension == "districts" and region_id is None:
         regions = await reference.regions(db, member.language)
-        buttons = [button(p.name, Pick(step="bdr", value=str(p.id))) for p in regions
+        buttons = [button(p.name, Pick(step=prefix + "dr", value=str(p.id))) for p in regions
                    if p.kind == "oblast"]
         await show(event, _("Districts of which region?"),
-                   markup([*grid(buttons, 2), [button("⬅️ " + _("Back"),
-                                                      Pick(step="ba", value="menu"))]]))
+                   markup([*grid(buttons, 2), [button("⬅️ " + _("Back"), menu)]]))
         return
     chosen = {str(v) for v in audience.get(dimension, [])}
     options = await _options(db, dimension, member.language, region_id)
-    step = "bt_" + dimension[:4] + (f"_{region_id}" if region_id else "")
+    step = prefix + "t_" + dimension[:4] + (f"_{region_id}" if region_id else "")
     buttons = [button(("✅ " if value in chosen else "▫️ ") + label,
                       Pick(step=step, value=value)) for value, label in options]
     await show(event, _("Tap to choose, then go back to the audience."),
-               markup([*grid(buttons, 2),
-                       [button("⬅️ " + _("Back"), Pick(step="ba", value="menu"))]]))
+               markup([*grid(buttons, 2), [button("⬅️ " + _("Back"), menu)]]))
+
+
+async def toggle_choice(db: Database, member: MemberView, data: dict[str, Any], step: str,
+                        value: str, dimensions: tuple[str, ...] = DIMENSIONS
+                        ) -> tuple[str, int | None] | None:
+    """A tap on an audience choice (`<prefix>t_<dim>[_<region>]`): flips `value` in
+    `data["audience"]`; returns the dimension and region to show again, or None for a choice
+    that is not offered (a forged or stale button)."""
+    parts = step.split("_")
+    dimension = next((d for d in dimensions if d.startswith(parts[1])), None) \
+        if len(parts) > 1 else None
+    if dimension is None:
+        return None
+    region_id = parse_id(parts[2]) if len(parts) > 2 else None
+    options = {v for v, _label in await _options(db, dimension, member.language, region_id)}
+    if value not in options:
+        return None
+    audience = dict(data.get("audience", {}))
+    current = {str(v) for v in audience.get(dimension, [])} ^ {value}
+    audience[dimension] = [v if dimension in ("roles", "languages") else int(v)
+                           for v in sorted(current)]
+    audience.pop("members", None)
+    data["audience"] = {k: v for k, v in audience.items() if v}
+    return dimension, region_id
 
 
 async def _show_confirm(event: Event, db: Database, member: MemberView,
@@ -389,6 +414,14 @@ async def on_other(message: Message, state: FSMContext) -> None:
     await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
+def _dimension(kind: str) -> str | None:
+    """The audience dimension a "bt_<prefix>[_<region>]" button toggles (None: not one of ours)."""
+    parts = kind.split("_")
+    if len(parts) < 2 or parts[0] != "bt" or not parts[1]:
+        return None
+    return next((d for d in DIMENSIONS if d.startswith(parts[1])), None)
+
+
 @router.callback_query(Pick.filter(F.step.startswith("b")), StateFilter(Compose))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
@@ -408,7 +441,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await query.answer()
         await ask(query, state, db, member, "title")
         return
-    if step not in ("audience", "confirm"):
+    if step not in ("audience", "confirm") or (kind.startswith("bt") and _dimension(kind) is None):
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
@@ -431,23 +464,13 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await ask(query, state, db, member, "audience")
     elif kind == "bdr":
         await _show_dimension(query, db, member, data, "districts",
-                              int(value) if value.isdigit() else None)
+                              parse_id(value))
     elif kind.startswith("bt_"):
-        parts = kind.split("_")
-        dimension = next(d for d in DIMENSIONS if d.startswith(parts[1]))
-        region_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
-        options = {v for v, _ in await _options(db, dimension, member.language, region_id)}
-        if value not in options:
+        shown = await toggle_choice(db, member, data, kind, value)
+        if shown is None:
             return
-        audience = dict(data.get("audience", {}))
-        current = {str(v) for v in audience.get(dimension, [])}
-        current ^= {value}
-        typed = [v if dimension in ("roles", "languages") else int(v) for v in sorted(current)]
-        audience[dimension] = typed
-        audience.pop("members", None)
-        data["audience"] = {k: v for k, v in audience.items() if v}
         await state.set_data(data)
-        await _show_dimension(query, db, member, data, dimension, region_id)
+        await _show_dimension(query, db, member, data, *shown)
     elif kind == "bp" and value in LANGUAGES:
         await show_preview(query, state, db, member, value)
     elif kind == "bw":

@@ -25,18 +25,26 @@ async def show_profile(event: Event, db: Database, member_id: int, lang: str,
 
 
 async def show_question(event: Event, db: Database, member: MemberView, question_id: int,
-                        new_message: bool = False) -> None:
+                        new_message: bool = False, answered: bool = False) -> bool:
+    """Show a question's card; False (with the refusal said) when the member may not see it.
+
+    A button press is answered once: with the refusal here, unless the caller `answered` it
+    already (then the refusal goes as a message)."""
     try:
         card = await questions.question_card(db, member.id, question_id, member.language)
     except ServiceError as exc:
-        if isinstance(event, CallbackQuery):
+        if isinstance(event, CallbackQuery) and not answered:
             await event.answer(refusal(exc), show_alert=True)
+        elif isinstance(event, CallbackQuery):
+            if event.bot is not None:
+                await event.bot.send_message(event.from_user.id, refusal(exc))
         else:
             await event.answer(refusal(exc))
-        return
+        return False
     text, kb = question_text(card, member.language), question_buttons(card)
     if new_message and isinstance(event, CallbackQuery) and event.bot is not None:
         await event.bot.send_message(member.telegram_id or event.from_user.id, text,
                                      reply_markup=kb)
-        return
+        return True
     await show(event, text, kb)
+    return True

@@ -28,7 +28,7 @@ from bot.services.errors import ServiceError
 from bot.services.legal import Doc, Intake
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Lc, Lq, Menu, Nav, Pick
+from bot.views.callbacks import Lc, Lq, Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal
 from bot.views.legal import calendar, case_line, category_label, format_day
 from storage.db import Database
@@ -235,7 +235,10 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
 async def _on_calendar(query: CallbackQuery, state: FSMContext, member: MemberView,
                        data: dict[str, Any], kind: str, value: str) -> None:
     try:
-        parts = [int(p) for p in value.split("-")]
+        read = [parse_id(p, 9999) for p in value.split("-")]
+        parts = [p for p in read if p is not None]
+        if len(parts) != len(read):
+            raise ValueError(value)
         if kind == "ldm":
             shown = date(parts[0], parts[1], 1)
         else:

@@ -24,12 +24,13 @@ from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, __, in_locale, language_name
 from bot.menu import Menus
 from bot.middlewares import remember_visitor_language
-from bot.services import invites, members, reference
+from bot.services import invites, members, places, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
 from bot.views.buttons import button, grid, markup, nav_row
 from bot.views.callbacks import Menu, Nav, Pick
 from bot.views.labels import position_label, refusal
+from bot.views.people import people_refusal
 from storage.db import Database
 from storage.enums import MUNICIPAL_POSITIONS, POSITION_COMMUNITY, Position, RegionKind
 
@@ -53,6 +54,8 @@ JOIN = ["language", "name", "position", "region", "district", "municipality",
 EDIT = {
     "name": ["name"],
     "position": ["position"],
+    # A position tied to a municipality, chosen by someone without a place (staff, experts).
+    "position_place": ["position", "region", "district", "municipality", "municipality_other"],
     "place": ["region", "district", "municipality", "municipality_other"],
     "communities": ["communities"],
 }
@@ -91,11 +94,64 @@ def _neighbour(step: str, data: dict[str, Any], direction: int) -> str | None:
     return None
 
 
+# The steps the counter numbers: "Not in the list" (municipality_other) shares its number.
+COUNTED = ["language", "name", "position", "region", "district", "municipality", "communities",
+           "consent"]
+
+
+def _may_apply(step: str, data: dict[str, Any]) -> bool:
+    """Like `_applies`, but a step whose condition is not answered yet counts as coming: the
+    counter's total never grows as the newcomer answers (it shrinks only when an answer removes
+    a step, e.g. Bishkek has no districts)."""
+    if step == "district":
+        if "region_kind" not in data:
+            return True
+        return bool(data.get("region_id")) and data.get("region_kind") == RegionKind.OBLAST
+    if step == "municipality":
+        if data.get("position") and data["position"] not in MUNICIPAL_POSITIONS:
+            return False
+        # "The whole region" (no district) is offered only to non-municipal positions.
+        return bool(data.get("district_id")) or _may_apply("district", data)
+    return True
+
+
 def _progress(step: str, data: dict[str, Any]) -> str:
     if data.get("mode") == "edit":
         return ""
-    steps = [s for s in JOIN if _applies(s, data)]
-    return f"({steps.index(step) + 1}/{len(steps)}) " if step in steps else ""
+    counted = "municipality" if step == "municipality_other" else step
+    steps = [s for s in COUNTED if s == counted or _may_apply(s, data)]
+    return f"({steps.index(counted) + 1}/{len(steps)}) " if counted in steps else ""
+
+
+async def _answers(data: dict[str, Any], db: Database) -> str:
+    """What the newcomer answered, shown before they consent."""
+    lang = data["lang"]
+
+    def named(places: list[reference.Place], wanted: object) -> str | None:
+        return next((p.name for p in places if p.id == wanted), None)
+
+    region = named(await reference.regions(db, lang), data.get("region_id"))
+    district = named(await reference.districts(db, int(data["region_id"]), lang),
+                     data.get("district_id")) if data.get("region_id") else None
+    municipality = named(await reference.municipalities(db, int(data["district_id"]), lang),
+                         data.get("municipality_id")) if data.get("district_id") else None
+    if data.get("want_other"):
+        municipality = data.get("municipality_other")
+    elif municipality is None and data.get("picked_name"):
+        municipality = data.get("picked_name")  # a pending name offered as a suggestion
+    chosen = set(data.get("community_ids", []))
+    communities = [p.name for p in await reference.communities(db, lang) if p.id in chosen]
+    place = ", ".join(p for p in (municipality, district, region) if p)
+    position = position_label(Position(data["position"])) if data.get("position") else "—"
+    return "\n".join([
+        _("Please check your answers:"),
+        "👤 <b>" + html.escape(data.get("full_name", "")) + "</b>",
+        _("Position: {value}").format(value=position),
+        _("Place: {value}").format(value=html.escape(place) if place else "—"),
+        _("Communities: {value}").format(value=html.escape(", ".join(communities)) or "—"),
+        _("Language: {value}").format(value=language_name(lang)),
+        _("Something wrong? Press Back to change it."),
+    ])
 
 
 # --- rendering each step ---------------------------------------------------------------------
@@ -142,6 +198,15 @@ async def _render(
         rows = [*grid(buttons, 1), [button(_("Not in the list"), Pick(step=step, value=OTHER))]]
         return p + _("Choose your municipality."), markup([*rows, nav])
     if step == "municipality_other":
+        suggestions = data.get("suggestions") or []
+        if suggestions:
+            typed = html.escape(str(data.get("typed") or ""))
+            rows = [[button(str(name)[:60], Pick(step=step, value=str(mid)))]
+                    for mid, name in suggestions]
+            rows.append([button(_("None of these: add «{name}»").format(name=typed)[:60],
+                                Pick(step=step, value=OTHER))])
+            return p + _("Is it one of these municipalities of your district? One name for one "
+                         "place keeps colleagues' issues counted together."), markup([*rows, nav])
         return p + _("Please send the name of your municipality."), markup([nav])
     if step == "communities":
         chosen = set(data.get("community_ids", []))
@@ -152,7 +217,7 @@ async def _render(
         text = p + _("Which practice communities do you want to join? Tap to choose, then Done.")
         return text, markup([*grid(buttons, 1), done, nav])
     if step == "consent":
-        text = p + _(
+        text = p + await _answers(data, db) + "\n\n" + _(
             "To take part, Birge keeps your name, position, municipality, chosen communities, "
             "language and Telegram account. They are used only to connect you with colleagues "
             "and to send you what concerns you; the Union of LSGs keeps them and you can ask to "
@@ -304,6 +369,10 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             data["community_ids"] = [ids[default]] if default in ids else []
         if position not in MUNICIPAL_POSITIONS:
             data.update(municipality_id=None, want_other=False, municipality_other=None)
+        elif data.get("mode") == "edit" and data.get("edit") == "position" and not (
+                data.get("region_id") and (data.get("region_kind") == RegionKind.CITY
+                                           or data.get("district_id"))):
+            data["edit"] = "position_place"  # ask where, as onboarding would
     elif step == "region":
         if value == NONE and data.get("position") not in MUNICIPAL_POSITIONS:
             data.update(region_id=None, region_kind=None, district_id=None, municipality_id=None)
@@ -337,6 +406,18 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
                 await query.answer(_("That choice is not available. Please try again."))
                 return
             data.update(municipality_id=int(value), want_other=False, municipality_other=None)
+    elif step == "municipality_other":
+        offered = {str(mid) for mid, _name in data.get("suggestions") or []}
+        if value == OTHER and data.get("typed"):
+            data.update(municipality_other=data["typed"], municipality_id=None, want_other=True)
+        elif value in offered:
+            data.update(municipality_id=int(value), want_other=False, municipality_other=None,
+                        picked_name=dict(map(tuple, data.get("suggestions") or [])).get(
+                            int(value)))
+        else:
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        data.update(suggestions=[], typed=None)
     elif step == "communities":
         ids = {str(pl.id): pl.id for pl in await reference.communities(db, lang)}
         if value not in ids:
@@ -429,12 +510,17 @@ async def on_text(message: Message, state: FSMContext, db: Database,
             if step == "name":
                 data["full_name"] = members.clean_name(text)
             else:
-                other = " ".join(text.split())
-                if not 2 <= len(other) <= 120:
-                    raise InvalidInput("municipality_other", limit=120)
+                other = places.clean_name(text)
+                close = (await places.suggest(db, int(data["district_id"]), other, data["lang"])
+                         if data.get("district_id") else [])
+                if close:
+                    # Offer the known spellings before a new name is accepted.
+                    data.update(typed=other, suggestions=[(c.id, c.name) for c in close])
+                    await go(message, state, db, step, data)
+                    return
                 data["municipality_other"] = other
         except InvalidInput as exc:
-            await message.answer(refusal(exc))
+            await message.answer(people_refusal(exc))
             return
         await _advance(message, state, db, step, member, data)
 

@@ -19,14 +19,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import guard
+from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _, __
 from bot.services import files, reference
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Iss, Menu, Nav, Pick
+from bot.views.buttons import button, grid, markup, nav_row, page_number, page_rows, short
+from bot.views.callbacks import Iss, Menu, Nav, Pick, parse_id
 from bot.views.issues import clip, fit, topic_label
 from bot.views.labels import refusal
 from storage.db import Database
@@ -66,7 +67,7 @@ def _draft(data: dict[str, Any]) -> ni.IssueDraft:
 
 
 async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
-              step: str) -> None:
+              step: str, page: int = 0) -> None:
     data = await state.get_data()
     await remember(state, getattr(RaiseIssue, step), data)
     skip = [button(_("Skip") + " ➡️", Nav(action="skip"))]
@@ -90,7 +91,8 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
             limit=ni.TEXT_MAX), markup([nav_row()]))
     elif step == "body":
         bodies = await reference.state_bodies(db, member.language)
-        rows = [[button(p.name[:60], Pick(step="ib", value=str(p.id)))] for p in bodies]
+        rows = page_rows([button(short(p.name, 60), Pick(step="ib", value=str(p.id)))
+                          for p in bodies], page, lambda n: Pick(step="ibp", value=str(n)))
         rows.append([button(_("I do not know"), Pick(step="ib", value="0"))])
         await show(event, _("Which state body should act?"), markup([*rows, nav_row()]))
     elif step == "documents":
@@ -216,15 +218,8 @@ async def on_document(message: Message, state: FSMContext) -> None:
     if len(docs) >= ni.DOCUMENTS_MAX:
         await message.answer(refusal(InvalidInput("issue_documents", limit=ni.DOCUMENTS_MAX)))
         return
-    if message.document is not None:
-        file_id, name = message.document.file_id, message.document.file_name
-        size, mime = message.document.file_size, message.document.mime_type
-    else:
-        assert message.photo
-        photo = message.photo[-1]
-        file_id, name, size, mime = photo.file_id, "photo.jpg", photo.file_size, "image/jpeg"
     try:
-        doc = {"file_id": file_id, **ni.check_document(name, size, mime)}
+        doc = attachment_of(message)  # with its kind: a photo is sent back as a photo
     except InvalidInput as exc:
         await message.answer(refusal(exc))
         return
@@ -241,7 +236,7 @@ async def on_other(message: Message, state: FSMContext) -> None:
     await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
-@router.callback_query(Pick.filter(F.step.in_({"it", "ib", "is", "ic"})),
+@router.callback_query(Pick.filter(F.step.in_({"it", "ib", "ibp", "is", "ic"})),
                        StateFilter(RaiseIssue))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
@@ -249,12 +244,16 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     if member is None or step is None:
         await query.answer()
         return
-    expected = {"it": "topic", "ib": "body", "is": "sensitive", "ic": "confirm"}
+    expected = {"it": "topic", "ib": "body", "ibp": "body", "is": "sensitive", "ic": "confirm"}
     if expected[callback_data.step] != step:
         await query.answer(_("This button is no longer active."))
         return
     data = await state.get_data()
     value = callback_data.value
+    if callback_data.step == "ibp":
+        await query.answer()
+        await ask(query, state, db, member, "body", page_number(value))
+        return
     if step == "topic":
         if value not in {t.value for t in IssueTopic}:
             await query.answer(_("That choice is not available. Please try again."))
@@ -262,10 +261,11 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         data["topic"] = value
     elif step == "body":
         bodies = {p.id for p in await reference.state_bodies(db, member.language)}
-        if not value.isdigit() or (int(value) and int(value) not in bodies):
+        body_id = parse_id(value)
+        if body_id is None or (body_id and body_id not in bodies):
             await query.answer(_("That choice is not available. Please try again."))
             return
-        data["body"] = int(value) or None
+        data["body"] = body_id or None
     elif step == "sensitive":
         data["sensitive"] = value == "1"
     elif step == "confirm":

@@ -21,6 +21,7 @@ from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
 from bot.services import questions
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.views.buttons import button, markup, nav_row
 from bot.views.callbacks import An, Nav, Pick, Qn
@@ -104,7 +105,7 @@ async def _submit(event: Event, state: FSMContext, db: Database, member: MemberV
     try:
         if mode == "answer":
             await questions.answer_question(db, member.id, qid, text, files,
-                                            forum_chat_id=settings.forum_chat_id)
+                                            forum_chat_id=forums_of(settings))
             done = _("Your answer is posted. The asker will get it.")
         elif mode == "follow":
             await questions.follow_up(db, member.id, qid, text, files)

@@ -10,16 +10,20 @@ def routers() -> list[Router]:
     from bot.flows import (
         ask_question,
         broadcast_compose,
+        event_compose,
         legal_intake,
+        library_item,
         onboarding,
         raise_issue,
         reply,
+        survey_build,
     )
     from bot.handlers import (
         approval,
         broadcasts,
         bulletin,
         dossiers,
+        events,
         forum,
         groups,
         help,
@@ -27,11 +31,17 @@ def routers() -> list[Router]:
         issues,
         language,
         legal,
+        library,
+        people,
+        places,
+        privacy,
         profile,
         questions,
         search,
         settings,
         start,
+        survey_results,
+        surveys,
         unhandled,
     )
 
@@ -41,8 +51,11 @@ def routers() -> list[Router]:
              invite.router, onboarding.router, questions.router, groups.router,
              ask_question.router, reply.router, search.router, forum.router, broadcasts.router,
              broadcast_compose.router, issues.router, dossiers.router, raise_issue.router,
-             legal_intake.router, legal.router, settings.router, bulletin.router,
-             unhandled.router]
+             legal_intake.router, legal.router, library_item.router, library.router,
+             settings.router, bulletin.router,
+             event_compose.router, events.router,
+             surveys.router, survey_build.router, survey_results.router, people.router,
+             places.router, privacy.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

@@ -17,9 +17,10 @@ from bot.services import broadcasts
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.broadcasts import broadcast_text, kind_label
-from bot.views.buttons import button, markup, nav_row
+from bot.views.buttons import button, markup, nav_row, short
 from bot.views.callbacks import Bc, Nav
 from bot.views.labels import refusal
+from bot.views.people import shown_name
 from storage.db import Database
 from storage.enums import BroadcastStatus
 
@@ -103,7 +104,7 @@ async def on_list(message: Message, db: Database, member: MemberView | None) -> 
     if not found:
         await message.answer(_("No broadcasts yet. /broadcast starts one."))
         return
-    rows = [[button(f"B-{b.id} · {b.title[:40]} · {broadcast_state(b.status)}",
+    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {broadcast_state(b.status)}",
                     Bc(action="report", broadcast_id=b.id or 0))] for b in found]
     await message.answer(_("Recent broadcasts:"), reply_markup=markup(rows))
 
@@ -175,7 +176,8 @@ def _comments_text(grouped: dict[str, list[broadcasts.Comment]]) -> str:
     parts = []
     for district, comments in grouped.items():
         parts.append(f"<b>{html.escape(district)}</b> ({len(comments)})")
-        parts += [f"— {html.escape(c.member_name)}: {html.escape(c.text)}" for c in comments]
+        parts += [f"— {html.escape(shown_name(c.member_name))}: {html.escape(c.text)}"
+                  for c in comments]
     return "\n".join(parts)
 
 

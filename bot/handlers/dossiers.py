@@ -21,8 +21,8 @@ from bot.services import dossiers, issue_exports
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, markup, nav_row
-from bot.views.callbacks import Dos, Iss, Nav
+from bot.views.buttons import Row, button, markup, nav_row, short
+from bot.views.callbacks import Dos, Iss, Nav, parse_id
 from bot.views.issues import clip, dossier_status_label, export_words, fit
 from bot.views.labels import refusal
 from storage.db import Database
@@ -89,7 +89,7 @@ async def show_dossiers(event: Event, db: Database, member: MemberView) -> None:
         await show(event, _("No dossiers yet. Open an issue and press “Add to a dossier”."),
                    markup([[button(_("All issues"), Iss(action="l"))]]))
         return
-    rows = [[button(f"X-{v.dossier.id} · {v.body[:30]} · "
+    rows = [[button(f"X-{v.dossier.id} · {short(v.body, 30)} · "
                     f"{dossier_status_label(v.dossier.status)} · {len(v.issues)}",
                     Dos(action="o", dossier_id=v.dossier.id or 0))] for v in found]
     await show(event, _("Dossiers, newest first:"), markup(rows))
@@ -126,18 +126,20 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
     elif action == "o":
         await show_dossier(query, db, member, dossier_id)
     elif action == "n":
-        body, _sep, issue = value.partition(".")
-        if not body.isdigit() or not issue.isdigit():
+        body_text, _sep, issue_text = value.partition(".")
+        body, issue = parse_id(body_text), parse_id(issue_text)
+        if body is None or issue is None:
             await query.answer(_("This button is no longer active."))
             return
-        created = await dossiers.create_dossier(db, member.id, int(body), [int(issue)])
+        created = await dossiers.create_dossier(db, member.id, body, [issue])
         assert created.id is not None
         await show_dossier(query, db, member, created.id)
     elif action == "a":
-        if not value.isdigit():
+        issue = parse_id(value)
+        if issue is None:
             await query.answer(_("This button is no longer active."))
             return
-        await dossiers.add_to_dossier(db, member.id, dossier_id, int(value))
+        await dossiers.add_to_dossier(db, member.id, dossier_id, issue)
         await show_dossier(query, db, member, dossier_id)
     elif action == "w":
         lang = value if value in ("ru", "ky") else "ru"

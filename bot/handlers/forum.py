@@ -11,6 +11,7 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.services import members, questions
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -20,12 +21,12 @@ router.message.filter(F.chat.type == "supergroup", F.reply_to_message)
 
 @router.message(F.text | F.caption)
 async def on_thread_reply(message: Message, db: Database, settings: Settings) -> None:
-    if settings.forum_chat_id is None or message.chat.id != settings.forum_chat_id:
+    if message.chat.id not in forums_of(settings).chats():
         return
     if message.from_user is None or message.reply_to_message is None:
         return
     question_id = await questions.question_for_forum_reply(
-        db, message.reply_to_message.message_id)
+        db, message.reply_to_message.message_id, message.chat.id)
     if question_id is None:
         return
     member = await members.by_telegram(db, message.from_user.id)
@@ -39,6 +40,7 @@ async def on_thread_reply(message: Message, db: Database, settings: Settings) ->
             await questions.follow_up(db, member.id, question_id, text)
         else:
             await questions.answer_question(db, member.id, question_id, text,
+                                            forum_chat_id=forums_of(settings),
                                             forum_message_id=message.message_id)
     except ServiceError as exc:
         # The thread is shared: a refusal is logged, not posted there.

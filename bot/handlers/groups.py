@@ -18,9 +18,10 @@ from bot.flows.ui import Event, remember, show
 from bot.i18n import _
 from bot.services import broadcasts, groups, reference
 from bot.services.errors import ServiceError
+from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.views.buttons import Row, button, grid, markup, nav_row
-from bot.views.callbacks import Gr, GrMod, Menu, Nav, Pick
+from bot.views.callbacks import Gr, GrMod, Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal
 from bot.views.questions import group_text
 from storage.db import Database
@@ -120,7 +121,7 @@ async def on_group(query: CallbackQuery, callback_data: Gr, db: Database,
         elif action == "archive":
             await groups.archive_group(db, member.id, group_id)
             await query.answer(_("The group is archived."))
-            await forum.close_topic(bot, db, settings.forum_chat_id, group_id)
+            await forum.close_topic(bot, db, forums_of(settings), group_id)
         else:
             await query.answer()
     except ServiceError as exc:
@@ -229,7 +230,7 @@ async def _after_names(event: Event, state: FSMContext, db: Database, member: Me
         except ServiceError as exc:
             await show(event, refusal(exc))
             return
-        await forum.rename_topic(bot, db, settings.forum_chat_id, int(data["group_id"]),
+        await forum.rename_topic(bot, db, forums_of(settings), int(data["group_id"]),
                                  settings.default_language)
         await state.clear()
         await show(event, "✅ " + _("Renamed."))
@@ -278,7 +279,7 @@ async def on_community(query: CallbackQuery, callback_data: Pick, state: FSMCont
         return
     data = _ga(await state.get_data())
     value = callback_data.value
-    community = int(value) if value.isdigit() else None
+    community = parse_id(value)
     try:
         group_id = await groups.create_group(db, member.id,
                                              {k: data.get(k) for k in ("ky", "ru", "en")},
@@ -289,7 +290,7 @@ async def on_community(query: CallbackQuery, callback_data: Pick, state: FSMCont
     await query.answer()
     await state.clear()
     await show(query, "✅ " + _("The group is created."))
-    await forum.sync_topics(bot, db, settings.forum_chat_id, settings.default_language)
+    await forum.sync_topics(bot, db, forums_of(settings), settings.default_language)
     await show_group(query, db, member, group_id)
 
 

@@ -43,8 +43,18 @@ def help_text(member: MemberView | None) -> str:
         Capability.LEGAL_HELP: _("/lawyer — ask the Union's lawyers for legal help, privately"),
         Capability.LEGAL_DESK: _("/legal — the legal desk: the queue of requests, answers, "
                                  "figures"),
+        Capability.EVENTS: _("/events — webinars, trainings, exchange visits and meetings: "
+                             "register, get the calendar file and the materials"),
         Capability.SETTINGS: _("/settings — your digest, quiet hours and notifications"),
         Capability.BULLETIN: _("/bulletin — compile, edit and send the monthly bulletin"),
+        Capability.PEOPLE: _("/people — find colleagues by district, municipality, community "
+                             "and role, and write to them"),
+        Capability.PRIVACY: _("/privacy — what Birge keeps about you; download or delete it"),
+        Capability.PLACES: _("/places — confirm or merge newly typed municipality names, add "
+                             "your district's municipalities"),
+        Capability.LIBRARY: _("/library — practices, legal acts, templates and methods; propose "
+                              "your municipality's practice"),
+        Capability.DECISIONS: _("/decisions — every decision and announcement you received"),
         Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
                               "create surveys and quick polls and see the results"),
     }

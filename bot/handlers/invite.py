@@ -22,7 +22,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Menu, Nav, Pick
+from bot.views.callbacks import Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal, role_label
 from storage.db import Database
 from storage.enums import Role
@@ -128,18 +128,18 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             await _ask_community(query, state, db, member)
             return
         await state.set_state(InviteFlow.district)
-        places = await reference.districts(db, int(value) if value.isdigit() else 0,
+        places = await reference.districts(db, parse_id(value) or 0,
                                            member.language)
         buttons = [button(p.name, Pick(step="i_dist", value=str(p.id))) for p in places]
         await show(query, _("Choose the district."), markup([*grid(buttons, 2),
                                                               nav_row(back=False)]))
         return
     if callback_data.step == "i_dist":
-        data["district_id"] = int(value) if value.isdigit() else None
+        data["district_id"] = parse_id(value)
         await state.set_data(data)
         await _ask_community(query, state, db, member)
         return
-    community_id = int(value) if value.isdigit() else None
+    community_id = parse_id(value)
     await state.clear()
     try:
         invite = await invites.create_invite(

@@ -17,14 +17,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 
+from bot.delivery.attachments import send_attachments
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _
 from bot.services import dossiers, issue_exports, policy, reference
 from bot.services import national_issues as ni
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, grid, markup, nav_row
-from bot.views.callbacks import Dos, Iss, Menu, Nav
+from bot.views.buttons import Row, button, grid, markup, nav_row, page_number, page_rows, short
+from bot.views.callbacks import MAX_ID, MAX_PAGE, Dos, Iss, Menu, Nav, parse_id
 from bot.views.issues import (
     backing_line,
     card_text,
@@ -64,7 +65,7 @@ def parse_filters(raw: str) -> dict[str, str]:
     if found.get("t") not in {t.value for t in IssueTopic}:
         found.pop("t", None)
     for key in ("b", "r", "p"):
-        if key in found and not found[key].isdigit():
+        if key in found and parse_id(found[key], MAX_PAGE if key == "p" else MAX_ID) is None:
             found.pop(key)
     if found.get("o") != "new":
         found.pop("o", None)
@@ -103,8 +104,8 @@ async def show_list(event: Event, db: Database, member: MemberView, raw: str = "
         text += "\n" + _("Filters: {filters}").format(filters=html.escape("; ".join(applied)))
     if not listed.issues:
         text += "\n\n" + _("No issues here yet. /raise raises one.")
-    rows: list[Row] = [[button(f"{ni.short_id(i.id)} · {i.title[:36]} · 🏘{i.municipalities_count}"
-                               + (" 🔒" if i.restricted else ""),
+    rows: list[Row] = [[button(f"{ni.short_id(i.id)} · {short(i.title, 36)} · "
+                               f"🏘{i.municipalities_count}" + (" 🔒" if i.restricted else ""),
                                Iss(action="o", issue_id=i.id or 0))] for i in listed.issues]
     base = pack_filters(found, p=None)
     pages: Row = []
@@ -141,7 +142,7 @@ async def _filter_options(db: Database, member: MemberView, key: str,
     elif key == "t":
         options = [(t.value, topic_label(t)) for t in IssueTopic]
     elif key == "b":
-        options = [(str(p.id), p.name[:50]) for p in
+        options = [(str(p.id), short(p.name, 50)) for p in
                    await reference.state_bodies(db, member.language)]
     else:
         options = [(str(p.id), p.name) for p in await reference.regions(db, member.language)]
@@ -261,9 +262,8 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
     elif action == "d":
         docs = await ni.documents(db, member.id, issue_id)
         await query.answer()
-        if isinstance(query.message, Message):
-            for doc in docs:
-                await query.message.answer_document(doc["file_id"])
+        if isinstance(query.message, Message) and query.bot is not None:
+            await send_attachments(query.bot, query.message.chat.id, docs)
     elif action == "xl" or action == "cv":
         words = export_words(member.language)
         if action == "xl":
@@ -276,11 +276,11 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         if isinstance(query.message, Message):
             await query.message.answer_document(BufferedInputFile(data, filename=name))
     else:
-        await _triage(query, state, db, member, action, issue_id)
+        await _triage(query, state, db, member, action, issue_id, value)
 
 
 async def _triage(query: CallbackQuery, state: FSMContext, db: Database, member: MemberView,
-                  action: str, issue_id: int) -> None:
+                  action: str, issue_id: int, value: str = "") -> None:
     if action == "rv":
         await ni.start_review(db, member.id, issue_id)
     elif action == "rs":
@@ -304,15 +304,17 @@ async def _triage(query: CallbackQuery, state: FSMContext, db: Database, member:
     elif action == "ds":
         c = await ni.card(db, member.id, issue_id, member.language)
         drafts = await dossiers.recent(db, member.id, member.language, drafts_only=True)
-        rows = [[button(f"X-{d.dossier.id} · {d.body[:40]}",
+        rows = [[button(f"X-{d.dossier.id} · {short(d.body, 40)}",
                         Dos(action="a", dossier_id=d.dossier.id or 0, value=str(issue_id)))]
                 for d in drafts]
         bodies = await reference.state_bodies(db, member.language)
         if c.issue.state_body_id:
             bodies = [p for p in bodies if p.id == c.issue.state_body_id] + \
                 [p for p in bodies if p.id != c.issue.state_body_id]
-        rows += [[button("➕ " + p.name[:50], Dos(action="n", value=f"{p.id}.{issue_id}"))]
-                 for p in bodies[:6]]
+        rows += page_rows([button("➕ " + short(p.name, 50),
+                                  Dos(action="n", value=f"{p.id}.{issue_id}")) for p in bodies],
+                          page_number(value),
+                          lambda n: Iss(action="ds", issue_id=issue_id, value=str(n)))
         rows.append([button("⬅️ " + _("Back"), Iss(action="o", issue_id=issue_id))])
         await query.answer()
         await show(query, _("Add {id} to which dossier? Or start a new one for a state body:"
@@ -380,16 +382,17 @@ async def on_input(message: Message, state: FSMContext, db: Database,
             await ni.record_response(db, member.id, issue_id, text)
         elif current == IssueInput.target.state:
             digits = text.strip().upper().removeprefix("P-").removeprefix("P").strip()
-            if not digits.isdigit():
+            target = parse_id(digits)
+            if target is None:
                 await message.answer(_("Send the number of the issue to merge it into, for "
                                        "example P-3."))
                 return
-            backing = await ni.merge(db, member.id, issue_id, int(digits))
+            backing = await ni.merge(db, member.id, issue_id, target)
             await message.answer(_("{id} is merged into {target}.").format(
-                id=ni.short_id(issue_id), target=ni.short_id(int(digits)))
+                id=ni.short_id(issue_id), target=ni.short_id(target))
                 + "\n🤝 " + backing_line(backing))
             await state.clear()
-            await show_card(message, db, member, int(digits))
+            await show_card(message, db, member, target)
             return
     except ServiceError as exc:
         await message.answer(refusal(exc))

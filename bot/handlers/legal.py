@@ -4,18 +4,17 @@ lawyers, requesters and staff do to a case, and the monthly figures. Every butto
 
 from __future__ import annotations
 
-import contextlib
 import html
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.delivery.attachments import send_attachments
 from bot.flows.legal_intake import keep_document
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _
@@ -268,12 +267,8 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
     elif action == "docs":
         view = await legal.case_view(db, member.id, cid)
         await query.answer()
-        if isinstance(query.message, Message):
-            for doc in view.documents:
-                # A file Telegram no longer has must not stop the others.
-                with contextlib.suppress(TelegramBadRequest):
-                    await query.message.answer_document(doc.file_id,
-                                                        caption=html.escape(doc.name))
+        if isinstance(query.message, Message) and query.bot is not None:
+            await send_attachments(query.bot, query.message.chat.id, view.documents, named=True)
     else:
         await query.answer(_("This button is no longer active."))
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.delivery.attachments import send_attachments
 from bot.flows.cards import show_question
 from bot.flows.ui import Event, show
 from bot.i18n import _
@@ -27,22 +27,14 @@ router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 
 
-async def _send_files(bot: Bot, chat_id: int, files: list[dict[str, Any]]) -> None:
-    for item in files:
-        if item.get("kind") == "photo":
-            await bot.send_photo(chat_id, item["file_id"])
-        else:
-            await bot.send_document(chat_id, item["file_id"])
-
-
 @router.callback_query(Qn.filter(F.action == "open"))
 async def on_open(query: CallbackQuery, callback_data: Qn, db: Database,
                   member: MemberView | None) -> None:
     if member is None:
         await query.answer()
         return
-    await show_question(query, db, member, callback_data.question_id, new_message=True)
-    await query.answer()
+    if await show_question(query, db, member, callback_data.question_id, new_message=True):
+        await query.answer()
 
 
 @router.callback_query(Qn.filter(F.action == "files"))
@@ -58,7 +50,7 @@ async def on_files(query: CallbackQuery, callback_data: Qn, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer()
-    await _send_files(bot, query.from_user.id, card.attachments)
+    await send_attachments(bot, query.from_user.id, card.attachments)
 
 
 @router.callback_query(An.filter(F.action == "files"))
@@ -73,7 +65,7 @@ async def on_answer_files(query: CallbackQuery, callback_data: An, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer()
-    await _send_files(bot, query.from_user.id, files)
+    await send_attachments(bot, query.from_user.id, files)
 
 
 @router.callback_query(Qn.filter(F.action == "resolve"))
@@ -88,7 +80,7 @@ async def on_resolve(query: CallbackQuery, callback_data: Qn, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer(_("Marked resolved."))
-    await show_question(query, db, member, callback_data.question_id)
+    await show_question(query, db, member, callback_data.question_id, answered=True)
 
 
 @router.callback_query(An.filter(F.action == "accept"))
@@ -103,7 +95,7 @@ async def on_accept(query: CallbackQuery, callback_data: An, db: Database,
         await query.answer(refusal(exc), show_alert=True)
         return
     await query.answer(_("Accepted. Your question is resolved."))
-    await show_question(query, db, member, question_id)
+    await show_question(query, db, member, question_id, answered=True)
 
 
 @router.callback_query(An.filter(F.action == "useful"))
@@ -121,7 +113,7 @@ async def on_useful(query: CallbackQuery, callback_data: An, db: Database,
                        else _("You already marked this answer useful."))
     question_id = await questions.question_of_answer(db, callback_data.answer_id)
     if added and question_id is not None:
-        await show_question(query, db, member, question_id)
+        await show_question(query, db, member, question_id, answered=True)
 
 
 async def show_mine(event: Event, db: Database, member: MemberView) -> None:

@@ -1,5 +1,6 @@
-"""The knowledge base (`/search`, the menu's Search): any query gives results or "nothing
-found", paged; each result opens the question's card with the accepted answer first."""
+"""One search (`/search`, the menu's Search) over answered questions, library items and the
+decisions the member received: any query gives results or "nothing found", paged, filtered by
+kind; each result opens the question's card, the item's card or the decision."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import html
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows.ui import Event, show
 from bot.i18n import _
-from bot.services import groups, questions, search
+from bot.services import decisions, groups, library, questions, search
 from bot.services.members import MemberView
 from bot.views.buttons import Row, button, markup, nav_row
 from bot.views.callbacks import Kb, Menu, Nav, Qn
+from bot.views.library import Dec, Lib, Srf
+from bot.views.library import kind_label as item_kind_label
 from bot.views.questions import clip, status_label
 from storage.db import Database
 
@@ -36,26 +40,54 @@ async def prompt(event: Event, state: FSMContext) -> None:
                         "arrears."), markup([nav_row(back=False)]))
 
 
+def _result_line(r: search.Result) -> tuple[str, str, CallbackData]:
+    """A result's line and its button: a question, a library item or a decision."""
+    if r.kind == "question":
+        label = questions.label(r.id)
+        return (f"{status_label(r.detail)[:2]} <b>{label}</b> {html.escape(clip(r.title, 200))}",
+                label, Qn(action="open", question_id=r.id))
+    if r.kind == "library":
+        label = library.label(r.id)
+        return (f"{item_kind_label(r.detail)[:2]} <b>{label}</b> "
+                f"{html.escape(clip(r.title, 200))}", label, Lib(action="open", item_id=r.id))
+    label = f"B-{r.id}"
+    return (f"🗄 <b>{label}</b> {html.escape(clip(r.title, 200))}", label,
+            Dec(action="open", broadcast_id=r.id))
+
+
+FILTERS = ("", "question", "library", "decision")
+
+
+def _filter_label(kind: str) -> str:
+    return {"": _("All"), "question": _("Questions"), "library": _("Library"),
+            "decision": _("Decisions")}[kind]
+
+
 async def show_results(event: Event, state: FSMContext, db: Database, member: MemberView,
-                       query: str, page: int = 0) -> None:
+                       query: str, page: int = 0, kind: str = "", group_id: int = 0) -> None:
     query = query[:QUERY_MAX]
     await state.set_state(Search.query)  # another message searches again
-    await state.update_data(kb_query=query)
+    await state.update_data(kb_query=query, kb_kind=kind, kb_group=group_id)
     readable = await groups.readable_groups(db, member.id)
-    found = await search.search(db, query, readable, page)
-    if not found.hits:
+    scope = search.Scope(member.id, readable, await decisions.is_staff(db, member.id))
+    kinds = (kind,) if kind in search.KINDS else search.KINDS
+    found = await search.everything(db, query, scope, kinds=kinds,
+                                    group_id=group_id if group_id in readable else None,
+                                    language=member.language, page=page)
+    filters: Row = [button(("• " if kind == k else "") + _filter_label(k),
+                           Srf(kind=k, group_id=group_id)) for k in FILTERS]
+    if not found.results:
         await show(event, _("Nothing found for “{query}”. Try other or fewer words.").format(
-            query=html.escape(clip(query, 100))), markup([nav_row(back=False)]))
+            query=html.escape(clip(query, 100))), markup([filters, nav_row(back=False)]))
         return
     total = (f"{found.total}+" if found.total >= search.COUNT_CAP else str(found.total))
     lines = [_("Found: {total}. Page {page} of {pages}.").format(
         total=total, page=found.page + 1, pages=found.pages)]
-    rows: list[Row] = []
-    for hit in found.hits:
-        lines.append(f"{status_label(hit.status)[:2]} <b>{questions.label(hit.question_id)}</b> "
-                     f"{html.escape(clip(hit.text, 200))}")
-        rows.append([button(questions.label(hit.question_id) + " · " + clip(hit.text, 28),
-                            Qn(action="open", question_id=hit.question_id))])
+    rows: list[Row] = [filters]
+    for result in found.results:
+        line, label, data = _result_line(result)
+        lines.append(line)
+        rows.append([button(label + " · " + clip(result.title, 28), data)])
     pager: Row = []
     if found.page > 0:
         pager.append(button("⬅️", Kb(page=found.page - 1)))
@@ -109,7 +141,20 @@ async def on_page(query: CallbackQuery, callback_data: Kb, state: FSMContext, db
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
-    await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page)
+    await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page,
+                       str(data.get("kb_kind") or ""), int(data.get("kb_group") or 0))
+
+
+@router.callback_query(Srf.filter())
+async def on_filter(query: CallbackQuery, callback_data: Srf, state: FSMContext, db: Database,
+                    member: MemberView | None) -> None:
+    data = await state.get_data()
+    if member is None or not data.get("kb_query") or callback_data.kind not in FILTERS:
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page,
+                       callback_data.kind, callback_data.group_id)
 
 
 @router.callback_query(Nav.filter(), StateFilter(Search.query))

@@ -19,8 +19,9 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.settings import Change, Prefs
 from bot.views.buttons import button, grid, markup
-from bot.views.callbacks import Menu, Pref
+from bot.views.callbacks import Menu, Pref, parse_id
 from bot.views.labels import refusal
+from bot.views.people import Pe
 from storage.db import Database
 from storage.enums import DigestFrequency, NoticeCategory
 
@@ -88,6 +89,7 @@ def settings_keyboard(p: Prefs, lang: str,
         on = p.wants(category)
         rows.append([button(mark(on, category_label(category)),
                             Pref(action="kind", value=f"{category.value}={0 if on else 1}"))])
+    rows.append([button("👥 " + _("Directory and contacts"), Pe(action="ls"))])
     rows.append([button("🏠 " + _("Menu"), Menu(item="home"))])
     return rows
 
@@ -123,9 +125,9 @@ def _change(action: str, value: str) -> Change:
     if action == "freq":
         return Change(frequency=value)
     if action == "day":
-        return Change(weekday=int(value))
+        return Change(weekday=_small(value, 6))
     if action == "hour":
-        return Change(hour=int(value))
+        return Change(hour=_small(value, 23))
     if action == "quiet" and value in ("0", "1"):
         return Change(quiet_hours=value == "1")
     if action == "kind":
@@ -133,6 +135,13 @@ def _change(action: str, value: str) -> Change:
         if on in ("0", "1"):
             return Change(category=category, wanted=on == "1")
     raise ValueError(action)
+
+
+def _small(value: str, most: int) -> int:
+    number = parse_id(value)
+    if number is None or number > most:
+        raise ValueError(value)
+    return number
 
 
 @router.callback_query(Pref.filter())

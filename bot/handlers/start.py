@@ -34,6 +34,9 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
                     button("🔎 " + _("Search answers"), Menu(item="search")),
                     button("👥 " + _("Groups"), Menu(item="groups")),
                     button("📋 " + _("My questions"), Menu(item="mine"))]
+    if policy.Capability.LIBRARY in caps:
+        buttons += [button("📚 " + _("Library"), Menu(item="library")),
+                    button("🗄 " + _("Decisions"), Menu(item="decisions"))]
     if policy.Capability.LEGAL_HELP in caps:
         buttons.append(button("⚖️ " + _("Legal help"), Menu(item="legal")))
     if policy.Capability.LEGAL_DESK in caps:
@@ -41,6 +44,10 @@ def home_keyboard(member: MemberView) -> InlineKeyboardMarkup:
     if policy.Capability.ISSUES in caps:
         buttons += [button("📣 " + _("Raise a problem"), Menu(item="raise")),
                     button("🗂 " + _("National issues"), Menu(item="issues"))]
+    if policy.Capability.PEOPLE in caps:
+        buttons.append(button("👥 " + _("People"), Menu(item="people")))
+    if policy.Capability.EVENTS in caps:
+        buttons.append(button("📅 " + _("Events"), Menu(item="events")))
     buttons += [button("👤 " + _("Profile"), Menu(item="profile")),
                 button("🌐 " + _("Language"), Menu(item="language")),
                 button("ℹ️ " + _("Help"), Menu(item="help"))]

@@ -6,7 +6,9 @@ Each feature declares its jobs with `@scheduled` (from `bot.jobs.registry`, neve
 
 from bot.jobs import (
     digests,  # noqa: F401
+    events,  # noqa: F401
     legal,  # noqa: F401
+    privacy,  # noqa: F401
     questions,  # noqa: F401
     surveys,  # noqa: F401
 )

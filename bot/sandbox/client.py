@@ -164,6 +164,14 @@ class EmulatorClient:
         result: JSON = await self.call("press", body)
         return result
 
+    async def vote(self, user_id: int, option_ids: list[int], *, chat_id: int | None = None,
+                   message_id: int | None = None) -> JSON:
+        """A person votes in a native poll (the newest in the chat unless ``message_id``)."""
+        result: JSON = await self.call("vote", {"user_id": user_id, "chat_id": chat_id,
+                                                "message_id": message_id,
+                                                "option_ids": option_ids})
+        return result
+
     async def answer(self, callback_query_id: str, timeout: float = 0.0) -> JSON | None:
         """What answerCallbackQuery said (None if not yet); waits up to ``timeout``."""
         body = {"callback_query_id": callback_query_id, "timeout": timeout or None}
@@ -216,14 +224,16 @@ class EmulatorClient:
         methods: Sequence[str] | None = None,
         hold_seconds: float | None = None,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> JSON:
-        """Make the next ``count`` Bot API calls fail ("429", "500", any code, "timeout").
+        """Make the next ``count`` Bot API calls fail ("429", "500", any code, "timeout"),
+        only calls to ``chat_id`` when it is given.
 
         Without ``methods`` getUpdates is never failed (so a polling bot does not eat the
         injected failures); list "getUpdates" explicitly to fail it."""
         body: JSON = {"count": count, "kind": kind, "retry_after": retry_after}
         body.update(methods=list(methods) if methods else None, hold_seconds=hold_seconds)
-        body.update(description=description)
+        body.update(description=description, chat_id=chat_id)
         result: JSON = await self.call("fail", body)
         return result
 
@@ -473,6 +483,12 @@ class Person:
         )
         self._moved()
         return message
+
+    async def vote(self, option_ids: list[int], message_id: int | None = None) -> JSON:
+        """Vote in the newest native poll of this chat (or the one in ``message_id``)."""
+        await self._ready()
+        return await self.client.vote(self.user_id, option_ids, chat_id=self._group(),
+                                      message_id=message_id)
 
     async def edit(self, message_id: int, text: str) -> JSON:
         """Edit one of this person's messages (the bot gets an edited_message update)."""

@@ -89,6 +89,9 @@ MODERATOR = Person("moderator", 700_000_006, "Жылдыз Абдыкалыко�
                    municipality="kanysh-kyya", communities=("secretaries", "heads"),
                    roles=(Role.MODERATOR,))
 
+LEAVER = Person("leaver", 700_000_007, "Эркинбек Жумабаев", username="erkinbek_j",
+                language="ky", position=Position.DEPUTY, district="leylek",
+                municipality="sumbula", communities=("deputies",))
 PERSONAS: tuple[Persona, ...] = (
     Persona(VISITOR, icon="🙋", title={
         "ky": "Жаңы келүүчү", "ru": "Новый посетитель", "en": "New visitor",
@@ -134,6 +137,17 @@ PERSONAS: tuple[Persona, ...] = (
         "ru": "Юрист из Бишкека: отвечает на вопросы, оказывает правовую помощь.",
         "en": "A lawyer in Bishkek: answers questions and gives legal help.",
     }),
+    Persona(LEAVER, icon="👋", title={
+        "ky": "Кетүүнү каалаган катышуучу",
+        "ru": "Участник, который хочет уйти",
+        "en": "A member who wants to leave",
+    }, about={
+        "ky": "Сумбула айыл аймагынын депутаты. /privacy аркылуу маалыматын жүктөп алып, "
+              "аккаунтун өчүрө алат.",
+        "ru": "Депутат из Сумбулинского айылного аймака. Через /privacy скачивает свои данные "
+              "и удаляет аккаунт.",
+        "en": "A deputy in Sumbula. Downloads their data and deletes the account in /privacy.",
+    }),
     Persona(STAFF, icon="🏛️", title={
         "ky": "ЖӨБ Союзунун кызматкери",
         "ru": "Сотрудник Союза МСУ",
@@ -174,6 +188,10 @@ OTHERS: tuple[Person, ...] = (
     Person("talas_applicant", 700_000_019, "Айжан Садыкова", language="ru",
            position=Position.FINANCE, district="talas", municipality="omuraliev",
            communities=("finance",), pending=True),
+    # Typed "Карак-Куль" for the town of Kara-Kul: a pending name for /places to merge.
+    Person("toktogul_head", 700_000_020, "Бекжан Мамытов", language="ru",
+           position=Position.HEAD_AO, district="toktogul", municipality_other="Карак-Куль",
+           communities=("heads",)),
 )
 
 PEOPLE: tuple[Person, ...] = tuple(p.person for p in PERSONAS) + OTHERS
@@ -460,9 +478,123 @@ async def add_questions(demo: Demo) -> None:
         "Регламентке ылайык, кенеш депутаттын ыйгарым укуктарын токтотуу маселесин карай алат.")
 
 
+async def add_people(demo: Demo) -> None:
+    """The member directory and personal data: a Kochkor deputy hides from the directory, the
+    Leylek finance officer shows her username, the Talas leader has written to her through
+    Birge; "Карак-Куль" typed in Toktogul waits in /places to be merged into Kara-Kul; the
+    leaving member has contributions to download before deleting the account."""
+    from bot.services import people, questions
+    from bot.services.questions import QuestionDraft
+    from storage.models import TopicGroup
+
+    ids = demo.ids
+    if "kochkor_deputy" in ids:
+        await people.set_listing(demo.db, ids["kochkor_deputy"], hidden=True)
+    await people.set_listing(demo.db, ids[LEYLEK_FINANCE.key], show_username=True)
+    await people.write(demo.db, ids[TALAS_LEADER.key], ids[LEYLEK_FINANCE.key], people.Draft(
+        "Гулнара, саламатсызбы! Бюджетке өзгөртүүнү кенешке кантип киргизесиздер?"))
+    leaver = ids.get(LEAVER.key)
+    if leaver is not None:
+        async with demo.db.read() as s:
+            kenesh = (await s.exec(select(TopicGroup).where(TopicGroup.code == "kenesh"))).one()
+        await questions.ask_question(demo.db, leaver, QuestionDraft(
+            kenesh.id or 0, "Айылдык кеңештин сессиясын кантип онлайн өткөрсө болот?"))
+    demo.notes["municipality_to_merge"] = "Карак-Куль → город Кара-Куль (Toktogul)"
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    """A file the demo data refers to by its Telegram file id; the sandbox gives it to the
+    emulator under the same id each time it starts."""
+
+    file_id: str
+    name: str
+    mime_type: str
+    data: bytes
+
+
+EXCHANGE_SLIDES = DemoFile(
+    "BQACAgIAAxkBAAdemo-event-exchange-slides", "obmen-opytom-omuraliev.pdf",
+    "application/pdf", b"%PDF-1.4\n% Birge demo: exchange visit to Omuraliev, slides\n%%EOF\n")
+FILES: tuple[DemoFile, ...] = (EXCHANGE_SLIDES,)
+
+
+async def add_events(demo: Demo) -> None:
+    """An upcoming webinar for everyone with a few registrations (the personas are invited and
+    can register on the page), and last month's exchange visit to Omuraliev for heads of aiyl
+    okmotu, with attendance, slides and ratings. The services take only events in the future,
+    so the visit is created ahead and its dates are then moved back a month."""
+    from datetime import timedelta
+
+    from sqlmodel import update
+
+    from bot.services import event_results, events
+    from bot.services.broadcasts import Audience
+    from bot.services.event_results import Material
+    from bot.services.events import EventDraft
+    from storage.enums import EventKind
+    from storage.models import Event
+    from storage.types import utcnow
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    ids = demo.ids
+    soon = (utcnow() + timedelta(days=4)).replace(hour=4, minute=0, second=0, microsecond=0)
+    webinar = await events.create_event(demo.db, staff_id, EventDraft(
+        kind=EventKind.WEBINAR,
+        title_ky="Жергиликтүү бюджет боюнча ачык угуулар: кантип өткөрүү керек",
+        title_ru="Публичные слушания по местному бюджету: как их проводить",
+        title_en="Public hearings on the local budget: how to hold them",
+        description_ky="Финансы адистери жана АӨ башчылары үчүн вебинар: мыйзам эмнени талап "
+                       "кылат, тургундарды кантип чакыруу керек, протоколдун үлгүсү.",
+        description_ru="Вебинар для финансистов и глав АО: что требует закон, как пригласить "
+                       "жителей, образец протокола.",
+        description_en="A webinar for finance officers and heads of aiyl okmotu: what the law "
+                       "requires, how to invite residents, a model protocol.",
+        starts_at=soon, ends_at=soon + timedelta(hours=2), capacity=40,
+        online_url="https://meet.jit.si/birge-budget-hearings", audience=Audience()))
+    for key in ("leylek_heads_leader", "aksy_finance", "toguz_toro_head", "toktogul_deputy"):
+        if key in ids:
+            await events.respond(demo.db, ids[key], webinar.event_id, "registered")
+    if "leylek_finance_leader" in ids:
+        await events.respond(demo.db, ids["leylek_finance_leader"], webinar.event_id, "maybe")
+
+    ahead = utcnow() + timedelta(days=1)
+    visit = await events.create_event(demo.db, staff_id, EventDraft(
+        kind=EventKind.EXCHANGE,
+        title_ky="Өмүралиев айыл аймагына тажрыйба алмашуу сапары",
+        title_ru="Обмен опытом: визит в Омуралиевский айылный аймак",
+        description_ky="Катуу тиричилик калдыктарын чогултуу жана айыл чарба жайыттарын "
+                       "башкаруу тажрыйбасы менен таанышуу.",
+        description_ru="Знакомство с опытом сбора твёрдых бытовых отходов и управления "
+                       "пастбищами.",
+        starts_at=ahead, ends_at=ahead + timedelta(hours=8), capacity=12, per_district=3,
+        address="Талас району, Өмүралиев айыл өкмөтү",
+        host_municipality_id=await demo.municipality("omuraliev"),
+        audience=Audience(communities=[await demo.community("heads")])))
+    came = [ids[k] for k in ("leylek_heads_leader", "toguz_toro_head", "kochkor_deputy")
+            if k in ids]
+    for member_id in came:
+        await events.respond(demo.db, member_id, visit.event_id, "registered")
+    month_ago = timedelta(days=30)
+    async with demo.db.transaction() as s:
+        await s.exec(update(Event).where(Event.id == visit.event_id).values(  # type: ignore[arg-type]
+            starts_at=ahead - month_ago, ends_at=ahead - month_ago + timedelta(hours=8),
+            registration_until=ahead - month_ago))
+    for member_id in came[:2]:
+        await event_results.toggle_attendance(demo.db, staff_id, visit.event_id, member_id)
+    await event_results.add_material(demo.db, staff_id, visit.event_id, Material(
+        EXCHANGE_SLIDES.file_id, EXCHANGE_SLIDES.name, EXCHANGE_SLIDES.mime_type,
+        len(EXCHANGE_SLIDES.data)))
+    await event_results.send_materials(demo.db, staff_id, visit.event_id)
+    await event_results.rate_event(demo.db, came[0], visit.event_id, 5)
+    await event_results.comment_rating(demo.db, came[0], visit.event_id,
+                                       "Жайыт комитетинин тажрыйбасы абдан пайдалуу болду.")
+    demo.notes["event_webinar"] = events.event_code(webinar.event_id)
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
-                         add_digest_settings]
+                         add_digest_settings, add_people, add_events]
 
 
 async def is_populated(db: Database) -> bool:

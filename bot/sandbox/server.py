@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.config import ConfigError, load_settings
 from bot.sandbox import demo
 from bot.sandbox.emulator import BotAPIEmulator, ControlError, EmulatorServer
+from bot.sandbox.emulator.methods.files import store_file
 from bot.services import cache, groups, members
 
 log = logging.getLogger("birge.sandbox")
@@ -198,6 +199,9 @@ class Sandbox:
                              last_name=" ".join(words[1:]) or None)
             if VISITOR_IDS[0] <= telegram_id < VISITOR_IDS[1]:
                 self._next_visitor = max(self._next_visitor, telegram_id + 1)
+        for item in demo.FILES:  # files the demo data refers to (an event's materials)
+            store_file(emu, "document", item.data, file_name=item.name,
+                       mime_type=item.mime_type, file_id=item.file_id)
         staff = demo.STAFF.telegram_id
         emu.add_chat(demo.FORUM_CHAT_ID, title=demo.FORUM_TITLE, is_forum=True,
                      bot_is_admin=True, admins=[staff], owner_id=staff)

@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, notify, policy
+from bot.services import audit, cache, decisions, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import (
@@ -103,7 +103,8 @@ class Submitted:
 # --- who receives it ---------------------------------------------------------------------------
 
 
-async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
+def audience_query(audience: Audience) -> Any:
+    """The active members an audience names, as a query of member ids (broadcasts, events)."""
     query = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
     if audience.members:
         query = query.where(col(Member.id).in_(audience.members))
@@ -122,7 +123,18 @@ async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
         if roles and len(roles) == len(audience.roles):
             query = query.where(col(Member.id).in_(
                 select(RoleAssignment.member_id).where(col(RoleAssignment.role).in_(roles))))
+    return query
+
+
+async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
+    query = audience_query(audience)
     return [m for m in (await session.exec(query.order_by(col(Member.id)))).all() if m]
+
+
+async def in_audience(session: AsyncSession, audience: Audience, member_id: int) -> bool:
+    """Whether this member is one the audience names (an active member, all filters met)."""
+    found = (await session.exec(audience_query(audience).where(Member.id == member_id))).first()
+    return found is not None
 
 
 async def recipients(session: AsyncSession, audience: Audience) -> list[int]:
@@ -211,6 +223,7 @@ async def _fan_out(session: AsyncSession, broadcast: Broadcast) -> int:
     for start in range(0, len(rows), 1000):
         await session.exec(insert(Outbox).values(rows[start:start + 1000]))
     notify.mark_written(session)
+    await decisions.record(session, broadcast.id, members)
     broadcast.recipients = len(members)
     broadcast.started_at = broadcast.send_at or utcnow()
     broadcast.status = (BroadcastStatus.SCHEDULED if broadcast.send_at and
@@ -291,8 +304,17 @@ async def approve_broadcast(db: Database, actor_id: int, broadcast_id: int) -> S
         count = await _fan_out(s, broadcast)
         notify.enqueue(s, broadcast.created_by_id, "broadcast_decided",
                        broadcast_id=broadcast_id, approved=True)
+        await _settle(s, actor_id, broadcast, "broadcast_approved")
         audit.record(s, actor_id, "broadcast_approved", "broadcast", broadcast_id)
         return Submitted(broadcast_id, BroadcastStatus(broadcast.status), count)
+
+
+async def _settle(s: AsyncSession, actor_id: int, broadcast: Broadcast, verdict: str) -> None:
+    """The other staff's approval notices show the verdict instead of live buttons."""
+    decider = await s.get(Member, actor_id)
+    await notify.settle(s, "broadcast_for_approval", "broadcast_id", broadcast.id or 0,
+                        verdict=verdict, actor_id=actor_id, name=broadcast.title,
+                        by=decider.full_name if decider else "")
 
 
 async def reject_broadcast(db: Database, actor_id: int, broadcast_id: int) -> Submitted:
@@ -305,6 +327,7 @@ async def reject_broadcast(db: Database, actor_id: int, broadcast_id: int) -> Su
             broadcast.status = BroadcastStatus.REJECTED
             notify.enqueue(s, broadcast.created_by_id, "broadcast_decided",
                            broadcast_id=broadcast_id, approved=False)
+            await _settle(s, actor_id, broadcast, "broadcast_rejected")
             audit.record(s, actor_id, "broadcast_rejected", "broadcast", broadcast_id)
         return Submitted(broadcast_id, BroadcastStatus(broadcast.status), broadcast.recipients)
 
@@ -331,6 +354,7 @@ async def cancel_broadcast(db: Database, actor_id: int, broadcast_id: int) -> in
                    col(Outbox.status) == OutboxStatus.PENDING)
             .values(status=OutboxStatus.CANCELLED, last_error="cancelled")
         )
+        await decisions.forget_cancelled(s, broadcast_id)
         audit.record(s, actor_id, "broadcast_cancelled", "broadcast", broadcast_id)
         return int(result.rowcount or 0) + int(taken)
 

@@ -19,12 +19,20 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import broadcasts, policy
+from bot.services import broadcasts, policy, survey_digest
 from bot.services.broadcasts import Audience, Draft, Submitted
 from bot.services.digests import DigestItem, snippet
 from storage.db import Database
-from storage.enums import BroadcastKind, BroadcastStatus, QuestionStatus
-from storage.models import Answer, Broadcast, NationalIssue, Question
+from storage.enums import BroadcastKind, BroadcastStatus, ItemKind, ItemStatus, QuestionStatus
+from storage.models import (
+    Answer,
+    Broadcast,
+    LibraryAdoption,
+    LibraryItem,
+    LibraryVote,
+    NationalIssue,
+    Question,
+)
 
 TOP_QUESTIONS = 5
 TOP_BROADCASTS = 10
@@ -98,6 +106,42 @@ async def national_progress(session: AsyncSession, period: Period) -> list[Diges
         .limit(TOP_BROADCASTS))
     return [DigestItem(f"P-{i.id}", snippet(i.title, 120), None, i.state_changed_at,
                        f"issue_{i.state}") for i in rows.all()]
+
+
+@bulletin_part("practice_of_month", 5)
+async def practice_of_month(session: AsyncSession, period: Period) -> list[DigestItem]:
+    """The practice most adopted ("our municipality uses this") and found useful this month."""
+    adopted = dict((await session.exec(
+        select(LibraryAdoption.item_id, func.count())
+        .where(col(LibraryAdoption.created_at) >= period.start,
+               col(LibraryAdoption.created_at) < period.end)
+        .group_by(col(LibraryAdoption.item_id)))).all())
+    useful = dict((await session.exec(
+        select(LibraryVote.item_id, func.count())
+        .where(col(LibraryVote.created_at) >= period.start,
+               col(LibraryVote.created_at) < period.end)
+        .group_by(col(LibraryVote.item_id)))).all())
+    if not adopted and not useful:
+        return []
+    items = (await session.exec(select(LibraryItem).where(
+        col(LibraryItem.id).in_(set(adopted) | set(useful)),
+        LibraryItem.kind == ItemKind.PRACTICE,
+        LibraryItem.status == ItemStatus.PUBLISHED))).all()
+    if not items:
+        return []
+    best = max(items, key=lambda i: (adopted.get(i.id or 0, 0), useful.get(i.id or 0, 0),
+                                     -(i.id or 0)))
+    return [DigestItem(f"LIB-{best.id}", snippet(best.title_ru or best.title_ky, 120),
+                       best.group_id, None,
+                       f"used:{adopted.get(best.id or 0, 0)}:{useful.get(best.id or 0, 0)}")]
+
+
+@bulletin_part("survey_results", 40)
+async def survey_results(session: AsyncSession, period: Period) -> list[DigestItem]:
+    """Surveys whose results were sent back to members this month."""
+    return [DigestItem(f"S-{s.id}", snippet(s.title_ru, 120), None, s.results_published_at,
+                       None) for s in await survey_digest.published_in(session, period.start,
+                                                                        period.end)]
 
 
 @dataclass

@@ -33,24 +33,30 @@ from sqlalchemy import insert
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import notify
+from bot.services import notify, survey_digest
 from storage.db import Database
 from storage.enums import (
     BroadcastKind,
     BroadcastStatus,
     DigestFrequency,
+    EventStatus,
+    ItemStatus,
     LegalStatus,
     MemberStatus,
     OutboxStatus,
     QuestionStatus,
+    RegistrationStatus,
     ResponseKind,
 )
 from storage.models import (
     Broadcast,
     BroadcastResponse,
+    Event,
+    EventRegistration,
     GroupMember,
     IssueCosign,
     LegalCase,
+    LibraryItem,
     Member,
     MemberSettings,
     NationalIssue,
@@ -417,6 +423,133 @@ async def national_changed(batch: Batch) -> dict[int, Found]:
             if len(found.items) < SECTION_ITEMS:
                 found.items.append(DigestItem(f"P-{issue_id}", snippet(title), None, changed,
                                               f"issue_{state}"))
+    return result
+
+
+@section("events_week", 70)
+async def events_this_week(batch: Batch) -> dict[int, Found]:
+    """Events in the coming week the member is invited to or registered for (not declined)."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        rows = await batch.session.exec(
+            select(EventRegistration.member_id, Event)
+            .join(Event, col(Event.id) == EventRegistration.event_id)
+            .where(col(EventRegistration.member_id).in_(ids),
+                   col(EventRegistration.status).in_((
+                       RegistrationStatus.INVITED, RegistrationStatus.REGISTERED,
+                       RegistrationStatus.WAITLISTED, RegistrationStatus.MAYBE)),
+                   Event.status == EventStatus.PUBLISHED, col(Event.starts_at) > batch.now,
+                   col(Event.starts_at) <= batch.now + DEADLINE_AHEAD)
+            .order_by(col(Event.starts_at)))
+        for member_id, event in rows.all():
+            reader = batch.readers[member_id]
+            found = result.setdefault(member_id, Found())
+            found.count += 1
+            if len(found.items) < SECTION_ITEMS:
+                found.items.append(DigestItem(f"E-{event.id}",
+                                              snippet(event.title(reader.language)), None,
+                                              event.starts_at, "event_starts"))
+    return result
+
+
+@section("event_materials", 80)
+async def event_materials(batch: Batch) -> dict[int, Found]:
+    """Materials posted since the member's last digest for events they attended."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        rows = await batch.session.exec(
+            select(EventRegistration.member_id, Event)
+            .join(Event, col(Event.id) == EventRegistration.event_id)
+            .where(col(EventRegistration.member_id).in_(ids), col(EventRegistration.attended),
+                   col(Event.materials_at) > batch.earliest,
+                   col(Event.materials_at) <= batch.now)
+            .order_by(col(Event.materials_at).desc()))
+        for member_id, event in rows.all():
+            reader = batch.readers[member_id]
+            if event.materials_at is None or event.materials_at <= reader.since:
+                continue
+            found = result.setdefault(member_id, Found())
+            found.count += 1
+            if len(found.items) < SECTION_ITEMS:
+                found.items.append(DigestItem(f"E-{event.id}",
+                                              snippet(event.title(reader.language)), None,
+                                              event.materials_at, "event_materials"))
+    return result
+
+
+@section("library", 15)
+async def new_library_items(batch: Batch) -> dict[int, Found]:
+    """Library items published in the groups the member follows (not their own)."""
+    follows = await batch.follows()
+    if not follows:
+        return {}
+    if "library" not in batch.shared:
+        by_group: dict[int, _Lane] = defaultdict(_Lane)
+        rows = await batch.session.exec(
+            select(LibraryItem.id, LibraryItem.group_id, LibraryItem.author_id,  # type: ignore[call-overload]
+                   LibraryItem.title_ky, LibraryItem.title_ru, LibraryItem.published_at)
+            .where(LibraryItem.status == ItemStatus.PUBLISHED,
+                   col(LibraryItem.published_at) > batch.earliest,
+                   col(LibraryItem.published_at) <= batch.now))
+        authors: dict[str, int] = {}
+        for item_id, group_id, author_id, title_ky, title_ru, published in rows.all():
+            ref = f"LIB-{item_id}"
+            authors[ref] = author_id
+            by_group[group_id].rows.append(_Row(published, DigestItem(
+                ref, snippet(title_ru or title_ky), group_id, published), group_id))
+        for lane in by_group.values():
+            lane.seal()
+        batch.shared["library"] = (dict(by_group), authors)
+    lanes, authors = batch.shared["library"]
+    result: dict[int, Found] = {}
+    for reader in batch.readers.values():
+        mine = follows.get(reader.id, set())
+        own = frozenset(ref for ref, author in authors.items() if author == reader.id)
+        found = Found()
+        _gather((lanes[g] for g in mine if g in lanes), reader.since, found, own)
+        found.count -= sum(1 for g in mine if g in lanes for r in lanes[g].rows
+                           if r.item.ref in own and r.at > reader.since)
+        if found.count > 0:
+            result[reader.id] = found
+    return result
+
+
+@section("surveys", 90)
+async def surveys_waiting(batch: Batch) -> dict[int, Found]:
+    """Open surveys sent to the member that they (or their municipality) have not answered."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        for member_id, found_surveys in (await survey_digest.waiting(
+                batch.session, ids, batch.now)).items():
+            reader = batch.readers[member_id]
+            found = result.setdefault(member_id, Found())
+            for survey in found_surveys:
+                found.count += 1
+                if len(found.items) < SECTION_ITEMS:
+                    found.items.append(DigestItem(f"S-{survey.id}",
+                                                  snippet(survey.title(reader.language)), None,
+                                                  survey.deadline, "deadline"))
+    return result
+
+
+@section("survey_results", 95)
+async def survey_results(batch: Batch) -> dict[int, Found]:
+    """Surveys sent to the member whose results were published since their last digest."""
+    result: dict[int, Found] = {}
+    for ids in _chunks(list(batch.readers), 500):
+        for member_id, found_surveys in (await survey_digest.published(
+                batch.session, ids, batch.earliest, batch.now)).items():
+            reader = batch.readers[member_id]
+            for survey in found_surveys:
+                if survey.results_published_at is None or \
+                        survey.results_published_at <= reader.since:
+                    continue
+                found = result.setdefault(member_id, Found())
+                found.count += 1
+                if len(found.items) < SECTION_ITEMS:
+                    found.items.append(DigestItem(f"S-{survey.id}",
+                                                  snippet(survey.title(reader.language)), None,
+                                                  survey.results_published_at))
     return result
 
 

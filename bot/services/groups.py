@@ -17,6 +17,7 @@ from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import MemberStatus, QuestionStatus
 from storage.models import (
+    Community,
     CommunityMembership,
     GroupMember,
     GroupModerator,
@@ -267,19 +268,21 @@ async def leave_group(db: Database, actor_id: int, group_id: int) -> bool:
         return bool(result.rowcount)
 
 
-async def set_forum_topic(db: Database, group_id: int, topic_id: int | None) -> None:
-    """Record the group's thread in the forum supergroup (done by `bot.forum`)."""
+async def set_forum_topic(db: Database, group_id: int, topic_id: int | None,
+                          chat_id: int | None = None) -> None:
+    """Record the group's thread and the forum chat it is in (done by `bot.forum`)."""
     async with db.transaction() as s:
         group = await s.get(TopicGroup, group_id)
         if group is not None:
             group.forum_topic_id = topic_id
+            group.forum_chat_id = chat_id if topic_id is not None else None
 
 
 async def forget_forum_topics(db: Database) -> None:
     """The forum was replaced (a new supergroup, or the sandbox's fresh emulator): every group
     gets a new thread at the next start."""
     async with db.transaction() as s:
-        await s.exec(update(TopicGroup).values(forum_topic_id=None))
+        await s.exec(update(TopicGroup).values(forum_topic_id=None, forum_chat_id=None))
 
 
 async def groups_needing_topics(db: Database) -> list[TopicGroup]:
@@ -289,10 +292,20 @@ async def groups_needing_topics(db: Database) -> list[TopicGroup]:
             col(TopicGroup.archived_at).is_(None)).order_by(col(TopicGroup.sort)))).all())
 
 
-async def forum_topic(db: Database, group_id: int, language: str = "ky") -> tuple[int, str] | None:
-    """The group's forum thread and its name, if it has one."""
+async def groups_for_forums(db: Database) -> list[tuple[TopicGroup, str | None]]:
+    """Every group with its practice community's code (None: open to all members)."""
+    async with db.read() as s:
+        rows = (await s.exec(select(TopicGroup, Community.code).outerjoin(
+            Community, col(Community.id) == TopicGroup.community_id)
+            .order_by(col(TopicGroup.sort), col(TopicGroup.id)))).all()
+    return [(g, code) for g, code in rows]
+
+
+async def forum_topic(db: Database, group_id: int,
+                      language: str = "ky") -> tuple[int, str, int | None] | None:
+    """The group's forum thread, its name and the chat it is in, if it has one."""
     async with db.read() as s:
         group = await s.get(TopicGroup, group_id)
     if group is None or group.forum_topic_id is None:
         return None
-    return group.forum_topic_id, group.name(language)
+    return group.forum_topic_id, group.name(language), group.forum_chat_id

@@ -251,6 +251,10 @@ async def take_case(db: Database, actor_id: int, case_id: int) -> LegalCase:
             case.status = LegalStatus.IN_PROGRESS
         event = await _event(s, case, actor_id, LegalEventKind.TAKEN)
         _tell(s, [case.requester_id], "legal_taken", case, event)
+        taker = await s.get(Member, actor_id)
+        await notify.settle(s, "legal_new", "case_id", case_id, verdict="case_taken",
+                            actor_id=actor_id, name=case_code(case_id),
+                            by=taker.full_name if taker else "")
         audit.record(s, actor_id, "legal_case_taken", "legal_case", case_id)
         return case
 
@@ -271,6 +275,10 @@ async def assign_case(db: Database, actor_id: int, case_id: int, assignee_id: in
         if case.status == LegalStatus.NEW:
             case.status = LegalStatus.IN_PROGRESS
         event = await _event(s, case, actor_id, LegalEventKind.ASSIGNED)
+        assignee = await s.get(Member, assignee_id)
+        await notify.settle(s, "legal_new", "case_id", case_id, verdict="case_taken",
+                            actor_id=actor_id, name=case_code(case_id),
+                            by=assignee.full_name if assignee else "")
         _tell(s, [assignee_id], "legal_assigned", case, event, skip=actor_id)
         _tell(s, [case.requester_id], "legal_taken", case, event)
         audit.record(s, actor_id, "legal_case_assigned", "legal_case", case_id,

@@ -15,7 +15,7 @@ from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, notify, policy, reference
+from bot.services import audit, cache, notify, places, policy, reference
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.invites import redeem_invite
 from storage.db import Database
@@ -207,16 +207,13 @@ async def _validate(db: Database, app: Application) -> Application:
         }:
             raise InvalidInput("district")
     if app.municipality_id is not None:
-        if app.district_id is None or app.municipality_id not in {
-            m.id for m in await reference.municipalities(db, app.district_id, "en")
-        }:
+        # A listed municipality, or a pending name someone typed (offered as a suggestion).
+        if app.district_id is None or not await places.is_usable(
+                db, app.district_id, app.municipality_id):
             raise InvalidInput("municipality")
         app.municipality_other = None
     if app.municipality_other is not None:
-        other = " ".join(app.municipality_other.split())
-        if not 2 <= len(other) <= 120:
-            raise InvalidInput("municipality_other", limit=120)
-        app.municipality_other = other
+        app.municipality_other = places.clean_name(app.municipality_other)
     if app.position in MUNICIPAL_POSITIONS and app.region_id is None:
         raise InvalidInput("region")
     known = {c.id for c in await reference.communities(db, "en")}
@@ -252,6 +249,14 @@ async def deciders(session: AsyncSession, district_id: int | None) -> list[int]:
 
 
 # --- changes ---------------------------------------------------------------------------------
+
+
+async def _resolve_typed(s: AsyncSession, member: Member) -> None:
+    """A municipality typed by hand becomes a known or pending municipality (one name each)."""
+    if member.municipality_other and member.district_id is not None:
+        member.municipality_id = await places.resolve_typed(
+            s, member.district_id, member.municipality_other, member.id)
+        member.municipality_other = None
 
 
 async def submit_application(
@@ -291,6 +296,7 @@ async def submit_application(
         member.decided_by_id = None
         await s.flush()
         assert member.id is not None
+        await _resolve_typed(s, member)
 
         if app.invite_code:
             invite = await redeem_invite(s, app.invite_code, member.id)
@@ -350,6 +356,11 @@ async def _decide(db: Database, actor_id: int, member_id: int, approve: bool) ->
         member.decided_at = utcnow()
         member.decided_by_id = actor_id
         notify.enqueue(s, member_id, "member_approved" if approve else "member_rejected")
+        decider = await s.get(Member, actor_id)
+        await notify.settle(s, "applicant_pending", "applicant_id", member_id,
+                            verdict="member_approved" if approve else "member_rejected",
+                            actor_id=actor_id, name=member.full_name,
+                            by=decider.full_name if decider else "")
         audit.record(s, actor_id, "member_approved" if approve else "member_rejected",
                      "member", member_id)
         await s.flush()
@@ -370,7 +381,7 @@ async def update_profile(db: Database, member_id: int, app: Application) -> Memb
     app = await _validate(db, app)
     async with db.transaction() as s:
         member = await s.get(Member, member_id)
-        if member is None or member.status == MemberStatus.REJECTED:
+        if member is None or member.status in (MemberStatus.REJECTED, MemberStatus.DELETED):
             raise NotFound(what="member")
         before = {"full_name": member.full_name, "position": member.position,
                   "district_id": member.district_id, "municipality_id": member.municipality_id}
@@ -380,6 +391,7 @@ async def update_profile(db: Database, member_id: int, app: Application) -> Memb
         member.district_id = app.district_id
         member.municipality_id = app.municipality_id
         member.municipality_other = app.municipality_other
+        await _resolve_typed(s, member)
         await _set_communities(s, member_id, app.community_ids)
         audit.record(s, member_id, "profile_updated", "member", member_id, before=before)
         await s.flush()

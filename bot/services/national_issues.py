@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit, files, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
-from storage.enums import IssueState, IssueTopic, Role
+from storage.enums import AttachmentKind, IssueState, IssueTopic, Role
 from storage.models import (
     District,
     Dossier,
@@ -128,7 +128,8 @@ def _clean(draft: IssueDraft) -> IssueDraft:
         if not doc.get("file_id"):
             raise InvalidInput("file_type", types=files.TYPES)
         checked = check_document(doc.get("name"), doc.get("size"), doc.get("mime"))
-        documents.append({"file_id": str(doc["file_id"])[:200], **checked})
+        kind = {"kind": doc["kind"]} if doc.get("kind") in {k.value for k in AttachmentKind} else {}
+        documents.append({"file_id": str(doc["file_id"])[:200], **checked, **kind})
     return IssueDraft(
         title=clean_title(draft.title), topic=IssueTopic(draft.topic),
         problem=clean_text(draft.problem) or "", solution=clean_text(draft.solution) or "",
@@ -206,6 +207,11 @@ async def _recount(s: AsyncSession, issue: NationalIssue) -> Backing:
     issue.districts_count = backing.districts
     issue.regions_count = backing.regions
     return backing
+
+
+async def recount(s: AsyncSession, issue: NationalIssue) -> Backing:
+    """Recompute an issue's backing counts (after municipalities were merged)."""
+    return await _recount(s, issue)
 
 
 # --- loading with the visibility rule -----------------------------------------------------------

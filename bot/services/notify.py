@@ -7,6 +7,11 @@ wake-up) run after a transaction that enqueued something commits.
 
 A row may name its `category` (a `NoticeCategory` the member can switch off in /settings) and be
 `urgent` (never muted, never held by quiet hours); the worker applies both when it sends.
+
+A notice with decision buttons (Approve / Reject, Take the case) goes to several people; when one
+of them decides, the service calls `settle` in the same transaction: every other copy already
+sent is edited to the verdict (a "settled" row per copy, rendered in that reader's language), so
+no copy keeps live buttons. A copy not sent yet is dropped by its own renderer.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.enums import OutboxStatus
@@ -45,7 +51,8 @@ KIND_CATEGORY: dict[str, str] = {
 }
 # Answers to the recipient's own request, and the digest at the hour they chose themselves: these
 # go at once, whatever the hour.
-PROMPT_KINDS: set[str] = {"member_approved", "member_rejected", "broadcast_decided", "digest"}
+PROMPT_KINDS: set[str] = {"member_approved", "member_rejected", "broadcast_decided", "digest",
+                          "settled"}
 
 
 def category_of(kind: str, payload: dict[str, Any]) -> str | None:
@@ -128,3 +135,21 @@ def enqueue_chat(session: AsyncSession, chat_id: int, kind: str, **payload: Any)
 def mark_written(session: AsyncSession) -> None:
     """Outbox rows were written by a bulk statement: wake the worker after the commit."""
     session.sync_session.info[_FLAG] = True
+
+
+async def settle(session: AsyncSession, kind: str, key: str, value: int, *, verdict: str,
+                 actor_id: int | None = None, **args: Any) -> int:
+    """Edit every sent copy of the `kind` notices whose payload has `key` == `value` (one
+    decision's notices) to `verdict` (a code `bot.delivery.notices.settled` knows, with `args`),
+    except the copy of `actor_id`, whose screen the handler edits itself. Returns how many."""
+    rows = (await session.exec(
+        select(Outbox).where(Outbox.kind == kind, Outbox.status == OutboxStatus.SENT.value,
+                             col(Outbox.telegram_message_id).is_not(None)))).all()
+    count = 0
+    for row in rows:
+        if row.payload.get(key) != value or row.member_id is None or row.member_id == actor_id:
+            continue
+        enqueue(session, row.member_id, "settled", message_id=row.telegram_message_id,
+                verdict=verdict, **args)
+        count += 1
+    return count

@@ -115,6 +115,24 @@ class Action(StrEnum):
     MANAGE_LEGAL_DESK = "manage_legal_desk"
     CHANGE_SETTINGS = "change_settings"
     COMPILE_BULLETIN = "compile_bulletin"
+    MANAGE_MUNICIPALITIES = "manage_municipalities"
+    VIEW_DIRECTORY = "view_directory"
+    WRITE_MEMBER = "write_member"
+    DELETE_ACCOUNT = "delete_account"
+    EXPORT_OWN_DATA = "export_own_data"
+    CREATE_EVENT = "create_event"
+    APPROVE_EVENT = "approve_event"
+    MANAGE_EVENT = "manage_event"
+    VIEW_EVENT = "view_event"
+    VIEW_EVENT_REPORT = "view_event_report"
+    ANSWER_EVENT = "answer_event"
+    RATE_EVENT = "rate_event"
+    PROPOSE_ITEM = "propose_item"
+    VIEW_ITEM = "view_item"
+    REVIEW_ITEM = "review_item"
+    EDIT_ITEM = "edit_item"
+    USE_ITEM = "use_item"
+    VIEW_DECISION = "view_decision"
     CREATE_SURVEY = "create_survey"
     MANAGE_SURVEY = "manage_survey"
     ANSWER_SURVEY = "answer_survey"
@@ -261,6 +279,97 @@ def can_compile_bulletin(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def can_manage_municipalities(actor: Actor, district_id: int | None) -> bool:
+    """Confirm, merge and add a district's municipalities: its district leaders and staff."""
+    return actor.is_staff or actor.leads_district(district_id)
+
+
+def can_view_directory(actor: Actor) -> bool:
+    """The member directory is for approved members."""
+    return actor.active
+
+
+def can_write_member(actor: Actor, recipient_active: bool, blocked: bool) -> bool:
+    """Relay a message: an approved member to another approved member who has not blocked
+    them."""
+    return actor.active and recipient_active and not blocked
+
+
+def can_delete_account(actor: Actor, member_id: int) -> bool:
+    """An account is deleted by its owner alone: nobody, not even staff, deletes another's."""
+    return actor.member_id == member_id and actor.status != MemberStatus.DELETED
+
+
+def can_create_event(actor: Actor) -> bool:
+    """Union staff (for anyone), district leaders (for their own district) and partners (for
+    their audience, approved by staff) organise events."""
+    return actor.is_staff or actor.has(Role.DISTRICT_LEADER) or actor.has(Role.PARTNER)
+
+
+def can_approve_event(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_organise_event(actor: Actor, creator_id: int) -> bool:
+    """Change, cancel, see the list, mark attendance, share materials, export: Union staff, or
+    the event's creator while they may still create events."""
+    return actor.is_staff or (actor.member_id == creator_id and can_create_event(actor))
+
+
+def can_answer_event(actor: Actor, invited: bool, published: bool) -> bool:
+    """Register, maybe, not going: an active member the event is for, once it is published."""
+    return actor.active and invited and published
+
+
+def can_submit_item(actor: Actor, kind: str, sees_group: bool, moderates: bool) -> bool:
+    """Any member proposes a practice in a group they may read; staff and the group's
+    moderators add the other kinds; the partner role (and staff) submit partner products."""
+    if not actor.active or not sees_group:
+        return False
+    if kind == "practice":
+        return True
+    if kind == "partner":
+        return actor.is_staff or actor.has(Role.PARTNER)
+    return actor.is_staff or moderates
+
+
+def can_review_item(actor: Actor, kind: str, moderates: bool) -> bool:
+    """Approve, return or decline a proposal: the group's moderators and staff; a partner
+    product only staff."""
+    if not actor.active:
+        return False
+    return actor.is_staff or (moderates and kind != "partner")
+
+
+def can_view_item(actor: Actor, sees_group: bool, published: bool, author_id: int,
+                  moderates: bool, kind: str) -> bool:
+    """A published item: whoever may read its group; a proposal: its author and reviewers."""
+    if not actor.active:
+        return False
+    if actor.member_id == author_id:
+        return True
+    if published:
+        return sees_group
+    return can_review_item(actor, kind, moderates)
+
+
+def can_edit_item(actor: Actor, author_id: int, status: str, moderates: bool,
+                  kind: str) -> bool:
+    """The author edits a proposal (or a returned one, which goes back to review); reviewers
+    edit any item of their group. Every edit keeps the previous version."""
+    if can_review_item(actor, kind, moderates):
+        return True
+    return actor.active and actor.member_id == author_id and status in ("review", "returned")
+
+
+def can_use_item(actor: Actor, sees_group: bool) -> bool:
+    """Mark useful, "our municipality uses this", ask the author: whoever may read it."""
+    return actor.active and sees_group
+
+
+def can_view_decision(actor: Actor, received: bool) -> bool:
+    """A decision in the archive: its recipients, and staff every one."""
+    return actor.active and (received or actor.is_staff)
 def can_create_survey(actor: Actor, district_ids: list[int], moderates_group: bool) -> bool:
     """Union staff ask anyone; a district leader asks their own district (`district_ids` is the
     audience's districts, all of which they must lead); a moderator asks their group's members."""
@@ -301,12 +410,18 @@ class Capability(StrEnum):
     LEGAL_DESK = "legal_desk"
     SETTINGS = "settings"
     BULLETIN = "bulletin"
+    PEOPLE = "people"
+    PRIVACY = "privacy"
+    PLACES = "places"
+    EVENTS = "events"
+    LIBRARY = "library"
+    DECISIONS = "decisions"
     SURVEYS = "surveys"
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
     """What a member with these roles can do; shown by /help and the home menu."""
-    caps = [Capability.PROFILE, Capability.LANGUAGE, Capability.HELP]
+    caps = [Capability.PROFILE, Capability.LANGUAGE, Capability.HELP, Capability.PRIVACY]
     if not active:
         return caps
     if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
@@ -315,16 +430,21 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
         caps.append(Capability.ADMIN)
     if Role.UNION_STAFF in roles or Role.STATE_LIAISON in roles:
         caps.append(Capability.BROADCAST)
-    caps += [Capability.GROUPS, Capability.ASK, Capability.SEARCH, Capability.MY_QUESTIONS]
+    caps += [Capability.GROUPS, Capability.ASK, Capability.SEARCH, Capability.MY_QUESTIONS,
+             Capability.LIBRARY, Capability.DECISIONS]
     caps.append(Capability.ISSUES)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.TRIAGE)
     caps.append(Capability.LEGAL_HELP)
     if Role.EXPERT in roles or Role.UNION_STAFF in roles:
         caps.append(Capability.LEGAL_DESK)
+    caps.append(Capability.EVENTS)
     caps.append(Capability.SETTINGS)
     if Role.UNION_STAFF in roles:
         caps.append(Capability.BULLETIN)
+    caps.append(Capability.PEOPLE)
+    if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
+        caps.append(Capability.PLACES)
     caps.append(Capability.SURVEYS)
     return caps
 

@@ -16,8 +16,9 @@ from typing import Any
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, groups, notify, policy, search
+from bot.services import audit, files, forums, groups, notify, policy, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
+from bot.services.forums import Forums
 from storage.db import Database
 from storage.enums import AttachmentKind, QuestionStatus, Role
 from storage.models import (
@@ -210,15 +211,21 @@ async def _staff(s: AsyncSession) -> list[int]:
         RoleAssignment.role == Role.UNION_STAFF))).all()))
 
 
-def _post_to_forum(s: AsyncSession, forum_chat_id: int | None, group: TopicGroup, kind: str,
-                   **payload: Any) -> None:
-    if forum_chat_id is not None and group.forum_topic_id is not None:
-        notify.enqueue_chat(s, forum_chat_id, kind, thread_id=group.forum_topic_id, **payload)
+async def _post_to_forum(s: AsyncSession, forum_chat_id: int | Forums | None,
+                         group: TopicGroup, kind: str, **payload: Any) -> None:
+    """Mirror a post in the group's forum thread, only in a chat the group may be mirrored in
+    (`bot.services.forums`): a community's group never reaches the shared forum."""
+    chat = await forums.mirror_chat(s, forum_chat_id, group)
+    if chat is not None:
+        notify.enqueue_chat(s, chat, kind, thread_id=group.forum_topic_id, **payload)
 
 
 async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
-                       forum_chat_id: int | None = None) -> int:
-    """Post a question; its group's moderators and followers hear of it. Returns its id."""
+                       forum_chat_id: int | Forums | None = None,
+                       notify_also: tuple[int, ...] = ()
+                       ) -> int:
+    """Post a question; its group's moderators and followers (and `notify_also`: a library
+    item's author) hear of it. Returns its id."""
     text = _text(draft.text, QUESTION_MIN, QUESTION_MAX, "question_length")
     attachments = _attachments(draft.attachments)
     async with db.transaction() as s:
@@ -236,10 +243,12 @@ async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
         assert question.id is not None
         followers = set((await s.exec(select(GroupMember.member_id).where(
             GroupMember.group_id == draft.group_id))).all())
-        recipients = (followers | set(await _moderators(s, draft.group_id))) - {actor_id}
+        recipients = (followers | set(await _moderators(s, draft.group_id))
+                      | set(notify_also)) - {actor_id}
         await notify.enqueue_many(s, sorted(recipients), "question_new",
                                   question_id=question.id)
-        _post_to_forum(s, forum_chat_id, a.group, "forum_question", question_id=question.id)
+        await _post_to_forum(s, forum_chat_id, a.group, "forum_question",
+                             question_id=question.id)
         await search.reindex(s, question.id)
         audit.record(s, actor_id, "question_asked", "question", question.id)
         return question.id
@@ -250,7 +259,7 @@ async def ask_question(db: Database, actor_id: int, draft: QuestionDraft,
 
 async def answer_question(db: Database, actor_id: int, question_id: int, text: str,
                           attachments: list[dict[str, Any]] | None = None, *,
-                          forum_chat_id: int | None = None,
+                          forum_chat_id: int | Forums | None = None,
                           forum_message_id: int | None = None) -> int:
     """Answer a question (from the bot or the forum thread); the asker hears of it."""
     text = _text(text, ANSWER_MIN, ANSWER_MAX, "answer_length")
@@ -279,7 +288,8 @@ async def answer_question(db: Database, actor_id: int, question_id: int, text: s
         notify.enqueue(s, question.asker_id, "question_answered", question_id=question_id,
                        answer_id=answer.id)
         if forum_message_id is None:
-            _post_to_forum(s, forum_chat_id, a.group, "forum_answer", question_id=question_id,
+            await _post_to_forum(s, forum_chat_id, a.group, "forum_answer",
+                                 question_id=question_id,
                            answer_id=answer.id)
         audit.record(s, actor_id, "question_answered", "question", question_id,
                      answer_id=answer.id)
@@ -465,15 +475,23 @@ async def record_forum_post(s: AsyncSession, payload: dict[str, Any], message_id
                      .values(forum_message_id=message_id))
 
 
-async def question_for_forum_reply(db: Database, replied_message_id: int) -> int | None:
-    """The question whose forum post (or an answer's post) a thread reply answers."""
+async def question_for_forum_reply(db: Database, replied_message_id: int,
+                                   chat_id: int | None = None) -> int | None:
+    """The question whose forum post (or an answer's post) a thread reply answers; with
+    `chat_id`, only a question whose group is mirrored in that chat (message ids are per chat)."""
     async with db.read() as s:
-        q = (await s.exec(select(Question.id).where(
-            Question.forum_message_id == replied_message_id))).first()
-        if q is not None:
-            return q
-        return (await s.exec(select(Answer.question_id).where(
-            Answer.forum_message_id == replied_message_id))).first()
+        found = list((await s.exec(select(Question.id).where(
+            Question.forum_message_id == replied_message_id))).all())
+        found += list((await s.exec(select(Answer.question_id).where(
+            Answer.forum_message_id == replied_message_id))).all())
+        for qid in found:
+            if chat_id is None:
+                return qid
+            question = await s.get(Question, qid)
+            group = await s.get(TopicGroup, question.group_id) if question else None
+            if group is not None and group.forum_chat_id in (chat_id, None):
+                return qid
+        return None
 
 
 # --- escalation (run by the scheduler) -------------------------------------------------------

@@ -109,10 +109,14 @@ def parse_rows(text: str) -> list[dict[str, str]]:
     return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
 
 
-async def upsert_rows(session: AsyncSession, rows: Iterable[dict[str, str]]) -> ImportReport:
-    """Insert or update reference rows by code; parents must come before children."""
+async def upsert_rows(session: AsyncSession, rows: Iterable[dict[str, str]],
+                      progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Insert or update reference rows by code; parents must come before children.
+    `progress(n)` is called after each row (the CLI's progress bar)."""
     report = ImportReport()
     for line, row in enumerate(rows, start=2):
+        if progress is not None:
+            progress(line - 1)
         kind, code = row.get("kind", ""), row.get("code", "")
         names = {k: row.get(k, "") for k in ("name_ky", "name_ru", "name_en")}
         if not code or not all(names.values()):
@@ -175,11 +179,15 @@ async def upsert_rows(session: AsyncSession, rows: Iterable[dict[str, str]]) -> 
     return report
 
 
-async def import_reference(db: Database, text: str, actor_id: int | None = None) -> ImportReport:
-    """Upsert a reference CSV in one transaction: all of it or none of it."""
+async def import_reference(db: Database, text: str, actor_id: int | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Upsert a reference CSV in one transaction: all of it or none of it. `progress(done,
+    total)` follows the rows (the full list of ~450 municipalities takes a few seconds)."""
     rows = parse_rows(text)
+    total = len(rows)
     async with db.transaction() as session:
-        report = await upsert_rows(session, rows)
+        report = await upsert_rows(
+            session, rows, (lambda n: progress(n, total)) if progress is not None else None)
         audit.record(session, actor_id, "reference_import", created=report.created,
                      updated=report.updated)
     return report

@@ -19,23 +19,46 @@ The choice: SQLite FTS5 over word tokens (`unicode61`) with prefix indexes, quer
   lookup asks for any of the longest stems and keeps the best three answered questions.
 - Only visible questions are in the index (`reindex` is called by every change that affects what
   a question shows), so hidden content disappears from search at once.
-On PostgreSQL the same stems are matched with ILIKE over a plain table (untested here).
+- One search (`everything`, behind `/search`) covers three indexes: questions with their accepted
+  answers, published library items, and the decisions archive (broadcasts). Each index gives its
+  newest `CANDIDATES` matches ranked by bm25; the lists are merged by rank, with an exact title
+  (or legal-act number) match first. What a member may see is decided by the caller's `Scope`
+  (the groups `groups.visible_group_ids` allows, and the broadcasts their receipts name).
+
+The backend (how an index is fed and matched) sits behind `Backend`, chosen by the database's
+dialect (`backend(db)`): `Fts5Backend` on SQLite; on other databases `LikeBackend`, a plain
+table matched with ILIKE (unindexed, unranked) until a PostgreSQL full-text backend replaces it.
+How the indexes are fed, for a new backend:
+- `question_search` (columns `question`, `answer`; rowid = question id): `reindex(session, id)`,
+  called by every change in `bot.services.questions` that alters what a question shows;
+- `library_search` (columns `title`, `body`; rowid = library item id): `reindex_item(session,
+  id)`, called by every change in `bot.services.library` (published items only are indexed);
+- `decision_search` (columns `title`, `body`; rowid = broadcast id): `reindex_decision(session,
+  id)`, called when a broadcast is fanned out (`bot.services.broadcasts`).
+All three write through `Backend.put` / `Backend.drop` with already lower-cased text (all
+languages of an item in one `body`), inside the caller's transaction; migration 0012 backfills
+`decision_search` from existing broadcasts. A backend answers `Backend.matches(index, stems, op)`
+with a subquery of (rowid, rank) — lower rank is better — over at most `CANDIDATES` matches, where
+each stem is a word prefix and `op` is AND or OR.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
+from typing import Any, Protocol
 
 import snowballstemmer
-from sqlalchemy import text
+from sqlalchemy import Float, Integer, column, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
 from storage.enums import QuestionStatus
-from storage.models import Answer, Question
+from storage.models import Answer, Broadcast, DecisionReceipt, LibraryItem, Question
+from storage.types import utcnow
 
 QUERY_MAX_TERMS = 8
 SIMILAR_TERMS = 6
@@ -141,6 +164,147 @@ def _match(stems: list[str], op: str) -> str:
     return f" {op} ".join(f'"{s}"*' for s in stems)
 
 
+# --- the backend: how an index is fed and matched -----------------------------------------------
+
+INDEXES: dict[str, tuple[str, str]] = {
+    "question_search": ("question", "answer"),
+    "library_search": ("title", "body"),
+    "decision_search": ("title", "body"),
+}
+
+
+class Backend(Protocol):
+    """What search needs from a database: keep an index's rows, and match stems in it."""
+
+    async def put(self, session: AsyncSession, index: str, rowid: int, first: str,
+                  second: str) -> None: ...
+
+    async def drop(self, session: AsyncSession, index: str, rowid: int) -> None: ...
+
+    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+        """SQL selecting `rowid, rank` (lower is better) of at most `CANDIDATES` rows of
+        `index` matching the stems as word prefixes (`op` AND or OR), and its parameters."""
+        ...
+
+
+class _TableBackend:
+    async def drop(self, session: AsyncSession, index: str, rowid: int) -> None:
+        assert index in INDEXES
+        await session.exec(text(f"DELETE FROM {index} WHERE rowid = :id")  # type: ignore[call-overload]
+                           .bindparams(id=rowid))
+
+    async def put(self, session: AsyncSession, index: str, rowid: int, first: str,
+                  second: str) -> None:
+        await self.drop(session, index, rowid)
+        a, b = INDEXES[index]
+        await session.exec(text(  # type: ignore[call-overload]
+            f"INSERT INTO {index} (rowid, {a}, {b}) VALUES (:id, :a, :b)"
+        ).bindparams(id=rowid, a=first, b=second))
+
+
+class Fts5Backend(_TableBackend):
+    """SQLite: FTS5 virtual tables over word tokens with prefix indexes (migrations 0005, 0012)."""
+
+    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+        assert index in INDEXES
+        return (f"SELECT rowid, rank FROM {index} WHERE {index} MATCH :match "
+                f"ORDER BY rowid DESC LIMIT {CANDIDATES}", {"match": _match(stems, op)})
+
+
+class LikeBackend(_TableBackend):
+    """Any other database: plain tables matched with ILIKE, newest first (a stand-in until a
+    full-text backend for PostgreSQL is registered with `register_backend`)."""
+
+    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+        a, b = INDEXES[index]
+        params: dict[str, object] = {}
+        clauses = []
+        for i, stem_ in enumerate(stems):
+            params[f"t{i}"] = f"%{stem_}%"
+            clauses.append(f"({a} ILIKE :t{i} OR {b} ILIKE :t{i})")
+        return (f"SELECT rowid, 0 AS rank FROM {index} WHERE {f' {op} '.join(clauses)} "
+                f"ORDER BY rowid DESC LIMIT {CANDIDATES}", params)
+
+
+_BACKENDS: dict[str, Backend] = {"sqlite": Fts5Backend()}
+_FALLBACK: Backend = LikeBackend()
+
+
+def register_backend(dialect: str, found: Backend) -> None:
+    """Use `found` for databases of this SQLAlchemy dialect name ("postgresql")."""
+    _BACKENDS[dialect] = found
+
+
+def _dialect(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
+def backend(db: Database) -> Backend:
+    return _BACKENDS.get(_dialect(db.url), _FALLBACK)
+
+
+def _session_backend(session: AsyncSession) -> Backend:
+    return _BACKENDS.get(session.sync_session.get_bind().dialect.name, _FALLBACK)
+
+
+def _subquery(db: Database, index: str, stems: list[str], op: str) -> Any:
+    sql, params = backend(db).matches(index, stems, op)
+    return (text(sql).bindparams(**params)
+            .columns(column("rowid", Integer), column("rank", Float)).subquery("s"))
+
+
+# --- feeding the indexes ---------------------------------------------------------------------
+
+
+async def reindex(session: AsyncSession, question_id: int) -> None:
+    """Put a question (and its accepted answer) in the index, or take it out if not visible."""
+    found = _session_backend(session)
+    question = await session.get(Question, question_id)
+    if question is None or question.status in (QuestionStatus.HIDDEN, QuestionStatus.DUPLICATE):
+        await found.drop(session, "question_search", question_id)
+        return
+    answer_text = ""
+    if question.accepted_answer_id is not None:
+        answer = await session.get(Answer, question.accepted_answer_id)
+        if answer is not None and answer.hidden_reason is None:
+            answer_text = answer.text
+    await found.put(session, "question_search", question_id, normalize(question.text),
+                    normalize(answer_text))
+
+
+def item_text(item: LibraryItem) -> tuple[str, str]:
+    """What the index holds of a library item: its titles, and every text in every language."""
+    titles = " ".join(t for t in (item.title_ky, item.title_ru, item.title_en) if t)
+    body = [item.number or ""]
+    for fields in (item.texts or {}).values():
+        if isinstance(fields, dict):
+            body += [str(v) for k, v in fields.items() if k != "title" and v]
+    return normalize(titles), normalize(" ".join(body))
+
+
+async def reindex_item(session: AsyncSession, item_id: int) -> None:
+    """Put a published library item in the index, or take out one that is not (any more)."""
+    found = _session_backend(session)
+    item = await session.get(LibraryItem, item_id)
+    if item is None or item.status != "published":
+        await found.drop(session, "library_search", item_id)
+        return
+    await found.put(session, "library_search", item_id, *item_text(item))
+
+
+async def reindex_decision(session: AsyncSession, broadcast_id: int) -> None:
+    """Put a sent (or scheduled) broadcast in the decisions archive's index."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return
+    body = " ".join(t for t in (broadcast.text_ky, broadcast.text_ru, broadcast.text_en) if t)
+    await _session_backend(session).put(session, "decision_search", broadcast_id,
+                                        normalize(broadcast.title), normalize(body))
+
+
+# --- the knowledge base's questions (the /ask similar step, the legal desk) ---------------------
+
+
 @dataclass(frozen=True)
 class Hit:
     question_id: int
@@ -161,57 +325,17 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-async def reindex(session: AsyncSession, question_id: int) -> None:
-    """Put a question (and its accepted answer) in the index, or take it out if not visible."""
-    await session.exec(text("DELETE FROM question_search WHERE rowid = :id")  # type: ignore[call-overload]
-                       .bindparams(id=question_id))
-    question = await session.get(Question, question_id)
-    if question is None or question.status in (QuestionStatus.HIDDEN, QuestionStatus.DUPLICATE):
-        return
-    answer_text = ""
-    if question.accepted_answer_id is not None:
-        answer = await session.get(Answer, question.accepted_answer_id)
-        if answer is not None and answer.hidden_reason is None:
-            answer_text = answer.text
-    await session.exec(text(  # type: ignore[call-overload]
-        "INSERT INTO question_search (rowid, question, answer) VALUES (:id, :q, :a)"
-    ).bindparams(id=question_id, q=normalize(question.text), a=normalize(answer_text)))
-
-
-def _is_sqlite(db: Database) -> bool:
-    return db.url.startswith("sqlite")
-
-
-def _sql(db: Database, stems: list[str], group_ids: list[int],
-         statuses: tuple[str, ...] | None, op: str) -> tuple[str, str, dict[str, object]]:
-    """FROM ... WHERE ... for the matching questions, and the ORDER BY that ranks them."""
-    params: dict[str, object] = {}
-    groups = ",".join(str(int(g)) for g in group_ids) or "NULL"
-    where = f"q.group_id IN ({groups})"
-    if statuses:
-        where += " AND q.status IN (" + ",".join(f"'{s}'" for s in statuses) + ")"
-    if _is_sqlite(db):
-        params["match"] = _match(stems, op)
-        matches = ("SELECT rowid, rank FROM question_search WHERE question_search MATCH :match "
-                   f"ORDER BY rowid DESC LIMIT {CANDIDATES}")
-        return (f"FROM ({matches}) s JOIN question q ON q.id = s.rowid WHERE {where}",
-                "s.rank", params)
-    clauses = []
-    for i, stem_ in enumerate(stems):
-        params[f"t{i}"] = f"%{stem_}%"
-        clauses.append(f"(s.question ILIKE :t{i} OR s.answer ILIKE :t{i})")
-    return (f"FROM question_search s JOIN question q ON q.id = s.rowid "
-            f"WHERE ({f' {op} '.join(clauses)}) AND {where}", "q.id DESC", params)
-
-
 async def _ranked(db: Database, stems: list[str], group_ids: list[int],
                   statuses: tuple[str, ...] | None, op: str) -> list[int]:
     """The matching questions' ids, best first (at most `CANDIDATES`), in one query."""
-    body, order, params = _sql(db, stems, group_ids, statuses, op)
-    sql = f"SELECT q.id {body} ORDER BY {order} LIMIT {CANDIDATES}"
+    s_ = _subquery(db, "question_search", stems, op)
+    query = (select(Question.id).join(s_, s_.c.rowid == Question.id)
+             .where(col(Question.group_id).in_(group_ids or [-1])))
+    if statuses:
+        query = query.where(col(Question.status).in_(statuses))
+    query = query.order_by(s_.c.rank, col(Question.id).desc()).limit(CANDIDATES)
     async with db.read() as s:
-        rows = (await s.exec(text(sql).bindparams(**params))).all()  # type: ignore[call-overload]
-    return [int(r[0]) for r in rows]
+        return [int(r) for r in (await s.exec(query)).all() if r is not None]
 
 
 async def _hits(db: Database, ids: list[int]) -> list[Hit]:
@@ -239,13 +363,221 @@ async def search(db: Database, query: str, group_ids: list[int], page: int = 0,
     return Page([], 0, 0, per_page)
 
 
+def _similar_stems(text_: str) -> list[str]:
+    return sorted(terms(text_, limit=QUERY_MAX_TERMS * 2), key=len, reverse=True)[:SIMILAR_TERMS]
+
+
 async def similar(db: Database, question_text: str, group_ids: list[int],
                   limit: int = 3) -> list[Hit]:
     """Up to `limit` answered or resolved questions most like `question_text`."""
-    stems = sorted(terms(question_text, limit=QUERY_MAX_TERMS * 2), key=len,
-                   reverse=True)[:SIMILAR_TERMS]
+    stems = _similar_stems(question_text)
     if not stems or not group_ids:
         return []
     ranked = await _ranked(db, stems, group_ids,
                            (QuestionStatus.ANSWERED.value, QuestionStatus.RESOLVED.value), "OR")
     return await _hits(db, ranked[:limit])
+
+
+# --- one search over questions, library items and decisions -----------------------------------
+
+KINDS = ("question", "library", "decision")
+# Decisions a member may find: broadcasts that went out (a cancelled one reached some members;
+# their receipts say who).
+SENT_STATUSES = ("sending", "scheduled", "cancelled")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who searches: the groups they may read, and whether they see every decision (staff)."""
+
+    member_id: int
+    group_ids: list[int]
+    staff: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    kind: str  # "question", "library", "decision"
+    id: int
+    title: str  # a question's text, an item's title in the reader's language, a broadcast's
+    group_id: int | None = None
+    detail: str = ""  # the question's status, the item's kind, the broadcast's kind
+    when: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Results:
+    results: list[Result]
+    total: int  # capped at COUNT_CAP
+    page: int
+    per_page: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def number_key(value: str) -> str:
+    """A legal act's number as compared: lower case, without "№", "N" or spaces."""
+    cleaned = normalize(value).replace("№", "").replace(" ", "").strip(" .,;:")
+    return cleaned.removeprefix("n") if cleaned[:1] == "n" and cleaned[1:2].isdigit() else cleaned
+
+
+def _flat(value: str) -> str:
+    return " ".join(_WORD.findall(normalize(value)))
+
+
+async def _ranked_questions(db: Database, s: AsyncSession, stems: list[str], op: str,
+                            group_ids: list[int]) -> list[tuple[bool, float, str, int]]:
+    s_ = _subquery(db, "question_search", stems, op)
+    query = (select(Question.id, s_.c.rank).join(s_, s_.c.rowid == Question.id)
+             .where(col(Question.group_id).in_(group_ids or [-1]))
+             .order_by(s_.c.rank, col(Question.id).desc()).limit(CANDIDATES))
+    return [(False, float(r or 0), "question", int(i or 0))
+            for i, r in (await s.exec(query)).all()]
+
+
+async def _ranked_items(db: Database, s: AsyncSession, stems: list[str], op: str,
+                        group_ids: list[int], exact: str, number: str,
+                        item_kind: str | None) -> list[tuple[bool, float, str, int]]:
+    s_ = _subquery(db, "library_search", stems, op)
+    query = (select(LibraryItem.id, s_.c.rank,  # type: ignore[call-overload]
+                    LibraryItem.title_ky, LibraryItem.title_ru,
+                    LibraryItem.title_en, LibraryItem.number_key)
+             .join(s_, s_.c.rowid == LibraryItem.id)
+             .where(col(LibraryItem.group_id).in_(group_ids or [-1]),
+                    LibraryItem.status == "published"))
+    if item_kind:
+        query = query.where(LibraryItem.kind == item_kind)
+    query = query.order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(CANDIDATES)
+    rows = (await s.exec(query)).all()
+    found = []
+    for i, rank, ky, ru, en, key in rows:
+        hit = bool(number and key == number) or any(exact and _flat(t) == exact
+                                                    for t in (ky, ru, en) if t)
+        found.append((hit, float(rank or 0), "library", int(i or 0)))
+    return found
+
+
+async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
+                     item_kind: str | None) -> list[tuple[bool, float, str, int]]:
+    """A legal act whose number is the query (numbers are often too short for the index)."""
+    if not number or len(number) > 100 or not any(c.isdigit() for c in number):
+        return []
+    query = select(LibraryItem.id).where(
+        LibraryItem.number_key == number, LibraryItem.status == "published",
+        col(LibraryItem.group_id).in_(group_ids or [-1]))
+    if item_kind:
+        query = query.where(LibraryItem.kind == item_kind)
+    return [(True, -1e9, "library", int(i or 0)) for i in (await s.exec(query)).all()]
+
+
+async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op: str,
+                            scope: Scope, exact: str) -> list[tuple[bool, float, str, int]]:
+    s_ = _subquery(db, "decision_search", stems, op)
+    query = (select(Broadcast.id, s_.c.rank, Broadcast.title)
+             .join(s_, s_.c.rowid == Broadcast.id)
+             .where(col(Broadcast.status).in_(SENT_STATUSES),
+                    col(Broadcast.started_at) <= utcnow()))
+    if not scope.staff:
+        mine = select(DecisionReceipt.broadcast_id).where(
+            DecisionReceipt.member_id == scope.member_id,
+            DecisionReceipt.broadcast_id == Broadcast.id).exists()
+        query = query.where(mine)
+    query = query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(CANDIDATES)
+    rows = (await s.exec(query)).all()
+    return [(bool(exact) and _flat(title) == exact, float(rank or 0), "decision", int(i or 0))
+            for i, rank, title in rows]
+
+
+async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str, ...] = KINDS,
+                     group_id: int | None = None, item_kind: str | None = None,
+                     language: str = "ru", page: int = 0, per_page: int = 5) -> Results:
+    """`/search`: answered questions, library items and decisions the member may see, best
+    first: an exact title (or legal-act number) first, then by rank. Any text is a safe query."""
+    query = query[:4000]
+    stems = terms(query)
+    exact, number = _flat(query), number_key(query)
+    group_ids = [g for g in scope.group_ids if group_id is None or g == group_id]
+    if group_id is not None or item_kind:
+        kinds = tuple(k for k in kinds if k != "decision")  # decisions have no group or kind
+    if item_kind:
+        kinds = tuple(k for k in kinds if k == "library")
+    found: list[tuple[bool, float, str, int]] = []
+    async with db.read() as s:
+        if "library" in kinds:
+            found += await _by_number(s, number, group_ids, item_kind)
+        ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
+        for op in ops if stems else ():
+            ranked: list[tuple[bool, float, str, int]] = []
+            if "question" in kinds:
+                ranked += await _ranked_questions(db, s, stems, op, group_ids)
+            if "library" in kinds:
+                ranked += await _ranked_items(db, s, stems, op, group_ids, exact, number,
+                                              item_kind)
+            if "decision" in kinds:
+                ranked += await _ranked_decisions(db, s, stems, op, scope, exact)
+            if ranked:
+                found += ranked
+                break
+    seen: set[tuple[str, int]] = set()
+    merged = []
+    for _hit, _rank, kind, id_ in sorted(found, key=lambda f: (not f[0], f[1])):
+        if (kind, id_) not in seen:
+            seen.add((kind, id_))
+            merged.append((kind, id_))
+    merged = merged[:COUNT_CAP]
+    counts: dict[str, int] = {}
+    for kind, _id in merged:
+        counts[kind] = counts.get(kind, 0) + 1
+    if not merged:
+        return Results([], 0, 0, per_page)
+    page = min(max(0, page), (len(merged) - 1) // per_page)
+    results = await _results(db, merged[page * per_page:(page + 1) * per_page], language)
+    return Results(results, len(merged), page, per_page, counts)
+
+
+async def _results(db: Database, wanted: list[tuple[str, int]], language: str) -> list[Result]:
+    ids: dict[str, list[int]] = {k: [i for kind, i in wanted if kind == k] for k in KINDS}
+    out: dict[tuple[str, int], Result] = {}
+    async with db.read() as s:
+        if ids["question"]:
+            for q in (await s.exec(select(Question).where(
+                    col(Question.id).in_(ids["question"])))).all():
+                out[("question", q.id or 0)] = Result("question", q.id or 0, q.text, q.group_id,
+                                                      q.status, q.created_at)
+        if ids["library"]:
+            for item in (await s.exec(select(LibraryItem).where(
+                    col(LibraryItem.id).in_(ids["library"])))).all():
+                out[("library", item.id or 0)] = Result(
+                    "library", item.id or 0, item.title(language), item.group_id, item.kind,
+                    item.published_at)
+        if ids["decision"]:
+            for b in (await s.exec(select(Broadcast).where(
+                    col(Broadcast.id).in_(ids["decision"])))).all():
+                out[("decision", b.id or 0)] = Result("decision", b.id or 0, b.title, None,
+                                                      b.kind, b.started_at)
+    return [out[w] for w in wanted if w in out]
+
+
+@dataclass(frozen=True)
+class ItemHit:
+    item_id: int
+    kind: str
+    title: str
+
+
+async def similar_items(db: Database, question_text: str, group_ids: list[int],
+                        language: str = "ru", limit: int = 2) -> list[ItemHit]:
+    """Up to `limit` published library items most like a question (the /ask similar step)."""
+    stems = _similar_stems(question_text)
+    if not stems or not group_ids:
+        return []
+    s_ = _subquery(db, "library_search", stems, "OR")
+    query = (select(LibraryItem).join(s_, s_.c.rowid == LibraryItem.id)
+             .where(col(LibraryItem.group_id).in_(group_ids), LibraryItem.status == "published")
+             .order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(limit))
+    async with db.read() as s:
+        return [ItemHit(i.id or 0, i.kind, i.title(language))
+                for i in (await s.exec(query)).all()]

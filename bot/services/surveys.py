@@ -29,10 +29,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, broadcasts, cache, notify, policy
+from bot.services import audit, broadcasts, cache, forums, notify, policy
 from bot.services import survey_forms as forms
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from bot.services.forums import Forums
 from bot.services.survey_results import (  # re-exported: callers use `surveys.results` etc.
     ANONYMOUS_THRESHOLD,  # noqa: F401
     ExportRow,  # noqa: F401
@@ -195,16 +196,20 @@ async def moderated_groups(db: Database, actor_id: int) -> list[int]:
 
 
 async def create_survey(db: Database, actor_id: int, draft: SurveyDraft,
-                        forum_chat_id: int | None = None) -> Created:
+                        forum_chat_id: int | Forums | None = None) -> Created:
     """Write the survey and, in the same transaction, its invitations (or its polls)."""
     draft = clean_draft(draft)
     async with db.transaction() as s:
         actor = await policy.load_actor(s, actor_id)
         audience = await _aim(db, s, actor, draft)
         thread_id = None
+        poll_chat = None
         if draft.in_forum:
             group = await s.get(TopicGroup, draft.group_id)
-            if forum_chat_id is None or group is None or group.forum_topic_id is None:
+            # Only a chat the group may be mirrored in: a community's poll never reaches the
+            # shared forum (`bot.services.forums`).
+            poll_chat = await forums.mirror_chat(s, forum_chat_id, group) if group else None
+            if group is None or poll_chat is None:
                 raise InvalidInput("poll_no_forum")
             thread_id = group.forum_topic_id
         survey = Survey(
@@ -219,8 +224,8 @@ async def create_survey(db: Database, actor_id: int, draft: SurveyDraft,
         await s.flush()
         assert survey.id is not None
         count = 0
-        if thread_id is not None and forum_chat_id is not None:
-            notify.enqueue_chat(s, forum_chat_id, POLL_KIND, survey_id=survey.id,
+        if thread_id is not None and poll_chat is not None:
+            notify.enqueue_chat(s, poll_chat, POLL_KIND, survey_id=survey.id,
                                 thread_id=thread_id)
         else:
             count = await _invite(s, survey, audience)

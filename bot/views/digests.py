@@ -37,9 +37,22 @@ HEADINGS: dict[str, tuple[str, Callable[[int], str]]] = {
     "national": ("📣", lambda n: ngettext(
         "{count} national issue you stand behind moved on",
         "{count} national issues you stand behind moved on", n)),
+    "library": ("📚", lambda n: ngettext(
+        "{count} new library item in your groups", "{count} new library items in your groups",
+        n)),
     "overdue_cases": ("⚖️", lambda n: ngettext(
         "{count} legal case waits for its first response",
         "{count} legal cases wait for their first response", n)),
+    "events_week": ("📅", lambda n: ngettext(
+        "{count} event in the coming week", "{count} events in the coming week", n)),
+    "event_materials": ("📎", lambda n: ngettext(
+        "Materials of {count} event you attended", "Materials of {count} events you attended",
+        n)),
+    "surveys": ("📋", lambda n: ngettext(
+        "{count} survey waits for your answer", "{count} surveys wait for your answer", n)),
+    "survey_results": ("📊", lambda n: ngettext(
+        "Results of {count} survey you were asked", "Results of {count} surveys you were asked",
+        n)),
     "waiting_questions": ("⏳", lambda n: ngettext(
         "{count} question in your groups waits for an answer",
         "{count} questions in your groups wait for an answer", n)),
@@ -52,6 +65,8 @@ NOTES: dict[str, Callable[[str], str]] = {
     "asked": lambda when: _("asked {date}").format(date=when),
     "deadline": lambda when: _("deadline {date}").format(date=when),
     "opened": lambda when: _("opened {date}").format(date=when),
+    "event_starts": lambda when: _("starts {date}").format(date=when),
+    "event_materials": lambda when: _("materials posted {date}").format(date=when),
     "issue_review": lambda when: _("under review"),
     "issue_forwarded": lambda when: _("forwarded"),
     "issue_responded": lambda when: _("response received"),
@@ -148,9 +163,11 @@ def fit(text: str, limit: int = LIMIT) -> str:
 
 
 BULLETIN_HEADINGS: dict[str, Callable[[], str]] = {
+    "practice_of_month": lambda: _("Practice of the month"),
     "best_answers": lambda: _("Best answered questions of the month"),
     "month_broadcasts": lambda: _("Decisions and news sent this month"),
     "national_progress": lambda: _("National issues that moved on this month"),
+    "survey_results": lambda: _("Survey results sent to members this month"),
 }
 BULLETIN_MAX = 3500  # a broadcast's text limit
 
@@ -178,6 +195,10 @@ def bulletin_text(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], mont
                 votes = int(note.split(":", 1)[1])
                 line += " — " + ngettext("{count} useful vote", "{count} useful votes",
                                          votes).format(count=votes)
+            elif note.startswith("used:"):
+                _used, adopted, useful = note.split(":")
+                line += " — " + _("used by {adopted}, useful to {useful}").format(
+                    adopted=adopted, useful=useful)
             elif note in NOTES:
                 line += " — " + NOTES[note]("")
             lines.append(line)

@@ -10,6 +10,7 @@ from bot.i18n import _, format_when, in_locale, ngettext
 from bot.services import national_issues as ni
 from bot.services.issue_exports import Words
 from bot.services.national_issues import Backing, IssueCard
+from bot.views.people import shown_name
 from storage.enums import DossierStatus, IssueState, IssueTopic
 
 
@@ -49,7 +50,7 @@ def dossier_status_label(status: DossierStatus | str) -> str:
 
 
 def clip(text: str | None, limit: int) -> str:
-    """`text` escaped for HTML in at most `limit` characters (… where cut)."""
+    """`text` escaped for HTML in at most `limit` characters, cut after a whole word with "…"."""
     escaped = html.escape(text or "")
     if len(escaped) <= limit:
         return escaped
@@ -58,10 +59,13 @@ def clip(text: str | None, limit: int) -> str:
     for char in text or "":
         piece = html.escape(char)
         if size + len(piece) > limit - 1:
+            if char != " " and any(p == " " for p in pieces):
+                while pieces and pieces[-1] != " ":
+                    pieces.pop()  # never end in the middle of a word
             break
         pieces.append(piece)
         size += len(piece)
-    return "".join(pieces).rstrip() + "…"
+    return "".join(pieces).rstrip(" ,.;:-–—(") + "…"
 
 
 def fit(lines: list[str], limit: int = 3900) -> str:
@@ -99,8 +103,8 @@ def card_text(c: IssueCard, lang: str) -> str:
         _("State: {state}").format(state=state_label(i.state)),
         _("Topic: {topic}").format(topic=topic_label(i.topic)),
         _("Who should act: {body}").format(body=e(c.body or "—")),
-        _("Raised by {name}, {place}, {when}").format(name=e(c.author), place=e(c.place),
-                                                      when=format_when(i.created_at, lang)),
+        _("Raised by {name}, {place}, {when}").format(
+            name=e(shown_name(c.author)), place=e(c.place), when=format_when(i.created_at, lang)),
         "🤝 " + backing_line(c.backing),
     ]
     if c.districts:
@@ -126,8 +130,8 @@ def card_text(c: IssueCard, lang: str) -> str:
         lines.append("✔️ " + _("You stand behind this issue."))
     if c.supporters:
         lines += ["", "<b>" + _("Co-signed by") + "</b>"]
-        lines += [f"— {e(s.name)}, {e(s.place)}" + (f": {clip(s.comment, 150)}" if s.comment
-                                                    else "") for s in c.supporters]
+        lines += [f"— {e(shown_name(s.name))}, {e(s.place)}"
+                  + (f": {clip(s.comment, 150)}" if s.comment else "") for s in c.supporters]
     return fit(lines)
 
 

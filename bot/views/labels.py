@@ -141,5 +141,58 @@ def refusal(error: ServiceError) -> str:
         "legal_not_rated": _("Please rate the case first."),
         "legal_no_consent": _("The requester has not agreed to publication."),
         "legal_not_prepared": _("Prepare the anonymised question and answer first."),
+        "event_title": _("The title must be 3 to {limit} characters.").format(
+            limit=p.get("limit", 200)),
+        "event_description": _("Please write 3 to {limit} characters.").format(
+            limit=p.get("limit", 3000)),
+        "event_start_past": _("The start must be in the future."),
+        "event_end_before_start": _("The end must be after the start."),
+        "event_too_long": _("An event may last at most 14 days."),
+        "event_deadline": _("Registration must close in the future and no later than the "
+                            "start."),
+        "event_address": _("The address must be 3 to {limit} characters.").format(
+            limit=p.get("limit", 300)),
+        "event_url": _("That is not a link. Please send the full link from the browser, "
+                       "starting with https://."),
+        "event_place": _("Please give an address or an online link."),
+        "event_host": _("Please choose the host municipality."),
+        "event_capacity": _("Please send a number from 1 to {limit}.").format(
+            limit=p.get("limit", 10000)),
+        "event_scope": _("A district leader's event is for their own district only."),
+        "event_started": _("This event has already started."),
+        "event_cancelled": _("This event is cancelled."),
+        "event_registration_closed": _("Registration for this event is closed."),
+        "event_already_registered": _("You are already registered for this event."),
+        "event_already_waiting": _("You are already on the waiting list."),
+        "event_not_registered": _("You are not registered for this event."),
+        "event_not_started": _("This can be done once the event has started."),
+        "event_materials": _("At most {limit} files.").format(limit=p.get("limit", 20)),
+        "event_no_materials": _("Add the materials first."),
+        "event_no_attendees": _("Mark who attended first."),
+        "event_rating": _("Please choose 1 to 5 stars."),
+        "event_rated": _("You have already rated this event."),
+        "event_not_rated": _("Please rate the event first."),
+        "library_title": _("The title must be {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 3), limit=p.get("limit", 200)),
+        "library_text": _("Please write 2 to {limit} characters.").format(
+            limit=p.get("limit", 3000)),
+        "library_missing": _("Some required parts are empty: please fill them in."),
+        "library_kind": _("Please choose a kind from the list."),
+        "library_number": _("Please send the act's number (up to {limit} characters).").format(
+            limit=p.get("limit", 100)),
+        "library_number_taken": _("An act with the number {number} is already in the "
+                                  "library.").format(number=p.get("number", "")),
+        "library_date": _("Please send a date such as 25.11.2026."),
+        "library_date_future": _("That date is in the future: an act cannot be adopted yet."),
+        "library_link": _("The link must start with {prefix}").format(prefix="https://"),
+        "library_act_status": _("Please choose from the list."),
+        "library_decision": _("Please choose from the list."),
+        "library_comment": _("Please write {minimum} to {limit} characters.").format(
+            minimum=p.get("minimum", 3), limit=p.get("limit", 1000)),
+        "library_not_in_review": _("This proposal has already been decided."),
+        "library_not_published": _("This item is not published."),
+        "library_own_item": _("That is your own item."),
+        "library_already_adopted": _("Your municipality is already counted."),
+        "library_not_adoptable": _("A legal act cannot be adopted: it applies anyway."),
     }
     return by_code.get(error.code, _("That choice is not available. Please try again."))

@@ -14,7 +14,7 @@ from babel.dates import format_date, get_day_names
 from bot.i18n import _, format_when
 from bot.services import legal
 from bot.services.legal import CaseView
-from bot.views.buttons import Row, button, markup
+from bot.views.buttons import Row, button, markup, short
 from bot.views.callbacks import Lc, Pick
 from storage.enums import LegalCategory, LegalEventKind, LegalStatus
 from storage.models import LegalCase
@@ -76,7 +76,7 @@ def case_line(case: LegalCase, locale: str) -> str:
     parts = [legal.case_code(case.id or 0), category_label(case.category)]
     if case.deadline is not None:
         parts.append("⏰ " + format_day(case.deadline, locale))
-    return " · ".join(parts)[:60]
+    return short(" · ".join(parts), 60)
 
 
 def _head(view: CaseView, locale: str) -> str:
@@ -184,8 +184,10 @@ def open_button(case_id: int) -> Row:
     return [button("📂 " + _("Open the case"), Lc(action="open", case_id=case_id))]
 
 
-def calendar(year: int, month: int, locale: str, today: date) -> list[Row]:
-    """A month of day buttons (Monday first) with ◀ ▶ to move; past days are not offered."""
+def calendar(year: int, month: int, locale: str, today: date, month_step: str = "ldm",
+             day_step: str = "ldd") -> list[Row]:
+    """A month of day buttons (Monday first) with ◀ ▶ to move; past days are not offered.
+    `month_step` and `day_step` name the `Pick` steps, so another flow can reuse it."""
     days = get_day_names("narrow", locale=locale)
     rows: list[Row] = []
     title = format_date(date(year, month, 1), "LLLL y", locale=locale)
@@ -193,20 +195,20 @@ def calendar(year: int, month: int, locale: str, today: date) -> list[Row]:
     next_month = (year + (month == 12), month % 12 + 1)
     nav: Row = []
     if (year, month) > (today.year, today.month):
-        nav.append(button("◀", Pick(step="ldm", value=f"{prev_month[0]}-{prev_month[1]}")))
-    nav.append(button(title.capitalize(), Pick(step="ldm", value=f"{year}-{month}")))
+        nav.append(button("◀", Pick(step=month_step, value=f"{prev_month[0]}-{prev_month[1]}")))
+    nav.append(button(title.capitalize(), Pick(step=month_step, value=f"{year}-{month}")))
     if (year, month) < (today.year + 2, today.month):
-        nav.append(button("▶", Pick(step="ldm", value=f"{next_month[0]}-{next_month[1]}")))
+        nav.append(button("▶", Pick(step=month_step, value=f"{next_month[0]}-{next_month[1]}")))
     rows.append(nav)
-    rows.append([button(days[i], Pick(step="ldm", value=f"{year}-{month}")) for i in range(7)])
+    rows.append([button(days[i], Pick(step=month_step, value=f"{year}-{month}")) for i in range(7)])
     first_weekday, length = monthrange(year, month)
-    cells: Row = [button(" ", Pick(step="ldm", value=f"{year}-{month}"))] * first_weekday
+    cells: Row = [button(" ", Pick(step=month_step, value=f"{year}-{month}"))] * first_weekday
     for day in range(1, length + 1):
         if date(year, month, day) < today:
-            cells.append(button("·", Pick(step="ldm", value=f"{year}-{month}")))
+            cells.append(button("·", Pick(step=month_step, value=f"{year}-{month}")))
         else:
-            cells.append(button(str(day), Pick(step="ldd", value=f"{year}-{month}-{day}")))
+            cells.append(button(str(day), Pick(step=day_step, value=f"{year}-{month}-{day}")))
     while len(cells) % 7:
-        cells.append(button(" ", Pick(step="ldm", value=f"{year}-{month}")))
+        cells.append(button(" ", Pick(step=month_step, value=f"{year}-{month}")))
     rows += [cells[i:i + 7] for i in range(0, len(cells), 7)]
     return rows

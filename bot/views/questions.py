@@ -11,8 +11,9 @@ from bot.i18n import _, format_when, ngettext
 from bot.services import questions
 from bot.services.groups import GroupCard
 from bot.services.questions import AnswerView, QuestionCard
-from bot.views.buttons import Row, button, markup
+from bot.views.buttons import Row, button, markup, short
 from bot.views.callbacks import An, Gr, Qn
+from bot.views.people import shown_name
 from storage.enums import QuestionStatus
 
 CARD_ANSWERS = 4
@@ -39,7 +40,18 @@ def clip(text: str, limit: int) -> str:
 
 
 def asker_name(name: str | None) -> str:
+    if name == "":
+        return html.escape(shown_name(name))  # a member who deleted their account
     return html.escape(name) if name else "🕶 " + _("anonymous")
+
+
+def card_asker(card: QuestionCard) -> str:
+    """Who asked, as this viewer may know it: an anonymous question's asker is shown only to its
+    group's moderators, the Union staff and the asker, and then marked so nobody reveals it."""
+    if card.asker is None or not card.anonymous:
+        return asker_name(card.asker)
+    return html.escape(card.asker) + " · 🕶 " + _(
+        "anonymous; only moderators and staff see the name")
 
 
 def _answer_block(view: AnswerView, number: int, language: str) -> str:
@@ -47,7 +59,7 @@ def _answer_block(view: AnswerView, number: int, language: str) -> str:
         head = "➕ " + _("Follow-up from the asker")
     else:
         head = ("✅ " + _("Accepted answer") if view.accepted else f"💬 {number}.") + \
-            " " + html.escape(view.author)
+            " " + html.escape(shown_name(view.author))
     lines = [f"<b>{head}</b> · {format_when(view.created_at, language)}"]
     if view.hidden_reason is not None:
         lines.append("🚫 " + _("Hidden: {reason}").format(reason=html.escape(view.hidden_reason)))
@@ -72,7 +84,7 @@ def shown_answers(card: QuestionCard) -> list[AnswerView]:
 def question_text(card: QuestionCard, language: str) -> str:
     parts = [f"<b>❓ {questions.label(card.id)}</b> · {html.escape(card.group_name)}",
              f"{status_label(card.status)} · {format_when(card.created_at, language)}",
-             _("Asked by: {name}").format(name=asker_name(card.asker)), "",
+             _("Asked by: {name}").format(name=card_asker(card)), "",
              html.escape(clip(card.text, QUESTION_CLIP))]
     if card.attachments:
         parts.append("📎 " + ngettext("{count} file", "{count} files",
@@ -135,7 +147,8 @@ def question_buttons(card: QuestionCard) -> InlineKeyboardMarkup:
         mod += [button("🔁 " + _("Duplicate"), Qn(action="dup", question_id=card.id)),
                 button("🚫 " + _("Hide"), Qn(action="hide", question_id=card.id))]
         rows.append(mod)
-    rows.append([button("👥 " + card.group_name[:30], Gr(action="open", group_id=card.group_id))])
+    rows.append([button("👥 " + short(card.group_name, 30),
+                        Gr(action="open", group_id=card.group_id))])
     return markup(rows)
 
 

@@ -48,7 +48,7 @@ async def test_staff_send_a_law_to_batken_and_each_member_reads_it_in_their_lang
     await boss.send("/broadcast")
     await said(boss, t("ru", "New broadcast. What kind is it?"))
     await press(boss, pick("bk", "law"))
-    await said(boss, t("ru", "Send the title"))
+    await said(boss, t("ru", "Send the title (up to"))
     await boss.send("Закон о местном самоуправлении")
     await said(boss, t("ru", "Send the text in {language}"))
     await boss.send("Жогорку Кеңеш мыйзамды кабыл алды.")

@@ -176,8 +176,8 @@ async def test_nobody_else_can_open_a_case_whatever_id_a_button_carries(
                 action
         await intruder.press_data(int(help_msg["message_id"]), Lq(view="new").pack())
         assert t("ru", "You are not allowed to do that.") in str(await intruder.answer())
-        await intruder.press_data(int(help_msg["message_id"]), lc("open", 10**30))
-        assert t("ru", "You are not allowed to do that.") in str(await intruder.answer())
+        await intruder.press_data(int(help_msg["message_id"]), f"l:open:{10**30}:0")
+        assert t("ru", "This button is no longer active.") in str(await intruder.answer())
         await intruder.send("/legal")
         await said(intruder, t("ru", "The legal desk is for the Union's lawyers and staff."))
         await intruder.send("/help")

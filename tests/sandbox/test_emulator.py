@@ -278,6 +278,17 @@ async def test_injected_429_and_500(bot: Bot, client: EmulatorClient) -> None:
 
 
 @pytest.mark.asyncio
+async def test_injected_failure_for_one_chat_only(bot: Bot, client: EmulatorClient) -> None:
+    await registered(client)
+    await registered(client, 7, "Nurlan")
+    await client.fail(1, "500", methods=["sendMessage"], chat_id=42)
+    assert (await bot.send_message(7, "another chat")).text == "another chat"
+    with pytest.raises(TelegramServerError):
+        await bot.send_message(42, "x")
+    assert (await bot.send_message(42, "recovered")).text == "recovered"
+
+
+@pytest.mark.asyncio
 async def test_injected_timeout_is_network_error(bot: Bot, client: EmulatorClient) -> None:
     await registered(client)
     await client.fail(1, "timeout", hold_seconds=5)

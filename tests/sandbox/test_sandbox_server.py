@@ -134,6 +134,35 @@ async def test_send_press_and_wait_through_the_api(sandbox: Sandbox) -> None:
     assert sent["message_id"] in shown and "Катран" in shown[home["message_id"]]["text"]
 
 
+async def test_a_persona_registers_for_the_demo_webinar_on_the_page(sandbox: Sandbox) -> None:
+    """The demo's upcoming webinar invites everyone: the Leylek finance officer registers from
+    the invitation and gets the online link and the calendar file; the past exchange visit's
+    slides reach its attendees."""
+    chat = demo.LEYLEK_FINANCE.telegram_id
+    invite = await bot_says(sandbox, chat, "Публичные слушания по местному бюджету")
+    register = next(b["callback_data"] for row in invite["reply_markup"]["inline_keyboard"]
+                    for b in row if b["callback_data"].startswith("ev:reg:"))
+    await call(sandbox, "POST", "/api/press", {
+        "persona": "leylek_finance", "message_id": invite["message_id"],
+        "callback_data": register})
+    await bot_says(sandbox, chat, "meet.jit.si/birge-budget-hearings")
+
+    async def sent_to(chat_id: int, suffix: str) -> bool:
+        deadline = time.monotonic() + 6
+        while True:
+            history = sandbox.emulator.transcript(chat_id)
+            if any(str((m.get("document") or {}).get("file_name", "")).endswith(suffix)
+                   for m in history):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+
+    assert await sent_to(chat, ".ics")
+    attendee = next(p for p in demo.PEOPLE if p.key == "leylek_heads_leader").telegram_id
+    assert await sent_to(attendee, demo.EXCHANGE_SLIDES.name)
+
+
 async def test_upload_and_download_a_document(sandbox: Sandbox) -> None:
     form = aiohttp.FormData(quote_fields=False)
     form.add_field("persona", "lawyer")

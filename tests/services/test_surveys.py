@@ -197,3 +197,32 @@ def test_bad_forms_are_refused_with_the_question_named() -> None:
     assert rel.value.code == "survey_relevant"
     with pytest.raises(InvalidInput):
         forms.clean_questions([{**QUESTIONS[0], "label": {"ru": "Только русский"}}])
+
+
+async def test_digests_list_surveys_waiting_and_results_published_and_so_does_the_bulletin(
+        db: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.services import bulletin, digests
+
+    staff = await f.staff(db)
+    asel = await f.member(db, "Асель", district="leylek")
+    nurlan = await f.member(db, "Нурлан", district="leylek")
+    sid = await create(db, staff, Audience(districts=[await f.district_id(db, "leylek")]))
+    since = utcnow() - timedelta(days=1)
+
+    def codes(found: digests.Digest | None) -> dict[str, list[str]]:
+        assert found is not None
+        return {code: [i.ref for i in part.items] for code, part in found.sections
+                if part.count}
+
+    assert codes(await digests.build_digest(db, asel.id, since))["surveys"] == [f"S-{sid}"]
+    await answer_all(db, asel.id, sid, FULL)
+    assert "surveys" not in codes(await digests.build_digest(db, asel.id, since))
+    assert "surveys" in codes(await digests.build_digest(db, nurlan.id, since))
+    await surveys.publish_results(db, staff, sid, "Итоги", "Жыйынтык.", "Итоги.")
+    assert codes(await digests.build_digest(db, asel.id, since))["survey_results"] == [
+        f"S-{sid}"]
+    tz = ZoneInfo("Asia/Bishkek")
+    data = await bulletin.compile_bulletin(db, staff, utcnow().astimezone(tz).date(), tz)
+    assert [i.ref for i in dict(data.parts)["survey_results"]] == [f"S-{sid}"]

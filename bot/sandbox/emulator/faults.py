@@ -1,6 +1,7 @@
 """Fault injection: ``/control/fail`` makes the next calls fail with an HTTP status, a 429
 with ``retry_after``, or a held request that times out ("timeout"), optionally only for
-some methods. ``getUpdates`` is only failed when listed.
+some methods and only for calls to one chat (``chat_id``). ``getUpdates`` is only failed when
+listed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FaultInjection(EmulatorState):
             methods=frozenset(str(m).lower() for m in methods) if methods else None,
             hold_seconds=float(body.get("hold_seconds") or self.hold_seconds),
             description=body.get("description"),
+            chat_id=int(body["chat_id"]) if body.get("chat_id") is not None else None,
         )
         if count > 0:
             self._fail_rules.append(rule)
@@ -52,6 +54,8 @@ class FaultInjection(EmulatorState):
                 if lname == "getupdates":
                     continue
             elif lname not in rule.methods:
+                continue
+            if rule.chat_id is not None and params.integer("chat_id") != rule.chat_id:
                 continue
             rule.remaining -= 1
             if rule.remaining <= 0:

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.emulator.core import BotAPIEmulator
+from bot.sandbox.emulator.methods import polls
 from bot.sandbox.emulator.protocol import JSON, UPLOAD_LIMIT, ControlError, dumps
 
 
@@ -142,6 +143,9 @@ def _control_routes(emu: BotAPIEmulator) -> dict[str, ControlHandler]:
     async def seq(body: JSON) -> Any:
         return emu.seq
 
+    async def vote(body: JSON) -> Any:
+        return polls.control_vote(emu, body)
+
     return {
         "users": users,
         "chats": chats,
@@ -162,6 +166,7 @@ def _control_routes(emu: BotAPIEmulator) -> dict[str, ControlHandler]:
         "commands": commands,
         "updates": updates,
         "seq": seq,
+        "vote": vote,
     }
 
 

@@ -217,6 +217,7 @@ class FailRule:
     methods: frozenset[str] | None
     hold_seconds: float
     description: str | None
+    chat_id: int | None = None  # only calls to this chat (None: any)
 
 
 class EmulatorState:

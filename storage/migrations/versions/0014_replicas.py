@@ -1,7 +1,7 @@
 """replicas: outbox claims, shared send pace, job runs, APScheduler's table
 
 Revision ID: 0014_replicas
-Revises: 0011_surveys
+Revises: 0010_people
 Create Date: 2026-11-30 02:24:19.084059
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0014_replicas'
-down_revision: str | None = '0011_surveys'
+down_revision: str | None = '0010_people'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -68,10 +68,14 @@ def store_file(
     width: int = 0,
     height: int = 0,
     duration: int = 0,
+    file_id: str | None = None,
 ) -> File:
+    """Keep a file and give it an id (or the `file_id` given: the sandbox's demo files keep
+    theirs across restarts, since the database that refers to them outlives the emulator)."""
     emu._file_counter += 1
     n = emu._file_counter
-    file_id = f"{FILE_ID_PREFIX.get(kind, 'BQACAgIAAxkBAA')}{n:05d}{secrets.token_urlsafe(18)}"
+    file_id = file_id or \
+        f"{FILE_ID_PREFIX.get(kind, 'BQACAgIAAxkBAA')}{n:05d}{secrets.token_urlsafe(18)}"
     unique_id = f"AgAD{n:05d}{secrets.token_urlsafe(6)}"
     extension = ""
     if kind == "photo":

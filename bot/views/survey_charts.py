@@ -1,0 +1,103 @@
+"""A survey question's figures as a PNG chart, labelled in the viewer's language: bars for
+choices, a histogram with the mean for scales and numbers, the Borda order for rankings.
+
+matplotlib is imported here, when a chart is drawn, never at start-up: Birge's idle memory must
+stay under 120 MB and most processes never draw. The Agg backend renders without a display, and
+charts are drawn on `Figure` objects (not pyplot's global state), so drawing in a worker thread
+is safe.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from typing import Any
+
+from bot.i18n import _
+from bot.services import survey_forms as forms
+from bot.services.surveys import QuestionResult
+
+WIDTH, HEIGHT, DPI = 7.0, 4.2, 100
+COLOR = "#2b6cb0"
+ACCENT = "#c53030"
+
+
+def _figure() -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    return "\n".join(textwrap.wrap(text, width)[:2]) or "—"
+
+
+def _png(fig: Any) -> bytes:
+    out = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_kind(question: dict[str, Any]) -> str | None:
+    return {"single": "bars", "multiple": "bars", "scale": "histogram", "number": "histogram",
+            "ranking": "borda"}.get(question["type"])
+
+
+def chart_png(result: QuestionResult, lang: str) -> bytes | None:
+    """The PNG of one question's figures (None for text and date questions). Words come from
+    the catalogs of the current locale; call it inside `in_locale(lang)` in a worker thread."""
+    q = result.question
+    kind = chart_kind(q)
+    if kind is None:
+        return None
+    title = _wrap(forms.label(q["label"], lang), 70)
+    names = {c["name"]: forms.label(c["label"], lang) for c in q.get("choices", [])}
+    fig, ax = _figure()
+    if kind == "bars":
+        items = list(result.counts.items())
+        labels = [_wrap(names.get(k, k)) for k, _v in items][::-1]
+        values = [v for _k, v in items][::-1]
+        bars = ax.barh(labels, values, color=COLOR)
+        total = result.answered or 1
+        for bar, value in zip(bars, values, strict=True):
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                    f" {value} ({value * 100 / total:.0f}%)", va="center", fontsize=9)
+        ax.set_xlabel(_("Answers: {count}").format(count=result.answered))
+        ax.set_xlim(0, max([*values, 1]) * 1.25)
+    elif kind == "histogram":
+        mean = result.mean
+        if q["type"] == "scale":
+            points = list(range(1, q["scale"] + 1))
+            ax.bar(points, [result.counts.get(str(p), 0) for p in points], color=COLOR)
+            ax.set_xticks(points)
+            low, high = forms.label(q.get("low"), lang), forms.label(q.get("high"), lang)
+            if low or high:
+                ax.set_xlabel(f"1 — {low or '…'}    {q['scale']} — {high or '…'}")
+        else:
+            if result.values:
+                ax.hist(result.values, bins=min(20, max(5, len(set(result.values)))),
+                        color=COLOR)
+            if q.get("unit"):
+                ax.set_xlabel(str(q["unit"]))
+        if mean is not None:
+            ax.axvline(mean, color=ACCENT, linewidth=2)
+            ax.text(mean, ax.get_ylim()[1] * 0.95, " " + _("mean: {value}").format(
+                value=f"{mean:.1f}"), color=ACCENT, va="top", fontsize=10)
+        ax.set_ylabel(_("Answers: {count}").format(count=result.answered))
+    else:
+        order = result.borda[::-1]
+        ax.barh([_wrap(names.get(k, k)) for k, _v in order], [v for _k, v in order],
+                color=COLOR)
+        for i, (_k, v) in enumerate(order):
+            ax.text(v, i, f" {v:g}", va="center", fontsize=9)
+        ax.set_xlabel(_("Score (Borda count); answers: {count}").format(count=result.answered))
+    ax.set_title(title, fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
