@@ -12,14 +12,15 @@ import gettext
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -30,8 +31,9 @@ CATALOGS = Path(__file__).resolve().parents[1] / "i18n"
 DOMAIN = "birge"
 TIMEZONE = ZoneInfo("Asia/Bishkek")
 
-__all__ = ["LANGUAGES", "BirgeI18n", "_", "__", "format_when", "get_i18n", "in_locale",
-           "language_name", "ngettext", "pick_language"]
+__all__ = ["LANGUAGES", "BirgeI18n", "_", "__", "format_day", "format_month", "format_when",
+           "get_i18n", "in_locale", "language_name", "ngettext", "numeric_date", "pick_language",
+           "weekday_names"]
 
 
 def catalog_files(locale: str, root: Path = CATALOGS) -> list[Path]:
@@ -112,6 +114,50 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
+# Dates: one explicit pattern per locale (GLOSSARY.md), never seconds. Every date Birge writes
+# comes from these functions; tests/test_dates.py checks them and every message that carries one.
+# A Kyrgyz date takes no suffix: the catalogs put it after a colon («мөөнөтү: {date}»).
+WHEN_PATTERNS = {"ky": "dd.MM.y, HH:mm", "ru": "d MMMM y 'г.', HH:mm", "en": "d MMMM y, HH:mm"}
+DAY_PATTERNS = {"ky": "dd.MM.y", "ru": "d MMMM y 'г.'", "en": "d MMMM y"}
+SHORT_DAY_PATTERNS = {"ky": "d-MMMM", "ru": "d MMMM", "en": "d MMMM"}  # no year: digests, lists
+MONTH_PATTERN = "LLLL y"
+NUMERIC_DATE = "dd.MM.y"  # letters and exports, whatever the language: 23.11.2026
+
+
+def _local(moment: datetime | date, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
+
+
 def format_when(moment: datetime, locale: str, tz: ZoneInfo = TIMEZONE) -> str:
-    """A date and time in the member's locale, in Bishkek time."""
-    return format_datetime(moment.astimezone(tz), "medium", tzinfo=tz, locale=locale)
+    """A date and time in the member's locale, in Bishkek time: «23 ноября 2026 г., 14:05»."""
+    pattern = WHEN_PATTERNS.get(locale, WHEN_PATTERNS["en"])
+    return format_datetime(moment.astimezone(tz), pattern, tzinfo=tz, locale=locale)
+
+
+def format_day(moment: datetime | date, locale: str, *, year: bool = True,
+               tz: ZoneInfo = TIMEZONE) -> str:
+    """A calendar day (Bishkek's, for a moment): «23 ноября 2026 г.», or «23 ноября» without
+    the year."""
+    patterns = DAY_PATTERNS if year else SHORT_DAY_PATTERNS
+    return _format_day(_local(moment, tz), locale, patterns.get(locale, patterns["en"]))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, locale: str, pattern: str) -> str:
+    return format_date(day, pattern, locale=locale)
+
+
+def format_month(month: date, locale: str) -> str:
+    """«ноябрь 2026»."""
+    return format_date(month, MONTH_PATTERN, locale=locale)
+
+
+def numeric_date(moment: datetime | date, tz: ZoneInfo = TIMEZONE) -> str:
+    """23.11.2026: letters and exports."""
+    return format_date(_local(moment, tz), NUMERIC_DATE, locale="en")
+
+
+def weekday_names(locale: str) -> list[str]:
+    """Monday first, short but readable (a calendar's header): «пн», «дш.», «Mo»."""
+    names = get_day_names("short", locale=locale)
+    return [str(names[i]) for i in range(7)]

@@ -45,6 +45,7 @@ COMMANDS: list[tuple[str, Capability | None, Any]] = [
     ("lawyer", Capability.LEGAL_HELP, __("Ask the Union's lawyers for help")),
     ("people", Capability.PEOPLE, __("Find colleagues")),
     ("surveys", Capability.SURVEYS, __("Surveys and polls")),
+    ("events", Capability.EVENTS, __("Events and registration")),
     ("profile", Capability.PROFILE, __("Your profile")),
     ("settings", Capability.SETTINGS, __("Digest and notifications")),
     ("invite", Capability.INVITE, __("Invite a colleague")),

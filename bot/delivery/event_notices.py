@@ -14,7 +14,8 @@ from aiogram.types import BufferedInputFile
 from bot.delivery.attachments import Attachment, attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.services import events
+from bot.services import event_calendar, events
+from bot.services.events import BISHKEK
 from bot.views.buttons import Row, button, markup
 from bot.views.events import (
     Ev,
@@ -31,7 +32,8 @@ from storage.types import utcnow
 
 
 def _ics(event: Event, language: str) -> BufferedInputFile:
-    return BufferedInputFile(events.ics(event, language), filename=events.ics_name(event))
+    return BufferedInputFile(event_calendar.ics(event, language),
+                             filename=event_calendar.ics_name(event))
 
 
 def _title(event: Event, language: str) -> str:
@@ -88,8 +90,12 @@ async def render_event(db: Database, to: Recipient, kind: str,
     elif kind == "event_reminder":
         if not registered or event.status != EventStatus.PUBLISHED or event.starts_at <= utcnow():
             return None
-        line = (_("Tomorrow: {title}") if payload.get("when") == "day"
-                else _("In an hour: {title}"))
+        if payload.get("when") != "day":
+            line = _("In an hour: {title}")
+        elif event.starts_at.astimezone(BISHKEK).date() == utcnow().astimezone(BISHKEK).date():
+            line = _("Today: {title}")  # registered less than a day ahead
+        else:
+            line = _("Tomorrow: {title}")
         body = "⏰ " + line.format(title=_title(event, lang)) + "\n\n" + event_text(
             event, lang, show_link=True, host=host, seats=False)
         rows = [[button("🚫 " + _("Cancel my registration"), Ev(action="cancel", event_id=eid))],

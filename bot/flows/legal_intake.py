@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.flows import guard
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event, notice, remember, show, wrong_input
-from bot.i18n import _, __
+from bot.i18n import _, __, format_day
 from bot.services import files, legal
 from bot.services.errors import ServiceError
 from bot.services.legal import Doc, Intake
@@ -30,7 +30,7 @@ from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup, nav_row
 from bot.views.callbacks import Lc, Lq, Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal
-from bot.views.legal import calendar, case_line, category_label, format_day
+from bot.views.legal import calendar, case_line, category_label
 from storage.db import Database
 from storage.enums import LegalCategory
 from storage.types import utcnow

@@ -20,7 +20,7 @@ from bot.flows.event_compose import start_change, start_new
 from bot.flows.ui import Event as Update
 from bot.flows.ui import remember, show
 from bot.i18n import _, __
-from bot.services import event_results, events
+from bot.services import event_calendar, event_results, events
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import button, markup, nav_row
@@ -147,7 +147,7 @@ async def show_card(event: Update, db: Database, member: MemberView, event_id: i
 
 async def send_calendar(query: CallbackQuery, db: Database, member: MemberView,
                         event_id: int) -> None:
-    name, data = await events.calendar_file(db, member.id, event_id, member.language)
+    name, data = await event_calendar.calendar_file(db, member.id, event_id, member.language)
     if isinstance(query.message, Message):
         await query.message.answer_document(
             BufferedInputFile(data, filename=name),

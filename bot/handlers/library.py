@@ -347,7 +347,7 @@ async def show_decisions(event: Event, db: Database, member: MemberView, page: i
             .format(page=page + 1, pages=pages)]
     rows: list[Row] = []
     for d in lines_:
-        when = day_label(d.when, member.language, "d MMM y") if d.when else ""
+        when = day_label(d.when, member.language, year=True) if d.when else ""
         text.append(f"<b>B-{d.id}</b> {when} · {broadcast_kind(d.kind)} · {clip(d.title, 80)}")
         rows.append([button(f"B-{d.id} · {d.title[:30]}", Dec(action="open", broadcast_id=d.id,
                                                                page=page))])

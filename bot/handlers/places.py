@@ -15,7 +15,7 @@ from bot.flows import guard
 from bot.flows.ui import Event, show
 from bot.i18n import _, __
 from bot.services import places, policy, reference
-from bot.services.errors import ServiceError
+from bot.services.errors import InvalidState, ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import button, grid, markup
 from bot.views.people import (
@@ -190,6 +190,9 @@ async def on_name(message: Message, state: FSMContext, db: Database,
     district_id = int(data.get("place_district") or 0)
     try:
         name = places.clean_name(message.text)
+        same = await places.same_name(db, district_id, name, member.language)
+        if same is not None:
+            raise InvalidState("municipality_exists", name=same)
         similar = await places.suggest(db, district_id, name, member.language)
         if not similar:
             m = await places.add(db, member.id, district_id, name)

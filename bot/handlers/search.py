@@ -76,14 +76,19 @@ async def show_results(event: Event, state: FSMContext, db: Database, member: Me
                                     language=member.language, page=page)
     filters: Row = [button(("• " if kind == k else "") + _filter_label(k),
                            Srf(kind=k, group_id=group_id)) for k in FILTERS]
+    group_name = next((g.name for g in await groups.list_groups(db, member.id, member.language)
+                       if g.id == group_id), None) if group_id else None
+    chooser = [button("🗂 " + (group_name[:20] if group_name else _("All groups")),
+                      Srf(kind=kind, group_id=-1))]
     if not found.results:
         await show(event, _("Nothing found for “{query}”. Try other or fewer words.").format(
-            query=html.escape(clip(query, 100))), markup([filters, nav_row(back=False)]))
+            query=html.escape(clip(query, 100))), markup([filters, chooser,
+                                                           nav_row(back=False)]))
         return
     total = (f"{found.total}+" if found.total >= search.COUNT_CAP else str(found.total))
     lines = [_("Found: {total}. Page {page} of {pages}.").format(
         total=total, page=found.page + 1, pages=found.pages)]
-    rows: list[Row] = [filters]
+    rows: list[Row] = [filters, chooser]
     for result in found.results:
         line, label, data = _result_line(result)
         lines.append(line)
@@ -153,6 +158,14 @@ async def on_filter(query: CallbackQuery, callback_data: Srf, state: FSMContext,
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
+    if callback_data.group_id == -1:
+        lines = await groups.list_groups(db, member.id, member.language)
+        rows = [[button(("• " if not data.get("kb_group") else "") + _("All groups"),
+                        Srf(kind=callback_data.kind, group_id=0))]]
+        rows += [[button(g.name[:40], Srf(kind=callback_data.kind, group_id=g.id))]
+                 for g in lines]
+        await show(query, _("Search in which group?"), markup(rows))
+        return
     await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page,
                        callback_data.kind, callback_data.group_id)
 

@@ -142,10 +142,9 @@ PERSONAS: tuple[Persona, ...] = (
         "ru": "Участник, который хочет уйти",
         "en": "A member who wants to leave",
     }, about={
-        "ky": "Сумбула айыл аймагынын депутаты. /privacy аркылуу маалыматын жүктөп алып, "
-              "аккаунтун өчүрө алат.",
-        "ru": "Депутат из Сумбулинского айылного аймака. Через /privacy скачивает свои данные "
-              "и удаляет аккаунт.",
+        "ky": "Сумбула айыл аймагынын депутаты. Маалыматын жүктөп алып, аккаунтун өчүрө алат.",
+        "ru": "Депутат из Сумбулинского айылного аймака. Скачивает свои данные и удаляет "
+              "аккаунт.",
         "en": "A deputy in Sumbula. Downloads their data and deletes the account in /privacy.",
     }),
     Persona(STAFF, icon="🏛️", title={
@@ -502,6 +501,106 @@ async def add_people(demo: Demo) -> None:
     demo.notes["municipality_to_merge"] = "Карак-Куль → город Кара-Куль (Toktogul)"
 
 
+async def add_surveys(demo: Demo) -> None:
+    """The trust survey (a 10-point scale, as in the seeds) for Leylek district, and a quick
+    poll for the finance officers, both from the Union staff."""
+    from datetime import timedelta
+
+    from bot.services import surveys
+    from bot.services.broadcasts import Audience
+    from bot.services.surveys import SurveyDraft
+    from storage.types import utcnow
+
+    def say(ky: str, ru: str, en: str) -> dict[str, str]:
+        return {"ky": ky, "ru": ru, "en": en}
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    yes_no = [{"name": "yes", "label": say("Ооба", "Да", "Yes")},
+              {"name": "no", "label": say("Жок", "Нет", "No")}]
+    await surveys.create_survey(demo.db, staff_id, SurveyDraft(
+        title=say("Жергиликтүү бийликке ишеним", "Доверие местной власти",
+                  "Trust in local government"),
+        intro=say("Үч суроо, эки мүнөт.", "Три вопроса, две минуты.",
+                  "Three questions, two minutes."),
+        questions=[
+            {"name": "trust", "type": "scale", "scale": 10,
+             "label": say("Айыл өкмөтүнө канчалык ишенесиз?",
+                          "Насколько Вы доверяете айыл окмоту?",
+                          "How much do you trust the aiyl okmotu?"),
+             "low": say("такыр жок", "совсем нет", "not at all"),
+             "high": say("толук", "полностью", "fully")},
+            {"name": "meetings", "type": "single", "choices": yes_no,
+             "label": say("Быйыл элдик жыйын болдубу?", "Было ли в этом году собрание жителей?",
+                          "Was there a community meeting this year?")},
+            {"name": "why", "type": "text", "required": False,
+             "label": say("Эмне ишенимди жогорулатат?", "Что повысит доверие?",
+                          "What would raise trust?")},
+        ],
+        deadline=utcnow() + timedelta(days=14), anonymous=True,
+        audience=Audience(districts=[await demo.district("leylek")])))
+    await surveys.create_survey(demo.db, staff_id, SurveyDraft(
+        title=say("Окутуу", "Обучение", "Training"),
+        questions=[{"name": "day", "type": "single",
+                    "label": say("Бюджет боюнча окутуу качан ыңгайлуу?",
+                                 "Когда удобно обучение по бюджету?",
+                                 "When suits the budget training?"),
+                    "choices": [{"name": "mon", "label": say("Дүйшөмбү", "Понедельник",
+                                                             "Monday")},
+                                {"name": "fri", "label": say("Жума", "Пятница", "Friday")}]}],
+        deadline=utcnow() + timedelta(days=7), kind="poll",
+        audience=Audience(communities=[await demo.community("finance")])))
+
+
+async def add_library(demo: Demo) -> None:
+    """The library: a published legal act and a model charter (staff), the Leylek finance
+    officer's practice waiting for the moderator's review, and the Talas leader's published
+    practice that Leylek says it uses."""
+    from datetime import date
+
+    from bot.services import library
+    from bot.services.library import ItemDraft
+    from storage.models import TopicGroup
+
+    async def group(code: str) -> int:
+        async with demo.db.read() as s:
+            found = (await s.exec(select(TopicGroup).where(TopicGroup.code == code))).one()
+        assert found.id is not None
+        return found.id
+
+    today = date.today()
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    finance, leader = demo.ids[LEYLEK_FINANCE.key], demo.ids[TALAS_LEADER.key]
+    await library.submit(demo.db, staff_id, ItemDraft(
+        kind="legal_act", group_id=await group("budget"), number="93", adopted_on=date(2022, 4, 1),
+        act_status="in_force", link="https://cbd.minjust.gov.kg/",
+        texts={"ru": {"title": "Бюджетный кодекс Кыргызской Республики",
+                      "body": "Порядок составления, утверждения и исполнения местных бюджетов.",
+                      "issuer": "Жогорку Кенеш"},
+               "ky": {"title": "Кыргыз Республикасынын Бюджеттик кодекси",
+                      "issuer": "Жогорку Кеңеш"}}), today)
+    await library.submit(demo.db, staff_id, ItemDraft(
+        kind="template", group_id=await group("legal"),
+        texts={"ru": {"title": "Типовой устав местного сообщества",
+                      "body": "Образец устава, который айылный кенеш принимает на сессии."},
+               "ky": {"title": "Жергиликтүү жамааттын үлгү уставы",
+                      "body": "Айылдык кеңеш сессияда кабыл алган уставдын үлгүсү."}}), today)
+    await library.submit(demo.db, finance, ItemDraft(
+        kind="practice", group_id=await group("budget"), texts={"ru": {
+            "title": "Открытые бюджетные слушания в каждом селе",
+            "problem": "Жители не знали, на что тратится местный бюджет.",
+            "actions": "Айыл окмоту провёл слушания в каждом селе перед сессией кенеша.",
+            "results": "Сбор земельного налога вырос на 18%."}}), today)
+    tariff = await library.submit(demo.db, leader, ItemDraft(
+        kind="practice", group_id=await group("waste"), texts={"ky": {
+            "title": "Таштанды чыгаруу үчүн тариф",
+            "problem": "Таштанды чыгаруу акысыз болгондуктан, кызмат токтоп калчу.",
+            "actions": "Кеңеш тарифти бекитип, жамаат менен келишим түздү.",
+            "results": "Тургундардын 85% төлөйт."}}), today)
+    moderator = demo.ids[MODERATOR.key]
+    await library.review(demo.db, moderator, tariff.item_id, "approve")
+    await library.adopt(demo.db, finance, tariff.item_id)
+
+
 @dataclass(frozen=True)
 class DemoFile:
     """A file the demo data refers to by its Telegram file id; the sandbox gives it to the
@@ -594,7 +693,8 @@ async def add_events(demo: Demo) -> None:
 
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
-                         add_digest_settings, add_people, add_events]
+                         add_digest_settings, add_people, add_events,
+                         add_library, add_surveys]
 
 
 async def is_populated(db: Database) -> bool:

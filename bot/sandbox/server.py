@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.config import ConfigError, load_settings
 from bot.sandbox import demo
 from bot.sandbox.emulator import BotAPIEmulator, ControlError, EmulatorServer
+from bot.sandbox.emulator.methods import polls
 from bot.sandbox.emulator.methods.files import store_file
 from bot.services import cache, groups, members
 
@@ -288,6 +289,7 @@ class Sandbox:
             ("GET", "/api/forum"): self._forum,
             ("POST", "/api/send"): self._send,
             ("POST", "/api/press"): self._press,
+            ("POST", "/api/vote"): self._vote,
             ("POST", "/api/upload"): self._upload,
             ("POST", "/api/topic"): self._topic,
             ("GET", "/api/wait"): self._wait,
@@ -349,6 +351,17 @@ class Sandbox:
             "user_id": persona.person.telegram_id, "chat_id": chat_id,
             "message_id": _int(body.get("message_id")),
             "callback_data": str(body.get("callback_data") or ""),
+        })
+
+    async def _vote(self, request: web.Request) -> JSON:
+        """A persona votes in a native poll (a survey's quick poll)."""
+        body = await _body(request)
+        persona, chat_id, _ = self._target(body)
+        options = body.get("option_ids") or []
+        return polls.control_vote(self.emulator, {
+            "user_id": persona.person.telegram_id, "chat_id": chat_id,
+            "message_id": _int(body.get("message_id")),
+            "option_ids": [int(i) for i in options if str(i).isdigit()][:12],
         })
 
     async def _upload(self, request: web.Request) -> JSON:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert
@@ -189,7 +189,7 @@ def _clean(draft: EventDraft, now: datetime) -> EventDraft:
 # --- loading, with the permission checked for every id a button carries ----------------------
 
 
-async def _load(session: AsyncSession, event_id: int) -> Event:
+async def load(session: AsyncSession, event_id: int) -> Event:
     event = await session.get(Event, event_id) if 0 < event_id < ID_LIMIT else None
     if event is None:
         raise NotFound(what="event")
@@ -308,7 +308,7 @@ async def approve_event(db: Database, actor_id: int, event_id: int) -> Created:
         await policy.ensure(db, actor, policy.can_approve_event(actor),
                             policy.Action.APPROVE_EVENT,
                             event_id if 0 < event_id < ID_LIMIT else None)
-        event = await _load(s, event_id)
+        event = await load(s, event_id)
         if event.status != EventStatus.AWAITING_APPROVAL:
             return Created(event_id, EventStatus(event.status), event.invitations)
         if event.starts_at <= utcnow():
@@ -328,7 +328,7 @@ async def reject_event(db: Database, actor_id: int, event_id: int) -> Created:
         await policy.ensure(db, actor, policy.can_approve_event(actor),
                             policy.Action.APPROVE_EVENT,
                             event_id if 0 < event_id < ID_LIMIT else None)
-        event = await _load(s, event_id)
+        event = await load(s, event_id)
         if event.status == EventStatus.AWAITING_APPROVAL:
             event.status = EventStatus.REJECTED
             notify.enqueue(s, event.created_by_id, "event_decided", event_id=event_id,
@@ -412,7 +412,7 @@ async def respond(db: Database, member_id: int, event_id: int,
     now = utcnow()
     async with db.transaction() as s:
         actor = await policy.load_actor(s, member_id)
-        event = await _load(s, event_id)
+        event = await load(s, event_id)
         reg = await registration_of(s, event_id, member_id)
         invited = reg is not None or await broadcasts.in_audience(
             s, Audience.from_json(event.audience), member_id)
@@ -460,7 +460,7 @@ async def cancel_registration(db: Database, member_id: int, event_id: int) -> An
     list moves up by itself."""
     async with db.transaction() as s:
         actor = await policy.load_actor(s, member_id)
-        event = await _load(s, event_id)
+        event = await load(s, event_id)
         reg = await registration_of(s, event_id, member_id)
         if reg is None or not actor.active:
             await policy.ensure(db, actor, False, policy.Action.ANSWER_EVENT, event_id)
@@ -566,104 +566,6 @@ async def cancel_event(db: Database, actor_id: int, event_id: int) -> int:
             told = await _tell_registered(s, event_id, "event_cancelled", ANSWERED, urgent=True)
         audit.record(s, actor_id, "event_cancelled", "event", event_id, told=told)
         return told
-
-
-# --- calendar files (RFC 5545, written by the icalendar library) ------------------------------
-
-
-def ics(event: Event, language: str, *, with_link: bool = True) -> bytes:
-    """The event as an iCalendar file; a cancelled event's file removes the entry."""
-    from icalendar import Calendar
-    from icalendar import Event as VEvent
-
-    cancelled = event.status == EventStatus.CANCELLED
-    cal = Calendar()
-    cal.add("prodid", "-//Birge//Union of LSGs//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
-    entry = VEvent()
-    entry.add("uid", f"event-{event.id}@birge.kg")
-    entry.add("sequence", event.sequence)
-    entry.add("dtstamp", (event.changed_at or event.created_at).astimezone(UTC))
-    entry.add("dtstart", event.starts_at.astimezone(BISHKEK))
-    entry.add("dtend", event.ends_at.astimezone(BISHKEK))
-    entry.add("summary", event.title(language))
-    description = event.description(language)
-    if with_link and event.online_url:
-        description += "\n\n" + event.online_url
-        entry.add("url", event.online_url)
-    entry.add("description", description)
-    place = event.address or (event.online_url if with_link else None)
-    if place:
-        entry.add("location", place)
-    entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    cal.add_component(entry)
-    return bytes(cal.to_ical())
-
-
-def ics_name(event: Event) -> str:
-    return f"event-{event.id}.ics"
-
-
-async def calendar_file(db: Database, member_id: int, event_id: int,
-                        language: str) -> tuple[str, bytes]:
-    """A registered member's calendar file; refused for a cancelled event."""
-    async with db.read() as s:
-        actor = await policy.load_actor(s, member_id)
-        event = await _load(s, event_id)
-        reg = await registration_of(s, event_id, member_id)
-        organiser = policy.can_organise_event(actor, event.created_by_id)
-        registered = reg is not None and reg.status == RegistrationStatus.REGISTERED
-        if not (registered and actor.active) and not organiser:
-            await policy.ensure(db, actor, False, policy.Action.ANSWER_EVENT, event_id)
-        if event.status == EventStatus.CANCELLED:
-            raise InvalidState("event_cancelled")
-        return ics_name(event), ics(event, language)
-
-
-# --- reminders ---------------------------------------------------------------------------------
-
-
-async def send_reminders(db: Database, now: datetime) -> tuple[int, int]:
-    """The day before and the hour before, to everyone registered; each marker is set by a
-    conditional update, so each reminder goes once whoever runs the job and however often.
-    The hour-before one is urgent (not held by quiet hours). Returns (day, hour)."""
-    day = hour = 0
-    async with db.transaction() as s:
-        due = (await s.exec(
-            select(EventRegistration.id, Event.id, Event.starts_at)
-            .join(Event, col(Event.id) == EventRegistration.event_id)
-            .where(Event.status == EventStatus.PUBLISHED,
-                   EventRegistration.status == RegistrationStatus.REGISTERED,
-                   col(Event.starts_at) > now, col(Event.starts_at) <= now + DAY_BEFORE,
-                   col(EventRegistration.reminded_hour_at).is_(None))
-            .order_by(col(Event.starts_at), col(EventRegistration.id)))).all()
-        for reg_id, event_id, starts_at in due:
-            if starts_at - now <= HOUR_BEFORE:
-                marked = await s.exec(update(EventRegistration).where(
-                    col(EventRegistration.id) == reg_id,
-                    col(EventRegistration.reminded_hour_at).is_(None))
-                    .values(reminded_hour_at=now,
-                            reminded_day_at=func.coalesce(
-                                col(EventRegistration.reminded_day_at), now)))
-                which = "hour"
-            else:
-                marked = await s.exec(update(EventRegistration).where(
-                    col(EventRegistration.id) == reg_id,
-                    col(EventRegistration.reminded_day_at).is_(None))
-                    .values(reminded_day_at=now))
-                which = "day"
-            if not marked.rowcount:
-                continue
-            member_id = (await s.exec(select(EventRegistration.member_id).where(
-                EventRegistration.id == reg_id))).one()
-            notify.enqueue(s, member_id, "event_reminder", event_id=event_id, when=which,
-                           urgent=which == "hour")
-            if which == "hour":
-                hour += 1
-            else:
-                day += 1
-    return day, hour
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -772,6 +674,18 @@ async def lists(db: Database, member_id: int, now: datetime | None = None) -> Li
             .order_by(col(Event.starts_at)).limit(40))).all()
         upcoming = [(e, str(st)) for e, st in rows
                     if st in (RegistrationStatus.INVITED, RegistrationStatus.MAYBE)][:10]
+        # Members who joined after the invitations went out: events whose audience they are in.
+        answered = {e.id for e, _st in rows}
+        for event in (await s.exec(select(Event).where(
+                Event.status == EventStatus.PUBLISHED, col(Event.starts_at) > now,
+                col(Event.registration_until) > now).order_by(col(Event.starts_at))
+                .limit(20))).all():
+            if len(upcoming) >= 10:
+                break
+            if event.id not in answered and await broadcasts.in_audience(
+                    s, Audience.from_json(event.audience), member_id):
+                upcoming.append((event, str(RegistrationStatus.INVITED)))
+        upcoming.sort(key=lambda pair: pair[0].starts_at)
         mine = [(e, str(st)) for e, st in rows
                 if st in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)][:10]
         past = list((await s.exec(

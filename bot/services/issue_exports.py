@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import numeric_date
 from bot.services import policy
 from bot.services.errors import NotFound
 from bot.services.national_issues import district_names, short_id
@@ -67,7 +67,7 @@ class Row:
 def _date(moment: datetime | None, lang: str) -> str:
     if moment is None:
         return ""
-    return format_date(moment.astimezone(TIMEZONE).date(), "medium", locale=lang)
+    return numeric_date(moment)
 
 
 async def _ensure(db: Database, s: AsyncSession, actor_id: int,

@@ -9,13 +9,14 @@ them answer or block that person); a member writes to at most `new_per_day` new 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import exists, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -137,68 +138,96 @@ async def _actor(db: Database, s: AsyncSession, actor_id: int) -> policy.Actor:
     return actor
 
 
+@functools.lru_cache(maxsize=65_536)
+def _folded(name: str) -> str:
+    return fold(name)
+
+
 async def search(db: Database, actor_id: int, filters: Filters, lang: str,
                  page: int = 0, per_page: int = PER_PAGE) -> Page:
-    """One page of the directory for these filters: district leaders first, then by name."""
+    """One page of the directory for these filters: district leaders first, then Union staff,
+    then by name. Filters, visibility, order and paging run in SQL; a name query is matched in
+    Python on transliterated names (SQLite cannot lower-case Cyrillic)."""
     words = _words(clean_query(filters.query))
+    ra = RoleAssignment
+    leader = exists().where(col(ra.member_id) == col(Member.id),
+                            col(ra.role) == Role.DISTRICT_LEADER)
+    if filters.community_id:
+        leader = exists().where(col(ra.member_id) == col(Member.id),
+                                col(ra.role) == Role.DISTRICT_LEADER,
+                                col(ra.community_id) == filters.community_id)
+    staff = exists().where(col(ra.member_id) == col(Member.id),
+                           col(ra.role) == Role.UNION_STAFF)
+    listed = exists().where(col(ra.member_id) == col(Member.id),
+                            col(ra.role).in_(list(LISTED_ANYWAY)))
+    hidden = exists().where(col(MemberSettings.member_id) == col(Member.id),
+                            col(MemberSettings.directory_hidden))
     async with db.read() as s:
         actor = await _actor(db, s, actor_id)
-        query = select(Member).where(Member.status == MemberStatus.ACTIVE)
+        conditions: list[Any] = [Member.status == MemberStatus.ACTIVE]
         if filters.district_id:
-            query = query.where(Member.district_id == filters.district_id)
+            conditions.append(Member.district_id == filters.district_id)
         if filters.municipality_id:
-            query = query.where(Member.municipality_id == filters.municipality_id)
+            conditions.append(Member.municipality_id == filters.municipality_id)
         if filters.community_id:
-            query = query.where(exists().where(
+            conditions.append(exists().where(
                 col(CommunityMembership.member_id) == col(Member.id),
                 col(CommunityMembership.community_id) == filters.community_id))
         if filters.role:
-            query = query.where(exists().where(
-                col(RoleAssignment.member_id) == col(Member.id),
-                col(RoleAssignment.role) == filters.role))
-        found = [(m.id or 0, m.full_name, m.position, m.district_id, m.municipality_id)
-                 for m in (await s.exec(query)).all()]
+            conditions.append(exists().where(col(ra.member_id) == col(Member.id),
+                                             col(ra.role) == filters.role))
+        if not actor.is_staff:  # staff see everyone
+            conditions.append(or_(~hidden, listed, col(Member.id) == actor_id))
+        order = (leader.desc(), staff.desc(), col(Member.full_name), col(Member.id))
         if words:
-            found = [r for r in found if all(w in fold(r[1]) for w in words)]
-        ids = [r[0] for r in found]
+            rows = (await s.exec(select(col(Member.id), col(Member.full_name))
+                                 .where(*conditions).order_by(*order))).all()
+            ids = [mid for mid, name in rows if all(w in _folded(name) for w in words)]
+            total = len(ids)
+        else:
+            total = int((await s.exec(select(func.count()).select_from(Member)
+                                      .where(*conditions))).one())
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 0), pages - 1)
+        if words:
+            chosen = ids[page * per_page:(page + 1) * per_page]
+        else:
+            chosen = list((await s.exec(select(col(Member.id)).where(*conditions)
+                                        .order_by(*order).offset(page * per_page)
+                                        .limit(per_page))).all())
+        found = {m.id: m for m in (await s.exec(select(Member).where(
+            col(Member.id).in_(chosen or [0])))).all()}
         roles: dict[int, set[Role]] = {}
         leads: set[int] = set()
-        hidden: set[int] = set()
-        if ids:
-            for start in range(0, len(ids), 900):
-                chunk = ids[start:start + 900]
-                for mid, role, community in (await s.exec(select(
-                        RoleAssignment.member_id, RoleAssignment.role,
-                        RoleAssignment.community_id).where(
-                        col(RoleAssignment.member_id).in_(chunk)))).all():
-                    roles.setdefault(mid, set()).add(Role(role))
-                    if role == Role.DISTRICT_LEADER and (
-                            not filters.community_id or community == filters.community_id):
-                        leads.add(mid)
-                hidden |= set((await s.exec(select(MemberSettings.member_id).where(
-                    col(MemberSettings.member_id).in_(chunk),
-                    col(MemberSettings.directory_hidden)))).all())
-        visible = [r for r in found if actor.is_staff or r[0] == actor_id or r[0] not in hidden
-                   or roles.get(r[0], set()) & LISTED_ANYWAY]
-        visible.sort(key=lambda r: (r[0] not in leads, Role.UNION_STAFF not in roles.get(r[0], ()),
-                                    r[1].casefold(), r[0]))
-        pages = max(1, -(-len(visible) // per_page))
-        page = min(max(page, 0), pages - 1)
-        chosen = visible[page * per_page:(page + 1) * per_page]
-        places = await _place_names(s, {(r[3], r[4]) for r in chosen}, lang)
-    rows = [Row(r[0], r[1], Position(r[2]), places.get((r[3], r[4]), ""), r[0] in leads,
-                frozenset(roles.get(r[0], set()))) for r in chosen]
-    return Page(rows, len(visible), page, pages)
+        for mid, role, community in (await s.exec(select(ra.member_id, ra.role, ra.community_id)
+                                                  .where(col(ra.member_id).in_(chosen or [0])))
+                                     ).all():
+            roles.setdefault(mid, set()).add(Role(role))
+            if role == Role.DISTRICT_LEADER and (
+                    not filters.community_id or community == filters.community_id):
+                leads.add(mid)
+        members = [found[mid] for mid in chosen if mid in found]
+        places = await _place_names(s, {(m.district_id, m.municipality_id) for m in members},
+                                    lang)
+    out = [Row(m.id or 0, m.full_name, Position(m.position),
+               places.get((m.district_id, m.municipality_id), ""), m.id in leads,
+               frozenset(roles.get(m.id or 0, set()))) for m in members]
+    return Page(out, total, page, pages)
 
 
 async def _place_names(s: AsyncSession, keys: set[tuple[int | None, int | None]],
                        lang: str) -> dict[tuple[int | None, int | None], str]:
+    district_ids = {d for d, _m in keys if d}
+    municipality_ids = {m for _d, m in keys if m}
+    districts = {d.id: d for d in (await s.exec(select(District).where(
+        col(District.id).in_(district_ids or {0})))).all()}
+    municipalities = {m.id: m for m in (await s.exec(select(Municipality).where(
+        col(Municipality.id).in_(municipality_ids or {0})))).all()}
     out = {}
     for district_id, municipality_id in keys:
-        d = await s.get(District, district_id) if district_id else None
-        m = await s.get(Municipality, municipality_id) if municipality_id else None
+        found = (municipalities.get(municipality_id), districts.get(district_id))
         out[(district_id, municipality_id)] = ", ".join(
-            x.name(lang) for x in (m, d) if x is not None)
+            x.name(lang) for x in found if x is not None)
     return out
 
 

@@ -139,6 +139,17 @@ async def suggest(db: Database, district_id: int, typed: str, lang: str,
     return _rank(name, rows, lang, limit)
 
 
+async def same_name(db: Database, district_id: int, typed: str,
+                    lang: str = "ru") -> str | None:
+    """The known municipality of the district spelled with the same letters, if any."""
+    wanted = key(clean_name(typed))
+    async with db.read() as s:
+        for m in await _usable(s, district_id):
+            if wanted in _keys(m):
+                return m.name(lang)
+    return None
+
+
 async def is_usable(db: Database, district_id: int, municipality_id: int) -> bool:
     async with db.read() as s:
         m = await s.get(Municipality, municipality_id)

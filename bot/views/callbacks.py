@@ -3,17 +3,21 @@
 A payload carries ids only; whoever handles it asks a service, which re-checks the acting member.
 
 A button's data comes from the member's app and may be forged, stale (from an older version) or
-odd. Two rules keep that out of the handlers:
-- every id is a `ButtonId` (or, inside a free-text field, read with `parse_id`): ASCII digits
-  within SQLite's and PostgreSQL's 64-bit integer, else the button does not match its handler;
-- every action is a `Literal` of the actions Birge makes: an unknown one does not match either.
-A button that matches no handler is answered as stale (bot/handlers/unhandled.py). Add a new action
-to its `Literal` when you add a button for it.
+odd. One reader, `read_button` (installed as every `CallbackData` class's `unpack`, also for the
+classes features declare in their own view modules), keeps that out of the handlers:
+- an integer field takes ASCII digits only, within SQLite's and PostgreSQL's 64-bit integer
+  (and -1 only where the field's default is negative); an id inside a free-text field is read
+  with `parse_id`;
+- a field declared with `Actions(...)` takes only those actions.
+A button that fails is matched by no handler and answered as stale (bot/handlers/unhandled.py), so
+an unknown action never reaches the default branch of an `if`. Add a new action to its `Actions`
+when you add a button for it (tests/e2e/test_buttons.py checks the code's buttons against them).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import BeforeValidator
@@ -57,6 +61,52 @@ ButtonId = Annotated[int, BeforeValidator(_button_id)]
 ButtonPage = Annotated[int, BeforeValidator(_button_page)]
 
 
+class Actions:
+    """The actions (or items, views) a button field takes: `action: Annotated[str, Actions(…)]`."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = frozenset(names)
+
+    def __repr__(self) -> str:
+        return f"Actions{tuple(sorted(self.names))}"
+
+
+def actions_of(cls: type[CallbackData], name: str) -> frozenset[str] | None:
+    """The actions a field of a button class takes (None: any text)."""
+    for meta in cls.model_fields[name].metadata:
+        if isinstance(meta, Actions):
+            return meta.names
+    return None
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_unpack = CallbackData.unpack.__func__  # type: ignore[attr-defined]
+
+
+def read_button(cls: type[CallbackData], value: str) -> Any:
+    """aiogram's `unpack`, then Birge's rules for integers and actions (ValueError: stale)."""
+    _prefix, *parts = value.split(cls.__separator__)
+    for (name, field), raw in zip(cls.model_fields.items(), parts, strict=False):
+        if field.annotation is int and raw != "":
+            negative = isinstance(field.default, int) and field.default < 0
+            if not _INTEGER.fullmatch(raw) or (raw.startswith("-") and raw != "-1") or (
+                    raw == "-1" and not negative):
+                raise ValueError(f"{cls.__name__}.{name}: not a number Birge puts on a button")
+    found = _unpack(cls, value)
+    for name in cls.model_fields:
+        number = getattr(found, name)
+        if isinstance(number, int) and not isinstance(number, bool) and (
+                number > (MAX_PAGE if name == "page" else MAX_ID)):
+            raise ValueError(f"{cls.__name__}.{name}: {number} is too large")
+        allowed = actions_of(cls, name)
+        if allowed is not None and number not in allowed:
+            raise ValueError(f"{cls.__name__}.{name}: {number!r} is not an action Birge makes")
+    return found
+
+
+CallbackData.unpack = classmethod(read_button)  # type: ignore[assignment,method-assign]
+
+
 class Pick(CallbackData, prefix="p"):
     """A choice in a guided flow: `step` names the question, `value` the answer."""
 
@@ -64,7 +114,7 @@ class Pick(CallbackData, prefix="p"):
     value: str
 
 
-NavAction = Literal["back", "cancel", "done", "skip"]
+NavAction = Annotated[str, Actions("back", "cancel", "done", "skip")]
 
 
 class Nav(CallbackData, prefix="n"):
@@ -73,7 +123,7 @@ class Nav(CallbackData, prefix="n"):
     action: NavAction
 
 
-DecideAction = Literal["approve", "reject"]
+DecideAction = Annotated[str, Actions("approve", "reject")]
 
 
 class Decide(CallbackData, prefix="d"):
@@ -83,9 +133,9 @@ class Decide(CallbackData, prefix="d"):
     member_id: ButtonId
 
 
-BcAction = Literal[
-    "ack", "approve", "ask", "cancel", "comment", "comments", "copy", "csv", "reject", "report"
-]
+BcAction = Annotated[str, Actions(
+    "ack", "approve", "ask", "cancel", "comment", "comments", "copy", "csv", "reject", "report",
+)]
 
 
 class Bc(CallbackData, prefix="b"):
@@ -95,11 +145,11 @@ class Bc(CallbackData, prefix="b"):
     broadcast_id: ButtonId
 
 
-MenuAction = Literal[
-    "ask", "decisions", "edit_communities", "edit_name", "edit_place", "edit_position", "groups",
-    "help", "home", "invite", "issues", "language", "legal", "library", "mine", "profile", "raise",
-    "search", "settings"
-]
+MenuAction = Annotated[str, Actions(
+    "ask", "decisions", "edit_communities", "edit_name", "edit_place", "edit_position",
+    "events", "groups", "help", "home", "invite", "issues", "language", "legal", "library",
+    "mine", "people", "profile", "raise", "search", "settings",
+)]
 
 
 class Menu(CallbackData, prefix="m"):
@@ -108,7 +158,7 @@ class Menu(CallbackData, prefix="m"):
     item: MenuAction
 
 
-QnAction = Literal["answer", "dup", "files", "follow", "hide", "open", "resolve"]
+QnAction = Annotated[str, Actions("answer", "dup", "files", "follow", "hide", "open", "resolve")]
 
 
 class Qn(CallbackData, prefix="q"):
@@ -118,7 +168,7 @@ class Qn(CallbackData, prefix="q"):
     question_id: ButtonId
 
 
-AnAction = Literal["accept", "files", "hide", "useful"]
+AnAction = Annotated[str, Actions("accept", "files", "hide", "useful")]
 
 
 class An(CallbackData, prefix="a"):
@@ -128,7 +178,9 @@ class An(CallbackData, prefix="a"):
     answer_id: ButtonId
 
 
-GrAction = Literal["addmod", "archive", "ask", "join", "leave", "mods", "new", "open", "rename"]
+GrAction = Annotated[str, Actions(
+    "addmod", "archive", "ask", "join", "leave", "mods", "new", "open", "rename",
+)]
 
 
 class Gr(CallbackData, prefix="g"):
@@ -151,9 +203,9 @@ class Kb(CallbackData, prefix="k"):
     page: ButtonPage
 
 
-IssAction = Literal[
-    "c", "cv", "d", "dc", "ds", "fb", "fr", "fs", "ft", "l", "mg", "o", "rp", "rs", "rv", "xl"
-]
+IssAction = Annotated[str, Actions(
+    "c", "cv", "d", "dc", "ds", "fb", "fr", "fs", "ft", "l", "mg", "o", "rp", "rs", "rv", "xl",
+)]
 
 
 class Iss(CallbackData, prefix="i"):
@@ -165,7 +217,7 @@ class Iss(CallbackData, prefix="i"):
     value: str = ""
 
 
-DosAction = Literal["a", "l", "n", "o", "r", "s", "sv", "w"]
+DosAction = Annotated[str, Actions("a", "l", "n", "o", "r", "s", "sv", "w")]
 
 
 class Dos(CallbackData, prefix="x"):
@@ -176,10 +228,10 @@ class Dos(CallbackData, prefix="x"):
     value: str = ""
 
 
-LcAction = Literal[
+LcAction = Annotated[str, Actions(
     "all", "answer", "assign", "close", "comment", "docs", "info", "keep", "open", "publish",
-    "pubno", "pubyes", "rate", "reopen", "reply", "take", "to"
-]
+    "pubno", "pubyes", "rate", "reopen", "reply", "take", "to",
+)]
 
 
 class Lc(CallbackData, prefix="l"):
@@ -191,7 +243,9 @@ class Lc(CallbackData, prefix="l"):
     value: ButtonId = 0
 
 
-LqAction = Literal["ask", "desk", "fig", "new", "mine", "waiting", "overdue", "knowledge"]
+LqAction = Annotated[str, Actions(
+    "ask", "desk", "fig", "new", "mine", "waiting", "overdue", "knowledge",
+)]
 
 
 class Lq(CallbackData, prefix="lq"):
@@ -202,7 +256,7 @@ class Lq(CallbackData, prefix="lq"):
     value: ButtonId = 0
 
 
-PrefAction = Literal["day", "freq", "hour", "kind", "open", "pick", "quiet"]
+PrefAction = Annotated[str, Actions("day", "freq", "hour", "kind", "open", "pick", "quiet")]
 
 
 class Pref(CallbackData, prefix="s"):
@@ -212,7 +266,7 @@ class Pref(CallbackData, prefix="s"):
     value: str = ""
 
 
-BulletinAction = Literal["cancel", "edit", "month", "send"]
+BulletinAction = Annotated[str, Actions("cancel", "edit", "month", "send")]
 
 
 class Bulletin(CallbackData, prefix="u"):

@@ -11,12 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date
-
-from bot.i18n import TIMEZONE, _, ngettext
+from bot.i18n import _, format_day, format_month, ngettext
 from storage.models import Named
 
 LIMIT = 4096
@@ -76,16 +73,11 @@ NOTES: dict[str, Callable[[str], str]] = {
 }
 
 
-@lru_cache(maxsize=4096)
-def _day(day: date, locale: str, pattern: str) -> str:
-    return format_date(day, pattern, locale=locale)
-
-
-def day_label(moment: datetime | str, locale: str, pattern: str = "d MMMM") -> str:
+def day_label(moment: datetime | str, locale: str, year: bool = False) -> str:
     """A date in the member's locale (Bishkek calendar day), e.g. «23 ноября»."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return _day(moment.astimezone(TIMEZONE).date(), locale, pattern)
+    return format_day(moment, locale, year=year)
 
 
 def item_line(item: Mapping[str, Any], locale: str, groups: Mapping[int, Named]) -> str:
@@ -141,7 +133,7 @@ def _compose(payload: Mapping[str, Any], sections: list[dict[str, Any]], locale:
     since, until = payload.get("since"), payload.get("until")
     title = "📰 <b>" + head + "</b>"
     if since and until and frequency != "queues":
-        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale, "d MMMM y")
+        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale, year=True)
     parts = int(payload.get("parts") or 1)
     if parts > 1:
         title += f" ({payload.get('part', 1)}/{parts})"
@@ -176,7 +168,7 @@ def bulletin_text(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], mont
                   locale: str, groups: Mapping[int, Named]) -> str:
     """The bulletin draft in one language, as plain text (a broadcast's text is not HTML)."""
     title = _("Bulletin of the Union of LSGs: {month}").format(
-        month=format_date(month, "LLLL y", locale=locale))
+        month=format_month(month, locale))
     blocks = ["📰 " + title]
     for code, items in parts:
         if not items:

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
-from babel.dates import format_datetime, format_time
 
-from bot.i18n import _
+from bot.i18n import _, format_when
 from bot.services import events
 from bot.services.event_results import Participant, Report
 from bot.services.events import EventView
 from bot.views.buttons import Row, button
+from bot.views.callbacks import Actions
 from storage.enums import EventKind, EventStatus, RegistrationStatus
 from storage.models import Event
 
@@ -28,7 +29,9 @@ class Ev(CallbackData, prefix="ev"):
     (list, attendance toggle with the member's id in `value`, materials, report, exports, change,
     cancel, approve), rating (`value` is the stars)."""
 
-    action: str
+    action: Annotated[str, Actions(
+        "approve", "att", "cancel", "chplace", "chtime", "csv", "cxl", "cxlok", "files", "ics",
+        "list", "mat", "maybe", "no", "open", "rate", "reg", "reject", "report", "send", "xlsx")]
     event_id: int
     value: int = 0
 
@@ -36,7 +39,8 @@ class Ev(CallbackData, prefix="ev"):
 class EvL(CallbackData, prefix="evl"):
     """The events page and its lists: upcoming for me, my registrations, past, organised."""
 
-    view: str
+    view: Annotated[str, Actions(
+        "awaiting", "home", "mine", "new", "organised", "past", "upcoming")]
 
 
 def kind_label(kind: EventKind | str) -> str:
@@ -74,18 +78,14 @@ def when_label(event: Event, locale: str) -> str:
     """`25 дек. 2026 г., 10:00 – 12:00` in Bishkek time (the end's date only when it differs)."""
     start = event.starts_at.astimezone(BISHKEK)
     end = event.ends_at.astimezone(BISHKEK)
-    text = format_datetime(start, "medium", tzinfo=BISHKEK, locale=locale)
-    text = text.rsplit(":", 1)[0] if text.count(":") == 2 else text  # no seconds
+    text = format_when(start, locale, BISHKEK)
     if end.date() == start.date():
-        return text + " – " + format_time(end, "HH:mm", tzinfo=BISHKEK, locale=locale)
-    end_text = format_datetime(end, "medium", tzinfo=BISHKEK, locale=locale)
-    return text + " – " + (end_text.rsplit(":", 1)[0] if end_text.count(":") == 2
-                           else end_text)
+        return text + " – " + f"{end:%H:%M}"
+    return text + " – " + format_when(end, locale, BISHKEK)
 
 
 def day_label(moment: datetime, locale: str) -> str:
-    text = format_datetime(moment.astimezone(BISHKEK), "medium", tzinfo=BISHKEK, locale=locale)
-    return text.rsplit(":", 1)[0] if text.count(":") == 2 else text
+    return format_when(moment, locale, BISHKEK)
 
 
 def event_line(event: Event, locale: str, status: str | None = None) -> str:

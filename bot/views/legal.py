@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import html
 from calendar import monthrange
-from datetime import date, datetime
+from datetime import date
 
 from aiogram.types import InlineKeyboardMarkup
-from babel.dates import format_date, get_day_names
 
-from bot.i18n import _, format_when
+from bot.i18n import _, format_day, format_month, format_when, weekday_names
 from bot.services import legal
 from bot.services.legal import CaseView
 from bot.views.buttons import Row, button, markup, short
@@ -64,11 +63,6 @@ def event_label(kind: LegalEventKind | str) -> str:
         LegalEventKind.FEEDBACK: _("comment on the help"),
     }
     return labels.get(LegalEventKind(kind), str(kind))
-
-
-def format_day(moment: datetime | date, locale: str) -> str:
-    day = moment.astimezone(BISHKEK).date() if isinstance(moment, datetime) else moment
-    return format_date(day, "medium", locale=locale)
 
 
 def case_line(case: LegalCase, locale: str) -> str:
@@ -188,9 +182,9 @@ def calendar(year: int, month: int, locale: str, today: date, month_step: str = 
              day_step: str = "ldd") -> list[Row]:
     """A month of day buttons (Monday first) with ◀ ▶ to move; past days are not offered.
     `month_step` and `day_step` name the `Pick` steps, so another flow can reuse it."""
-    days = get_day_names("narrow", locale=locale)
+    days = weekday_names(locale)
     rows: list[Row] = []
-    title = format_date(date(year, month, 1), "LLLL y", locale=locale)
+    title = format_month(date(year, month, 1), locale)
     prev_month = (year - (month == 1), (month - 2) % 12 + 1)
     next_month = (year + (month == 12), month % 12 + 1)
     nav: Row = []

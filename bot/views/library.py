@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -15,6 +15,7 @@ from bot.i18n import _, ngettext
 from bot.services import library
 from bot.services.library import ItemCard
 from bot.views.buttons import Row, button, markup
+from bot.views.callbacks import Actions
 from bot.views.digests import day_label, fit
 from storage.enums import ActStatus, ItemKind, ItemStatus
 
@@ -23,7 +24,8 @@ class Lib(CallbackData, prefix="lib"):
     """A library item: open, files, useful, adopt, adopters, ask, edit; reviewers' approve /
     return / decline."""
 
-    action: str
+    action: Annotated[str, Actions(
+        "adopt", "approve", "ask", "decline", "edit", "files", "open", "return", "useful", "who")]
     item_id: int
 
 
@@ -39,13 +41,13 @@ class LibList(CallbackData, prefix="libl"):
 class LibMenu(CallbackData, prefix="libm"):
     """The library's own screens: propose a practice, add an item, the review queue, mine."""
 
-    item: str
+    item: Annotated[str, Actions("add", "mine", "propose", "queue")]
 
 
 class Dec(CallbackData, prefix="dec"):
     """The decisions archive: a page of the list (`broadcast_id` 0) or one decision."""
 
-    action: str
+    action: Annotated[str, Actions("list", "open")]
     broadcast_id: int = 0
     page: int = 0
 
@@ -157,7 +159,7 @@ def card_text(c: ItemCard, language: str) -> str:
                                 districts=c.districts))
     if c.published_at:
         tail.append(_("Published: {when}").format(
-            when=day_label(c.published_at, language, "d MMMM y")))
+            when=day_label(c.published_at, language, year=True)))
     if c.revisions:
         tail.append(ngettext("Edited {count} time; the earlier version is kept.",
                              "Edited {count} times; earlier versions are kept.",

@@ -8,7 +8,7 @@ Telegram allows 64 bytes); the services re-check everything they name.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -18,6 +18,7 @@ from bot.services import survey_forms as forms
 from bot.services.errors import ServiceError
 from bot.services.surveys import Listed, Step
 from bot.views.buttons import Row, button, grid, markup
+from bot.views.callbacks import Actions
 from bot.views.labels import refusal
 from storage.models import Survey
 
@@ -26,7 +27,8 @@ class Sv(CallbackData, prefix="sv"):
     """Answering a survey: `action` (open, pick, tog, rank, undo, done, skip, back, send, edit),
     `q` the question's position, `v` the option's position or the scale point."""
 
-    action: str
+    action: Annotated[str, Actions(
+        "back", "done", "edit", "open", "pick", "rank", "send", "skip", "tog", "undo")]
     survey_id: int
     q: int = -1
     v: int = -1
@@ -36,7 +38,9 @@ class Svr(CallbackData, prefix="svr"):
     """A survey's results for staff and its creator: card, charts, texts, xlsx, csv, close,
     publish; `v` is a question's position where one is meant."""
 
-    action: str
+    action: Annotated[str, Actions(
+        "card", "charts", "close", "csv", "import", "mine", "new", "poll", "publish", "texts",
+        "xlsx")]
     survey_id: int
     v: int = -1
 

@@ -454,3 +454,55 @@ async def test_after_the_event_attendance_materials_ratings_and_the_xlsx(
         assert [r.member_id for r in marked_rows] == [asel_id]
         assert [r.kind for r in await outbox_rows(birge.db)
                 if r.member_id == bakyt_id and r.kind == "event_materials"] == []
+
+
+async def test_late_forged_and_odd_input_gets_a_short_answer_and_writes_nothing(
+    birge: Running, people: PersonFactory
+) -> None:
+    await birge.stop()
+    with time_machine.travel(bishkek(11, 30, 10), tick=True) as clock:
+        await birge.start()
+        boss = await people("Айгерим", "ru")
+        staff = await f.staff(birge.db, boss.user_id, "Айгерим Касымова", language="ru")
+        asel, _ = await member(people, birge, "Асель Маматова", "ru", "talas")
+        start = bishkek(12, 5, 10)
+        eid = await webinar(birge, staff, starts=start, districts=["talas"])
+        async with birge.db.transaction() as s:  # registration closes on 2 December
+            row = await s.get(Event, eid)
+            assert row is not None
+            row.registration_until = bishkek(12, 2, 23, 59)
+        invite = await said(asel, t("ru", "You are invited:"))
+        clock.move_to(bishkek(12, 3, 9))
+        await asel.press_data(int(invite["message_id"]), ev("reg", eid))
+        assert t("ru", "Registration for this event is closed.") in str(await asel.answer())
+        for forged in (ev("open", 99_999_999_999_999_999_999), ev("att", eid, 2**70),
+                       ev("xlsx", eid), "ev:open:nope"):
+            await asel.press_data(int(invite["message_id"]), forged)
+            answer = str(await asel.answer())
+            assert t("ru", "You are not allowed to do that.") in answer \
+                or t("ru", "This button is no longer active.") in answer, (forged, answer)
+        async with birge.db.read() as s:
+            assert (await s.exec(select(EventRegistration).where(
+                EventRegistration.member_id != 0,
+                EventRegistration.status != "invited"))).all() == []
+
+        await boss.send("/events")
+        await said(boss, t("ru", "Events: webinars"))
+        await tap(boss, EvL(view="new").pack())
+        await tap(boss, pick("ek", "training"))
+        for step in ("Тренинг", "Тренинг", None, "Сүрөттөмө", "Описание", None):
+            if step is None:
+                await tap(boss, nav("skip"))
+            else:
+                await boss.send(step)
+        await said(boss, t("ru", "Which day does it start?"))
+        await boss.send("01.01.2020 10:00")
+        await said(boss, t("ru", "The start must be in the future."))
+        await boss.send("завтра")
+        await said(boss, t("ru", "Please send a date and time"))
+        await boss.upload("sticker", b"sticker")
+        await said(boss, t("ru", "Please send text, not a file"))
+        await press(boss, nav("cancel"))
+        await said(boss, t("ru", "Cancelled. Nothing was saved."))
+        async with birge.db.read() as s:
+            assert len((await s.exec(select(Event))).all()) == 1

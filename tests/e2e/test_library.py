@@ -20,7 +20,7 @@ from bot.i18n import TIMEZONE
 from bot.services import bulletin, digests, groups, library, search
 from bot.services.broadcasts import Audience, Draft, submit_broadcast
 from bot.services.library import ItemDraft
-from bot.views.library import Lib, LibList, LibMenu
+from bot.views.library import Lib, LibList, LibMenu, Srf
 from storage.enums import BroadcastKind, ItemStatus, Position
 from storage.models import LibraryItem, LibraryRevision
 from tests import factories as f
@@ -234,6 +234,14 @@ async def test_a_community_only_groups_items_stay_inside_the_community(
     assert "Методичка" not in text_of(denied)
     await aizada.send("/search методичка казначейского")
     await said(aizada, library.label(done.item_id))
+    await press(aizada, Srf(kind="", group_id=-1).pack())
+    await said(aizada, t("ru", "Search in which group?"))
+    await press(aizada, Srf(kind="", group_id=finance_group).pack())
+    await said(aizada, library.label(done.item_id))
+    await press(aizada, Srf(kind="library", group_id=finance_group).pack())
+    await said(aizada, library.label(done.item_id))
+    await press(aizada, Srf(kind="decision", group_id=finance_group).pack())
+    await said(aizada, t("ru", "Nothing found for"))
 
 
 def workbook(rows: list[list[object]]) -> bytes:

@@ -93,7 +93,7 @@ async def test_a_finance_officer_finds_the_leylek_leader_and_writes_to_her(
     # Bad input while writing: 10,000 characters, a forbidden file, a command.
     await press(asel, pe("w", lead.id))
     await said(asel, t("ru", "Your message to {name}"))
-    await asel.send("ж" * 4000)
+    await asel.send("ж" * 10_000)
     await said(asel, t("ru", "Please send a message of 1 to {limit} characters"))
     await asel.upload("document", b"MZ", filename="virus.exe")
     await said(asel, t("ru", "This type of file is not accepted."))
@@ -162,6 +162,34 @@ async def pe_set_hidden(birge: Running, member_id: int) -> None:
 
 async def people_listing(birge: Running, member_id: int, **kw: bool) -> None:
     await directory.set_listing(birge.db, member_id, **kw)
+
+
+async def test_a_member_hides_from_the_directory_in_settings_and_shows_her_phone(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    asel, asel_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    bakyt, _bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "leylek")
+    await asel.send("/settings")
+    await said(asel, t("ru", "Settings"))
+    await press(asel, pe("ls"))
+    await said(asel, t("ru", "Listed: colleagues find you in /people."))
+    await press(asel, pe("lh", 1))
+    await said(asel, t("ru", "Hidden: colleagues do not find you in /people"))
+    await bakyt.send("/people")
+    assert "Асель Маматова" not in text_of(await said(bakyt, t("ru", "Member directory")))
+    # Her own contact becomes the phone her card may show; someone else's is refused.
+    await asel.upload("contact", phone_number="+996555123456", first_name="Асель",
+                      contact_user_id=asel.user_id)
+    await said(asel, t("ru", "Your phone is saved."))
+    await press(asel, pe("lh", 0))
+    await said(asel, t("ru", "Listed: colleagues find you in /people."))
+    await press(asel, pe("lp", 1))
+    await said(asel, t("ru", "Listed: colleagues find you in /people."))
+    card = await directory.card(db, _bakyt_id, asel_id, "ru")
+    assert card.phone == "+996555123456"
+    await asel.upload("contact", phone_number="+996555000000", first_name="Бакыт",
+                      contact_user_id=bakyt.user_id)
+    await said(asel, t("ru", "Please share your own contact."))
 
 
 # --- 2. one name per municipality ------------------------------------------------------------
@@ -250,12 +278,50 @@ async def test_a_typed_municipality_is_matched_and_a_duplicate_is_merged_once(
         assert after is not None and after.municipalities_count == 1
         moved = await s.get(Member, m.id)
         assert moved is not None and moved.municipality_id == kara_kul
+    # The issue's card (and its exports, which read the same places) use the merged name.
+    card = await ni.card(db, await f.staff(db), issue.id, "ru")
+    assert all("Карак-Куль" not in s.place for s in card.supporters)
+    assert any("город Кара-Куль" in s.place for s in card.supporters)
     # A second press of the same merge is answered, and changes nothing.
     await lead_person.press_data(done["message_id"],
                                  Mu(action="my", id=pending_id, value=kara_kul).pack())
     again = await lead_person.answer(timeout=3)
     assert again is not None and t("ru", "This name has already been confirmed or merged.") \
         in str(again.get("text"))
+
+
+async def test_a_district_leader_adds_a_municipality_to_her_district(
+        birge: Running, people: PersonFactory) -> None:
+    db = birge.db
+    lead_person = await people("Жылдыз", "ru")
+    await f.leader(db, "Жылдыз Касымова", "leylek", "finance", telegram_id=lead_person.user_id,
+                   language="ru")
+    await said(lead_person, t("ru", "Your application has been approved."))
+    plain, _plain_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    await plain.send("/places")
+    await said(plain, t("ru", "Municipality names are decided by district leaders"))
+
+    await lead_person.send("/places")
+    await said(lead_person, t("ru", "No new names are waiting for you."))
+    await press(lead_person, Mu(action="add").pack())
+    await said(lead_person, t("ru", "Send the name of the municipality to add in {district}"))
+    await lead_person.send("Ж")
+    await said(lead_person, t("ru", "Please send the name of a municipality: 2 to {limit}",
+                              limit=120))
+    await lead_person.send("Ж" * 300)
+    await said(lead_person, t("ru", "Please send the name of a municipality: 2 to {limit}",
+                              limit=120))
+    await lead_person.send("Katran")  # already there, in another alphabet
+    await said(lead_person, t("ru", "This municipality is already in the list: {name}.",
+                              name="Катранский айылный аймак"))
+    await lead_person.send("Катранчы")  # close to Katran: asked first
+    await said(lead_person, t("ru", "These are already in the list:"))
+    await press(lead_person, Mu(action="an").pack())
+    await said(lead_person, t("ru", "Added: {name}.", name="Катранчы"))
+    async with db.read() as s:
+        added = (await s.exec(select(Municipality).where(
+            Municipality.name_ru == "Катранчы"))).scalars().one()
+        assert added.status == MunicipalityStatus.CONFIRMED and added.active
 
 
 # --- 3. a member's rights over their data ----------------------------------------------------

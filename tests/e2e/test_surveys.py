@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import update
+from sqlmodel import select, update
 
 from bot.sandbox.client import EmulatorError
 from bot.services import surveys
 from bot.services.broadcasts import Audience
 from bot.views.survey_charts import chart_png
 from bot.views.surveys import Sv, Svr
-from storage.models import Outbox
+from storage.models import Outbox, SurveyPoll
 from storage.types import utcnow
 from tests import factories as f
 from tests.e2e.conftest import (
@@ -202,15 +203,22 @@ async def test_a_quick_poll_is_a_native_poll_answered_through_poll_answer_and_st
     assert "Когда собрание?" in ru_poll["poll"]["question"]  # type: ignore[index]
     assert ky_poll["poll"]["options"][0]["text"] == "Дүйшөмбү"  # type: ignore[index]
     assert ky_poll["poll"]["is_anonymous"] is False  # type: ignore[index]
+    async def posted() -> bool:  # the outbox has recorded both polls it sent
+        async with db.read() as s:
+            return len((await s.exec(select(SurveyPoll))).all()) == 2
+
+    await wait_for(posted)
+
+    def counts(expected: dict[str, int]) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return (await surveys.results(db, staff_id, sid)).questions[0].counts == expected
+        return check
+
     await asel.vote([1])
     await nurlan.vote([0])
+    await wait_for(counts({"mon": 1, "fri": 1}))
     await nurlan.vote([1])  # changed their mind: one vote, the last one
-
-    async def counted() -> bool:
-        r = await surveys.results(db, staff_id, sid)
-        return r.responded == 2 and r.questions[0].counts == {"mon": 0, "fri": 2}
-
-    await wait_for(counted)
+    await wait_for(counts({"mon": 0, "fri": 2}))
     # The deadline passes (the scheduler's job, run as it would run after it): the polls stop.
     await birge.restart()
     db = birge.db

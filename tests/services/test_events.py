@@ -12,7 +12,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.services import event_results, events, roles
+from bot.services import event_calendar, event_results, events, roles
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from bot.services.event_results import Material
@@ -175,17 +175,17 @@ async def test_reminders_go_once_and_follow_a_change_of_time(
     eid = created.event_id
     await events.respond(db, people["a"], eid, "registered")
     start = (await event_row(db, eid)).starts_at
-    assert await events.send_reminders(db, start - timedelta(hours=30)) == (0, 0)
-    assert await events.send_reminders(db, start - timedelta(hours=23)) == (1, 0)
-    assert await events.send_reminders(db, start - timedelta(hours=22)) == (0, 0)
-    assert await events.send_reminders(db, start - timedelta(minutes=50)) == (0, 1)
-    assert await events.send_reminders(db, start - timedelta(minutes=40)) == (0, 0)
+    assert await event_calendar.send_reminders(db, start - timedelta(hours=30)) == (0, 0)
+    assert await event_calendar.send_reminders(db, start - timedelta(hours=23)) == (1, 0)
+    assert await event_calendar.send_reminders(db, start - timedelta(hours=22)) == (0, 0)
+    assert await event_calendar.send_reminders(db, start - timedelta(minutes=50)) == (0, 1)
+    assert await event_calendar.send_reminders(db, start - timedelta(minutes=40)) == (0, 0)
     told = await events.change_event(db, people["staff"], eid, Change(
         starts_at=start + timedelta(days=1)))
     assert told == 1
     row = await event_row(db, eid)
     assert row.sequence == 1 and row.ends_at - row.starts_at == timedelta(hours=2)
-    assert await events.send_reminders(db, row.starts_at - timedelta(hours=23)) == (1, 0)
+    assert await event_calendar.send_reminders(db, row.starts_at - timedelta(hours=23)) == (1, 0)
     async with db.read() as s:
         urgent = (await s.exec(select(Outbox).where(Outbox.kind == "event_reminder"))).all()
     assert [r.payload.get("urgent", False) for r in urgent] == [False, True, False]
@@ -196,17 +196,17 @@ async def test_calendar_files_and_cancellation(db: Database, people: dict[str, i
     eid = created.event_id
     await events.respond(db, people["a"], eid, "registered")
     with pytest.raises(PermissionDenied):
-        await events.calendar_file(db, people["b"], eid, "ru")  # not registered
-    name, data = await events.calendar_file(db, people["a"], eid, "ky")
+        await event_calendar.calendar_file(db, people["b"], eid, "ru")  # not registered
+    name, data = await event_calendar.calendar_file(db, people["a"], eid, "ky")
     cal = Calendar.from_ical(data)
     [entry] = cal.walk("VEVENT")
     assert name == f"event-{eid}.ics" and str(entry["SUMMARY"]) == "Жергиликтүү бюджет"
     assert "https://zoom.us/j/123456" in str(entry["DESCRIPTION"])
     assert await events.cancel_event(db, people["staff"], eid) == 1
     with pytest.raises(InvalidState) as refused:
-        await events.calendar_file(db, people["a"], eid, "ky")
+        await event_calendar.calendar_file(db, people["a"], eid, "ky")
     assert refused.value.code == "event_cancelled"
-    cancelled = Calendar.from_ical(events.ics(await event_row(db, eid), "ru"))
+    cancelled = Calendar.from_ical(event_calendar.ics(await event_row(db, eid), "ru"))
     assert str(cancelled["METHOD"]) == "CANCEL"
     assert str(cancelled.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
 

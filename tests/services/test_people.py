@@ -191,3 +191,23 @@ async def test_the_reference_import_reports_its_progress(db: Database) -> None:
     assert report.created == 25
     lines = out.getvalue().splitlines()
     assert lines[-1] == "[" + "#" * 30 + "] 25/25 rows" and len(lines) >= 10
+
+
+async def test_the_retention_job_erases_a_deleted_members_cases_after_the_configured_time(
+        db: Database) -> None:
+    from bot.config import Settings
+    from bot.jobs import privacy as privacy_job
+    from bot.jobs.registry import REGISTRY, JobContext
+
+    assert "privacy.retention" in REGISTRY
+    m = await f.member(db, "Асель Маматова", district="leylek")
+    await legal.open_case(db, m.id, legal.Intake(LegalCategory.LAND, "Жер маселеси боюнча "
+                                                  "суроо бар.", consent=True))
+    await privacy.delete_account(db, m.id, m.id)
+    settings = Settings(_env_file=None, legal_retention_days=30)  # type: ignore[call-arg]
+    await privacy_job.erase_expired(JobContext(db, settings, utcnow() + timedelta(days=29)))
+    async with db.read() as s:
+        assert len((await s.exec(select(LegalCase))).all()) == 1
+    await privacy_job.erase_expired(JobContext(db, settings, utcnow() + timedelta(days=31)))
+    async with db.read() as s:
+        assert (await s.exec(select(LegalCase))).all() == []
