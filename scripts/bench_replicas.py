@@ -43,6 +43,7 @@ from sqlmodel import col, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
+from bench_search import admin  # noqa: E402
 from bench_updates import BirgeMember, closed_loop  # noqa: E402
 
 from bot.sandbox.client import EmulatorClient  # noqa: E402
@@ -64,20 +65,9 @@ ACTIVE_FIRST = 9_000_001
 # --- the database ------------------------------------------------------------------------------
 
 
-async def admin_sql(base: str, statement: str) -> None:
-    import asyncpg
-
-    dsn = make_url(base).set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 async def fresh_database(base: str, name: str) -> str:
-    await admin_sql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin_sql(base, f'CREATE DATABASE "{name}"')
+    await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin(base, f'CREATE DATABASE "{name}"')
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade, url)
     return url
