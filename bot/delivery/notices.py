@@ -14,6 +14,7 @@ from bot.views.callbacks import Decide, Menu
 from bot.views.labels import position_label
 from storage.db import Database
 from storage.enums import MemberStatus
+from storage.models import Outbox
 
 
 @renderer("applicant_pending")
@@ -71,6 +72,8 @@ def settled_text(verdict: str, name: str, by: str) -> str | None:
 async def settled(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
     text = settled_text(str(payload.get("verdict")), str(payload.get("name", "")),
                         str(payload.get("by", "")))
-    if text is None or not isinstance(payload.get("message_id"), int):
-        return None
-    return Rendered(text, None, edit=int(payload["message_id"]))
+    async with db.read() as s:
+        source = await s.get(Outbox, int(payload.get("source_id") or 0))
+    if text is None or source is None or source.telegram_message_id is None:
+        return None  # the copy was never sent: nothing to edit
+    return Rendered(text, None, edit=source.telegram_message_id)

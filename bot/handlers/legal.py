@@ -24,7 +24,7 @@ from bot.services.legal import Doc
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
 from bot.views.buttons import button, markup, nav_row
-from bot.views.callbacks import Lc, Lq, Nav, Qn
+from bot.views.callbacks import Lc, Lq, Nav, Pick, Qn
 from bot.views.labels import refusal
 from bot.views.legal import (
     case_buttons,
@@ -45,6 +45,7 @@ MONTHS_BACK = 12
 
 class CaseInput(StatesGroup):
     message = State()  # an answer, a request for information or the requester's message
+    attach = State()  # … its documents, then Send (text → attach → Send, as for questions)
     comment = State()  # a comment on the rating
     question = State()  # staff edit the anonymised question
     answer = State()  # … and the answer
@@ -176,12 +177,25 @@ async def on_list(query: CallbackQuery, callback_data: Lq, db: Database,
 # --- what people do to a case ------------------------------------------------------------------
 
 PROMPTS = {
-    "answer": lambda: _("Send your answer as text. To attach documents, send them first."),
-    "info": lambda: _("What information do you need from the requester? To attach documents, "
-                      "send them first."),
-    "reply": lambda: _("Send your message to the lawyer. To attach documents, send them "
-                       "first."),
+    "answer": lambda: _("Send your answer as text. You can attach documents next."),
+    "info": lambda: _("What information do you need from the requester? You can attach "
+                      "documents next."),
+    "reply": lambda: _("Send your message to the lawyer. You can attach documents next."),
 }
+
+
+def _send_markup() -> Any:
+    return markup([[button("📨 " + _("Send"), Pick(step="cs", value="send"))],
+                   nav_row(back=False)])
+
+
+def _attach_prompt(data: dict[str, Any]) -> str:
+    text = _("Attach documents if you wish (up to {limit}), then press Send.").format(
+        limit=legal.DOCUMENTS_MAX)
+    docs = data.get("documents", [])
+    if docs:
+        text += "\n" + "\n".join("📎 " + html.escape(d["name"]) for d in docs)
+    return text
 
 
 @router.callback_query(Lc.filter())
@@ -339,12 +353,26 @@ async def on_input_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, _("Cancelled."), markup([open_button(cid)]) if cid else None)
 
 
-@router.message(StateFilter(CaseInput.message), F.document | F.photo)
+@router.message(StateFilter(CaseInput.message, CaseInput.attach), F.document | F.photo)
 async def on_input_document(message: Message, state: FSMContext, settings: Settings) -> None:
     name = await keep_document(message, state, settings.legal_document_max_mb)
-    if name is not None:
+    if name is None:
+        return
+    if await state.get_state() == CaseInput.attach.state:
+        await message.answer(_("Attached: {name}. Send more, or press Send.").format(
+            name=html.escape(name)), reply_markup=_send_markup())
+    else:
         await message.answer(_("Attached: {name}. Send more documents, or your text.").format(
             name=html.escape(name)))
+
+
+@router.callback_query(Pick.filter(F.step == "cs"), StateFilter(CaseInput.attach))
+async def on_send(query: CallbackQuery, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    await query.answer()
+    if member is None or not isinstance(query.message, Message):
+        return
+    await _send_message(query.message, state, db, member, await state.get_data())
 
 
 @router.message(StateFilter(CaseInput), F.text)
@@ -368,22 +396,41 @@ async def on_input_text(message: Message, state: FSMContext, db: Database,
         else:
             await _store_publication(message, state, db, member, data)
         return
-    try:
-        if current == CaseInput.comment.state:
+    if current == CaseInput.comment.state:
+        try:
             await legal.comment_rating(db, member.id, cid, message.text)
-            done = _("Your comment was recorded. Thank you.")
+        except ServiceError as exc:
+            await message.answer(refusal(exc))
+            if exc.code != "legal_text":
+                await state.clear()
+            return
+        await state.clear()
+        await message.answer(_("Your comment was recorded. Thank you."),
+                             reply_markup=markup([open_button(cid)]))
+        return
+    # The text first, then documents, then Send (the text may be replaced until Send).
+    data["text"] = message.text
+    await remember(state, CaseInput.attach, data)
+    await message.answer(_attach_prompt(data), reply_markup=_send_markup())
+
+
+async def _send_message(message: Message, state: FSMContext, db: Database, member: MemberView,
+                        data: dict[str, Any]) -> None:
+    """Send the lawyer's answer or question, or the requester's message, with its documents."""
+    cid = int(data.get("case_id") or 0)
+    text = str(data.get("text", ""))
+    docs = [Doc(**d) for d in data.get("documents", [])]
+    action = data.get("action")
+    try:
+        if action == "answer":
+            await legal.answer_case(db, member.id, cid, text, docs)
+            done = _("Your answer was sent to the requester.")
+        elif action == "info":
+            await legal.request_info(db, member.id, cid, text, docs)
+            done = _("Your question was sent to the requester.")
         else:
-            docs = [Doc(**d) for d in data.get("documents", [])]
-            action = data.get("action")
-            if action == "answer":
-                await legal.answer_case(db, member.id, cid, message.text, docs)
-                done = _("Your answer was sent to the requester.")
-            elif action == "info":
-                await legal.request_info(db, member.id, cid, message.text, docs)
-                done = _("Your question was sent to the requester.")
-            else:
-                await legal.add_requester_reply(db, member.id, cid, message.text, docs)
-                done = _("Your message was added to the case; the lawyer will see it.")
+            await legal.add_requester_reply(db, member.id, cid, text, docs)
+            done = _("Your message was added to the case; the lawyer will see it.")
     except ServiceError as exc:
         await message.answer(refusal(exc))
         if exc.code != "legal_text":
@@ -394,6 +441,10 @@ async def on_input_text(message: Message, state: FSMContext, db: Database,
 
 
 @router.message(StateFilter(CaseInput))
-async def on_input_other(message: Message) -> None:
+async def on_input_other(message: Message, state: FSMContext) -> None:
+    if await state.get_state() == CaseInput.attach.state:
+        await message.answer(_("Please send documents or photos, or press Send."),
+                             reply_markup=_send_markup())
+        return
     await message.answer(_("Please send text, not a file, sticker or voice message."))
 

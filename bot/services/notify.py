@@ -17,7 +17,7 @@ no copy keeps live buttons. A copy not sent yet is dropped by its own renderer.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -32,6 +32,7 @@ from storage.types import utcnow
 _FLAG = "birge_outbox_written"
 _listeners: list[Callable[[], None]] = []
 
+SETTLE_DELAY_SECONDS = 1.0
 PRIORITY_PERSONAL = 0
 PRIORITY_URGENT = 5
 PRIORITY_BULK = 10
@@ -142,14 +143,17 @@ async def settle(session: AsyncSession, kind: str, key: str, value: int, *, verd
     """Edit every sent copy of the `kind` notices whose payload has `key` == `value` (one
     decision's notices) to `verdict` (a code `bot.delivery.notices.settled` knows, with `args`),
     except the copy of `actor_id`, whose screen the handler edits itself. Returns how many."""
+    live = (OutboxStatus.SENT.value, OutboxStatus.SENDING.value)
     rows = (await session.exec(
-        select(Outbox).where(Outbox.kind == kind, Outbox.status == OutboxStatus.SENT.value,
-                             col(Outbox.telegram_message_id).is_not(None)))).all()
+        select(Outbox).where(Outbox.kind == kind, col(Outbox.status).in_(live)))).all()
+    # A copy being sent right now learns its message id when the worker records it (a fraction
+    # of a second): the edit waits a moment and reads it then (`source_id`).
+    later = utcnow() + timedelta(seconds=SETTLE_DELAY_SECONDS)
     count = 0
     for row in rows:
         if row.payload.get(key) != value or row.member_id is None or row.member_id == actor_id:
             continue
-        enqueue(session, row.member_id, "settled", message_id=row.telegram_message_id,
+        enqueue(session, row.member_id, "settled", not_before=later, source_id=row.id,
                 verdict=verdict, **args)
         count += 1
     return count

@@ -506,3 +506,70 @@ async def test_late_forged_and_odd_input_gets_a_short_answer_and_writes_nothing(
         await said(boss, t("ru", "Cancelled. Nothing was saved."))
         async with birge.db.read() as s:
             assert len((await s.exec(select(Event))).all()) == 1
+
+
+async def test_a_partners_exchange_visit_waits_for_staff_and_then_invites(
+    birge: Running, people: PersonFactory
+) -> None:
+    from bot.services import roles
+    from storage.enums import Role
+
+    await birge.stop()
+    with time_machine.travel(bishkek(11, 30, 10), tick=True):
+        await birge.start()
+        boss = await people("Айгерим", "ru")
+        await f.staff(birge.db, boss.user_id, "Айгерим Касымова", language="ru")
+        ngo, ngo_id = await member(people, birge, "Partner NGO", "en", "chuy")
+        await roles.grant_role(birge.db, None, ngo_id, Role.PARTNER)
+        head, _ = await member(people, birge, "Улан Токтосунов", "ky", "talas")
+
+        await ngo.send("/events")
+        await said(ngo, t("en", "Events: webinars"))
+        await tap(ngo, EvL(view="new").pack())
+        await tap(ngo, pick("ek", "exchange"))
+        await said(ngo, t("en", "Send the event's title in {language}"))
+        for text in ("Жайыт башкаруу: тажрыйба алмашуу", "Управление пастбищами: обмен опытом"):
+            await ngo.send(text)
+        await tap(ngo, nav("skip"))
+        for text in ("Өмүралиевге сапар.", "Визит в Омуралиев."):
+            await ngo.send(text)
+        await tap(ngo, nav("skip"))
+        await said(ngo, t("en", "Which day does it start?"))
+        await ngo.send("10.12.2026 09:00")
+        await said(ngo, t("en", "When does it end?"))
+        await ngo.send("18:00")
+        await said(ngo, t("en", "Where? Send the address"))
+        await ngo.send("Талас району, Өмүралиев айыл өкмөтү")
+        await said(ngo, t("en", "Which municipality hosts the exchange visit?"))
+        talas = await f.district_id(birge.db, "talas")
+        await tap(ngo, pick("ehr", await f.region_of(birge.db, talas)))
+        await tap(ngo, pick("ehd", talas))
+        await tap(ngo, pick("ehm", await f.municipality_id(birge.db, "omuraliev")))
+        await said(ngo, t("en", "How many participants at most?"))
+        await ngo.send("12")
+        await said(ngo, t("en", "At most how many from one district?"))
+        await ngo.send("3")
+        await said(ngo, t("en", "Until when is registration open?"))
+        await tap(ngo, pick("egm", "2026-12"))
+        await tap(ngo, pick("egd", "2026-12-5"))
+        await said(ngo, t("en", "Whom do you invite? Now"))
+        await tap(ngo, pick("ea", "done"))
+        preview = await said(ngo, t("en", "Create the event and invite"))
+        assert t("en", "Host municipality: {name}", name="Omuraliev aiyl aimak") in text_of(
+            preview)
+        await tap(ngo, pick("ec", "1"))
+        await said(ngo, t("en", "The event {code} waits for approval by the Union staff"))
+        await silent(head)  # nothing goes out before a staff member approves
+
+        notice = await said(boss, t("ru", "A partner's event waits for your approval:"),
+                            "Управление пастбищами")
+        approve = next(d for _, d in buttons(notice) if d.startswith("ev:approve:"))
+        await press(boss, approve)
+        await said(boss, t("ru", "Approved; {count} invitations are on their way.").split(";")[0])
+        invite = await said(head, t("ky", "You are invited:"), "Жайыт башкаруу")
+        assert "Өмүралиев" in text_of(invite)
+        await said(ngo, t("en", "The Union staff approved your event {title}").split("{")[0])
+        async with birge.db.read() as s:
+            row = (await s.exec(select(Event))).one()
+        assert (row.kind, row.per_district, row.capacity) == ("exchange", 3, 12)
+        assert row.registration_until == bishkek(12, 5, 23, 59)

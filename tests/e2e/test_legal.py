@@ -94,15 +94,19 @@ async def test_a_finance_officer_in_leylek_asks_for_legal_help_and_the_answer_re
     await erkin.press(lc("take", case_id), notice)
     await said(asel, t("ru", "Your request {code} is now handled by a lawyer"))
     await erkin.press(lc("answer", case_id))
-    await said(erkin, t("ky", "Send your answer as text."))
-    await erkin.upload("document", b"PK docx", filename="zhaloba.docx")
-    await said(erkin, t("ky", "Attached: {name}. Send more documents, or your text.",
-                        name="zhaloba.docx"))
+    await said(erkin, t("ky", "Send your answer as text. You can attach documents next."))
+    # The lawyer writes first, then attaches the PDF, then presses Send (as moderators do).
     await erkin.send("Требование незаконно: срок давности истёк. Приложен образец жалобы.")
+    await said(erkin, t("ky", "Attach documents if you wish"))
+    await erkin.upload("document", b"%PDF-1.4 zhaloba", filename="zhaloba.pdf",
+                       mime_type="application/pdf")
+    await said(erkin, t("ky", "Attached: {name}. Send more, or press Send.", name="zhaloba.pdf"))
+    await silent(asel)  # nothing goes before Send
+    await press(erkin, pick("cs", "send"))
     await said(erkin, t("ky", "Your answer was sent to the requester."))
     await said(asel, t("ru", "The lawyer answered your request {code}:"), "срок давности")
     transcript = await asel.transcript()
-    assert any((m.get("document") or {}).get("file_name") == "zhaloba.docx" for m in transcript)
+    assert any((m.get("document") or {}).get("file_name") == "zhaloba.pdf" for m in transcript)
 
     await erkin.press(lc("open", case_id))
     await said(erkin, f"L-{case_id}")
@@ -119,7 +123,7 @@ async def test_a_finance_officer_in_leylek_asks_for_legal_help_and_the_answer_re
     assert t("ru", "You have already rated this case.") in str(await asel.answer())
     await press(asel, lc("open", case_id))
     card = await said(asel, f"L-{case_id}", "⭐⭐⭐⭐⭐")
-    for fragment in ("Районная налоговая", "pismo.pdf", "срок давности", "zhaloba.docx"):
+    for fragment in ("Районная налоговая", "pismo.pdf", "срок давности", "zhaloba.pdf"):
         assert fragment in text_of(card)  # the whole timeline, in order
     async with birge.db.read() as s:
         case = await s.get(LegalCase, case_id)
@@ -138,6 +142,8 @@ async def test_the_lawyer_asks_for_more_and_the_requesters_reply_joins_the_case(
     await erkin.press(lc("info", case_id))
     await said(erkin, t("ru", "What information do you need from the requester?"))
     await erkin.send("Пришлите, пожалуйста, само письмо налоговой.")
+    await said(erkin, t("ru", "Attach documents if you wish"))
+    await press(erkin, pick("cs", "send"))
     await said(erkin, t("ru", "Your question was sent to the requester."))
 
     asked = await said(asel, t("ru", "The lawyer asks for more information"), "само письмо")
@@ -151,6 +157,8 @@ async def test_the_lawyer_asks_for_more_and_the_requesters_reply_joins_the_case(
     await said(asel, t("ru", "Attached: {name}. Send more documents, or your text.",
                        name="photo.jpg"))
     await asel.send("Вот фото письма.")
+    await said(asel, t("ru", "Attach documents if you wish"), "photo.jpg")
+    await press(asel, pick("cs", "send"))
     await said(asel, t("ru", "Your message was added to the case"))
     await said(erkin, t("ru", "{name} wrote on the case {code}:", name="Асель Маматова",
                         code=f"<b>L-{case_id}</b>").split("<b>")[0], "Вот фото письма.")
