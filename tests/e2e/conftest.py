@@ -152,7 +152,7 @@ def buttons(message: JSON) -> list[tuple[str, str]]:
             for row in markup.get("inline_keyboard", []) for b in row]
 
 
-async def said(person: Person, *fragments: str, timeout: float = 6.0) -> JSON:
+async def said(person: Person, *fragments: str, timeout: float = 20.0) -> JSON:
     """Wait until the bot shows this person a message containing every fragment."""
     unread = _unread(person)
     loop = asyncio.get_running_loop()
@@ -200,7 +200,7 @@ async def press(person: Person, data: str) -> None:
     await person.press(data)
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 6.0) -> None:
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
