@@ -79,7 +79,7 @@ async def show_results(event: Event, state: FSMContext, db: Database, member: Me
     group_name = next((g.name for g in await groups.list_groups(db, member.id, member.language)
                        if g.id == group_id), None) if group_id else None
     chooser = [button("🗂 " + (group_name[:20] if group_name else _("All groups")),
-                      Srf(kind=kind, group_id=-1))]
+                      Srf(kind=kind, group_id=group_id, choose="group"))]
     if not found.results:
         await show(event, _("Nothing found for “{query}”. Try other or fewer words.").format(
             query=html.escape(clip(query, 100))), markup([filters, chooser,
@@ -154,11 +154,11 @@ async def on_page(query: CallbackQuery, callback_data: Kb, state: FSMContext, db
 async def on_filter(query: CallbackQuery, callback_data: Srf, state: FSMContext, db: Database,
                     member: MemberView | None) -> None:
     data = await state.get_data()
-    if member is None or not data.get("kb_query") or callback_data.kind not in FILTERS:
+    if member is None or not data.get("kb_query"):
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
-    if callback_data.group_id == -1:
+    if callback_data.choose == "group":
         lines = await groups.list_groups(db, member.id, member.language)
         rows = [[button(("• " if not data.get("kb_group") else "") + _("All groups"),
                         Srf(kind=callback_data.kind, group_id=0))]]

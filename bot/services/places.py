@@ -24,7 +24,14 @@ from bot.services import audit, cache, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import MemberStatus, MunicipalityKind, MunicipalityStatus, Role
-from storage.models import District, Member, Municipality, NationalIssue, RoleAssignment
+from storage.models import (
+    District,
+    Member,
+    Municipality,
+    NationalIssue,
+    RoleAssignment,
+    SurveyResponse,
+)
 from storage.types import utcnow
 
 NAME_MIN, NAME_MAX = 2, 120
@@ -251,6 +258,23 @@ class Merged:
     issues_recounted: int
 
 
+async def _merge_survey_units(s: AsyncSession, source_id: int, target_id: int) -> None:
+    """A survey answered once per municipality: the source's response becomes the target's,
+    unless the target answered too — then the source's is kept but no longer counted, so one
+    municipality is never counted twice."""
+    rows = (await s.exec(select(SurveyResponse).where(
+        SurveyResponse.key == f"mu:{source_id}"))).all()
+    for r in rows:
+        taken = (await s.exec(select(SurveyResponse.id).where(
+            SurveyResponse.survey_id == r.survey_id,
+            SurveyResponse.key == f"mu:{target_id}"))).first()
+        if taken is None:
+            r.key = f"mu:{target_id}"
+        else:
+            r.key = f"merged:{source_id}:{r.id}"
+            r.submitted_at = None
+
+
 async def merge(db: Database, actor_id: int, source_id: int, target_id: int) -> Merged:
     """Merge one municipality into another of the same district: every member, issue and
     co-signature moves, issue counts are recomputed; all in one transaction."""
@@ -274,6 +298,7 @@ async def merge(db: Database, actor_id: int, source_id: int, target_id: int) -> 
 
         issue_ids |= set((await s.exec(select(IssueCosign.issue_id).where(
             IssueCosign.municipality_id == source_id))).all())
+        await _merge_survey_units(s, source_id, target_id)
         moved: dict[str, int] = {}
         tables = SQLModel.metadata.tables
         for table_name, column_name in _pointers():

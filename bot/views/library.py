@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, ngettext, pgettext
 from bot.services import library
 from bot.services.library import ItemCard
 from bot.views.buttons import Row, button, markup
@@ -33,8 +33,9 @@ class LibList(CallbackData, prefix="libl"):
     """Browsing: `group_id` 0 lists the groups; `kind` "" all kinds; `order` new or used."""
 
     group_id: int = 0
-    kind: str = ""
-    order: str = "new"
+    kind: Annotated[str, Actions("", "practice", "legal_act", "template", "method",
+                                 "partner")] = ""
+    order: Annotated[str, Actions("new", "used")] = "new"
     page: int = 0
 
 
@@ -53,10 +54,12 @@ class Dec(CallbackData, prefix="dec"):
 
 
 class Srf(CallbackData, prefix="srf"):
-    """/search results: a kind filter ("" all), a group filter (0 all) and the page."""
+    """/search results: a kind filter ("" all), a group filter (0 all; `choose` "group" opens
+    the list of groups) and the page."""
 
-    kind: str = ""
+    kind: Annotated[str, Actions("", "question", "library", "decision")] = ""
     group_id: int = 0
+    choose: Annotated[str, Actions("", "group")] = ""
     page: int = 0
 
 
@@ -76,7 +79,7 @@ def status_label(status: ItemStatus | str) -> str:
         ItemStatus.REVIEW: "⏳ " + _("waiting for review"),
         ItemStatus.RETURNED: "↩️ " + _("returned for changes"),
         ItemStatus.PUBLISHED: "✅ " + _("published"),
-        ItemStatus.DECLINED: "✖️ " + _("declined"),
+        ItemStatus.DECLINED: "✖️ " + pgettext("library item", "declined"),
     }
     return labels.get(ItemStatus(status), str(status))
 

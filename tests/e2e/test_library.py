@@ -234,7 +234,7 @@ async def test_a_community_only_groups_items_stay_inside_the_community(
     assert "Методичка" not in text_of(denied)
     await aizada.send("/search методичка казначейского")
     await said(aizada, library.label(done.item_id))
-    await press(aizada, Srf(kind="", group_id=-1).pack())
+    await press(aizada, Srf(kind="", group_id=0, choose="group").pack())
     await said(aizada, t("ru", "Search in which group?"))
     await press(aizada, Srf(kind="", group_id=finance_group).pack())
     await said(aizada, library.label(done.item_id))

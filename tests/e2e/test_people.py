@@ -38,6 +38,8 @@ from tests.e2e.conftest import (
     wait_for,
 )
 from tests.e2e.journeys import member
+from tests.survey_helpers import answer_all
+from tests.survey_helpers import create as create_survey
 
 
 def pe(action: str, oid: int = 0, value: str = "") -> str:
@@ -352,8 +354,12 @@ async def _contributions(birge: Running, member_id: int, other_id: int) -> dict[
         comments_until=utcnow() + timedelta(days=3)))
     await broadcasts.comment_on_draft(db, member_id, sent.broadcast_id, "Макулбуз.")
     await directory.write(db, member_id, other_id, directory.Draft("Саламатсызбы!"))
+    survey = await create_survey(db, staff, Audience(members=[member_id]))
+    await answer_all(db, member_id, survey, {
+        "budget": "no", "gap": 250000, "trust": 7, "problems": ["water"],
+        "priority": ["water", "waste", "roads"]})
     return {"question": qid, "answer": aid, "case": case, "issue": issue.id,
-            "cosigned": other_issue.id}
+            "cosigned": other_issue.id, "survey": survey}
 
 
 async def test_a_member_downloads_her_data_then_deletes_her_account(
@@ -389,6 +395,8 @@ async def test_a_member_downloads_her_data_then_deletes_her_account(
     assert [c["issue_id"] for c in data["cosignatures"]] == [made["cosigned"]]
     assert [c["text"] for c in data["comments"] if c["kind"] == "comment"] == ["Макулбуз."]
     assert [m["text"] for m in data["messages"]] == ["Саламатсызбы!"]
+    assert [a["survey_id"] for a in data["survey_answers"]] == [made["survey"]]
+    assert data["survey_answers"][0]["answers"]["trust"] == 7
     assert "roles" in data and "settings" in data
     sheets = set(book.sheetnames)
     assert set(privacy.sections()) <= sheets
@@ -403,9 +411,12 @@ async def test_a_member_downloads_her_data_then_deletes_her_account(
     await press(gulmira, Pv(action="ask").pack())
     confirm = await said(gulmira, t("ky", "Delete your account?"))
     await other.send("/privacy")
-    await said(other, t("ru", "What Birge keeps and why:"))
-    await other.press_data(confirm["message_id"], Pv(action="delete",
-                                                     member_id=gulmira_id).pack())
+    his = await said(other, t("ru", "What Birge keeps and why:"))
+    await other.press_data(his["message_id"], Pv(action="delete",
+                                                 member_id=gulmira_id).pack())
+    forged = await other.answer(timeout=3)
+    assert forged is not None and t("ru", "You are not allowed to do that.") in \
+        str(forged.get("text"))
     await other.send("/privacy")  # the forged press changed nothing for anyone
     await said(other, t("ru", "What Birge keeps and why:"))
     async with db.read() as s:

@@ -211,3 +211,28 @@ async def test_the_retention_job_erases_a_deleted_members_cases_after_the_config
     await privacy_job.erase_expired(JobContext(db, settings, utcnow() + timedelta(days=31)))
     async with db.read() as s:
         assert (await s.exec(select(LegalCase))).all() == []
+
+
+async def test_a_merge_counts_a_municipality_once_in_a_per_municipality_survey(
+        db: Database) -> None:
+    from bot.services.broadcasts import Audience
+    from storage.models import SurveyResponse
+    from tests.survey_helpers import answer_all, create
+
+    staff = await f.staff(db)
+    kara_kul = await f.municipality_id(db, "kara-kul")
+    real = await f.member(db, "Самара Осмоналиева", district="toktogul", municipality="kara-kul")
+    typed = await f.member(db, "Бекжан Мамытов", district="toktogul",
+                           municipality_other="Карак-Куль")
+    assert typed.municipality_id is not None and typed.municipality_id != kara_kul
+    sid = await create(db, staff, Audience(members=[real.id, typed.id]), per_municipality=True)
+    values = {"budget": "no", "gap": 1000, "trust": 5, "problems": ["water"],
+              "priority": ["water", "waste", "roads"]}
+    await answer_all(db, real.id, sid, values)
+    await answer_all(db, typed.id, sid, values)
+    await places.merge(db, staff, typed.municipality_id, kara_kul)
+    async with db.read() as s:
+        counted = (await s.exec(select(SurveyResponse).where(
+            SurveyResponse.survey_id == sid, SurveyResponse.submitted_at.is_not(None)))).all()
+        kept = (await s.exec(select(SurveyResponse).where(SurveyResponse.survey_id == sid))).all()
+    assert [r.key for r in counted] == [f"mu:{kara_kul}"] and len(kept) == 2
