@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     send_rate_per_chat_per_second: float = 1.0
     send_rate_per_group_per_minute: float = 20.0
     outbox_poll_seconds: float = 1.0
+    # Several replicas: a replica's claim on the outbox rows it is sending lasts this long unless
+    # renewed; rows of a replica that died are sent by another once their claim expires.
+    outbox_claim_seconds: float = Field(default=30.0, ge=2.0, le=600.0)
+    # PostgreSQL connections per replica: the pool keeps DATABASE_POOL_SIZE open and opens up to
+    # DATABASE_MAX_OVERFLOW more under load; conversations' locks take DATABASE_POOL_SIZE more
+    # (README, "Running past one machine").
+    database_pool_size: int = Field(default=5, ge=1, le=200)
+    database_max_overflow: int = Field(default=5, ge=0, le=200)
     # A supergroup with topics where the bot is an admin: each topic group gets a thread there.
     forum_chat_id: int | None = None
     # A practice community's own forum chat (only its members sit there): "heads=-1001,

@@ -97,7 +97,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
     if step == "kind":
         buttons = [button(kind_label(k), Pick(step="bk", value=k.value)) for k in BroadcastKind]
         await show(event, _("New broadcast. What kind is it?"),
-                   markup([*grid(buttons, 2), nav_row(back=False)]))
+                   markup([*grid(buttons, 1), nav_row(back=False)]))
     elif step == "title":
         await show(event, _("Send the title (up to {limit} characters).").format(
             limit=broadcasts.TITLE_MAX), markup([nav_row()]))
@@ -443,6 +443,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         return
     if step not in ("audience", "confirm") or (kind.startswith("bt") and _dimension(kind) is None):
         await query.answer(_("This button is no longer active."))
+        if step in ORDER and step not in ("audience", "confirm"):
+            await ask(query, state, db, member, step)  # the step's prompt, lost to a restart?
         return
     await query.answer()
     if kind == "ba":

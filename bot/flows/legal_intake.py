@@ -230,6 +230,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await _submit(query, state, db, member, data)
     else:
         await query.answer(_("This button is no longer active."))
+        await ask(query, state, member, step)  # the step's prompt, lost to a restart?
 
 
 async def _on_calendar(query: CallbackQuery, state: FSMContext, member: MemberView,

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.flows.ui import show
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, format_when, ngettext, pgettext
 from bot.services import broadcasts
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -37,7 +37,8 @@ class Reply(StatesGroup):
 def status_label(status: str) -> str:
     return {
         "sent": _("delivered"), "pending": _("waiting"), "sending": _("sending"),
-        "failed": _("failed"), "unreachable": _("unreachable"), "cancelled": _("cancelled"),
+        "failed": _("failed"), "unreachable": _("unreachable"),
+        "cancelled": pgettext("message", "cancelled"),
     }.get(status, status)
 
 
@@ -46,7 +47,7 @@ def broadcast_state(status: str) -> str:
         BroadcastStatus.AWAITING_APPROVAL: _("waiting for approval"),
         BroadcastStatus.SCHEDULED: _("scheduled"),
         BroadcastStatus.SENDING: _("sending"),
-        BroadcastStatus.CANCELLED: _("cancelled"),
+        BroadcastStatus.CANCELLED: pgettext("broadcast", "cancelled"),
         BroadcastStatus.REJECTED: _("rejected by the Union staff"),
     }.get(BroadcastStatus(status), status)
 

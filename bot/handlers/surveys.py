@@ -14,7 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PollAnswer
 
 from bot.flows import guard
-from bot.flows.ui import Event, show
+from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
 from bot.services import surveys
 from bot.services.errors import ServiceError
@@ -53,8 +53,7 @@ async def present(event: Event, state: FSMContext, step: Step, lang: str, *,
                   new: bool = False) -> None:
     text, kb = render(step, lang)
     if step.own and step.current is not None:
-        await state.set_state(SurveyAnswer.active)
-        await state.set_data({"survey_id": step.survey.id})
+        await remember(state, SurveyAnswer.active, {"survey_id": step.survey.id})
     elif await state.get_state() == SurveyAnswer.active.state:
         await state.clear()
     if new and isinstance(event, CallbackQuery):

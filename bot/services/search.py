@@ -26,8 +26,9 @@ The choice: SQLite FTS5 over word tokens (`unicode61`) with prefix indexes, quer
   (the groups `groups.visible_group_ids` allows, and the broadcasts their receipts name).
 
 The backend (how an index is fed and matched) sits behind `Backend`, chosen by the database's
-dialect (`backend(db)`): `Fts5Backend` on SQLite; on other databases `LikeBackend`, a plain
-table matched with ILIKE (unindexed, unranked) until a PostgreSQL full-text backend replaces it.
+dialect (`backend(db)`): `Fts5Backend` on SQLite; `PostgresBackend` on PostgreSQL (a tsvector of
+the same words under a GIN index, matched with the same stems as prefixes and ranked by
+ts_rank); on any other database `LikeBackend`, a plain table matched with ILIKE.
 How the indexes are fed, for a new backend:
 - `question_search` (columns `question`, `answer`; rowid = question id): `reindex(session, id)`,
   called by every change in `bot.services.questions` that alters what a question shows;
@@ -236,7 +237,23 @@ class LikeBackend(_TableBackend):
                 f"ORDER BY rowid DESC LIMIT {int(limit)}", params)
 
 
-_BACKENDS: dict[str, Backend] = {"sqlite": Fts5Backend()}
+class PostgresBackend(_TableBackend):
+    """PostgreSQL: each index table has a `tsv` column, generated from its two columns with the
+    'simple' text-search configuration (lower-cased words as written, no stemmer, like FTS5's
+    unicode61), under a GIN index (migration 0014). The stems are matched as word prefixes
+    (`'stem':*`, as FTS5's `"stem"*`); rank is `ts_rank` with length normalisation (lower is
+    better, negated), over the newest `CANDIDATES` matches, as on SQLite. Stems hold letters and
+    digits only and each is quoted, so no query is tsquery syntax."""
+
+    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+        assert index in INDEXES
+        joined = (" & " if op == "AND" else " | ").join(f"'{s}':*" for s in stems)
+        return (f"SELECT rowid, -ts_rank(tsv, to_tsquery('simple', :q), 1) AS rank FROM "
+                f"(SELECT rowid, tsv FROM {index} WHERE tsv @@ to_tsquery('simple', :q) "
+                f"ORDER BY rowid DESC LIMIT {CANDIDATES}) c", {"q": joined})
+
+
+_BACKENDS: dict[str, Backend] = {"sqlite": Fts5Backend(), "postgresql": PostgresBackend()}
 _FALLBACK: Backend = LikeBackend()
 
 

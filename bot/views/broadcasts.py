@@ -20,7 +20,7 @@ def kind_label(kind: BroadcastKind | str) -> str:
     labels = {
         BroadcastKind.LAW: "📜 " + _("Law adopted"),
         BroadcastKind.DRAFT_LAW: "📝 " + _("Draft law for discussion"),
-        BroadcastKind.GOVERNMENT: "🏛 " + _("Government decision"),
+        BroadcastKind.GOVERNMENT: "🏛 " + _("Cabinet of Ministers decision"),
         BroadcastKind.NEWS: "📰 " + _("Union news"),
         BroadcastKind.EVENT: "📅 " + _("Event"),
         BroadcastKind.URGENT: "🚨 " + _("Urgent"),

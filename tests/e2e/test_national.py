@@ -204,7 +204,7 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     await boss.send("20.11.2026")
     sent = await said(boss, t("ru", "Sent on {when} ({via}), reference number {number}."
                               ).split()[0], "01-12/345")
-    assert "20 нояб. 2026" in text_of(sent)
+    assert "20 ноября 2026 г." in text_of(sent)
     for person, lang in ((bakyt, "ru"), (ulan, "ky"), (gulnara, "ru")):
         got = await said(person, notice(lang, pid, title, IssueState.FORWARDED))
         assert "01-12/345" in text_of(got)

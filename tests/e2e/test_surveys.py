@@ -36,7 +36,7 @@ from tests.e2e.conftest import (
     wait_for,
 )
 from tests.e2e.journeys import member
-from tests.survey_helpers import create
+from tests.survey_helpers import answer_all, create
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BISHKEK = ZoneInfo("Asia/Bishkek")
@@ -315,6 +315,11 @@ async def test_a_district_leader_builds_a_survey_in_the_bot_one_answer_per_munic
         await nurlan.answer())
     found = await surveys.results(db, leader.id, sid)
     assert (found.invited, found.responded) == (2, 1)  # Katran, and the leader himself
+    # A member of another district forges the survey's button: refused, nothing written.
+    approval = (await bakyt.transcript())[-1]
+    await bakyt.press_data(approval["message_id"], sv("open", sid))
+    assert t("ru", "You are not allowed to do that.") in str(await bakyt.answer())
+    assert (await surveys.results(db, leader.id, sid)).responded == 1
 
 
 async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
@@ -322,7 +327,7 @@ async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
     db = birge.db
     boss = await people("Staff", "ky")
     await f.staff(db, boss.user_id, "Кызматкер", language="ky")
-    await member(people, birge, "Асель Маматова", "ru", "leylek")
+    _asel, asel_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
     await boss.send("/surveys")
     await said(boss, t("ky", "No open surveys for you now."))
     await boss.press(svr("import", 0))
@@ -365,7 +370,15 @@ async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
     await boss.send((utcnow() + timedelta(days=10)).strftime("%d.%m.%Y"))
     await said(boss, "Жергиликтүү бийликке ишеним", t("ky", "Recipients: {count}.", count=1))
     await boss.press(pick("sp", "send"))
-    await said(boss, t("ky", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    sent = await said(boss, t("ky", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    sid = int(text_of(sent).split("S-")[1].split()[0])
+    # Anonymous: with one answer in Leylek, the results show no figure for the district.
+    await answer_all(db, asel_id, sid, {"has_plan": "no", "trust": 6, "problems": ["water"],
+                                        "priority": ["water", "roads", "waste", "school"]})
+    await boss.press(svr("card", sid))
+    card = await said(boss, t("ky", "Responses: {responded} of {invited} ({rate}%)",
+                              responded=1, invited=1, rate=100))
+    assert "Лейлек району (Баткен облусу): <5/1" in text_of(card)
 
 
 async def test_the_reminder_waits_for_quiet_hours_and_the_survey_closes_across_restarts(

@@ -226,3 +226,18 @@ async def test_digests_list_surveys_waiting_and_results_published_and_so_does_th
     tz = ZoneInfo("Asia/Bishkek")
     data = await bulletin.compile_bulletin(db, staff, utcnow().astimezone(tz).date(), tz)
     assert [i.ref for i in dict(data.parts)["survey_results"]] == [f"S-{sid}"]
+
+
+async def test_a_moderator_asks_their_groups_members_only(db: Database) -> None:
+    mod = await f.moderator(db, "Модератор", "budget")
+    follower = await f.member(db, "Асель", district="talas")
+    stranger = await f.member(db, "Нурлан", district="talas")
+    from bot.services import groups
+
+    await groups.join_group(db, follower.id, await f.group_id(db, "budget"))
+    sid = await create(db, mod.id, group_id=await f.group_id(db, "budget"))
+    assert (await surveys.begin(db, follower.id, sid)).current == "budget"
+    with pytest.raises(PermissionDenied):
+        await surveys.begin(db, stranger.id, sid)
+    with pytest.raises(PermissionDenied):  # not their group
+        await create(db, mod.id, group_id=await f.group_id(db, "land"))
