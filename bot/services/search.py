@@ -245,12 +245,13 @@ class PostgresBackend(_TableBackend):
     better, negated), over the newest `CANDIDATES` matches, as on SQLite. Stems hold letters and
     digits only and each is quoted, so no query is tsquery syntax."""
 
-    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+    def matches(self, index: str, stems: list[str], op: str,
+                limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         assert index in INDEXES
         joined = (" & " if op == "AND" else " | ").join(f"'{s}':*" for s in stems)
         return (f"SELECT rowid, -ts_rank(tsv, to_tsquery('simple', :q), 1) AS rank FROM "
                 f"(SELECT rowid, tsv FROM {index} WHERE tsv @@ to_tsquery('simple', :q) "
-                f"ORDER BY rowid DESC LIMIT {CANDIDATES}) c", {"q": joined})
+                f"ORDER BY rowid DESC LIMIT {int(limit)}) c", {"q": joined})
 
 
 _BACKENDS: dict[str, Backend] = {"sqlite": Fts5Backend(), "postgresql": PostgresBackend()}
