@@ -214,7 +214,8 @@ class Answerer:
         took = time.perf_counter() - started
         stats.latencies.append(took)
         if took > 0.5:
-            stats.slowest.append((took, f"{kind} {str(payload).split(':')[1] if kind == 'press' else 'text'}"))
+            action = str(payload).split(":")[1] if kind == "press" else "text"
+            stats.slowest.append((took, f"{kind} {action}"))
         self.seq = max(int(e["seq"]) for e in got["events"])
         if os.environ.get("BENCH_DEBUG"):
             print(kind, payload, [str((e.get("message") or {}).get("text"))[:40]
