@@ -205,7 +205,9 @@ class Broadcast(SQLModel, table=True):
     __tablename__ = "broadcast"
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
-    title: str = Field(max_length=200)
+    title: str = Field(max_length=200)  # in Russian; the fallback of the other two
+    title_ky: str | None = Field(default=None, max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
     text_ky: str = Field(max_length=4000)
     text_ru: str = Field(max_length=4000)
     text_en: str | None = Field(default=None, max_length=4000)

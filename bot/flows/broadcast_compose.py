@@ -22,7 +22,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.flows import guard
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, notice, show, wrong_input
-from bot.i18n import LANGUAGES, _, __, format_when, language_name
+from bot.i18n import LANGUAGES, _, __, format_when, in_locale, language_name
 from bot.services import broadcasts, reference
 from bot.services.broadcasts import Audience, Draft
 from bot.services.errors import PermissionDenied, ServiceError
@@ -71,6 +71,7 @@ def _draft(data: dict[str, Any]) -> Draft:
 
     return Draft(
         kind=BroadcastKind(data["kind"]), title=data.get("title", ""),
+        title_ky=data.get("title_ky"), title_en=data.get("title_en"),
         text_ky=data.get("text_ky", ""), text_ru=data.get("text_ru", ""),
         text_en=data.get("text_en"), source_url=data.get("source"),
         documents=list(data.get("documents", [])),
@@ -81,7 +82,8 @@ def _draft(data: dict[str, Any]) -> Draft:
 
 def _preview_row(data: dict[str, Any]) -> Broadcast:
     d = _draft(data)
-    return Broadcast(id=0, kind=d.kind, title=d.title, text_ky=d.text_ky, text_ru=d.text_ru,
+    return Broadcast(id=0, kind=d.kind, title=d.title, title_ky=d.title_ky, title_en=d.title_en,
+                     text_ky=d.text_ky, text_ru=d.text_ru,
                      text_en=d.text_en, source_url=d.source_url, documents=d.documents,
                      audience={}, created_by_id=0, comments_until=d.comments_until)
 
@@ -99,7 +101,8 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         await show(event, _("New broadcast. What kind is it?"),
                    markup([*grid(buttons, 1), nav_row(back=False)]))
     elif step == "title":
-        await show(event, _("Send the title (up to {limit} characters).").format(
+        await show(event, _("Send the title on two or three lines: in Kyrgyz, in Russian, and "
+                            "in English if you like (each up to {limit} characters).").format(
             limit=broadcasts.TITLE_MAX), markup([nav_row()]))
     elif step in ("text_ky", "text_ru", "text_en"):
         lang = step[-2:]
@@ -261,7 +264,8 @@ async def show_preview(event: Event, state: FSMContext, db: Database, member: Me
         return
     from bot.views.broadcasts import member_buttons
 
-    await target.answer(broadcast_text(row, lang), reply_markup=member_buttons(row))
+    with in_locale(lang):  # the whole message in `lang`: its frame and buttons too
+        await target.answer(broadcast_text(row, lang), reply_markup=member_buttons(row))
     langs = [button(("👁 " if c == lang else "") + language_name(c),
                     Pick(step="bp", value=c)) for c in LANGUAGES]
     await target.answer(
@@ -339,11 +343,19 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     text = message.text.strip()
     data = await state.get_data()
     if step == "title":
-        if not 3 <= len(" ".join(text.split())) <= broadcasts.TITLE_MAX:
-            await message.answer(_("That is too long: at most {limit} characters.").format(
-                limit=broadcasts.TITLE_MAX) if len(text) > 3 else _("The title is too short."))
+        lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+        if not 2 <= len(lines) <= 3:
+            await message.answer(_("Please send the title on two lines (Kyrgyz, then Russian), "
+                                   "or three with English."))
             return
-        data["title"] = " ".join(text.split())
+        for line in lines:
+            if not 3 <= len(line) <= broadcasts.TITLE_MAX:
+                await message.answer(_("That is too long: at most {limit} characters.").format(
+                    limit=broadcasts.TITLE_MAX) if len(line) > 3
+                    else _("The title is too short."))
+                return
+        data.update(title_ky=lines[0], title=lines[1],
+                    title_en=lines[2] if len(lines) > 2 else None)
     elif step in ("text_ky", "text_ru", "text_en"):
         if len(text) > broadcasts.TEXT_MAX:
             await message.answer(_("That is too long: at most {limit} characters.").format(

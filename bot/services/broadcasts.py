@@ -82,10 +82,12 @@ class Audience:
 @dataclass
 class Draft:
     kind: BroadcastKind
-    title: str
+    title: str  # in Russian
     text_ky: str
     text_ru: str
     text_en: str | None = None
+    title_ky: str | None = None
+    title_en: str | None = None
     source_url: str | None = None
     documents: list[dict[str, str]] = field(default_factory=list)
     audience: Audience = field(default_factory=Audience)
@@ -180,6 +182,12 @@ def _clean(draft: Draft) -> Draft:
     title = " ".join(draft.title.split())
     if not 3 <= len(title) <= TITLE_MAX:
         raise InvalidInput("broadcast_title", limit=TITLE_MAX)
+    titles: dict[str, str | None] = {}
+    for lang in ("ky", "en"):
+        other = " ".join((getattr(draft, f"title_{lang}") or "").split()) or None
+        if other is not None and not 3 <= len(other) <= TITLE_MAX:
+            raise InvalidInput("broadcast_title", limit=TITLE_MAX)
+        titles[lang] = other
     texts = {}
     for lang in LANGUAGES:
         text = (getattr(draft, f"text_{lang}") or "").strip()
@@ -199,7 +207,8 @@ def _clean(draft: Draft) -> Draft:
     if draft.kind == BroadcastKind.DRAFT_LAW:
         if draft.comments_until is None or draft.comments_until < now:
             raise InvalidInput("broadcast_deadline")
-    return Draft(kind=BroadcastKind(draft.kind), title=title, text_ky=texts["ky"] or "",
+    return Draft(kind=BroadcastKind(draft.kind), title=title, title_ky=titles["ky"],
+                 title_en=titles["en"], text_ky=texts["ky"] or "",
                  text_ru=texts["ru"] or "", text_en=texts["en"], source_url=source,
                  documents=list(draft.documents), audience=draft.audience,
                  send_at=draft.send_at,
@@ -239,7 +248,8 @@ async def submit_broadcast(db: Database, actor_id: int, draft: Draft) -> Submitt
         await policy.ensure(db, actor, policy.can_compose_broadcast(actor),
                             policy.Action.COMPOSE_BROADCAST)
         broadcast = Broadcast(
-            kind=draft.kind, title=draft.title, text_ky=draft.text_ky, text_ru=draft.text_ru,
+            kind=draft.kind, title=draft.title, title_ky=draft.title_ky,
+            title_en=draft.title_en, text_ky=draft.text_ky, text_ru=draft.text_ru,
             text_en=draft.text_en, source_url=draft.source_url, documents=draft.documents,
             audience=draft.audience.as_json(), created_by_id=actor_id, send_at=draft.send_at,
             comments_until=draft.comments_until, status=BroadcastStatus.AWAITING_APPROVAL,
@@ -268,7 +278,8 @@ async def send_within(session: AsyncSession, actor_id: int, draft: Draft) -> Sub
     a service that decided itself who may send it (a survey's results to its respondents)."""
     draft = _clean(draft)
     broadcast = Broadcast(
-        kind=draft.kind, title=draft.title, text_ky=draft.text_ky, text_ru=draft.text_ru,
+        kind=draft.kind, title=draft.title, title_ky=draft.title_ky, title_en=draft.title_en,
+        text_ky=draft.text_ky, text_ru=draft.text_ru,
         text_en=draft.text_en, source_url=draft.source_url, documents=draft.documents,
         audience=draft.audience.as_json(), created_by_id=actor_id, send_at=draft.send_at,
         approved_by_id=actor_id, status=BroadcastStatus.AWAITING_APPROVAL)
@@ -448,6 +459,15 @@ def text_for(broadcast: Broadcast, language: str) -> str:
         if text:
             return str(text)
     return broadcast.text_ru
+
+
+def title_for(broadcast: Broadcast, language: str) -> str:
+    """The title in `language`, with the same fallback as the text (`title` is the Russian)."""
+    for lang in FALLBACK.get(language, FALLBACK["ru"]):
+        title = broadcast.title if lang == "ru" else getattr(broadcast, f"title_{lang}", None)
+        if title:
+            return str(title)
+    return broadcast.title
 
 
 async def for_member(db: Database, member_id: int, broadcast_id: int) -> Broadcast:
