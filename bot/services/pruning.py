@@ -38,7 +38,7 @@ class Pruned:
 async def _outbox_batch(db: Database, cutoff: datetime, batch: int) -> int:
     async with db.transaction() as s:
         rows = (await s.exec(
-            select(col(Outbox.id), col(Outbox.broadcast_id), col(Outbox.status),
+            select(col(Outbox.id), col(Outbox.broadcast_id), col(Outbox.status),  # type: ignore[call-overload]
                    col(Member.region_id), col(Member.district_id))
             .join(Member, col(Member.id) == Outbox.member_id, isouter=True)
             .where(col(Outbox.status).in_([x.value for x in FINISHED]),
