@@ -436,6 +436,16 @@ async def _number_taken(s: AsyncSession, number: str | None, item_id: int | None
     return found is not None and found != item_id
 
 
+async def check_number(db: Database, number: str, item_id: int | None = None) -> str:
+    """A legal act's number, cleaned, unless another item already has it (for the flow's
+    number step; `submit` and `edit` check again)."""
+    clean = clean_number(number)
+    async with db.read() as s:
+        if await _number_taken(s, clean, item_id):
+            raise InvalidInput("library_number_taken", number=clean)
+    return clean
+
+
 async def _reviewers(s: AsyncSession, group_id: int, kind: str) -> list[int]:
     """Who hears of a proposal: the group's moderators (a partner product: staff); staff when
     the group has no moderators."""
