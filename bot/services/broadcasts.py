@@ -624,6 +624,20 @@ async def recent(db: Database, actor_id: int, limit: int = 10) -> list[Broadcast
         return list((await s.exec(query)).all())
 
 
+async def still_sending(db: Database, broadcast_ids: list[int]) -> set[int]:
+    """Which of these broadcasts still have messages waiting or on their way (the others, if
+    sending, have finished)."""
+    if not broadcast_ids:
+        return set()
+    async with db.read() as s:
+        rows = await s.exec(
+            select(Outbox.broadcast_id).where(
+                col(Outbox.broadcast_id).in_(broadcast_ids),
+                col(Outbox.status).in_((OutboxStatus.PENDING.value,
+                                        OutboxStatus.SENDING.value))).distinct())
+        return {int(r) for r in rows.all() if r is not None}
+
+
 async def question(db: Database, response_id: int) -> tuple[BroadcastResponse, Member,
                                                               Broadcast] | None:
     """A member's question about a broadcast, for the notice to staff."""
