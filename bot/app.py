@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from typing import Any
 
 import orjson
@@ -24,18 +25,27 @@ from aiogram.types import ErrorEvent
 
 from bot import forum, menu
 from bot.config import Settings, require_token
-from bot.delivery.limits import ExpiredQueryMiddleware, GateMiddleware, SendGate, is_expired_query
+from bot.delivery.limits import (
+    ExpiredQueryMiddleware,
+    GateMiddleware,
+    SendGate,
+    is_expired_query,
+    make_gate,
+)
 from bot.delivery.worker import OutboxWorker
+from bot.flows import ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
-from bot.services import members
+from bot.services import cache, members
 from bot.services.forums import forums_of
 from bot.services.settings import QuietHours
+from storage.bus import Bus
 from storage.db import Database
 from storage.fsm import SQLStorage
+from storage.isolation import AdvisoryIsolation
 from storage.migrate import is_up_to_date
 
 log = logging.getLogger("birge")
@@ -43,6 +53,8 @@ log = logging.getLogger("birge")
 # Updates handled at once. Without a bound, a burst puts hundreds of handlers on the event loop
 # and each one's database transaction waits longer for its turn; 32 keeps the loop responsive.
 CONCURRENT_UPDATES = 32
+# On SIGTERM, updates already accepted get this long to finish.
+STOP_SECONDS = 20.0
 
 
 class NotMigrated(Exception):
@@ -62,6 +74,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
         json_loads=orjson.loads,
         json_dumps=_json_dumps,
     )
+    session.middleware(ui.Latest.on_request)  # what the bot sent last in each chat
     session.middleware(GateMiddleware(gate or SendGate(
         settings.send_rate_per_second, settings.send_rate_per_chat_per_second,
         settings.send_rate_per_group_per_minute)))
@@ -76,7 +89,12 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
 
 def make_dispatcher(db: Database, settings: Settings,
                     isolation: BaseEventIsolation | None = None) -> Dispatcher:
-    dp = Dispatcher(storage=SQLStorage(db), events_isolation=isolation or SimpleEventIsolation())
+    if isolation is None:
+        # Replicas on PostgreSQL: one update at a time per conversation across processes.
+        isolation = AdvisoryIsolation(db, settings.database_pool_size) \
+            if db.engine.dialect.name == "postgresql" else SimpleEventIsolation()
+    dp = Dispatcher(storage=SQLStorage(db), events_isolation=isolation)
+    dp["isolation"] = isolation
     dp["settings"] = settings
     i18n = get_i18n(settings.default_language)
     member_mw = MemberMiddleware(db)
@@ -85,6 +103,7 @@ def make_dispatcher(db: Database, settings: Settings,
     found = routers()
     # After the locale: a command typed in the middle of a guided flow is never its content.
     dp.message.outer_middleware(FlowCommands(known_commands(found)))
+    dp.message.outer_middleware(ui.Latest.middleware)
     menus = dp["menus"] = menu.Menus()
     dp.message.outer_middleware(menu.MenuMiddleware(menus))
     dp.callback_query.outer_middleware(menu.MenuMiddleware(menus))
@@ -129,20 +148,37 @@ class Birge:
     def __init__(self, settings: Settings, db: Database | None = None,
                  request_timeout: float = 60.0) -> None:
         self.settings = settings
-        self.db = db or Database(settings.database_url)
-        self.gate = SendGate(settings.send_rate_per_second,
-                             settings.send_rate_per_chat_per_second,
-                             settings.send_rate_per_group_per_minute)
+        self.db = db or Database(settings.database_url, settings.database_pool_size,
+                                 settings.database_max_overflow)
+        self.gate = make_gate(self.db, settings.send_rate_per_second,
+                              settings.send_rate_per_chat_per_second,
+                              settings.send_rate_per_group_per_minute)
         self.bot = make_bot(settings, request_timeout, self.gate)
         self.dp = make_dispatcher(self.db, settings)
         self.worker = OutboxWorker(self.db, self.bot, self.gate,
                                    rate_per_second=settings.send_rate_per_second,
                                    poll_seconds=settings.outbox_poll_seconds,
+                                   claim_seconds=settings.outbox_claim_seconds,
                                    quiet=QuietHours(settings.quiet_hours_start,
                                                     settings.quiet_hours_end, settings.tz))
         self.scheduler = Scheduler(self.db, settings)
         self._tasks: list[asyncio.Task[Any]] = []
         self._menu_task: asyncio.Task[None] | None = None
+        self._bus: Bus | None = None
+
+    async def _start_bus(self) -> None:
+        """Replicas on PostgreSQL tell each other what their commits changed (cached reads)."""
+        if self.db.engine.dialect.name != "postgresql" or self._bus is not None:
+            return
+        self._bus = Bus(self.db.url, cache.apply_notice, cache.clear_all)
+        await self._bus.start()
+        cache.publish_to(self._bus.publish)
+
+    async def _stop_bus(self) -> None:
+        bus, self._bus = self._bus, None
+        if bus is not None:
+            cache.publish_to(None)
+            await bus.stop()
 
     def _start_menu(self) -> None:
         """The default command menu, in the background: a failure is logged and retried, and
@@ -163,6 +199,7 @@ class Birge:
     async def start(self, polling_timeout: int = 10, handle_signals: bool = False) -> None:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
+        await self._start_bus()
         self._start_menu()
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
@@ -191,9 +228,12 @@ class Birge:
         self._tasks = []
         await self.bot.session.close()
         await self.dp.storage.close()
+        await self.dp["isolation"].close()
+        await self._stop_bus()
 
     async def run_polling(self) -> None:
         await self.check_schema()
+        await self._start_bus()
         self._start_menu()
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
                                 self.settings.default_language)
@@ -209,20 +249,27 @@ class Birge:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             await self.dp.storage.close()
+            await self.dp["isolation"].close()
+            await self._stop_bus()
             await self.db.dispose()
 
     async def run_webhook(self) -> None:
+        """Serve Telegram's webhook until SIGTERM (or SIGINT); then stop taking updates, finish
+        the ones in hand, write what is pending (conversations, outbox outcomes) and hand the
+        scheduler's lease to another replica at once."""
         from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
         from aiohttp import web
 
         await self.check_schema()
+        await self._start_bus()
         self._start_menu()
         assert self.settings.webhook_url
         app = web.Application()
-        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot,
-                             secret_token=self.settings.webhook_secret,
-                             db=self.db).register(app, path="/webhook")
+        handler = SimpleRequestHandler(dispatcher=self.dp, bot=self.bot,
+                                       secret_token=self.settings.webhook_secret, db=self.db)
+        handler.register(app, path="/webhook")
         setup_application(app, self.dp, bot=self.bot)
+        # Every replica sets the same public address (the load balancer's): harmless repeats.
         await self.bot.set_webhook(self.settings.webhook_url + "/webhook",
                                    secret_token=self.settings.webhook_secret)
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
@@ -235,14 +282,30 @@ class Birge:
         await site.start()
         log.info("webhook listening on %s:%s", self.settings.webhook_host,
                  self.settings.webhook_port)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stopping.set)
         try:
-            await asyncio.Event().wait()
+            await stopping.wait()
+            log.info("stopping: finishing the updates in hand")
         finally:
+            await site.stop()  # no new updates: the load balancer sends them to the others
+            in_hand = [t for t in getattr(handler, "_background_feed_update_tasks", ())
+                       if not t.done()]
+            if in_hand:
+                await asyncio.wait(in_hand, timeout=STOP_SECONDS)
             await self._stop_menu()
-            await self.scheduler.stop()
+            await self.scheduler.stop()  # running jobs finish; the lease is released
             self.worker.stop()
-            await runner.cleanup()
             with contextlib.suppress(asyncio.CancelledError):
-                await worker
-            await self.dp.storage.close()
+                await worker  # the batch in flight is sent and its outcomes written
+            await self.dp.storage.close()  # conversations written
+            await self.dp["isolation"].close()
+            await runner.cleanup()
+            await self._stop_bus()
             await self.db.dispose()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)

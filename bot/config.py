@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     send_rate_per_chat_per_second: float = 1.0
     send_rate_per_group_per_minute: float = 20.0
     outbox_poll_seconds: float = 1.0
+    # Several replicas: a replica's claim on the outbox rows it is sending lasts this long unless
+    # renewed; rows of a replica that died are sent by another once their claim expires.
+    outbox_claim_seconds: float = Field(default=30.0, ge=2.0, le=600.0)
+    # PostgreSQL connections per replica: the pool keeps DATABASE_POOL_SIZE open and opens up to
+    # DATABASE_MAX_OVERFLOW more under load; conversations' locks take DATABASE_POOL_SIZE more
+    # (README, "Running past one machine").
+    database_pool_size: int = Field(default=5, ge=1, le=200)
+    database_max_overflow: int = Field(default=5, ge=0, le=200)
     # A supergroup with topics where the bot is an admin: each topic group gets a thread there.
     forum_chat_id: int | None = None
     # A practice community's own forum chat (only its members sit there): "heads=-1001,
@@ -49,6 +57,12 @@ class Settings(BaseSettings):
     forum_chat_ids: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     # A deleted member's legal cases are kept this long, then erased by a scheduled job.
     legal_retention_days: int = Field(default=3 * 365, ge=1, le=36500)
+    # Pruning (bot/jobs/pruning.py, daily): finished outbox rows, finished conversation states and
+    # audit rows older than these ages are deleted, PRUNE_BATCH_SIZE rows per transaction.
+    prune_outbox_days: int = Field(default=90, ge=1, le=36500)
+    prune_conversation_days: int = Field(default=30, ge=1, le=36500)
+    prune_audit_days: int = Field(default=365, ge=1, le=36500)
+    prune_batch_size: int = Field(default=5000, ge=100, le=100000)
     # "Write to them" in /people: how many new people a member may write to in a day.
     people_new_per_day: int = Field(default=10, ge=1, le=1000)
     # An unanswered question reminds its group's moderators, then Union staff.

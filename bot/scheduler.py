@@ -2,16 +2,22 @@
 
 Why this shape:
 - APScheduler 3 is stable and its `SQLAlchemyJobStore` keeps each job's next run time in our own
-  database (table `apscheduler_jobs`), so a restart resumes the schedule instead of starting it
-  anew. Its job stores are synchronous, so the scheduler runs in its own thread
-  (`BackgroundScheduler`): a job store write that waits on SQLite's lock never blocks the event
-  loop. A job's body is a coroutine run on Birge's loop (`run_coroutine_threadsafe`).
+  database (table `apscheduler_jobs`, created by a migration so replicas never race to create
+  it), so a restart resumes the schedule instead of starting it anew. Its job stores are
+  synchronous, so the scheduler runs in its own thread (`BackgroundScheduler`): a job store
+  write that waits on SQLite's lock never blocks the event loop. A job's body is a coroutine run
+  on Birge's loop (`run_coroutine_threadsafe`).
 - A job registered again at start keeps its stored next run time, so a run that fell due while
   Birge was down is late, not lost. Jobs coalesce: many missed runs become one.
-- Two processes started by mistake on one database would both fire every job; only the holder of
-  the `scheduler_lease` row runs a job's body (`storage.lease`). Job bodies are written to be
-  idempotent as well (conditional updates, "last sent" markers), so even a lost lease race cannot
-  send twice.
+- Several replicas run on one database: only the holder of the `scheduler_lease` row runs
+  APScheduler at all (`storage.lease`), so only it takes due jobs from the store. Every process
+  tries to take or renew the lease every `HEARTBEAT_SECONDS`; a lease not renewed for
+  `LEASE_SECONDS` (its holder died) is taken over by another process within seconds, and `stop()`
+  (SIGTERM) lets running jobs finish and releases it at once.
+- Each run is one slot (the job and its scheduled time), recorded in `job_run` before the body
+  runs: a slot already taken is not run again (a lease handed over mid-run cannot run it twice),
+  and a slot whose holder died before finishing it is run again by the next leader.
+  Job bodies are written to be idempotent as well (conditional updates, "last sent" markers).
 
 Features declare their jobs with `@scheduled(...)` from `bot.jobs.registry` in their own module,
 listed in `bot/jobs/__init__.py`; importing `bot.jobs` (below) registers them all. See
@@ -26,22 +32,33 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, create_engine
 
 import bot.jobs  # noqa: F401  (registers every feature's jobs)
 from bot.config import Settings
 from bot.jobs.registry import REGISTRY, JobContext
 from storage.db import Database
-from storage.lease import hold_lease, release_lease
+from storage.lease import (
+    finish_slot,
+    hold_lease,
+    reclaim_slot,
+    release_lease,
+    take_slot,
+    take_slot_sync,
+    unfinished_slots,
+)
 from storage.types import utcnow
 
 log = logging.getLogger("birge.scheduler")
 
 LEASE = "scheduler"
-LEASE_SECONDS = 90
-HEARTBEAT_SECONDS = 30
+LEASE_SECONDS = 6
+HEARTBEAT_SECONDS = 2
 JOB_TIMEOUT_SECONDS = 600
 
 
@@ -54,15 +71,36 @@ def sync_url(url: str) -> str:
     return url
 
 
-_current: Scheduler | None = None
+class _SlotExecutor(ThreadPoolExecutor):
+    """Runs a due job as its slot: the job's name and the time it was scheduled for."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        super().__init__(max_workers=4)
+        self.birge = scheduler
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        # Called before APScheduler moves the job's next run time on: each slot is recorded
+        # first, so a leader that dies from here on leaves it "unfinished" for the next leader
+        # (never neither run nor recorded). One slot, or (a job that runs every slot) each slot
+        # that fell due meanwhile.
+        name = str(job.args[0])
+        slots = [slot for slot in run_times if self.birge.claim_slot(name, slot)]
+
+        def run() -> None:
+            try:
+                for slot in slots:
+                    self.birge.fire(name, slot)
+            except BaseException as exc:  # pragma: no cover - fire() logs its own failures
+                self._run_job_error(job.id, exc, exc.__traceback__)
+            else:
+                self._run_job_success(job.id, [])
+
+        self._pool.submit(run)
 
 
 def _fire(name: str) -> None:
-    """What the job store keeps as each job's callable (a text reference, no pickled state)."""
-    scheduler = _current
-    if scheduler is None:
-        return
-    scheduler.fire(name)
+    """What the job store keeps as each job's callable (a text reference, no pickled state);
+    jobs are run by `_SlotExecutor`, which never calls it."""
 
 
 class Scheduler:
@@ -75,26 +113,62 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._aps: BackgroundScheduler | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._switch = asyncio.Lock()
+        self._sync_engine: Engine | None = None
         self.leader = False
 
     async def start(self) -> None:
-        global _current
         self._loop = asyncio.get_running_loop()
+        await self._renew()
+        await self._follow_lease()
+        self._heartbeat = asyncio.create_task(self._beat(), name="scheduler-lease")
+
+    async def _start_aps(self) -> None:
+        self._sync_engine = create_engine(
+            sync_url(self.db.url), pool_size=1, max_overflow=1,
+            **({"connect_args": {"timeout": 30}} if self.db.url.startswith("sqlite") else {}))
         store = SQLAlchemyJobStore(url=sync_url(self.db.url),
                                    engine_options={"connect_args": {"timeout": 30}}
-                                   if self.db.url.startswith("sqlite") else {})
+                                   if self.db.url.startswith("sqlite") else
+                                   {"pool_size": 1, "max_overflow": 1})
         aps = BackgroundScheduler(
-            jobstores={"default": store}, timezone=self.settings.tz,
+            jobstores={"default": store}, executors={"default": _SlotExecutor(self)},
+            timezone=self.settings.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        _current = self
-        self._aps = aps
-        await self._renew()
         # Start paused to load the store, so existing jobs keep their stored next run time.
         await asyncio.to_thread(aps.start, paused=True)
         await asyncio.to_thread(self._register_all, aps)
-        self._heartbeat = asyncio.create_task(self._beat(), name="scheduler-lease")
+        self._aps = aps
         aps.resume()
+        await self._rerun_unfinished()
+
+    async def _stop_aps(self, wait: bool) -> None:
+        aps, self._aps = self._aps, None
+        if aps is not None:
+            await asyncio.to_thread(aps.shutdown, wait)
+        engine, self._sync_engine = self._sync_engine, None
+        if engine is not None and wait:
+            engine.dispose()
+
+    def claim_slot(self, name: str, slot: datetime) -> bool:
+        """In the scheduler's thread: record that this process runs `name` for `slot`."""
+        engine = self._sync_engine
+        if engine is None:
+            return False
+        try:
+            return take_slot_sync(engine, name, slot, self.holder)
+        except Exception:
+            log.exception("could not record the run of %s for %s", name, slot)
+            return False
+
+    async def _follow_lease(self) -> None:
+        """Run APScheduler while this process holds the lease, and only then."""
+        async with self._switch:
+            if self.leader and self._aps is None:
+                await self._start_aps()
+            elif not self.leader and self._aps is not None:
+                await self._stop_aps(wait=False)
 
     def _register_all(self, aps: BackgroundScheduler) -> None:
         for spec in REGISTRY.values():
@@ -106,13 +180,16 @@ class Scheduler:
                 aps.reschedule_job(spec.name, trigger=trigger)
                 continue
             aps.add_job(f"{__name__}:_fire", trigger=trigger, args=[spec.name],
-                        id=spec.name, name=spec.name, replace_existing=True)
+                        id=spec.name, name=spec.name, replace_existing=True,
+                        coalesce=not spec.every_slot,
+                        # Slots are recorded, so a slow run never makes the next one skip.
+                        max_instances=5 if spec.every_slot else 1)
         for job in aps.get_jobs():
             if job.id not in REGISTRY:
                 aps.remove_job(job.id)
 
     async def stop(self) -> None:
-        global _current
+        """Stop taking jobs, let running ones finish, and hand the lease on at once."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             try:
@@ -120,11 +197,8 @@ class Scheduler:
             except (asyncio.CancelledError, Exception):
                 pass
             self._heartbeat = None
-        if self._aps is not None:
-            aps, self._aps = self._aps, None
-            await asyncio.to_thread(aps.shutdown, True)
-        if _current is self:
-            _current = None
+        async with self._switch:
+            await self._stop_aps(wait=True)
         if self.leader:
             try:
                 await release_lease(self.db, LEASE, self.holder)
@@ -146,29 +220,56 @@ class Scheduler:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 await self._renew()
+                await self._follow_lease()
             except Exception:
                 log.exception("could not renew the scheduler lease")
 
-    def fire(self, name: str) -> None:
-        """Called in the scheduler's thread: run the job's body on Birge's loop and wait."""
+    def fire(self, name: str, slot: datetime | None = None) -> None:
+        """Called in the scheduler's thread: run the job's body (its slot already recorded) on
+        Birge's loop and wait."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        future = asyncio.run_coroutine_threadsafe(self.run_job(name), loop)
+        future = asyncio.run_coroutine_threadsafe(
+            self.run_job(name, slot=slot, recorded=slot is not None), loop)
         try:
             future.result(timeout=JOB_TIMEOUT_SECONDS)
         except Exception:
             log.exception("job %s failed", name)
 
-    async def run_job(self, name: str, now: datetime | None = None) -> bool:
-        """Run one job's body now if this process holds the lease; True when it ran."""
+    async def run_job(self, name: str, now: datetime | None = None,
+                      slot: datetime | None = None, recorded: bool = False) -> bool:
+        """Run one job's body now if this process holds the lease; True when it ran. With a
+        `slot` (a scheduled run), a slot already taken by any process is not run again;
+        `recorded`: this process took the slot already. A slot taken but not run (the lease was
+        lost meanwhile) stays unfinished, and the next leader runs it."""
         spec = REGISTRY.get(name)
         if spec is None:
             return False
         if not await self._renew():
             return False
+        if slot is not None and not recorded and \
+                not await take_slot(self.db, name, slot, self.holder):
+            return False
         await spec.body(JobContext(self.db, self.settings, now or utcnow()))
+        if slot is not None:
+            await finish_slot(self.db, name, slot)
         return True
+
+    async def _rerun_unfinished(self) -> None:
+        """Slots a dead leader took but never finished are run again by the new one."""
+        for name, slot in await unfinished_slots(self.db, self.holder):
+            if name in REGISTRY and await reclaim_slot(self.db, name, slot, self.holder):
+                log.info("running %s for %s again: its previous run did not finish", name, slot)
+                assert self._loop is not None
+                self._loop.create_task(self._run_reclaimed(name, slot))
+
+    async def _run_reclaimed(self, name: str, slot: datetime) -> None:
+        try:
+            await REGISTRY[name].body(JobContext(self.db, self.settings, utcnow()))
+            await finish_slot(self.db, name, slot)
+        except Exception:
+            log.exception("job %s failed", name)
 
     def next_run(self, name: str) -> datetime | None:
         if self._aps is None:

@@ -30,13 +30,17 @@ def _sqlite_file(url: str) -> Path | None:
     return None
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     path = _sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+    else:
+        # pool_pre_ping: a connection the server (or a failover) closed is replaced, not used.
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+                      pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -101,9 +105,9 @@ async def check_reachable(url: str, timeout: float = 10.0) -> None:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size, max_overflow)
         self._factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

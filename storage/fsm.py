@@ -1,6 +1,10 @@
 """aiogram FSM storage in the Birge database, so a restart in the middle of a flow loses nothing.
 
-One row per conversation key. Reads come from memory (this process is the only one that runs its
+One row per conversation key. On PostgreSQL (`shared`), several replicas may run one member's
+conversation in turn, so every read goes to the database and every write is committed before the
+update's handler returns (its advisory lock, storage/isolation.py, is held until then): whichever
+replica gets the next update reads the step the previous one wrote. On SQLite (one process):
+reads come from memory (this process is the only one that runs its
 members' conversations); writes go to the database in the background, many keys per transaction,
 because a write transaction per flow step made SQLite's single writer the bottleneck under load
 (scripts/bench_updates.py). `close()` — called when Birge stops — writes whatever is pending, so a
@@ -34,8 +38,9 @@ log = logging.getLogger(__name__)
 
 
 class SQLStorage(BaseStorage):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shared: bool | None = None) -> None:
         self.db = db
+        self.shared = db.engine.dialect.name == "postgresql" if shared is None else shared
         self.keys = DefaultKeyBuilder(with_destiny=True)
         self._cache: dict[str, Entry] = {}
         self._dirty: dict[str, Entry] = {}
@@ -44,15 +49,20 @@ class SQLStorage(BaseStorage):
 
     async def _load(self, key: StorageKey) -> tuple[str, Entry]:
         k = self.keys.build(key)
-        found = self._cache.get(k)
+        found = None if self.shared else self._cache.get(k)
         if found is None:
             async with self.db.read() as s:
                 row = await s.get(FsmRecord, k)
                 found = (row.state, dict(row.data)) if row else _MISSING
-            self._cache[k] = found
+            if not self.shared:
+                self._cache[k] = found
         return k, found
 
     async def _save(self, k: str, state: str | None, data: dict[str, Any]) -> None:
+        if self.shared:
+            self._dirty[k] = (state, data)
+            await self.flush()
+            return
         if self._cache.get(k) == (state, data):
             return  # e.g. /profile clearing a conversation that had no state
         self._cache[k] = (state, data)

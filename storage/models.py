@@ -193,6 +193,10 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=300)
     telegram_message_id: int | None = None
+    # Which process is sending the row ("sending") and until when its claim holds: a claim
+    # that expired (its process died) is the only one recovery puts back in the queue.
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Broadcast(SQLModel, table=True):
@@ -201,7 +205,9 @@ class Broadcast(SQLModel, table=True):
     __tablename__ = "broadcast"
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
-    title: str = Field(max_length=200)
+    title: str = Field(max_length=200)  # in Russian; the fallback of the other two
+    title_ky: str | None = Field(default=None, max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
     text_ky: str = Field(max_length=4000)
     text_ru: str = Field(max_length=4000)
     text_en: str | None = Field(default=None, max_length=4000)
@@ -236,6 +242,20 @@ class BroadcastResponse(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class BroadcastOutcome(SQLModel, table=True):
+    """How many of a broadcast's recipients ended in a status, by region and district: what
+    remains of its outbox rows once the pruning job (bot/jobs/pruning.py) has deleted them, so
+    its report keeps its figures. The report adds these counts to the rows that remain."""
+
+    __tablename__ = "broadcast_outcome"
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    region_id: int | None = None
+    district_id: int | None = None
+    status: str = Field(max_length=20)
+    count: int = 0
+
+
 class FsmRecord(SQLModel, table=True):
     """aiogram conversation state, kept in the database so a restart loses no flow."""
 
@@ -244,6 +264,28 @@ class FsmRecord(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SendPace(SQLModel, table=True):
+    """Telegram's limits for the bot as a whole, shared by every replica (PostgreSQL).
+
+    Row 0 is the bot's next free sending slot; a row per chat is that chat's next slot for
+    bulk messages. Taking a slot moves `next_at` on by one interval in one statement."""
+
+    __tablename__ = "send_pace"
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    next_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """One scheduled run of a job (its slot): taken by one process, so a slot runs once."""
+
+    __tablename__ = "job_run"
+    name: str = Field(primary_key=True, max_length=100)
+    slot: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    holder: str = Field(max_length=200)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SchedulerLease(SQLModel, table=True):

@@ -33,6 +33,9 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from storage import pace
+from storage.db import Database
+
 log = logging.getLogger(__name__)
 
 _BULK: ContextVar[bool] = ContextVar("birge_bulk_send", default=False)
@@ -139,6 +142,119 @@ class SendGate:
             future.set_result(None)
             self._window.append(now)
             self._next_slot = max(now, self._next_slot) + self.interval
+
+
+# Bulk messages take the bot's shared slots at most this far ahead: a reply to a member acting
+# now waits behind at most this much bulk traffic, whichever replica sends either.
+BULK_HORIZON = 0.25
+# Replicas' messages reach Telegram with more jitter than one process's (a busy event loop, a
+# slow database round trip), so shared slots are spaced a little wider, and a slot its replica
+# wakes up for too late is given back and another taken, rather than sent bunched with the next.
+SHARED_HEADROOM = 0.93
+LATE_SECONDS = 0.04
+
+
+class SharedSendGate(SendGate):
+    """The gate for several replicas on one PostgreSQL database: every slot (the bot's 30 a
+    second, a chat's 1 a second, a group's 20 a minute) is taken in the database
+    (`storage.pace`), so the limits hold for the bot as a whole. Within this process replies
+    still go before bulk; across processes bulk keeps to `BULK_HORIZON`."""
+
+    def __init__(self, db: Database, per_second: float, per_chat_per_second: float = 1.0,
+                 per_group_per_minute: float = 20.0) -> None:
+        super().__init__(per_second, per_chat_per_second, per_group_per_minute)
+        self.interval = 1.0 / (per_second * SHARED_HEADROOM) if per_second > 0 else 0.0
+        self.db = db
+        self._late: set[asyncio.Future[None]] = set()
+        self._taken = 0
+        self._background: set[asyncio.Task[None]] = set()
+
+    def pause(self, seconds: float) -> None:
+        super().pause(seconds)
+        task = asyncio.get_running_loop().create_task(pace.pause(self.db, seconds))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _chat_turn(self, chat_id: int) -> None:
+        interval = self.group_interval if chat_id < 0 else self.chat_interval
+        if interval <= 0:
+            return
+        wait = await pace.take(self.db, chat_id, interval)
+        if wait is not None and wait > 0:
+            await asyncio.sleep(wait)
+
+    async def acquire(self, chat_id: int | None, bulk: bool) -> None:
+        if bulk and chat_id is not None:
+            await self._chat_turn(chat_id)
+        if self.interval <= 0:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[1 if bulk else 0].append(future)
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._release(), name="send-gate")
+        self._wake.set()
+        await future
+
+    async def _release(self) -> None:
+        interactive, bulk_waiting = self._waiting
+        loop = asyncio.get_running_loop()
+        while True:
+            if not interactive and not bulk_waiting:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), 30)
+                except TimeoutError:
+                    return
+                continue
+            queue = interactive if interactive else bulk_waiting
+            try:
+                wait = await pace.take(self.db, pace.BOT, self.interval,
+                                       None if queue is interactive else BULK_HORIZON)
+            except Exception:
+                log.exception("taking a sending slot failed; retrying")
+                await asyncio.sleep(0.5)
+                continue
+            if wait is None:  # the bot's next slots are taken: bulk waits its turn
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), BULK_HORIZON / 4)
+                continue
+            self._taken += 1
+            if self._taken % 5000 == 0:
+                with contextlib.suppress(Exception):
+                    await pace.forget_idle(self.db)
+            while queue:
+                future = queue.popleft()
+                if future.done():
+                    continue
+                if wait > 0:
+                    loop.call_later(wait, self._grant, future, queue, loop.time() + wait)
+                else:
+                    future.set_result(None)
+                break
+
+    def _grant(self, future: asyncio.Future[None], queue: deque[asyncio.Future[None]],
+               due: float) -> None:
+        if future.done():
+            return
+        if asyncio.get_running_loop().time() - due > LATE_SECONDS and \
+                future not in self._late:
+            self._late.add(future)  # woke too late for this slot: take another (once)
+            future.add_done_callback(self._late.discard)
+            queue.appendleft(future)
+            self._wake.set()
+            if self._releaser is None or self._releaser.done():
+                self._releaser = asyncio.create_task(self._release(), name="send-gate")
+            return
+        future.set_result(None)
+
+
+def make_gate(db: Database, per_second: float, per_chat_per_second: float = 1.0,
+              per_group_per_minute: float = 20.0) -> SendGate:
+    """The shared gate on PostgreSQL (replicas), the in-process one on SQLite (one process)."""
+    if db.engine.dialect.name == "postgresql":
+        return SharedSendGate(db, per_second, per_chat_per_second, per_group_per_minute)
+    return SendGate(per_second, per_chat_per_second, per_group_per_minute)
 
 
 # An interactive reply meets a 429, a 5xx or a timeout: it waits (`retry_after`, or this backoff)

@@ -1,9 +1,13 @@
 """The outbox worker: claims due rows, renders each in its recipient's language and sends it.
 
 Per-row state lives in the database (pending → sending → sent / failed / unreachable /
-cancelled), so a crash loses nothing: rows left in "sending" go back to "pending" at start. Rows are
-claimed in small batches and their outcomes written back every `FLUSH_SECONDS`, so the only
-possible duplicates after a crash are the rows that were in flight at that moment.
+cancelled), so a crash loses nothing. Several replicas may run a worker on one database: a row is
+claimed with `FOR UPDATE SKIP LOCKED` (on PostgreSQL; SQLite has one writer) and marked with its
+claimer and a claim expiry that the claimer renews while the row is in flight. Recovery — at
+start and every few seconds after — puts back in the queue only rows whose claim expired (their
+process died), never another live replica's. Rows are claimed in small batches and their
+outcomes written back every `FLUSH_SECONDS`, so the only possible duplicates after a crash are
+the rows that were in flight at that moment.
 
 Telegram's answers decide what happens next: 429 waits `retry_after` and retries; 5xx and network
 errors retry with exponential backoff up to `MAX_ATTEMPTS`; 403 (blocked) and "chat not found"
@@ -21,6 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -52,6 +59,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
 FLUSH_SECONDS = 0.2
+# A claim holds this long unless renewed; in-flight claims are renewed every RENEW_SECONDS and
+# expired claims (a dead replica's) are recovered every RECOVER_SECONDS.
+CLAIM_SECONDS = 30.0
+RENEW_SECONDS = 10.0
+RECOVER_SECONDS = 5.0
 
 
 @dataclass
@@ -79,12 +91,15 @@ class Outcome:
 class OutboxWorker:
     def __init__(self, db: Database, bot: Bot, gate: SendGate, *,
                  rate_per_second: float = 30.0, poll_seconds: float = 1.0,
-                 quiet: QuietHours | None = None) -> None:
+                 quiet: QuietHours | None = None, claim_seconds: float = CLAIM_SECONDS) -> None:
         self.db = db
         self.quiet = quiet
         self.bot = bot
         self.gate = gate
         self.poll_seconds = poll_seconds
+        self.claim_seconds = claim_seconds
+        self.renew_seconds = min(RENEW_SECONDS, claim_seconds / 3)
+        self.recover_seconds = min(RECOVER_SECONDS, claim_seconds / 3)
         # Claim about half a second of sending at a time: enough to keep the pipe full, few
         # enough that a crash repeats little.
         self.batch = int(min(500, max(10, rate_per_second / 2)))
@@ -92,23 +107,51 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._done: list[tuple[Claimed, Outcome]] = []
+        self._in_flight: set[int] = set()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._unsubscribe = notify.on_commit(self.wake)
 
     def wake(self) -> None:
         self._wake.set()
 
-    async def recover(self) -> int:
-        """Rows a crash left in "sending" go back to the queue."""
+    async def recover(self, *, everything: bool = False) -> int:
+        """Rows whose claim expired (their process died while sending them) go back to the
+        queue; rows another live process is sending are left alone. `everything`: every row
+        in "sending" (SQLite at start: no other process can be sending)."""
+        now = utcnow()
+        stmt = update(Outbox).where(col(Outbox.status) == OutboxStatus.SENDING)
+        if not everything:
+            stmt = stmt.where(or_(col(Outbox.claimed_until).is_(None),
+                                  col(Outbox.claimed_until) < now))
         async with self.db.transaction() as s:
             result = await s.exec(
-                update(Outbox)
-                .where(col(Outbox.status) == OutboxStatus.SENDING)
-                .values(status=OutboxStatus.PENDING)
-            )
+                stmt.values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None))
             return int(result.rowcount or 0)
 
+    async def _release(self) -> None:
+        """Stopping: rows this process claimed but did not send go back to the queue now."""
+        async with self.db.transaction() as s:
+            await s.exec(
+                update(Outbox)
+                .where(col(Outbox.status) == OutboxStatus.SENDING,
+                       col(Outbox.claimed_by) == self.holder)
+                .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None))
+        self._in_flight.clear()
+
+    async def _renew(self) -> None:
+        """Keep this process's claims on rows still in flight."""
+        ids = list(self._in_flight)
+        if not ids:
+            return
+        async with self.db.transaction() as s:
+            await s.exec(
+                update(Outbox)
+                .where(col(Outbox.id).in_(ids), col(Outbox.claimed_by) == self.holder)
+                .values(claimed_until=utcnow() + timedelta(seconds=self.claim_seconds))
+            )
+
     async def run(self) -> None:
-        await self.recover()
+        await self.recover(everything=self.db.engine.dialect.name == "sqlite")
         flusher = asyncio.create_task(self._flush_loop(), name="outbox-flush")
         try:
             while not self._stopping:
@@ -123,6 +166,10 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await self._flush()
+            try:
+                await self._release()
+            except Exception:  # the database may be gone: the claims then expire
+                log.warning("could not release outbox claims at stop", exc_info=True)
 
     def stop(self) -> None:
         self._stopping = True
@@ -144,6 +191,8 @@ class OutboxWorker:
                     .where(or_(col(Outbox.not_before).is_(None), col(Outbox.not_before) <= now))
                     .order_by(col(Outbox.priority), col(Outbox.id))
                     .limit(self.batch)
+                    # Another replica's claim in progress is skipped, not waited for.
+                    .with_for_update(skip_locked=True, of=Outbox)
                 )
             ).all()
             send: list[tuple[Outbox, Member | None]] = []
@@ -162,8 +211,10 @@ class OutboxWorker:
                 await s.exec(
                     update(Outbox)
                     .where(col(Outbox.id).in_([o.id for o, _ in send]))
-                    .values(status=OutboxStatus.SENDING)
+                    .values(status=OutboxStatus.SENDING, claimed_by=self.holder,
+                            claimed_until=now + timedelta(seconds=self.claim_seconds))
                 )
+                self._in_flight.update(o.id or 0 for o, _ in send)
             if muted:
                 await s.exec(update(Outbox).where(col(Outbox.id).in_(muted))
                              .values(status=OutboxStatus.CANCELLED, last_error="muted"))
@@ -277,9 +328,21 @@ class OutboxWorker:
         return Outcome(OutboxStatus.SENT, message_id=msg.message_id, extra=extra)
 
     async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        renew_at = recover_at = loop.time()
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             await self._flush()
+            try:
+                if loop.time() >= renew_at:
+                    renew_at = loop.time() + self.renew_seconds
+                    await self._renew()
+                if loop.time() >= recover_at:
+                    recover_at = loop.time() + self.recover_seconds
+                    if await self.recover():
+                        self.wake()
+            except Exception:
+                log.exception("renewing or recovering outbox claims failed")
 
     async def _flush(self) -> None:
         """Write the outcomes gathered so far in one transaction."""
@@ -318,7 +381,8 @@ class OutboxWorker:
                 stmt = (
                     update(Outbox)
                     .where(col(Outbox.id) == bindparam("row_id"))
-                    .values(status=bindparam("status"), attempts=bindparam("attempts"),
+                    .values(claimed_until=None,
+                            status=bindparam("status"), attempts=bindparam("attempts"),
                             not_before=bindparam("not_before"),
                             last_error=bindparam("last_error"), sent_at=bindparam("sent_at"),
                             telegram_message_id=bindparam("message_id"))
@@ -337,6 +401,7 @@ class OutboxWorker:
             log.exception("recording %d outbox outcomes failed; retrying", len(done))
             self._done[:0] = done
             return
+        self._in_flight.difference_update(row.id for row, _ in done)
         if unreachable:
             cache.clear_all()
         if any(o.status == OutboxStatus.PENDING for _, o in done):

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.flows.ui import show
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, format_when, ngettext, pgettext
 from bot.services import broadcasts
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -24,6 +24,7 @@ from bot.views.labels import refusal
 from bot.views.positions import Lw
 from storage.db import Database
 from storage.enums import BroadcastStatus
+from storage.models import Broadcast
 
 router = Router(name="broadcasts")
 
@@ -38,7 +39,8 @@ class Reply(StatesGroup):
 def status_label(status: str) -> str:
     return {
         "sent": _("delivered"), "pending": _("waiting"), "sending": _("sending"),
-        "failed": _("failed"), "unreachable": _("unreachable"), "cancelled": _("cancelled"),
+        "failed": _("failed"), "unreachable": _("unreachable"),
+        "cancelled": pgettext("message", "cancelled"),
     }.get(status, status)
 
 
@@ -47,7 +49,7 @@ def broadcast_state(status: str) -> str:
         BroadcastStatus.AWAITING_APPROVAL: _("waiting for approval"),
         BroadcastStatus.SCHEDULED: _("scheduled"),
         BroadcastStatus.SENDING: _("sending"),
-        BroadcastStatus.CANCELLED: _("cancelled"),
+        BroadcastStatus.CANCELLED: pgettext("broadcast", "cancelled"),
         BroadcastStatus.REJECTED: _("rejected by the Union staff"),
     }.get(BroadcastStatus(status), status)
 
@@ -115,7 +117,14 @@ async def on_list(message: Message, db: Database, member: MemberView | None) -> 
     if not found:
         await message.answer(_("No broadcasts yet. /broadcast starts one."))
         return
-    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {broadcast_state(b.status)}",
+    busy = await broadcasts.still_sending(db, [b.id for b in found if b.id is not None])
+
+    def state(b: Broadcast) -> str:
+        if b.status == BroadcastStatus.SENDING and b.id not in busy:
+            return _("finished")
+        return broadcast_state(b.status)
+
+    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {state(b)}",
                     Bc(action="report", broadcast_id=b.id or 0))] for b in found]
     await message.answer(_("Recent broadcasts:"), reply_markup=markup(rows))
 

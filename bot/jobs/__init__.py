@@ -10,6 +10,7 @@ from bot.jobs import (
     legal,  # noqa: F401
     positions,  # noqa: F401
     privacy,  # noqa: F401
+    pruning,  # noqa: F401
     questions,  # noqa: F401
     surveys,  # noqa: F401
 )

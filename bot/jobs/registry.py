@@ -42,16 +42,20 @@ class JobSpec:
     name: str
     body: JobBody
     trigger: TriggerFactory
+    # False (usual): runs missed while no process ran jobs become one run. True: each missed
+    # slot runs, once.
+    every_slot: bool = False
 
 
 REGISTRY: dict[str, JobSpec] = {}
 
 
-def scheduled(name: str, trigger: TriggerFactory) -> Callable[[JobBody], JobBody]:
+def scheduled(name: str, trigger: TriggerFactory,
+              every_slot: bool = False) -> Callable[[JobBody], JobBody]:
     """Declare a job: `@scheduled("questions.escalate", lambda s: IntervalTrigger(minutes=10))`."""
 
     def register(body: JobBody) -> JobBody:
-        REGISTRY[name] = JobSpec(name, body, trigger)
+        REGISTRY[name] = JobSpec(name, body, trigger, every_slot)
         return body
 
     return register

@@ -245,14 +245,17 @@ class EmulatorClient:
         bot_username: str | None = None,
         hold_seconds: float | None = None,
         callback_query_ttl: float | None = None,
+        webhook_backends: list[str] | None = None,
     ) -> JSON:
-        """Change limits; pass 0 to switch a limit off (None leaves it unchanged)."""
+        """Change limits; pass 0 to switch a limit off (None leaves it unchanged).
+        `webhook_backends`: spread webhook deliveries over these URLs (a load balancer)."""
         body: JSON = {
             "rate_limit_per_second": rate_limit_per_second,
             "per_chat_per_second": per_chat_per_second,
             "bot_username": bot_username,
             "hold_seconds": hold_seconds,
             "callback_query_ttl": callback_query_ttl,
+            "webhook_backends": webhook_backends,
         }
         result: JSON = await self.call("config", body)
         return result

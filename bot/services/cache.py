@@ -3,15 +3,19 @@
 Every update needs the acting member and most flow steps need reference lists; reading them from
 SQL each time made the database the bottleneck (scripts/bench_updates.py). A cache watches the
 tables it was filled from. After a commit in this process, entries tagged with a changed row's
-member (or Telegram account) are dropped — or the whole cache, for a change it cannot attribute —
-and a short time-to-live bounds how long a change made by another process (the `birge` CLI) can
-go unseen. Permission checks never read from here: services reload the actor in their transaction.
+member (or Telegram account) are dropped — or the whole cache, for a change it cannot attribute.
+With several replicas on PostgreSQL, what a commit changed is also published to the others
+(`publish_to`, LISTEN/NOTIFY in storage/bus.py), which forget the same entries (`apply_notice`)
+within milliseconds. A short time-to-live bounds how long a change made by a process that does
+not publish (the `birge` CLI) can go unseen. Permission checks never read from here: services
+reload the actor in their transaction.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
@@ -99,11 +103,47 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 _TAGGED = frozenset({"member", "role_assignment", "community_membership"})
 
 
+Touched = dict[str, set[Tag] | None]
+_publisher: Callable[[str], None] | None = None
+
+
+def publish_to(publisher: Callable[[str], None] | None) -> None:
+    """Send what each commit changed to `publisher` (the replicas' bus), or stop (None)."""
+    global _publisher
+    _publisher = publisher
+
+
+def _encode(touched: Touched) -> str:
+    return json.dumps({t: None if tags is None else sorted(tags) for t, tags in touched.items()},
+                      separators=(",", ":"))
+
+
+def apply_notice(payload: str) -> None:
+    """Another replica committed these changes: forget what they make stale."""
+    try:
+        raw = json.loads(payload)
+        touched: Touched = {str(t): None if tags is None else {(str(k), int(i)) for k, i in tags}
+                            for t, tags in raw.items()}
+    except (ValueError, TypeError, AttributeError):
+        clear_all()  # "*" (too much to list) or anything unreadable: forget everything
+        return
+    _forget(touched)
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    touched: dict[str, set[Tag] | None] | None = session.info.pop(_TOUCHED, None)
+    touched: Touched | None = session.info.pop(_TOUCHED, None)
     if not touched:
         return
+    _forget(touched)
+    if _publisher is not None:
+        watched = {t: tags for t, tags in touched.items()
+                   if any(t in cache.tables for cache in _caches)}
+        if watched:
+            _publisher(_encode(watched))
+
+
+def _forget(touched: Touched) -> None:
     for cache in _caches:
         for table in cache.tables & touched.keys():
             tags = touched[table]

@@ -27,11 +27,28 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Replicas started together each run `birge run` (which migrates first): on PostgreSQL they queue
+# on this advisory lock, so one applies the migrations and the others find nothing left to do.
+MIGRATION_LOCK = 0x42697267654D6967  # "BirgeMig"
+
+
 async def _run_async() -> None:
+    from sqlalchemy import text
+
     engine = make_engine(context.config.get_main_option("sqlalchemy.url") or "")
     async with engine.connect() as conn:
-        await conn.run_sync(_run)
-        await conn.commit()
+        locked = conn.dialect.name == "postgresql"
+        if locked:
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            await conn.commit()
+        try:
+            await conn.run_sync(_run)
+            await conn.commit()
+        finally:
+            if locked:
+                await conn.rollback()
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                await conn.commit()
     await engine.dispose()
 
 

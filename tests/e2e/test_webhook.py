@@ -1,4 +1,5 @@
-"""Webhook mode: with WEBHOOK_URL set, Birge sets its webhook and answers what Telegram posts."""
+"""Webhook mode: with WEBHOOK_URL set, Birge sets its webhook and answers what Telegram posts
+(the emulator posts each update to the webhook, with the secret token)."""
 
 from __future__ import annotations
 
@@ -43,12 +44,8 @@ async def test_birge_in_webhook_mode_answers_a_posted_update(
 
             person = await people("Nurlan", "ru")
             await person.send("/start")
-            updates = await tg.pending_updates()
-            assert updates, "the emulator holds the update for the webhook"
-            async with http.post(f"http://127.0.0.1:{port}/webhook", json=updates[-1],
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as r:
-                assert r.status == 200
             await said(person, t("ru", "Choose your language."))
+            assert await tg.pending_updates() == []
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -240,6 +240,8 @@ class EmulatorState:
         self.per_chat_per_second = per_chat_per_second
         self.hold_seconds = hold_seconds
         self.callback_query_ttl = callback_query_ttl
+        # A load balancer's stand-in: webhook deliveries spread over these URLs (methods/webhooks).
+        self.webhook_backends: list[str] = []
         self._bot_id = 0
         self._bot_user: tuple[tuple[int, str, str], JSON] = ((0, "", ""), {})
         self._closing = False
@@ -336,6 +338,7 @@ class EmulatorState:
             "bot_first_name": self.bot_first_name,
             "hold_seconds": self.hold_seconds,
             "callback_query_ttl": self.callback_query_ttl,
+            "webhook_backends": list(self.webhook_backends),
         }
 
     def configure(self, changes: JSON) -> JSON:
@@ -349,6 +352,8 @@ class EmulatorState:
             self.bot_first_name = str(changes["bot_first_name"])
         if changes.get("hold_seconds") is not None:
             self.hold_seconds = float(changes["hold_seconds"])
+        if isinstance(changes.get("webhook_backends"), list):
+            self.webhook_backends = [str(u).rstrip("/") for u in changes["webhook_backends"]]
         return self.config()
 
     def add_user(

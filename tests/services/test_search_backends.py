@@ -1,0 +1,62 @@
+"""The knowledge base's search behaves alike on SQLite (FTS5) and PostgreSQL (tsvector): stems
+match as word prefixes in both languages, the closer match ranks first, and no text a member
+can type breaks it."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from bot.services import groups, questions, search
+from bot.services.questions import QuestionDraft
+from storage.db import Database
+from tests import factories as f
+
+ODD = ['"', "'", "NEAR(бюджет", "бюджет*", "-бюджет", "()", "!:*&|", "a:* & b", "\\", "%_",
+       "ʼбюджетʼ", "бюджет\u0301", "ǅ", "١٢٣ бюджет", "x" * 5000, "'; DROP TABLE question--",
+       "😀 бюджет 😀", "\x00бюджет", "бюджет-бюджет", "2024-жылдын бюджети"]
+
+
+async def _setup(db: Database) -> tuple[int, int, list[int]]:
+    asker = await f.member(db, "Асель Маматова")
+    group = await f.group_id(db, "budget")
+    mod = await f.moderator(db, "Модератор Бюджета", "budget")
+    strong = await questions.ask_question(db, asker.id, QuestionDraft(
+        group, "Бюджет айыл өкмөтүнүн бюджети: бюджеттик комиссия бюджетти качан карайт?"))
+    weak = await questions.ask_question(db, asker.id, QuestionDraft(
+        group, "Жер участогун ижарага берүү тартиби кандай, жана бюджет жөнүндө бир суроо?"))
+    for q in (strong, weak):
+        await questions.answer_question(db, mod.id, q, "Жооп: мыйзам боюнча отуз күн ичинде.")
+    return strong, weak, await groups.readable_groups(db, asker.id)
+
+
+async def test_the_closer_match_ranks_first_and_forms_find_each_other(db: Database) -> None:
+    strong, weak, readable = await _setup(db)
+    for query in ("бюджет", "бюджеттик", "бюджетке", "бюджета"):
+        hits = [h.question_id for h in (await search.search(db, query, readable)).hits]
+        assert hits[:2] == [strong, weak], query
+    similar = await search.similar(db, "Бюджеттик комиссия бюджетти качан карайт?", readable)
+    assert [h.question_id for h in similar][:1] == [strong]
+    assert [h.question_id for h in (await search.search(db, "ижара", readable)).hits] == [weak]
+
+
+async def test_no_typed_text_breaks_search(db: Database) -> None:
+    _strong, _weak, readable = await _setup(db)
+    for query in ODD:
+        page = await search.search(db, query, readable)
+        assert page.total >= 0, query
+        await search.similar(db, query, readable)
+
+
+async def test_postgresql_uses_its_full_text_index(db: Database) -> None:
+    if not db.url.startswith("postgresql"):
+        return
+    await _setup(db)
+    async with db.read() as s:
+        plan = "\n".join(r[0] for r in (await s.exec(text(  # type: ignore[call-overload]
+            "EXPLAIN SELECT rowid FROM question_search "
+            "WHERE tsv @@ to_tsquery('simple', '''бюдж'':*')"))).all())
+        assert "ix_question_search_tsv" in plan or "Seq Scan" in plan  # tiny tables may scan
+        indexes = (await s.exec(text(  # type: ignore[call-overload]
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_%_search_tsv'"))).all()
+    assert {r[0] for r in indexes} == {"ix_question_search_tsv", "ix_library_search_tsv",
+                                       "ix_decision_search_tsv"}
