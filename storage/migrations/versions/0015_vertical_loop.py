@@ -1,7 +1,7 @@
 """Vertical loop: positions on draft laws, bill stages, effect reports, state-body liaisons, questions about decisions, the annual report
 
 Revision ID: 0015_vertical_loop
-Revises: 0010_people
+Revises: 0016_pruning
 Create Date: 2026-11-30 03:25:21.264584
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0015_vertical_loop'
-down_revision: str | None = '0010_people'
+down_revision: str | None = '0016_pruning'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
