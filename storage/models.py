@@ -242,6 +242,20 @@ class BroadcastResponse(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class BroadcastOutcome(SQLModel, table=True):
+    """How many of a broadcast's recipients ended in a status, by region and district: what
+    remains of its outbox rows once the pruning job (bot/jobs/pruning.py) has deleted them, so
+    its report keeps its figures. The report adds these counts to the rows that remain."""
+
+    __tablename__ = "broadcast_outcome"
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    region_id: int | None = None
+    district_id: int | None = None
+    status: str = Field(max_length=20)
+    count: int = 0
+
+
 class FsmRecord(SQLModel, table=True):
     """aiogram conversation state, kept in the database so a restart loses no flow."""
 

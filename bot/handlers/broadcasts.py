@@ -23,6 +23,7 @@ from bot.views.labels import refusal
 from bot.views.people import shown_name
 from storage.db import Database
 from storage.enums import BroadcastStatus
+from storage.models import Broadcast
 
 router = Router(name="broadcasts")
 
@@ -105,7 +106,14 @@ async def on_list(message: Message, db: Database, member: MemberView | None) -> 
     if not found:
         await message.answer(_("No broadcasts yet. /broadcast starts one."))
         return
-    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {broadcast_state(b.status)}",
+    busy = await broadcasts.still_sending(db, [b.id for b in found if b.id is not None])
+
+    def state(b: Broadcast) -> str:
+        if b.status == BroadcastStatus.SENDING and b.id not in busy:
+            return _("finished")
+        return broadcast_state(b.status)
+
+    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {state(b)}",
                     Bc(action="report", broadcast_id=b.id or 0))] for b in found]
     await message.answer(_("Recent broadcasts:"), reply_markup=markup(rows))
 

@@ -9,6 +9,7 @@ from bot.jobs import (
     events,  # noqa: F401
     legal,  # noqa: F401
     privacy,  # noqa: F401
+    pruning,  # noqa: F401
     questions,  # noqa: F401
     surveys,  # noqa: F401
 )
