@@ -20,7 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import guard
-from bot.flows.dates import parse_moment
+from bot.flows.dates import date_refusal, parse_moment
 from bot.flows.ui import Event, notice, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, format_when, in_locale, language_name
 from bot.services import broadcasts, reference
@@ -150,8 +150,12 @@ async def _show_audience(event: Event, db: Database, member: MemberView,
     elif audience.members:
         summary = _("A pasted list of {count} members").format(count=len(audience.members))
     else:
-        summary = "; ".join(f"{_dimension_label(d)}: {len(getattr(audience, d))}"
-                            for d in DIMENSIONS if getattr(audience, d))
+        parts = []
+        for d in DIMENSIONS:
+            if getattr(audience, d):
+                names = await _chosen_names(db, d, getattr(audience, d), member.language)
+                parts.append(f"{_dimension_label(d)}: " + html.escape(", ".join(names)))
+        summary = "; ".join(parts)
     text = _("Who should receive it? Now: {summary}. Recipients: {count}.").format(
         summary=summary, count=count)
     rows = [
@@ -163,6 +167,18 @@ async def _show_audience(event: Event, db: Database, member: MemberView,
         nav_row(),
     ]
     await show(event, text, markup(rows))
+
+
+async def _chosen_names(db: Database, dimension: str, values: list[Any],
+                        lang: str) -> list[str]:
+    """The names of the chosen roles, communities, regions, districts or languages."""
+    if dimension == "districts":
+        options = [(str(p.id), p.name) for r in await reference.regions(db, lang)
+                   for p in await reference.districts(db, r.id, lang)]
+    else:
+        options = await _options(db, dimension, lang)
+    wanted = {str(v) for v in values}
+    return [label for value, label in options if value in wanted] or [str(len(values))]
 
 
 def _dimension_label(dimension: str) -> str:
@@ -371,7 +387,8 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     elif step == "deadline":
         moment = parse_moment(text, end_of_day=True)
         if moment is None or moment <= utcnow():
-            await message.answer(_("Please send a future date, for example 25.12.2026."))
+            await message.answer(date_refusal(text, _("Please send a future date, for example "
+                                                      "25.12.2026.")))
             return
         data["deadline"] = moment.isoformat()
     elif step == "paste":
@@ -389,8 +406,8 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     elif step == "when":
         moment = parse_moment(text)
         if moment is None or moment <= utcnow():
-            await message.answer(_("Please send a future date and time, for example "
-                                   "25.11.2026 09:00."))
+            await message.answer(date_refusal(text, _("Please send a future date and time, "
+                                                      "for example 25.11.2026 09:00.")))
             return
         data["send_at"] = moment.isoformat()
         await state.set_data(data)

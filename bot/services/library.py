@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, groups, notify, policy, questions, search
+from bot.services import audit, files, groups, labels, notify, policy, questions, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.forums import Forums
 from bot.services.questions import QuestionDraft
@@ -76,8 +76,7 @@ def label(item_id: int) -> str:
 
 
 def parse_label(value: str) -> int | None:
-    cleaned = value.strip().upper().removeprefix("LIB").lstrip("-# ")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return labels.parse_label(value, "LIB")
 
 
 # --- checking what members send ----------------------------------------------------------------

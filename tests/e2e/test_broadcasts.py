@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.client import EmulatorClient
-from bot.services import broadcasts, roles
+from bot.services import broadcasts, reference, roles
 from bot.services.broadcasts import Audience, Draft
 from bot.views.callbacks import Bc
 from storage.enums import BroadcastKind, BroadcastStatus, Position, Role
@@ -75,6 +75,8 @@ async def test_staff_send_a_law_to_batken_and_each_member_reads_it_in_their_lang
     await press(boss, pick("ba", "menu"))
     msg = await said(boss, t("ru", "Who should receive it?"))
     assert "3" in text_of(msg)  # three members in Batken
+    region_name = next(p.name for p in await reference.regions(db, "ru") if p.id == batken)
+    assert f"{t('ru', 'Regions')}: {region_name}" in text_of(msg)  # the name, not "1"
     await press(boss, pick("ba", "done"))
     await said(boss, "Жогорку Кенеш принял закон.")  # the preview, in Russian
     await said(boss, t("ru", "Above is the preview in {language}, as members will see it."))
