@@ -22,8 +22,9 @@ The choice: SQLite FTS5 over word tokens (`unicode61`) with prefix indexes, quer
 - One search (`everything`, behind `/search`) covers three indexes: questions with their accepted
   answers, published library items, and the decisions archive (broadcasts). Each index gives its
   newest `SECONDARY_CANDIDATES` (300) matches ranked by bm25, the three on their own connections
-  at once; the lists are merged by rank, with an exact title (or legal-act number) match first. What a member may see is decided by the caller's `Scope`
-  (the groups `groups.visible_group_ids` allows, and the broadcasts their receipts name).
+  at once; the lists are merged by rank, with an exact title (or legal-act number) match first.
+  What a member may see is decided by the caller's `Scope` (the groups
+  `groups.visible_group_ids` allows, and the broadcasts their receipts name).
 
 The backend (how an index is fed and matched) sits behind `Backend`, chosen by the database's
 dialect (`backend(db)`): `Fts5Backend` on SQLite; `PostgresBackend` on PostgreSQL (a tsvector of
