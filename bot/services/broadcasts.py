@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, decisions, notify, policy
+from bot.services import audit, cache, decision_questions, decisions, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import (
@@ -35,6 +35,7 @@ from storage.enums import (
 )
 from storage.models import (
     Broadcast,
+    BroadcastOutcome,
     BroadcastResponse,
     CommunityMembership,
     District,
@@ -380,7 +381,14 @@ async def _as_recipient(session: AsyncSession, member_id: int, broadcast_id: int
                                 Outbox.member_id == member_id).limit(1)
     )).first()
     if got is None:
-        raise NotFound(what="broadcast")
+        # Its rows may have been pruned (bot/services/pruning.py): then the audience decides.
+        broadcast = await session.get(Broadcast, broadcast_id)
+        pruned = broadcast is not None and (await session.exec(
+            select(BroadcastOutcome.id).where(BroadcastOutcome.broadcast_id == broadcast_id)
+            .limit(1))).first() is not None
+        if not pruned or broadcast is None or not await in_audience(
+                session, Audience.from_json(broadcast.audience), member_id):
+            raise NotFound(what="broadcast")
     return await _load(session, broadcast_id)
 
 
@@ -429,6 +437,7 @@ async def ask_about(db: Database, member_id: int, broadcast_id: int, text: str) 
                                      kind=ResponseKind.QUESTION, text=text)
         s.add(response)
         await s.flush()
+        decision_questions.track(s, response)
         staff = set((await s.exec(select(RoleAssignment.member_id).where(
             RoleAssignment.role == Role.UNION_STAFF))).all())
         for to in sorted(staff | {broadcast.created_by_id}):
@@ -504,34 +513,59 @@ async def report(db: Database, actor_id: int, broadcast_id: int, lang: str = "ru
     """Progress and outcome, overall and by region and district (staff and the author)."""
     async with db.read() as s:
         broadcast = await _viewable(db, s, actor_id, broadcast_id)
-        counts = dict((await s.exec(
-            select(Outbox.status, func.count()).where(Outbox.broadcast_id == broadcast_id)
-            .group_by(Outbox.status))).all())
+        counts: dict[str, int] = defaultdict(int)
+        for status, n in (await s.exec(
+                select(Outbox.status, func.count()).where(Outbox.broadcast_id == broadcast_id)
+                .group_by(Outbox.status))).all():
+            counts[status] += n
         recent = (await s.exec(select(func.count()).where(
             Outbox.broadcast_id == broadcast_id, Outbox.status == OutboxStatus.SENT,
             col(Outbox.sent_at) >= utcnow() - timedelta(seconds=30)))).one()
-        acks = set((await s.exec(select(BroadcastResponse.member_id).where(
-            BroadcastResponse.broadcast_id == broadcast_id,
-            BroadcastResponse.kind == ResponseKind.ACK))).all())
+        # Who acknowledged, where they are (only recipients can: `_as_recipient`).
+        acks = (await s.exec(
+            select(BroadcastResponse.member_id, Member.region_id, Member.district_id)
+            .join(Member, col(Member.id) == BroadcastResponse.member_id)
+            .where(BroadcastResponse.broadcast_id == broadcast_id,
+                   BroadcastResponse.kind == ResponseKind.ACK))).all()
         rows = (await s.exec(
-            select(Outbox.member_id, Outbox.status, Region, District)
+            select(Outbox.status, Member.region_id, Member.district_id, func.count())
             .join(Member, col(Member.id) == Outbox.member_id)
-            .join(Region, col(Region.id) == Member.region_id, isouter=True)
-            .join(District, col(District.id) == Member.district_id, isouter=True)
-            .where(Outbox.broadcast_id == broadcast_id))).all()
+            .where(Outbox.broadcast_id == broadcast_id)
+            .group_by(col(Outbox.status), col(Member.region_id),
+                      col(Member.district_id)))).all()
+        # What the pruning job kept of the rows it deleted (bot/services/pruning.py).
+        pruned = (await s.exec(
+            select(BroadcastOutcome.status, BroadcastOutcome.region_id,
+                   BroadcastOutcome.district_id, BroadcastOutcome.count)
+            .where(BroadcastOutcome.broadcast_id == broadcast_id))).all()
+        region_ids = {r[1] for r in [*rows, *pruned, *acks] if r[1] is not None}
+        district_ids = {r[2] for r in [*rows, *pruned, *acks] if r[2] is not None}
+        regions = {r.id: r for r in (await s.exec(
+            select(Region).where(col(Region.id).in_(region_ids)))).all()}
+        districts = {d.id: d for d in (await s.exec(
+            select(District).where(col(District.id).in_(district_ids)))).all()}
+    for status, _region, _district, n in pruned:
+        counts[status] += n
+    counts = {k: v for k, v in counts.items() if v}
     by_place: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for member_id, status, region, district in rows:
-        key = (region.name(lang) if region else "—", district.name(lang) if district else "—")
-        place = by_place[key]
-        place["recipients"] += 1
-        place[status] += 1
-        if member_id in acks:
-            place["acknowledged"] += 1
+
+    def place_of(region_id: int | None, district_id: int | None) -> dict[str, int]:
+        region = regions.get(region_id) if region_id is not None else None
+        district = districts.get(district_id) if district_id is not None else None
+        return by_place[(region.name(lang) if region else "—",
+                         district.name(lang) if district else "—")]
+
+    for status, region_id, district_id, n in [*rows, *pruned]:
+        place = place_of(region_id, district_id)
+        place["recipients"] += n
+        place[status] += n
+    for _member_id, region_id, district_id in acks:
+        place_of(region_id, district_id)["acknowledged"] += 1
     total = sum(counts.values())
     left = counts.get("pending", 0) + counts.get("sending", 0)
     rate = recent / 30.0
     return Report(
-        broadcast=broadcast, total=total, by_status=counts, acknowledged=len(acks),
+        broadcast=broadcast, total=total, by_status=counts, acknowledged=len({a[0] for a in acks}),
         rate_per_second=rate, seconds_left=(left / rate) if rate > 0 and left else None,
         by_place={k: dict(v) for k, v in sorted(by_place.items())},
     )

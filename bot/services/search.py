@@ -50,10 +50,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
-import snowballstemmer
 from sqlalchemy import Float, Integer, column, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -101,8 +100,14 @@ _KY_SUFFIXES = sorted(set("""
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-яёөүң]")
 _KYRGYZ_LETTERS = re.compile(r"[өүң]")
-_ru = snowballstemmer.stemmer("russian")
-_en = snowballstemmer.stemmer("english")
+
+
+@cache
+def _stemmer(language: str) -> Any:
+    """Snowball's stemmer, imported when a search first needs it (idle memory, issue 20)."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(language)
 
 
 def normalize(value: str) -> str:
@@ -130,7 +135,7 @@ _RU_ADJECTIVAL = ("нн", "н", "ск", "ов", "ев")
 
 
 def _ru_stem(word: str) -> str:
-    stemmed = str(_ru.stemWord(word))
+    stemmed = str(_stemmer("russian").stemWord(word))
     for ending in _RU_ADJECTIVAL:
         if stemmed.endswith(ending) and len(stemmed) - len(ending) >= MIN_STEM + 1:
             return stemmed[: -len(ending)]
@@ -147,7 +152,7 @@ def stem(word: str) -> str:
         if not _KYRGYZ_LETTERS.search(word):
             candidates.append(_ru_stem(word))
     else:
-        candidates = [_en.stemWord(word)]
+        candidates = [_stemmer("english").stemWord(word)]
     best = min(candidates, key=len)
     return best if len(best) >= MIN_STEM else word[:MIN_STEM]
 

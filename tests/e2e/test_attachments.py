@@ -122,7 +122,7 @@ async def test_a_photo_on_a_legal_case_reaches_the_lawyer_as_a_photo(
     await said(erkin, t("ru", "What information do you need from the requester?"))
     await erkin.send("Пришлите, пожалуйста, само письмо налоговой.")
     await said(erkin, t("ru", "Attach documents if you wish"))
-    await press(erkin, pick("cs", "send"))  # text, then documents, then Send
+    await press(erkin, pick("cs", "send"))
     asked = await said(asel, t("ru", "The lawyer asks for more information"))
 
     await asel.press(lc("reply", case_id), asked)
