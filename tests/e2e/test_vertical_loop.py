@@ -249,7 +249,8 @@ async def test_a_liaison_answers_an_issue_addressed_to_their_body_and_is_refused
     assert "Вывоз мусора" not in str(buttons(listed))
     assert "Чувствительная тема" not in str(buttons(listed))
     for forged in (theirs.id, secret.id):
-        await liaison.press(Li(action="respond", kind="issue", target_id=forged).pack(), listed)
+        await liaison.press_data(int(listed["message_id"]),
+                                 Li(action="respond", kind="issue", target_id=forged).pack())
         assert t("ru", "This is addressed to another state body.") in str(await liaison.answer())
     await liaison.press(Li(action="show", kind="issue", target_id=ours.id).pack(), listed)
     card = await said(liaison, f"P-{ours.id}")
