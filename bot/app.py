@@ -33,6 +33,7 @@ from bot.delivery.limits import (
     make_gate,
 )
 from bot.delivery.worker import OutboxWorker
+from bot.flows import ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
@@ -73,6 +74,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
         json_loads=orjson.loads,
         json_dumps=_json_dumps,
     )
+    session.middleware(ui.Latest.on_request)  # what the bot sent last in each chat
     session.middleware(GateMiddleware(gate or SendGate(
         settings.send_rate_per_second, settings.send_rate_per_chat_per_second,
         settings.send_rate_per_group_per_minute)))
@@ -101,6 +103,7 @@ def make_dispatcher(db: Database, settings: Settings,
     found = routers()
     # After the locale: a command typed in the middle of a guided flow is never its content.
     dp.message.outer_middleware(FlowCommands(known_commands(found)))
+    dp.message.outer_middleware(ui.Latest.middleware)
     menus = dp["menus"] = menu.Menus()
     dp.message.outer_middleware(menu.MenuMiddleware(menus))
     dp.callback_query.outer_middleware(menu.MenuMiddleware(menus))

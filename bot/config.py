@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     forum_chat_ids: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     # A deleted member's legal cases are kept this long, then erased by a scheduled job.
     legal_retention_days: int = Field(default=3 * 365, ge=1, le=36500)
+    # Pruning (bot/jobs/pruning.py, daily): finished outbox rows, finished conversation states and
+    # audit rows older than these ages are deleted, PRUNE_BATCH_SIZE rows per transaction.
+    prune_outbox_days: int = Field(default=90, ge=1, le=36500)
+    prune_conversation_days: int = Field(default=30, ge=1, le=36500)
+    prune_audit_days: int = Field(default=365, ge=1, le=36500)
+    prune_batch_size: int = Field(default=5000, ge=100, le=100000)
     # "Write to them" in /people: how many new people a member may write to in a day.
     people_new_per_day: int = Field(default=10, ge=1, le=1000)
     # An unanswered question reminds its group's moderators, then Union staff.

@@ -32,8 +32,8 @@ DOMAIN = "birge"
 TIMEZONE = ZoneInfo("Asia/Bishkek")
 
 __all__ = ["LANGUAGES", "BirgeI18n", "_", "__", "format_day", "format_month", "format_when",
-           "get_i18n", "in_locale", "language_name", "ngettext", "numeric_date", "pick_language",
-           "weekday_names"]
+           "get_i18n", "in_locale", "language_name", "ngettext", "numeric_date", "pgettext",
+           "pick_language", "weekday_names"]
 
 
 def catalog_files(locale: str, root: Path = CATALOGS) -> list[Path]:
@@ -99,6 +99,16 @@ def in_locale(locale: str) -> Iterator[None]:
     i18n = current if current is not None else get_i18n()
     with i18n.use_locale(locale if locale in LANGUAGES else i18n.default_locale):
         yield
+
+
+def pgettext(context: str, message: str) -> str:
+    """`_` for a word whose translation depends on what it describes: "new" is «новое» for a
+    legal request and «новая» for a national issue. `context` names the thing."""
+    i18n = I18n.get_current(no_error=True)
+    if i18n is None:
+        return message
+    translations = i18n.locales.get(i18n.current_locale)
+    return translations.pgettext(context, message) if translations is not None else message
 
 
 def pick_language(telegram_code: str | None, default: str) -> str:

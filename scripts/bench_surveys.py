@@ -211,7 +211,11 @@ class Answerer:
             self.plan.clear()
             self.abandoned = True
             return False
-        stats.latencies.append(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        stats.latencies.append(took)
+        if took > 0.5:
+            action = str(payload).split(":")[1] if kind == "press" else "text"
+            stats.slowest.append((took, f"{kind} {action}"))
         self.seq = max(int(e["seq"]) for e in got["events"])
         if os.environ.get("BENCH_DEBUG"):
             print(kind, payload, [str((e.get("message") or {}).get("text"))[:40]
@@ -275,6 +279,12 @@ async def phase_answers(args: argparse.Namespace, workdir: Path) -> None:
                   f"(target p95 <= 100 ms)")
             print(f"answers: Birge resident memory idle {idle:.0f} MB (target <= 120 MB), "
                   f"after the load {busy:.0f} MB")
+            if stats.slowest:
+                kinds: dict[str, int] = {}
+                for _took, what in stats.slowest:
+                    kinds[what] = kinds.get(what, 0) + 1
+                print(f"answers: {len(stats.slowest)} replies over 0.5 s, by action: "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
             done = await submitted(db, sid)
             print(f"answers: {done} responses submitted in the database")
             if stats.timeouts:

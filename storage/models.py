@@ -205,7 +205,9 @@ class Broadcast(SQLModel, table=True):
     __tablename__ = "broadcast"
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
-    title: str = Field(max_length=200)
+    title: str = Field(max_length=200)  # in Russian; the fallback of the other two
+    title_ky: str | None = Field(default=None, max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
     text_ky: str = Field(max_length=4000)
     text_ru: str = Field(max_length=4000)
     text_en: str | None = Field(default=None, max_length=4000)
@@ -238,6 +240,20 @@ class BroadcastResponse(SQLModel, table=True):
     kind: str = Field(max_length=20)  # ack, comment, question
     text: str | None = Field(default=None, max_length=4000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BroadcastOutcome(SQLModel, table=True):
+    """How many of a broadcast's recipients ended in a status, by region and district: what
+    remains of its outbox rows once the pruning job (bot/jobs/pruning.py) has deleted them, so
+    its report keeps its figures. The report adds these counts to the rows that remain."""
+
+    __tablename__ = "broadcast_outcome"
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    region_id: int | None = None
+    district_id: int | None = None
+    status: str = Field(max_length=20)
+    count: int = 0
 
 
 class FsmRecord(SQLModel, table=True):
@@ -867,4 +883,157 @@ class EventMaterial(SQLModel, table=True):
     name: str = Field(max_length=200)
     mime_type: str | None = Field(default=None, max_length=100)
     size: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- the vertical loop (issue 18): positions on draft laws, liaisons, questions, figures ----------
+
+
+class LawPosition(SQLModel, table=True):
+    """The Union's position on a draft law (a draft-law broadcast), signed off by the district
+    leaders and sent to a committee or state body as a letter."""
+
+    __tablename__ = "law_position"
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    addressee: str = Field(max_length=300)
+    text_ky: str = Field(max_length=4000)
+    text_ru: str = Field(max_length=4000)
+    documents: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    # draft -> signoff -> final -> sent
+    status: str = Field(default="draft", max_length=20, index=True)
+    # The communities whose district leaders sign off (empty: all of them).
+    community_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reference_number: str | None = Field(default=None, max_length=100)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PositionVote(SQLModel, table=True):
+    """A district leader's sign-off: agree, agree with remarks, or disagree with a reason."""
+
+    __tablename__ = "position_vote"
+    __table_args__ = (UniqueConstraint("position_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    position_id: int = Field(foreign_key="law_position.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    vote: str = Field(max_length=20)
+    remark: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BillStage(SQLModel, table=True):
+    """A step of a draft law through the parliament: registered, readings, adopted, signed."""
+
+    __tablename__ = "bill_stage"
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    stage: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=500)
+    by_id: int = Field(foreign_key="member.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EffectReport(SQLModel, table=True):
+    """How an adopted law works out in a member's community (asked by a "law adopted" broadcast)."""
+
+    __tablename__ = "effect_report"
+    __table_args__ = (UniqueConstraint("broadcast_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    changed: str = Field(max_length=2000)
+    problem: str | None = Field(default=None, max_length=2000)
+    figures: str | None = Field(default=None, max_length=500)
+    documents: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EffectRequest(SQLModel, table=True):
+    """A "law adopted" broadcast whose recipients are asked to report its effect."""
+
+    __tablename__ = "effect_request"
+    broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True)
+    by_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StateLiaison(SQLModel, table=True):
+    """Which state body a state-body liaison answers for."""
+
+    __tablename__ = "state_liaison"
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    state_body_id: int = Field(foreign_key="state_body.id", index=True)
+
+
+class LiaisonReply(SQLModel, table=True):
+    """A liaison's response to (or request for clarification on) an issue or dossier."""
+
+    __tablename__ = "liaison_reply"
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int | None = Field(default=None, foreign_key="national_issue.id", index=True)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    by_id: int = Field(foreign_key="member.id")
+    kind: str = Field(max_length=20)  # response, clarification
+    text: str = Field(max_length=4000)
+    reference_number: str | None = Field(default=None, max_length=100)
+    documents: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DecisionQuestion(SQLModel, table=True):
+    """The staff inbox state of a member's question about a broadcast ("Ask about this")."""
+
+    __tablename__ = "decision_question"
+    response_id: int = Field(foreign_key="broadcast_response.id", primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    assigned_to_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    answered_by_id: int | None = Field(default=None, foreign_key="member.id")
+    answer: str | None = Field(default=None, max_length=2000)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    follow_up_id: int | None = Field(default=None, foreign_key="decision_follow_up.id")
+
+
+class DecisionFollowUp(SQLModel, table=True):
+    """One answer to a question many asked, sent to every recipient of the broadcast."""
+
+    __tablename__ = "decision_follow_up"
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    text: str = Field(max_length=2000)
+    by_id: int = Field(foreign_key="member.id")
+    recipients: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AnnualReport(SQLModel, table=True):
+    """The annual report to the President: a draft, a consultation round, then final."""
+
+    __tablename__ = "annual_report"
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    status: str = Field(default="draft", max_length=20)  # draft, consultation, final
+    survey_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finalised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AnnualReportComment(SQLModel, table=True):
+    """A district leader's or liaison's comment on the annual report's draft."""
+
+    __tablename__ = "annual_report_comment"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="annual_report.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    text: str = Field(max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

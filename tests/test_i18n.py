@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -99,3 +100,157 @@ def test_plural_forms_and_dates_follow_the_members_locale() -> None:
     with in_locale("en"):
         assert ngettext(one, few, 1) != ngettext(one, few, 2)
     del many
+
+
+# --- one term per concept (i18n/GLOSSARY.md) ------------------------------------------------------
+
+GLOSSARY = ROOT / "i18n" / "GLOSSARY.md"
+# For a glossary term, the words a translator reaches for instead (synonyms, the other language's
+# spelling, abbreviations). Each key must be a term of the glossary's ky or ru column.
+FORBIDDEN: dict[str, dict[str, list[str]]] = {
+    "ky": {
+        "айыл өкмөтү": [r"айыл окмоту", r"айылдык өкмөт", r"\bАӨ\b"],
+        "жергиликтүү кеңеш": [r"жергиликтүү кенеш", r"айылдык кенеш"],
+        "ЖӨБ": [r"\bМСУ\b"],
+        "ЖӨБ союзу": [r"ЖӨБ Союз", r"ЖӨБ бирлиг", r"Союз МСУ"],
+        "айыл аймагы": [r"айылдык аймак", r"айылный аймак"],
+        "муниципалдык кызматчы": [r"муниципалдык кызматкер"],
+        "жергиликтүү коомдоштук": [r"жергиликтүү коомчулук"],
+        "практика жамааты": [r"практика коомчулу", r"тажрыйба жамааты"],
+        "катышуучу": [r"\bмүчө"],
+        "укуктук кайрылуу": [r"юридикалык кайрылуу", r"укуктук суроо-талап"],
+        "улуттук маселе": [r"улуттук көйгөй"],
+        "Министрлер Кабинети": [r"\bӨкмөт"],
+        "Жогорку Кеңеш": [r"Жогорку Кенеш"],
+        "мыйзам долбоору": [r"мыйзамдын долбоору"],
+        "таратма": [r"[Рр]ассылка"],
+        "чектелген": [r"\b[Жж]абык\b"],
+        "облус": [r"\b[Оо]бласт", r"\b[Рр]егион"],
+        "белги": [r"\b[Сс]имвол"],
+        "чыгыш номери": [r"чыгуучу номер"],
+        "сурамжылоо": [r"сурамжылык", r"\b[Аа]нкета"],
+        "ченемдик укуктук акт": [r"нормативдик укуктук акт"],
+        "үлгү": [r"\b[Шш]аблон"],
+        "иш-чара": [r"иш чара"],
+    },
+    "ru": {
+        "айыл окмоту": [r"айыл өкмөт", r"\bАО\b", r"[Аа]ильн"],
+        "местный кенеш": [r"местн\w+ совет", r"кеңеш"],
+        "МСУ": [r"ЖӨБ"],
+        "айылный аймак": [r"айыл аймаг"],
+        "муниципальный служащий": [r"муниципальн\w+ (работник|сотрудник)"],
+        "местное сообщество": [r"местн\w+ общин"],
+        "сообщество практиков": [r"сообществ\w* практики\b", r"практическ\w+ сообществ"],
+        "участник": [r"\b[Чч]лен(ы|ов|ам|ами|а|у)?\b"],
+        "правовое обращение": [r"юридическ\w+ (обращени|запрос)", r"правов\w+ запрос"],
+        "национальная проблема": [r"национальн\w+ вопрос"],
+        "Кабинет Министров": [r"[Пп]равительств", r"Кабинет\w* министров"],
+        "Жогорку Кенеш": [r"Жогорку Кеңеш"],
+        "законопроект": [r"проект\w* закона"],
+        "уведомление": [r"[Оо]повещени", r"[Нн]отификаци"],
+        "область": [r"\b[Рр]егион"],
+        "символ": [r"\bзнак(ов|а)?\b"],
+        "исходящий номер": [r"номер\w* исходящ"],
+        "опрос": [r"\b[Аа]нкет"],
+        "мероприятие": [r"\b[Ии]вент"],
+    },
+}
+# Not glossary terms: a misspelling the reviewer found, and the polite forms written in lower case
+# (the glossary's "How to write": Сиз, «Вы/Ваш» capitalised).
+NEVER = {"ky": [r"\bсурау\b", r"\b(сиз|сизге|сизди|сиздин|сизден|сизде)\b"],
+         "ru": [r"\b(вы|вас|вам|вами|ваш|ваша|ваше|ваши|вашего|вашей|вашему|вашим|вашу)\b"]}
+
+
+def glossary_terms() -> dict[str, set[str]]:
+    """Each language's terms in the glossary's table ("a / b" and "a vs b" are two terms; a
+    parenthesis gives another)."""
+    terms: dict[str, set[str]] = {"ky": set(), "ru": set(), "en": set()}
+    rows = [line for line in GLOSSARY.read_text(encoding="utf-8").splitlines()
+            if line.startswith("|") and not line.startswith("|---")]
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    for row in rows[1:]:
+        cells = dict(zip(header, (c.strip() for c in row.strip("|").split("|")), strict=False))
+        for lang in terms:
+            for part in re.split(r" / | vs ", cells.get(lang, "")):
+                for term in re.split(r"\s*\(|\)\s*", part):
+                    if term.strip():
+                        terms[lang].add(term.strip())
+    return terms
+
+
+def test_the_forbidden_variants_follow_the_glossary() -> None:
+    terms = glossary_terms()
+    assert len(terms["ky"]) > 30 and "Министрлер Кабинети" in terms["ky"]
+    for lang, table in FORBIDDEN.items():
+        unknown = set(table) - terms[lang]
+        assert not unknown, f"{lang}: not a term of i18n/GLOSSARY.md: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("lang", ["ky", "ru"])
+def test_each_concept_has_one_term(lang: str) -> None:
+    found = []
+    for _msgid, strs in messages(catalog(lang)):
+        for s in strs:
+            for term, variants in FORBIDDEN[lang].items():
+                for variant in variants:
+                    if re.search(variant, s):
+                        found.append(f"{variant!r} where the glossary says {term!r}: {s!r}")
+            for never in NEVER[lang]:
+                if re.search(never, s):
+                    found.append(f"{never!r} in {s!r}")
+    assert not found, f"{lang}: " + "\n".join(found)
+
+
+# --- buttons ----------------------------------------------------------------------------------
+
+BUTTON_LIMIT = 24  # characters, without the emoji the code adds and without placeholders
+
+
+def button_msgids() -> dict[str | tuple[str, str], str]:
+    """The messages the code puts on a button: `button(_("…"))`, `button("📅 " + _("…"))`."""
+    found: dict[str | tuple[str, str], str] = {}
+    for path in (ROOT / "bot").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args and getattr(
+                    node.func, "id", getattr(node.func, "attr", None)) == "button"):
+                continue
+            for sub in ast.walk(node.args[0]):
+                if not isinstance(sub, ast.Call) or not all(
+                        isinstance(a, ast.Constant) for a in sub.args):
+                    continue
+                name = getattr(sub.func, "id", None)
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                if name in ("_", "__") and len(sub.args) == 1:
+                    found[sub.args[0].value] = where
+                elif name == "pgettext" and len(sub.args) == 2:
+                    found[(sub.args[0].value, sub.args[1].value)] = where
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_button_labels_are_short(lang: str) -> None:
+    labels = button_msgids()
+    assert len(labels) > 100
+    cat = catalog(lang)
+    long = []
+    for msgid, where in labels.items():
+        msg = cat.get(msgid) if isinstance(msgid, str) else cat.get(msgid[1], msgid[0])
+        if msg is None:
+            continue
+        text = msg.string if isinstance(msg.string, str) else msg.string[0]
+        if len(PLACEHOLDER.sub("", text)) > BUTTON_LIMIT:
+            long.append(f"{where}: {text!r} ({len(text)})")
+    assert not long, f"{lang}: buttons over {BUTTON_LIMIT} characters:\n" + "\n".join(long)
+
+
+def test_a_word_that_agrees_with_its_noun_has_a_context() -> None:
+    """"new", "resolved", "closed" … agree in gender with what they describe in Russian: each
+    use names its noun (pgettext), so a legal request is «новое» and a national issue «новая»."""
+    cat = catalog("ru")
+    for word in ("new", "resolved", "closed", "declined", "answered", "cancelled"):
+        assert cat.get(word) is None, f"{word!r} is used without a context"
+    assert cat.get("new", "legal request").string == "новое"
+    assert cat.get("new", "national issue").string == "новая"
+    assert cat.get("resolved", "question").string != cat.get("resolved", "national issue").string
+    assert cat.get("closed", "survey").string != cat.get("closed", "legal request").string

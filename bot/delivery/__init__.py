@@ -21,4 +21,5 @@ from bot.delivery import (
     people_notices,  # noqa: F401
     question_notices,  # noqa: F401
     survey_notices,  # noqa: F401
+    vertical_notices,  # noqa: F401
 )

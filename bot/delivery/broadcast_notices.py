@@ -12,6 +12,7 @@ from bot.services import broadcasts, cache
 from bot.views.broadcasts import broadcast_text, member_buttons
 from bot.views.buttons import button, markup
 from bot.views.callbacks import Bc
+from bot.views.inbox import Qi
 from storage.db import Database
 from storage.enums import BroadcastStatus
 
@@ -66,4 +67,6 @@ async def asked(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendere
     response, member, b = found
     return Rendered("❓ " + _("{name} asks about “{title}”:").format(
         name=html.escape(member.full_name), title=html.escape(b.title))
-        + "\n\n" + html.escape(response.text or ""))
+        + "\n\n" + html.escape(response.text or ""),
+        markup([[button("✍️ " + _("Reply"), Qi(action="reply", item_id=response.id or 0)),
+                 button("📥 " + _("Inbox"), Qi(action="new"))]]))

@@ -27,8 +27,11 @@ async def state_changed(db: Database, to: Recipient, payload: dict[str, Any]) ->
         return None
     issue, state = found.issue, IssueState(payload["state"])
     e = html.escape
-    lines = [_("The issue {id} “{title}” that you stand behind: {state}.").format(
-        id=ni.short_id(issue.id), title=e(issue.title), state=state_label(state))]
+    # The author raised it; the others co-signed it: each is told in their own words.
+    head = _("Your issue {id} “{title}”: {state}.") if issue.author_id == to.member_id \
+        else _("The issue {id} “{title}” that you stand behind: {state}.")
+    lines = [head.format(id=ni.short_id(issue.id), title=e(issue.title),
+                         state=state_label(state))]
     open_id = issue.id
     if state == IssueState.UNDER_REVIEW:
         lines.append(_("The Union staff are studying it."))

@@ -221,6 +221,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
                 "qc": "confirm"}.get(kind)
     if expected != step:
         await query.answer(_("This button is no longer active."))
+        if step in ORDER:  # the step the member is on (its prompt may be lost to a restart)
+            await ask(query, state, db, member, step)
         return
     if kind == "qgp":
         await query.answer()

@@ -20,9 +20,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import guard
-from bot.flows.dates import parse_moment
+from bot.flows.dates import date_refusal, parse_moment
 from bot.flows.ui import Event, notice, show, wrong_input
-from bot.i18n import LANGUAGES, _, __, format_when, language_name
+from bot.i18n import LANGUAGES, _, __, format_when, in_locale, language_name
 from bot.services import broadcasts, reference
 from bot.services.broadcasts import Audience, Draft
 from bot.services.errors import PermissionDenied, ServiceError
@@ -71,6 +71,7 @@ def _draft(data: dict[str, Any]) -> Draft:
 
     return Draft(
         kind=BroadcastKind(data["kind"]), title=data.get("title", ""),
+        title_ky=data.get("title_ky"), title_en=data.get("title_en"),
         text_ky=data.get("text_ky", ""), text_ru=data.get("text_ru", ""),
         text_en=data.get("text_en"), source_url=data.get("source"),
         documents=list(data.get("documents", [])),
@@ -81,7 +82,8 @@ def _draft(data: dict[str, Any]) -> Draft:
 
 def _preview_row(data: dict[str, Any]) -> Broadcast:
     d = _draft(data)
-    return Broadcast(id=0, kind=d.kind, title=d.title, text_ky=d.text_ky, text_ru=d.text_ru,
+    return Broadcast(id=0, kind=d.kind, title=d.title, title_ky=d.title_ky, title_en=d.title_en,
+                     text_ky=d.text_ky, text_ru=d.text_ru,
                      text_en=d.text_en, source_url=d.source_url, documents=d.documents,
                      audience={}, created_by_id=0, comments_until=d.comments_until)
 
@@ -97,9 +99,10 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
     if step == "kind":
         buttons = [button(kind_label(k), Pick(step="bk", value=k.value)) for k in BroadcastKind]
         await show(event, _("New broadcast. What kind is it?"),
-                   markup([*grid(buttons, 2), nav_row(back=False)]))
+                   markup([*grid(buttons, 1), nav_row(back=False)]))
     elif step == "title":
-        await show(event, _("Send the title (up to {limit} characters).").format(
+        await show(event, _("Send the title on two or three lines: in Kyrgyz, in Russian, and "
+                            "in English if you like (each up to {limit} characters).").format(
             limit=broadcasts.TITLE_MAX), markup([nav_row()]))
     elif step in ("text_ky", "text_ru", "text_en"):
         lang = step[-2:]
@@ -147,8 +150,12 @@ async def _show_audience(event: Event, db: Database, member: MemberView,
     elif audience.members:
         summary = _("A pasted list of {count} members").format(count=len(audience.members))
     else:
-        summary = "; ".join(f"{_dimension_label(d)}: {len(getattr(audience, d))}"
-                            for d in DIMENSIONS if getattr(audience, d))
+        parts = []
+        for d in DIMENSIONS:
+            if getattr(audience, d):
+                names = await _chosen_names(db, d, getattr(audience, d), member.language)
+                parts.append(f"{_dimension_label(d)}: " + html.escape(", ".join(names)))
+        summary = "; ".join(parts)
     text = _("Who should receive it? Now: {summary}. Recipients: {count}.").format(
         summary=summary, count=count)
     rows = [
@@ -160,6 +167,18 @@ async def _show_audience(event: Event, db: Database, member: MemberView,
         nav_row(),
     ]
     await show(event, text, markup(rows))
+
+
+async def _chosen_names(db: Database, dimension: str, values: list[Any],
+                        lang: str) -> list[str]:
+    """The names of the chosen roles, communities, regions, districts or languages."""
+    if dimension == "districts":
+        options = [(str(p.id), p.name) for r in await reference.regions(db, lang)
+                   for p in await reference.districts(db, r.id, lang)]
+    else:
+        options = await _options(db, dimension, lang)
+    wanted = {str(v) for v in values}
+    return [label for value, label in options if value in wanted] or [str(len(values))]
 
 
 def _dimension_label(dimension: str) -> str:
@@ -261,7 +280,8 @@ async def show_preview(event: Event, state: FSMContext, db: Database, member: Me
         return
     from bot.views.broadcasts import member_buttons
 
-    await target.answer(broadcast_text(row, lang), reply_markup=member_buttons(row))
+    with in_locale(lang):  # the whole message in `lang`: its frame and buttons too
+        await target.answer(broadcast_text(row, lang), reply_markup=member_buttons(row))
     langs = [button(("👁 " if c == lang else "") + language_name(c),
                     Pick(step="bp", value=c)) for c in LANGUAGES]
     await target.answer(
@@ -339,11 +359,19 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     text = message.text.strip()
     data = await state.get_data()
     if step == "title":
-        if not 3 <= len(" ".join(text.split())) <= broadcasts.TITLE_MAX:
-            await message.answer(_("That is too long: at most {limit} characters.").format(
-                limit=broadcasts.TITLE_MAX) if len(text) > 3 else _("The title is too short."))
+        lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+        if not 2 <= len(lines) <= 3:
+            await message.answer(_("Please send the title on two lines (Kyrgyz, then Russian), "
+                                   "or three with English."))
             return
-        data["title"] = " ".join(text.split())
+        for line in lines:
+            if not 3 <= len(line) <= broadcasts.TITLE_MAX:
+                await message.answer(_("That is too long: at most {limit} characters.").format(
+                    limit=broadcasts.TITLE_MAX) if len(line) > 3
+                    else _("The title is too short."))
+                return
+        data.update(title_ky=lines[0], title=lines[1],
+                    title_en=lines[2] if len(lines) > 2 else None)
     elif step in ("text_ky", "text_ru", "text_en"):
         if len(text) > broadcasts.TEXT_MAX:
             await message.answer(_("That is too long: at most {limit} characters.").format(
@@ -359,7 +387,8 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     elif step == "deadline":
         moment = parse_moment(text, end_of_day=True)
         if moment is None or moment <= utcnow():
-            await message.answer(_("Please send a future date, for example 25.12.2026."))
+            await message.answer(date_refusal(text, _("Please send a future date, for example "
+                                                      "25.12.2026.")))
             return
         data["deadline"] = moment.isoformat()
     elif step == "paste":
@@ -377,8 +406,8 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     elif step == "when":
         moment = parse_moment(text)
         if moment is None or moment <= utcnow():
-            await message.answer(_("Please send a future date and time, for example "
-                                   "25.11.2026 09:00."))
+            await message.answer(date_refusal(text, _("Please send a future date and time, "
+                                                      "for example 25.11.2026 09:00.")))
             return
         data["send_at"] = moment.isoformat()
         await state.set_data(data)
@@ -443,6 +472,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         return
     if step not in ("audience", "confirm") or (kind.startswith("bt") and _dimension(kind) is None):
         await query.answer(_("This button is no longer active."))
+        if step in ORDER and step not in ("audience", "confirm"):
+            await ask(query, state, db, member, step)  # the step's prompt, lost to a restart?
         return
     await query.answer()
     if kind == "ba":

@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.i18n import _
+
 BISHKEK = ZoneInfo("Asia/Bishkek")
 _DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*(?:(\d{1,2})[:.](\d{2}))?\s*$")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*(?:[T ](\d{1,2}):(\d{2}))?\s*$")
@@ -33,3 +35,15 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
     except ValueError:
         return None
     return local.astimezone(UTC)
+
+
+def no_such_date(text: str) -> bool:
+    """Shaped like a date but no such day exists ("31.02.2027", "12.13.2026", "25:70")."""
+    return parse_moment(text) is None and bool(_DATE.match(text[:40]) or _ISO.match(text[:40]))
+
+
+def date_refusal(text: str, future: str) -> str:
+    """What to say about a date that was not taken: "no such date" when the day does not exist,
+    else `future` (the step's own "send a future date …")."""
+    return _("There is no such date. Please check the day and the month.") \
+        if no_such_date(text) else future

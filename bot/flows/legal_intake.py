@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.flows import guard
-from bot.flows.dates import BISHKEK, parse_moment
+from bot.flows.dates import BISHKEK, date_refusal, parse_moment
 from bot.flows.ui import Event, notice, remember, show, wrong_input
 from bot.i18n import _, __, format_day
 from bot.services import files, legal
@@ -230,6 +230,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await _submit(query, state, db, member, data)
     else:
         await query.answer(_("This button is no longer active."))
+        await ask(query, state, member, step)  # the step's prompt, lost to a restart?
 
 
 async def _on_calendar(query: CallbackQuery, state: FSMContext, member: MemberView,
@@ -289,7 +290,8 @@ async def on_text(message: Message, state: FSMContext, member: MemberView | None
     elif step == "deadline":
         moment = parse_moment(text, end_of_day=True)
         if moment is None or moment <= utcnow():
-            await message.answer(_("Please send a future date, for example 25.12.2026."))
+            await message.answer(date_refusal(text, _("Please send a future date, for example "
+                                                      "25.12.2026.")))
             return
         data["deadline"] = moment.isoformat()
     await state.set_data(data)

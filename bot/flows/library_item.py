@@ -73,6 +73,10 @@ OPTIONAL = {"cost", "cautions", "contact", "act_kind", "link"}
 CHOICE_STEPS = {"visibility", "act_status"}
 
 
+def _optional(kind: str, step: str) -> bool:
+    return step in OPTIONAL or (kind == ItemKind.LEGAL_ACT and step == "body")
+
+
 def _today() -> date:
     return datetime.now(TIMEZONE).date()
 
@@ -138,7 +142,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
     step, kind = d["step"], d["kind"]
     editing = d.get("mode") == "edit"
     skip = [button((_("Keep") if editing else _("Skip")) + " ➡️", Nav(action="skip"))]
-    head = kind_label(kind) + "\n"
+    head = kind_label(kind) + "\n" if kind else ""
     if step == "kind":
         await remember(state, LibFlow.kind, everything)
         kinds = await library.may_add(db, member.id)
@@ -157,7 +161,7 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         current = _current(d, step)
         if editing and current:
             text += "\n\n" + _("Now: {value}").format(value=clip_html(current, 300))
-        keep = editing or step in OPTIONAL
+        keep = editing or _optional(kind, step)
         await show(event, text, markup([skip if keep else [], nav_row()]))
     elif step == "visibility":
         await remember(state, LibFlow.choice, everything)
@@ -294,9 +298,10 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         _advance(d, -1)
     elif callback_data.action == "skip":
         step = d["step"]
-        if step in TEXT_STEPS and not (step in OPTIONAL or d.get("mode") == "edit"):
+        optional = _optional(d["kind"], step)
+        if step in TEXT_STEPS and not (optional or d.get("mode") == "edit"):
             return
-        if step in OPTIONAL and d.get("mode") != "edit":
+        if optional and d.get("mode") != "edit":
             d.get("texts", {}).pop(step, None)
             if step == "link":
                 d.pop("link", None)
@@ -319,7 +324,7 @@ async def on_text(message: Message, state: FSMContext, db: Database,
         if step == "title":
             d["texts"]["title"] = library.clean_title(message.text)
         elif step == "number":
-            d["number"] = library.clean_number(message.text)
+            d["number"] = await library.check_number(db, message.text, d.get("item_id"))
         elif step == "date":
             d["date"] = library.clean_date(library.parse_date(message.text),
                                            _today()).isoformat()

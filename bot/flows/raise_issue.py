@@ -247,6 +247,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     expected = {"it": "topic", "ib": "body", "ibp": "body", "is": "sensitive", "ic": "confirm"}
     if expected[callback_data.step] != step:
         await query.answer(_("This button is no longer active."))
+        if step in ORDER:  # the step the member is on (its prompt may be lost to a restart)
+            await ask(query, state, db, member, step)
         return
     data = await state.get_data()
     value = callback_data.value

@@ -1,19 +1,24 @@
 """Showing a flow step: edit the message a button was pressed on, or send a new one.
 
-Editing in place keeps a conversation short on slow connections; when an edit is impossible (an
-old or deleted message) the step is sent anew.
+Editing in place keeps a conversation short on slow connections. The step is sent anew instead
+when the edit is impossible (an old or deleted message) or when the message is no longer the
+last one in the chat: an edit far up would leave the chat's last line asking something else.
+`Latest` knows each chat's last message: the member's messages (`Latest.middleware` on the
+Dispatcher) and everything the bot sends (`Latest.on_request` on the Bot's session).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.i18n import _
 from storage.fsm import SQLStorage
@@ -21,12 +26,61 @@ from storage.fsm import SQLStorage
 log = logging.getLogger(__name__)
 
 Event = Message | CallbackQuery
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class Latest:
+    """The newest message id seen in each chat, per Bot (in memory, a bounded number of chats;
+    an unknown chat edits in place as before)."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._ids: OrderedDict[int, int] = OrderedDict()
+
+    def note(self, chat_id: int, message_id: int) -> None:
+        if message_id > self._ids.get(chat_id, 0):
+            self._ids[chat_id] = message_id
+            self._ids.move_to_end(chat_id)
+            if len(self._ids) > self.LIMIT:
+                self._ids.popitem(last=False)
+
+    def is_last(self, chat_id: int, message_id: int) -> bool:
+        return self._ids.get(chat_id, 0) <= message_id
+
+    @staticmethod
+    def of(bot: Any) -> Latest:
+        found = _latest.get(bot)
+        if found is None:
+            found = _latest[bot] = Latest()
+        return found
+
+    @staticmethod
+    async def middleware(handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message) and data.get("bot") is not None:
+            Latest.of(data["bot"]).note(event.chat.id, event.message_id)
+        return await handler(event, data)
+
+    @staticmethod
+    async def on_request(make_request: Any, bot: Any, method: Any) -> Any:
+        response = await make_request(bot, method)
+        result = getattr(response, "result", None)
+        items = result if isinstance(result, list) else [result]
+        for item in items:
+            if isinstance(item, Message):
+                Latest.of(bot).note(item.chat.id, item.message_id)
+        return response
+
+
+_latest: WeakKeyDictionary[Any, Latest] = WeakKeyDictionary()
 
 
 async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> None:
     if isinstance(event, CallbackQuery):
         msg = event.message
-        if isinstance(msg, Message):
+        last = event.bot is None or Latest.of(event.bot).is_last(msg.chat.id, msg.message_id) \
+            if isinstance(msg, Message) else False
+        if isinstance(msg, Message) and last:
             try:
                 await msg.edit_text(text, reply_markup=kb)
                 return

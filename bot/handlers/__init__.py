@@ -22,6 +22,7 @@ def routers() -> list[Router]:
         approval,
         broadcasts,
         bulletin,
+        decision_inbox,
         dossiers,
         events,
         forum,
@@ -31,12 +32,15 @@ def routers() -> list[Router]:
         issues,
         language,
         legal,
+        liaison,
         library,
         people,
         places,
+        positions,
         privacy,
         profile,
         questions,
+        reports,
         search,
         settings,
         start,
@@ -55,7 +59,8 @@ def routers() -> list[Router]:
              settings.router, bulletin.router,
              event_compose.router, events.router,
              surveys.router, survey_build.router, survey_results.router, people.router,
-             places.router, privacy.router, unhandled.router]
+             places.router, privacy.router, positions.router, decision_inbox.router,
+             liaison.router, reports.router, unhandled.router]
     for router in found:
         # One process may build several Dispatchers (a restart in tests, the sandbox); the
         # module-level routers are detached from the previous one before being attached again.

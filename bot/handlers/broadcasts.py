@@ -12,17 +12,19 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.flows.ui import show
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, format_when, ngettext, pgettext
 from bot.services import broadcasts
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.broadcasts import broadcast_text, kind_label
 from bot.views.buttons import button, markup, nav_row, short
 from bot.views.callbacks import Bc, Nav
+from bot.views.inbox import Qi
 from bot.views.labels import refusal
-from bot.views.people import shown_name
+from bot.views.positions import Lw
 from storage.db import Database
 from storage.enums import BroadcastStatus
+from storage.models import Broadcast
 
 router = Router(name="broadcasts")
 
@@ -37,7 +39,8 @@ class Reply(StatesGroup):
 def status_label(status: str) -> str:
     return {
         "sent": _("delivered"), "pending": _("waiting"), "sending": _("sending"),
-        "failed": _("failed"), "unreachable": _("unreachable"), "cancelled": _("cancelled"),
+        "failed": _("failed"), "unreachable": _("unreachable"),
+        "cancelled": pgettext("message", "cancelled"),
     }.get(status, status)
 
 
@@ -46,7 +49,7 @@ def broadcast_state(status: str) -> str:
         BroadcastStatus.AWAITING_APPROVAL: _("waiting for approval"),
         BroadcastStatus.SCHEDULED: _("scheduled"),
         BroadcastStatus.SENDING: _("sending"),
-        BroadcastStatus.CANCELLED: _("cancelled"),
+        BroadcastStatus.CANCELLED: pgettext("broadcast", "cancelled"),
         BroadcastStatus.REJECTED: _("rejected by the Union staff"),
     }.get(BroadcastStatus(status), status)
 
@@ -84,6 +87,16 @@ async def show_report(event: Message | CallbackQuery, db: Database, member: Memb
     if b.kind == "draft":
         rows.append([button("💬 " + _("Comments by district"),
                             Bc(action="comments", broadcast_id=b.id))])
+    if b.kind == "law":
+        rows.append([button("📝 " + _("Ask for effect reports"),
+                            Lw(action="effect_ask", broadcast_id=b.id))])
+        rows.append([button(_("Effect reports") + " DOCX",
+                            Lw(action="effect_docx", broadcast_id=b.id)),
+                     button(_("Effect reports") + " XLSX",
+                            Lw(action="effect_xlsx", broadcast_id=b.id))])
+    if found.total and b.id:
+        rows.append([button("💬 " + _("Answer all recipients"),
+                            Qi(action="followup", item_id=b.id))])
     if b.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING,
                     BroadcastStatus.AWAITING_APPROVAL) and not found.finished:
         rows.append([button("⛔ " + _("Cancel the broadcast"),
@@ -104,7 +117,14 @@ async def on_list(message: Message, db: Database, member: MemberView | None) -> 
     if not found:
         await message.answer(_("No broadcasts yet. /broadcast starts one."))
         return
-    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {broadcast_state(b.status)}",
+    busy = await broadcasts.still_sending(db, [b.id for b in found if b.id is not None])
+
+    def state(b: Broadcast) -> str:
+        if b.status == BroadcastStatus.SENDING and b.id not in busy:
+            return _("finished")
+        return broadcast_state(b.status)
+
+    rows = [[button(f"B-{b.id} · {short(b.title, 40)} · {state(b)}",
                     Bc(action="report", broadcast_id=b.id or 0))] for b in found]
     await message.answer(_("Recent broadcasts:"), reply_markup=markup(rows))
 
@@ -159,26 +179,14 @@ async def on_button(query: CallbackQuery, callback_data: Bc, state: FSMContext, 
                 await query.message.answer_document(BufferedInputFile(
                     text.encode("utf-8-sig"), filename=f"broadcast-B{bid}.csv"))
         elif action == "comments":
-            grouped = await broadcasts.comments_by_district(db, member.id, bid,
-                                                            member.language)
+            from bot.handlers.positions import show_comments
+
+            await show_comments(query, db, member, bid)
             await query.answer()
-            if isinstance(query.message, Message):
-                await query.message.answer(_comments_text(grouped)[:4000])
         else:
             await query.answer(_("This button is no longer active."))
     except ServiceError as exc:
         await query.answer(refusal(exc), show_alert=True)
-
-
-def _comments_text(grouped: dict[str, list[broadcasts.Comment]]) -> str:
-    if not grouped:
-        return _("No comments yet.")
-    parts = []
-    for district, comments in grouped.items():
-        parts.append(f"<b>{html.escape(district)}</b> ({len(comments)})")
-        parts += [f"— {html.escape(shown_name(c.member_name))}: {html.escape(c.text)}"
-                  for c in comments]
-    return "\n".join(parts)
 
 
 @router.callback_query(Nav.filter(), StateFilter(Reply))

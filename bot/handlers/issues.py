@@ -20,7 +20,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 from bot.delivery.attachments import send_attachments
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _
-from bot.services import dossiers, issue_exports, policy, reference
+from bot.services import dossiers, issue_exports, labels, policy, reference
 from bot.services import national_issues as ni
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -381,8 +381,8 @@ async def on_input(message: Message, state: FSMContext, db: Database,
         elif current == IssueInput.response.state:
             await ni.record_response(db, member.id, issue_id, text)
         elif current == IssueInput.target.state:
-            digits = text.strip().upper().removeprefix("P-").removeprefix("P").strip()
-            target = parse_id(digits)
+            number = labels.parse_label(text, "P")
+            target = parse_id(str(number)) if number is not None else None
             if target is None:
                 await message.answer(_("Send the number of the issue to merge it into, for "
                                        "example P-3."))

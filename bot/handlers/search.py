@@ -85,7 +85,7 @@ async def show_results(event: Event, state: FSMContext, db: Database, member: Me
             query=html.escape(clip(query, 100))), markup([filters, chooser,
                                                            nav_row(back=False)]))
         return
-    total = (f"{found.total}+" if found.total >= search.COUNT_CAP else str(found.total))
+    total = f"{found.total}+" if found.capped else str(found.total)
     lines = [_("Found: {total}. Page {page} of {pages}.").format(
         total=total, page=found.page + 1, pages=found.pages)]
     rows: list[Row] = [filters, chooser]

@@ -15,7 +15,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.flows import guard, survey_build
 from bot.flows.ui import show
-from bot.i18n import _, __, format_when, in_locale
+from bot.i18n import _, __, format_when, in_locale, pgettext
 from bot.services import survey_forms as forms
 from bot.services import surveys
 from bot.services.errors import ServiceError
@@ -41,7 +41,7 @@ class Publish(StatesGroup):
 def results_text(found: Results, lang: str) -> str:
     s = found.survey
     state = _("open until {when}").format(when=format_when(s.deadline, lang)) \
-        if surveys.is_open(s) else _("closed")
+        if surveys.is_open(s) else pgettext("survey", "closed")
     lines = [f"<b>S-{s.id} · {title(s, lang)}</b>", state,
              _("Responses: {responded} of {invited} ({rate}%)").format(
                  responded=found.responded, invited=found.invited,

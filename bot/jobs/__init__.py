@@ -8,7 +8,9 @@ from bot.jobs import (
     digests,  # noqa: F401
     events,  # noqa: F401
     legal,  # noqa: F401
+    positions,  # noqa: F401
     privacy,  # noqa: F401
+    pruning,  # noqa: F401
     questions,  # noqa: F401
     surveys,  # noqa: F401
 )

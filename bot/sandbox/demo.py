@@ -101,12 +101,13 @@ PERSONAS: tuple[Persona, ...] = (
         "en": "Not registered yet: send /start and go through joining Birge.",
     }),
     Persona(TALAS_LEADER, icon="🏔️", title={
-        "ky": "Талас районундагы АӨ башчыларынын лидери",
-        "ru": "Районный лидер глав АО, Таласский район",
+        "ky": "Талас районундагы айыл өкмөтү башчыларынын лидери",
+        "ru": "Районный лидер глав айыл окмоту, Таласский район",
         "en": "District leader of heads of aiyl okmotu, Talas",
     }, about={
-        "ky": "Өмүралиев АӨ башчысы. Өз районунун жаңы мүчөлөрүн бекитет, чакыруу жасайт.",
-        "ru": "Глава Омуралиевского АО. Одобряет новичков своего района, создаёт приглашения.",
+        "ky": "Өмүралиев айыл өкмөтүнүн башчысы. Өз районунун жаңы катышуучуларын бекитет, "
+              "чакыруу жасайт.",
+        "ru": "Глава айыл окмоту Омуралиев. Одобряет новичков своего района, создаёт приглашения.",
         "en": "Head of Omuraliev aiyl okmotu. Approves newcomers of the district, "
               "makes invitations.",
     }),
@@ -115,8 +116,8 @@ PERSONAS: tuple[Persona, ...] = (
         "ru": "Финансист, Лейлекский район",
         "en": "Finance officer, Leylek",
     }, about={
-        "ky": "Катран айыл аймагы. Финансисттер коомчулугунун катардагы мүчөсү.",
-        "ru": "Катранский айылный аймак. Рядовой участник сообщества финансистов.",
+        "ky": "Катран айыл аймагы. Финансисттердин практика жамаатынын катардагы катышуучусу.",
+        "ru": "Катранский айылный аймак. Рядовой участник сообщества практиков финансистов.",
         "en": "Katran aiyl aimak. A member of the finance officers' community.",
     }),
     Persona(MODERATOR, icon="🛡️", title={
@@ -124,8 +125,8 @@ PERSONAS: tuple[Persona, ...] = (
         "ru": "Модератор, Чаткальский район",
         "en": "Moderator, Chatkal",
     }, about={
-        "ky": "Каныш-Кыя АӨнүн жооптуу катчысы, тематикалык топтордун модератору.",
-        "ru": "Ответственный секретарь Каныш-Кийского АО, модератор тематических групп.",
+        "ky": "Каныш-Кыя айыл өкмөтүнүн жооптуу катчысы, тематикалык топтордун модератору.",
+        "ru": "Ответственный секретарь айыл окмоту Каныш-Кыя, модератор тематических групп.",
         "en": "Responsible secretary in Kanysh-Kyya, moderator of topic groups.",
     }),
     Persona(LAWYER, icon="⚖️", title={
@@ -148,11 +149,11 @@ PERSONAS: tuple[Persona, ...] = (
         "en": "A deputy in Sumbula. Downloads their data and deletes the account in /privacy.",
     }),
     Persona(STAFF, icon="🏛️", title={
-        "ky": "ЖӨБ Союзунун кызматкери",
+        "ky": "ЖӨБ союзунун кызматкери",
         "ru": "Сотрудник Союза МСУ",
         "en": "Union of LSGs staff member",
     }, about={
-        "ky": "Администратор: каалаган жаңы мүчөнү бекитет, ар кандай ролго чакырат.",
+        "ky": "Администратор: каалаган жаңы катышуучуну бекитет, ар кандай ролго чакырат.",
         "ru": "Администратор: одобряет любых новичков, приглашает на любую роль.",
         "en": "Administrator: approves any newcomer, invites to any role.",
     }),
@@ -643,10 +644,10 @@ async def add_events(demo: Demo) -> None:
         title_ky="Жергиликтүү бюджет боюнча ачык угуулар: кантип өткөрүү керек",
         title_ru="Публичные слушания по местному бюджету: как их проводить",
         title_en="Public hearings on the local budget: how to hold them",
-        description_ky="Финансы адистери жана АӨ башчылары үчүн вебинар: мыйзам эмнени талап "
-                       "кылат, тургундарды кантип чакыруу керек, протоколдун үлгүсү.",
-        description_ru="Вебинар для финансистов и глав АО: что требует закон, как пригласить "
-                       "жителей, образец протокола.",
+        description_ky="Финансы адистери жана айыл өкмөтү башчылары үчүн вебинар: мыйзам "
+                       "эмнени талап кылат, тургундарды кантип чакыруу керек, протоколдун үлгүсү.",
+        description_ru="Вебинар для финансистов и глав айыл окмоту: что требует закон, как "
+                       "пригласить жителей, образец протокола.",
         description_en="A webinar for finance officers and heads of aiyl okmotu: what the law "
                        "requires, how to invite residents, a model protocol.",
         starts_at=soon, ends_at=soon + timedelta(hours=2), capacity=40,

@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, decisions, notify, policy
+from bot.services import audit, cache, decision_questions, decisions, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import (
@@ -35,6 +35,7 @@ from storage.enums import (
 )
 from storage.models import (
     Broadcast,
+    BroadcastOutcome,
     BroadcastResponse,
     CommunityMembership,
     District,
@@ -82,10 +83,12 @@ class Audience:
 @dataclass
 class Draft:
     kind: BroadcastKind
-    title: str
+    title: str  # in Russian
     text_ky: str
     text_ru: str
     text_en: str | None = None
+    title_ky: str | None = None
+    title_en: str | None = None
     source_url: str | None = None
     documents: list[dict[str, str]] = field(default_factory=list)
     audience: Audience = field(default_factory=Audience)
@@ -180,6 +183,12 @@ def _clean(draft: Draft) -> Draft:
     title = " ".join(draft.title.split())
     if not 3 <= len(title) <= TITLE_MAX:
         raise InvalidInput("broadcast_title", limit=TITLE_MAX)
+    titles: dict[str, str | None] = {}
+    for lang in ("ky", "en"):
+        other = " ".join((getattr(draft, f"title_{lang}") or "").split()) or None
+        if other is not None and not 3 <= len(other) <= TITLE_MAX:
+            raise InvalidInput("broadcast_title", limit=TITLE_MAX)
+        titles[lang] = other
     texts = {}
     for lang in LANGUAGES:
         text = (getattr(draft, f"text_{lang}") or "").strip()
@@ -199,7 +208,8 @@ def _clean(draft: Draft) -> Draft:
     if draft.kind == BroadcastKind.DRAFT_LAW:
         if draft.comments_until is None or draft.comments_until < now:
             raise InvalidInput("broadcast_deadline")
-    return Draft(kind=BroadcastKind(draft.kind), title=title, text_ky=texts["ky"] or "",
+    return Draft(kind=BroadcastKind(draft.kind), title=title, title_ky=titles["ky"],
+                 title_en=titles["en"], text_ky=texts["ky"] or "",
                  text_ru=texts["ru"] or "", text_en=texts["en"], source_url=source,
                  documents=list(draft.documents), audience=draft.audience,
                  send_at=draft.send_at,
@@ -239,7 +249,8 @@ async def submit_broadcast(db: Database, actor_id: int, draft: Draft) -> Submitt
         await policy.ensure(db, actor, policy.can_compose_broadcast(actor),
                             policy.Action.COMPOSE_BROADCAST)
         broadcast = Broadcast(
-            kind=draft.kind, title=draft.title, text_ky=draft.text_ky, text_ru=draft.text_ru,
+            kind=draft.kind, title=draft.title, title_ky=draft.title_ky,
+            title_en=draft.title_en, text_ky=draft.text_ky, text_ru=draft.text_ru,
             text_en=draft.text_en, source_url=draft.source_url, documents=draft.documents,
             audience=draft.audience.as_json(), created_by_id=actor_id, send_at=draft.send_at,
             comments_until=draft.comments_until, status=BroadcastStatus.AWAITING_APPROVAL,
@@ -268,7 +279,8 @@ async def send_within(session: AsyncSession, actor_id: int, draft: Draft) -> Sub
     a service that decided itself who may send it (a survey's results to its respondents)."""
     draft = _clean(draft)
     broadcast = Broadcast(
-        kind=draft.kind, title=draft.title, text_ky=draft.text_ky, text_ru=draft.text_ru,
+        kind=draft.kind, title=draft.title, title_ky=draft.title_ky, title_en=draft.title_en,
+        text_ky=draft.text_ky, text_ru=draft.text_ru,
         text_en=draft.text_en, source_url=draft.source_url, documents=draft.documents,
         audience=draft.audience.as_json(), created_by_id=actor_id, send_at=draft.send_at,
         approved_by_id=actor_id, status=BroadcastStatus.AWAITING_APPROVAL)
@@ -369,7 +381,14 @@ async def _as_recipient(session: AsyncSession, member_id: int, broadcast_id: int
                                 Outbox.member_id == member_id).limit(1)
     )).first()
     if got is None:
-        raise NotFound(what="broadcast")
+        # Its rows may have been pruned (bot/services/pruning.py): then the audience decides.
+        broadcast = await session.get(Broadcast, broadcast_id)
+        pruned = broadcast is not None and (await session.exec(
+            select(BroadcastOutcome.id).where(BroadcastOutcome.broadcast_id == broadcast_id)
+            .limit(1))).first() is not None
+        if not pruned or broadcast is None or not await in_audience(
+                session, Audience.from_json(broadcast.audience), member_id):
+            raise NotFound(what="broadcast")
     return await _load(session, broadcast_id)
 
 
@@ -418,6 +437,7 @@ async def ask_about(db: Database, member_id: int, broadcast_id: int, text: str) 
                                      kind=ResponseKind.QUESTION, text=text)
         s.add(response)
         await s.flush()
+        decision_questions.track(s, response)
         staff = set((await s.exec(select(RoleAssignment.member_id).where(
             RoleAssignment.role == Role.UNION_STAFF))).all())
         for to in sorted(staff | {broadcast.created_by_id}):
@@ -448,6 +468,15 @@ def text_for(broadcast: Broadcast, language: str) -> str:
         if text:
             return str(text)
     return broadcast.text_ru
+
+
+def title_for(broadcast: Broadcast, language: str) -> str:
+    """The title in `language`, with the same fallback as the text (`title` is the Russian)."""
+    for lang in FALLBACK.get(language, FALLBACK["ru"]):
+        title = broadcast.title if lang == "ru" else getattr(broadcast, f"title_{lang}", None)
+        if title:
+            return str(title)
+    return broadcast.title
 
 
 async def for_member(db: Database, member_id: int, broadcast_id: int) -> Broadcast:
@@ -484,34 +513,59 @@ async def report(db: Database, actor_id: int, broadcast_id: int, lang: str = "ru
     """Progress and outcome, overall and by region and district (staff and the author)."""
     async with db.read() as s:
         broadcast = await _viewable(db, s, actor_id, broadcast_id)
-        counts = dict((await s.exec(
-            select(Outbox.status, func.count()).where(Outbox.broadcast_id == broadcast_id)
-            .group_by(Outbox.status))).all())
+        counts: dict[str, int] = defaultdict(int)
+        for status, n in (await s.exec(
+                select(Outbox.status, func.count()).where(Outbox.broadcast_id == broadcast_id)
+                .group_by(Outbox.status))).all():
+            counts[status] += n
         recent = (await s.exec(select(func.count()).where(
             Outbox.broadcast_id == broadcast_id, Outbox.status == OutboxStatus.SENT,
             col(Outbox.sent_at) >= utcnow() - timedelta(seconds=30)))).one()
-        acks = set((await s.exec(select(BroadcastResponse.member_id).where(
-            BroadcastResponse.broadcast_id == broadcast_id,
-            BroadcastResponse.kind == ResponseKind.ACK))).all())
+        # Who acknowledged, where they are (only recipients can: `_as_recipient`).
+        acks = (await s.exec(
+            select(BroadcastResponse.member_id, Member.region_id, Member.district_id)
+            .join(Member, col(Member.id) == BroadcastResponse.member_id)
+            .where(BroadcastResponse.broadcast_id == broadcast_id,
+                   BroadcastResponse.kind == ResponseKind.ACK))).all()
         rows = (await s.exec(
-            select(Outbox.member_id, Outbox.status, Region, District)
+            select(Outbox.status, Member.region_id, Member.district_id, func.count())
             .join(Member, col(Member.id) == Outbox.member_id)
-            .join(Region, col(Region.id) == Member.region_id, isouter=True)
-            .join(District, col(District.id) == Member.district_id, isouter=True)
-            .where(Outbox.broadcast_id == broadcast_id))).all()
+            .where(Outbox.broadcast_id == broadcast_id)
+            .group_by(col(Outbox.status), col(Member.region_id),
+                      col(Member.district_id)))).all()
+        # What the pruning job kept of the rows it deleted (bot/services/pruning.py).
+        pruned = (await s.exec(
+            select(BroadcastOutcome.status, BroadcastOutcome.region_id,
+                   BroadcastOutcome.district_id, BroadcastOutcome.count)
+            .where(BroadcastOutcome.broadcast_id == broadcast_id))).all()
+        region_ids = {r[1] for r in [*rows, *pruned, *acks] if r[1] is not None}
+        district_ids = {r[2] for r in [*rows, *pruned, *acks] if r[2] is not None}
+        regions = {r.id: r for r in (await s.exec(
+            select(Region).where(col(Region.id).in_(region_ids)))).all()}
+        districts = {d.id: d for d in (await s.exec(
+            select(District).where(col(District.id).in_(district_ids)))).all()}
+    for status, _region, _district, n in pruned:
+        counts[status] += n
+    counts = {k: v for k, v in counts.items() if v}
     by_place: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for member_id, status, region, district in rows:
-        key = (region.name(lang) if region else "—", district.name(lang) if district else "—")
-        place = by_place[key]
-        place["recipients"] += 1
-        place[status] += 1
-        if member_id in acks:
-            place["acknowledged"] += 1
+
+    def place_of(region_id: int | None, district_id: int | None) -> dict[str, int]:
+        region = regions.get(region_id) if region_id is not None else None
+        district = districts.get(district_id) if district_id is not None else None
+        return by_place[(region.name(lang) if region else "—",
+                         district.name(lang) if district else "—")]
+
+    for status, region_id, district_id, n in [*rows, *pruned]:
+        place = place_of(region_id, district_id)
+        place["recipients"] += n
+        place[status] += n
+    for _member_id, region_id, district_id in acks:
+        place_of(region_id, district_id)["acknowledged"] += 1
     total = sum(counts.values())
     left = counts.get("pending", 0) + counts.get("sending", 0)
     rate = recent / 30.0
     return Report(
-        broadcast=broadcast, total=total, by_status=counts, acknowledged=len(acks),
+        broadcast=broadcast, total=total, by_status=counts, acknowledged=len({a[0] for a in acks}),
         rate_per_second=rate, seconds_left=(left / rate) if rate > 0 and left else None,
         by_place={k: dict(v) for k, v in sorted(by_place.items())},
     )
@@ -569,6 +623,20 @@ async def recent(db: Database, actor_id: int, limit: int = 10) -> list[Broadcast
         if not actor.is_staff:
             query = query.where(Broadcast.created_by_id == actor_id)
         return list((await s.exec(query)).all())
+
+
+async def still_sending(db: Database, broadcast_ids: list[int]) -> set[int]:
+    """Which of these broadcasts still have messages waiting or on their way (the others, if
+    sending, have finished)."""
+    if not broadcast_ids:
+        return set()
+    async with db.read() as s:
+        rows = await s.exec(
+            select(Outbox.broadcast_id).where(
+                col(Outbox.broadcast_id).in_(broadcast_ids),
+                col(Outbox.status).in_((OutboxStatus.PENDING.value,
+                                        OutboxStatus.SENDING.value))).distinct())
+        return {int(r) for r in rows.all() if r is not None}
 
 
 async def question(db: Database, response_id: int) -> tuple[BroadcastResponse, Member,

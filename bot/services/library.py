@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, groups, notify, policy, questions, search
+from bot.services import audit, files, groups, labels, notify, policy, questions, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.forums import Forums
 from bot.services.questions import QuestionDraft
@@ -76,8 +76,7 @@ def label(item_id: int) -> str:
 
 
 def parse_label(value: str) -> int | None:
-    cleaned = value.strip().upper().removeprefix("LIB").lstrip("-# ")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return labels.parse_label(value, "LIB")
 
 
 # --- checking what members send ----------------------------------------------------------------
@@ -435,6 +434,16 @@ async def _number_taken(s: AsyncSession, number: str | None, item_id: int | None
     found = (await s.exec(select(LibraryItem.id).where(
         LibraryItem.number_key == search.number_key(number)))).first()
     return found is not None and found != item_id
+
+
+async def check_number(db: Database, number: str, item_id: int | None = None) -> str:
+    """A legal act's number, cleaned, unless another item already has it (for the flow's
+    number step; `submit` and `edit` check again)."""
+    clean = clean_number(number)
+    async with db.read() as s:
+        if await _number_taken(s, clean, item_id):
+            raise InvalidInput("library_number_taken", number=clean)
+    return clean
 
 
 async def _reviewers(s: AsyncSession, group_id: int, kind: str) -> list[int]:

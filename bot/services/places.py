@@ -15,7 +15,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -125,6 +124,8 @@ def _rank(typed: str, rows: list[Municipality], lang: str, limit: int,
             continue
         for i, name in enumerate(sorted(_keys(m))):
             choices[(m.id or 0, i)] = name
+    from rapidfuzz import fuzz, process  # on first use: idle memory (issue 20)
+
     best: dict[int, float] = {}
     for _choice, score, (mid, _i) in process.extract(
             wanted, choices, scorer=fuzz.WRatio if len(wanted) >= 4 else fuzz.ratio,

@@ -136,6 +136,12 @@ class Action(StrEnum):
     CREATE_SURVEY = "create_survey"
     MANAGE_SURVEY = "manage_survey"
     ANSWER_SURVEY = "answer_survey"
+    MANAGE_POSITION = "manage_position"
+    SIGN_OFF_POSITION = "sign_off_position"
+    LIAISON_ANSWER = "liaison_answer"
+    ANSWER_DECISION_QUESTION = "answer_decision_question"
+    VIEW_STATS = "view_stats"
+    COMMENT_ANNUAL_REPORT = "comment_annual_report"
 
 
 def can_decide_applicant(actor: Actor, applicant_district_id: int | None) -> bool:
@@ -227,6 +233,39 @@ def can_manage_dossier(actor: Actor) -> bool:
 
 def can_export_issues(actor: Actor) -> bool:
     return actor.is_staff
+
+
+def can_manage_position(actor: Actor) -> bool:
+    """Draft the Union's position on a draft law, move a bill's stage, compile reports."""
+    return actor.is_staff
+
+
+def can_sign_off_position(actor: Actor, community_ids: list[int]) -> bool:
+    """A district leader of one of the communities asked (all of them when none is named)."""
+    return actor.active and any(
+        g.role == Role.DISTRICT_LEADER and (not community_ids or g.community_id in community_ids)
+        for g in actor.grants)
+
+
+def can_liaison_see(actor: Actor, own_body_id: int | None, addressed_body_id: int | None,
+                    restricted: bool) -> bool:
+    """A state-body liaison sees what is addressed to their own body, never a restricted
+    (sensitive) issue; an id on a button that names another body's issue is refused."""
+    return (actor.has(Role.STATE_LIAISON) and own_body_id is not None
+            and addressed_body_id == own_body_id and not restricted)
+
+
+def can_answer_decision_question(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_view_stats(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_comment_annual_report(actor: Actor) -> bool:
+    """The consultation round: district leaders and state-body liaisons (and staff)."""
+    return actor.is_staff or actor.has(Role.DISTRICT_LEADER) or actor.has(Role.STATE_LIAISON)
 
 
 def is_lawyer(actor: Actor) -> bool:

@@ -56,6 +56,7 @@ from storage.models import (
     Question,
     Region,
     RoleAssignment,
+    SendPace,
     Survey,
     SurveyResponse,
     TopicGroup,
@@ -374,6 +375,8 @@ async def delete_account(db: Database, actor_id: int, member_id: int) -> Deleted
             # Conversation state is keyed by the Telegram account (bot:chat:user:...).
             await s.exec(delete(FsmRecord).where(
                 col(FsmRecord.key).contains(f":{telegram_id}:")))
+            # The shared send rate keeps a row per chat, keyed by the chat (= Telegram) id.
+            await s.exec(delete(SendPace).where(col(SendPace.key) == telegram_id))
         # The audit trail keeps what happened, not who it was.
         rows = (await s.exec(select(AuditLog).where(or_(
             col(AuditLog.actor_id) == member_id,

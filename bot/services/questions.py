@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, forums, groups, notify, policy, search
+from bot.services import audit, files, forums, groups, labels, notify, policy, search
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.forums import Forums
 from storage.db import Database
@@ -49,8 +49,7 @@ def label(question_id: int) -> str:
 
 def parse_label(value: str) -> int | None:
     """"Q-123", "q123", "#123" or "123" → 123."""
-    cleaned = value.strip().upper().removeprefix("Q").lstrip("-# ")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return labels.parse_label(value, "Q")
 
 
 def _attachments(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -45,13 +45,14 @@ each stem is a word prefix and `op` is AND or OR.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
-import snowballstemmer
 from sqlalchemy import Float, Integer, column, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -66,6 +67,10 @@ SIMILAR_TERMS = 6
 MIN_STEM = 4
 # Ranking covers the newest matches only; the count shown is capped at the same number.
 CANDIDATES = COUNT_CAP = 1000
+# One search over three indexes ranks the newest 300 matches of each: ranking (bm25) is what
+# costs (a third of the time for a third of the rows), and 300 a kind is 60 pages of results.
+SECONDARY_CANDIDATES = 300
+EXACT_LOOKS = 20
 
 STOP_WORDS = frozenset("""
 и в во на по для как что это или но не ни из за от до при про под над без так там тут
@@ -95,8 +100,14 @@ _KY_SUFFIXES = sorted(set("""
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-яёөүң]")
 _KYRGYZ_LETTERS = re.compile(r"[өүң]")
-_ru = snowballstemmer.stemmer("russian")
-_en = snowballstemmer.stemmer("english")
+
+
+@cache
+def _stemmer(language: str) -> Any:
+    """Snowball's stemmer, imported when a search first needs it (idle memory, issue 20)."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(language)
 
 
 def normalize(value: str) -> str:
@@ -124,7 +135,7 @@ _RU_ADJECTIVAL = ("нн", "н", "ск", "ов", "ев")
 
 
 def _ru_stem(word: str) -> str:
-    stemmed = str(_ru.stemWord(word))
+    stemmed = str(_stemmer("russian").stemWord(word))
     for ending in _RU_ADJECTIVAL:
         if stemmed.endswith(ending) and len(stemmed) - len(ending) >= MIN_STEM + 1:
             return stemmed[: -len(ending)]
@@ -141,7 +152,7 @@ def stem(word: str) -> str:
         if not _KYRGYZ_LETTERS.search(word):
             candidates.append(_ru_stem(word))
     else:
-        candidates = [_en.stemWord(word)]
+        candidates = [_stemmer("english").stemWord(word)]
     best = min(candidates, key=len)
     return best if len(best) >= MIN_STEM else word[:MIN_STEM]
 
@@ -182,9 +193,11 @@ class Backend(Protocol):
 
     async def drop(self, session: AsyncSession, index: str, rowid: int) -> None: ...
 
-    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
-        """SQL selecting `rowid, rank` (lower is better) of at most `CANDIDATES` rows of
-        `index` matching the stems as word prefixes (`op` AND or OR), and its parameters."""
+    def matches(self, index: str, stems: list[str], op: str,
+                limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
+        """SQL selecting `rowid, rank` (lower is better) of at most `limit` rows of `index`
+        (the newest) matching the stems as word prefixes (`op` AND or OR), and its
+        parameters."""
         ...
 
 
@@ -206,17 +219,19 @@ class _TableBackend:
 class Fts5Backend(_TableBackend):
     """SQLite: FTS5 virtual tables over word tokens with prefix indexes (migrations 0005, 0012)."""
 
-    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+    def matches(self, index: str, stems: list[str], op: str,
+                limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         assert index in INDEXES
         return (f"SELECT rowid, rank FROM {index} WHERE {index} MATCH :match "
-                f"ORDER BY rowid DESC LIMIT {CANDIDATES}", {"match": _match(stems, op)})
+                f"ORDER BY rowid DESC LIMIT {int(limit)}", {"match": _match(stems, op)})
 
 
 class LikeBackend(_TableBackend):
     """Any other database: plain tables matched with ILIKE, newest first (a stand-in until a
     full-text backend for PostgreSQL is registered with `register_backend`)."""
 
-    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+    def matches(self, index: str, stems: list[str], op: str,
+                limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         a, b = INDEXES[index]
         params: dict[str, object] = {}
         clauses = []
@@ -224,7 +239,7 @@ class LikeBackend(_TableBackend):
             params[f"t{i}"] = f"%{stem_}%"
             clauses.append(f"({a} ILIKE :t{i} OR {b} ILIKE :t{i})")
         return (f"SELECT rowid, 0 AS rank FROM {index} WHERE {f' {op} '.join(clauses)} "
-                f"ORDER BY rowid DESC LIMIT {CANDIDATES}", params)
+                f"ORDER BY rowid DESC LIMIT {int(limit)}", params)
 
 
 class PostgresBackend(_TableBackend):
@@ -235,12 +250,13 @@ class PostgresBackend(_TableBackend):
     better, negated), over the newest `CANDIDATES` matches, as on SQLite. Stems hold letters and
     digits only and each is quoted, so no query is tsquery syntax."""
 
-    def matches(self, index: str, stems: list[str], op: str) -> tuple[str, dict[str, object]]:
+    def matches(self, index: str, stems: list[str], op: str,
+                limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         assert index in INDEXES
         joined = (" & " if op == "AND" else " | ").join(f"'{s}':*" for s in stems)
         return (f"SELECT rowid, -ts_rank(tsv, to_tsquery('simple', :q), 1) AS rank FROM "
                 f"(SELECT rowid, tsv FROM {index} WHERE tsv @@ to_tsquery('simple', :q) "
-                f"ORDER BY rowid DESC LIMIT {CANDIDATES}) c", {"q": joined})
+                f"ORDER BY rowid DESC LIMIT {int(limit)}) c", {"q": joined})
 
 
 _BACKENDS: dict[str, Backend] = {"sqlite": Fts5Backend(), "postgresql": PostgresBackend()}
@@ -264,8 +280,9 @@ def _session_backend(session: AsyncSession) -> Backend:
     return _BACKENDS.get(session.sync_session.get_bind().dialect.name, _FALLBACK)
 
 
-def _subquery(db: Database, index: str, stems: list[str], op: str) -> Any:
-    sql, params = backend(db).matches(index, stems, op)
+def _subquery(db: Database, index: str, stems: list[str], op: str,
+              limit: int = CANDIDATES) -> Any:
+    sql, params = backend(db).matches(index, stems, op, limit)
     return (text(sql).bindparams(**params)
             .columns(column("rowid", Integer), column("rank", Float)).subquery("s"))
 
@@ -425,10 +442,11 @@ class Result:
 @dataclass(frozen=True)
 class Results:
     results: list[Result]
-    total: int  # capped at COUNT_CAP
+    total: int
     page: int
     per_page: int
     counts: dict[str, int] = field(default_factory=dict)
+    capped: bool = False  # some kind had more matches than were ranked: "total+"
 
     @property
     def pages(self) -> int:
@@ -447,34 +465,37 @@ def _flat(value: str) -> str:
 
 async def _ranked_questions(db: Database, s: AsyncSession, stems: list[str], op: str,
                             group_ids: list[int]) -> list[tuple[bool, float, str, int]]:
-    s_ = _subquery(db, "question_search", stems, op)
+    s_ = _subquery(db, "question_search", stems, op, SECONDARY_CANDIDATES)
     query = (select(Question.id, s_.c.rank).join(s_, s_.c.rowid == Question.id)
              .where(col(Question.group_id).in_(group_ids or [-1]))
-             .order_by(s_.c.rank, col(Question.id).desc()).limit(CANDIDATES))
+             .order_by(s_.c.rank, col(Question.id).desc()).limit(SECONDARY_CANDIDATES))
     return [(False, float(r or 0), "question", int(i or 0))
             for i, r in (await s.exec(query)).all()]
 
 
+def _exact_first(rows: Sequence[tuple[int, float, tuple[Any, ...]]], kind: str,
+                 exact: str) -> list[tuple[bool, float, str, int]]:
+    """Rows (id, rank, titles) best first, marked when a title is exactly the query; an exact
+    title ranks high by bm25 anyway, so only the first `EXACT_LOOKS` are compared."""
+    return [(i < EXACT_LOOKS and bool(exact) and any(t and _flat(t) == exact for t in titles),
+             rank, kind, id_) for i, (id_, rank, titles) in enumerate(rows)]
+
+
 async def _ranked_items(db: Database, s: AsyncSession, stems: list[str], op: str,
-                        group_ids: list[int], exact: str, number: str,
-                        item_kind: str | None) -> list[tuple[bool, float, str, int]]:
-    s_ = _subquery(db, "library_search", stems, op)
-    query = (select(LibraryItem.id, s_.c.rank,  # type: ignore[call-overload]
-                    LibraryItem.title_ky, LibraryItem.title_ru,
-                    LibraryItem.title_en, LibraryItem.number_key)
+                        group_ids: list[int], item_kind: str | None, exact: str
+                        ) -> list[tuple[bool, float, str, int]]:
+    s_ = _subquery(db, "library_search", stems, op, SECONDARY_CANDIDATES)
+    query = (select(LibraryItem.id, s_.c.rank, LibraryItem.title_ky,  # type: ignore[call-overload]
+                    LibraryItem.title_ru, LibraryItem.title_en)
              .join(s_, s_.c.rowid == LibraryItem.id)
              .where(col(LibraryItem.group_id).in_(group_ids or [-1]),
                     LibraryItem.status == "published"))
     if item_kind:
         query = query.where(LibraryItem.kind == item_kind)
-    query = query.order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(CANDIDATES)
-    rows = (await s.exec(query)).all()
-    found = []
-    for i, rank, ky, ru, en, key in rows:
-        hit = bool(number and key == number) or any(exact and _flat(t) == exact
-                                                    for t in (ky, ru, en) if t)
-        found.append((hit, float(rank or 0), "library", int(i or 0)))
-    return found
+    query = query.order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(SECONDARY_CANDIDATES)
+    rows = [(int(i or 0), float(rank or 0), (ky, ru, en))
+            for i, rank, ky, ru, en in (await s.exec(query)).all()]
+    return _exact_first(rows, "library", exact)
 
 
 async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
@@ -492,7 +513,7 @@ async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
 
 async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op: str,
                             scope: Scope, exact: str) -> list[tuple[bool, float, str, int]]:
-    s_ = _subquery(db, "decision_search", stems, op)
+    s_ = _subquery(db, "decision_search", stems, op, SECONDARY_CANDIDATES)
     query = (select(Broadcast.id, s_.c.rank, Broadcast.title)
              .join(s_, s_.c.rowid == Broadcast.id)
              .where(col(Broadcast.status).in_(SENT_STATUSES),
@@ -502,10 +523,10 @@ async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op:
             DecisionReceipt.member_id == scope.member_id,
             DecisionReceipt.broadcast_id == Broadcast.id).exists()
         query = query.where(mine)
-    query = query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(CANDIDATES)
-    rows = (await s.exec(query)).all()
-    return [(bool(exact) and _flat(title) == exact, float(rank or 0), "decision", int(i or 0))
-            for i, rank, title in rows]
+    query = query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(SECONDARY_CANDIDATES)
+    rows = [(int(i or 0), float(rank or 0), (title,))
+            for i, rank, title in (await s.exec(query)).all()]
+    return _exact_first(rows, "decision", exact)
 
 
 async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str, ...] = KINDS,
@@ -522,22 +543,27 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     if item_kind:
         kinds = tuple(k for k in kinds if k == "library")
     found: list[tuple[bool, float, str, int]] = []
-    async with db.read() as s:
-        if "library" in kinds:
+    Ranked = list[tuple[bool, float, str, int]]
+
+    async def one(kind: str, op: str) -> Ranked:
+        # Each kind on its own connection: SQLite answers the three at once on two cores.
+        async with db.read() as s:
+            if kind == "question":
+                return await _ranked_questions(db, s, stems, op, group_ids)
+            if kind == "library":
+                return await _ranked_items(db, s, stems, op, group_ids, item_kind, exact)
+            return await _ranked_decisions(db, s, stems, op, scope, exact)
+
+    if "library" in kinds:
+        async with db.read() as s:
             found += await _by_number(s, number, group_ids, item_kind)
-        ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
-        for op in ops if stems else ():
-            ranked: list[tuple[bool, float, str, int]] = []
-            if "question" in kinds:
-                ranked += await _ranked_questions(db, s, stems, op, group_ids)
-            if "library" in kinds:
-                ranked += await _ranked_items(db, s, stems, op, group_ids, exact, number,
-                                              item_kind)
-            if "decision" in kinds:
-                ranked += await _ranked_decisions(db, s, stems, op, scope, exact)
-            if ranked:
-                found += ranked
-                break
+    ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
+    for op in ops if stems else ():
+        parts = await asyncio.gather(*(one(kind, op) for kind in KINDS if kind in kinds))
+        ranked = [hit for part in parts for hit in part]
+        if ranked:
+            found += ranked
+            break
     seen: set[tuple[str, int]] = set()
     merged = []
     for _hit, _rank, kind, id_ in sorted(found, key=lambda f: (not f[0], f[1])):
@@ -552,29 +578,40 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
         return Results([], 0, 0, per_page)
     page = min(max(0, page), (len(merged) - 1) // per_page)
     results = await _results(db, merged[page * per_page:(page + 1) * per_page], language)
-    return Results(results, len(merged), page, per_page, counts)
+    capped = any(n >= SECONDARY_CANDIDATES for n in counts.values())
+    return Results(results, len(merged), page, per_page, counts, capped)
 
 
 async def _results(db: Database, wanted: list[tuple[str, int]], language: str) -> list[Result]:
     ids: dict[str, list[int]] = {k: [i for kind, i in wanted if kind == k] for k in KINDS}
-    out: dict[tuple[str, int], Result] = {}
-    async with db.read() as s:
-        if ids["question"]:
-            for q in (await s.exec(select(Question).where(
-                    col(Question.id).in_(ids["question"])))).all():
-                out[("question", q.id or 0)] = Result("question", q.id or 0, q.text, q.group_id,
-                                                      q.status, q.created_at)
-        if ids["library"]:
-            for item in (await s.exec(select(LibraryItem).where(
-                    col(LibraryItem.id).in_(ids["library"])))).all():
-                out[("library", item.id or 0)] = Result(
-                    "library", item.id or 0, item.title(language), item.group_id, item.kind,
-                    item.published_at)
-        if ids["decision"]:
-            for b in (await s.exec(select(Broadcast).where(
-                    col(Broadcast.id).in_(ids["decision"])))).all():
-                out[("decision", b.id or 0)] = Result("decision", b.id or 0, b.title, None,
-                                                      b.kind, b.started_at)
+
+    async def questions_() -> list[Result]:
+        async with db.read() as s:
+            rows = (await s.exec(select(  # type: ignore[call-overload]
+                Question.id, Question.group_id, Question.text, Question.status,
+                Question.created_at).where(col(Question.id).in_(ids["question"])))).all()
+        return [Result("question", int(i or 0), t, g, st, w) for i, g, t, st, w in rows]
+
+    async def items_() -> list[Result]:
+        async with db.read() as s:
+            rows = (await s.exec(select(  # type: ignore[call-overload]
+                LibraryItem.id, LibraryItem.group_id, LibraryItem.kind, LibraryItem.title_ky,
+                LibraryItem.title_ru, LibraryItem.title_en, LibraryItem.published_at)
+                .where(col(LibraryItem.id).in_(ids["library"])))).all()
+        return [Result("library", int(i or 0),
+                       {"ky": ky, "ru": ru, "en": en}.get(language) or ru or ky or en or "",
+                       g, kind, w) for i, g, kind, ky, ru, en, w in rows]
+
+    async def decisions_() -> list[Result]:
+        async with db.read() as s:
+            rows = (await s.exec(select(
+                Broadcast.id, Broadcast.title, Broadcast.kind, Broadcast.started_at)
+                .where(col(Broadcast.id).in_(ids["decision"])))).all()
+        return [Result("decision", int(i or 0), t, None, k, w) for i, t, k, w in rows]
+
+    readers = {"question": questions_, "library": items_, "decision": decisions_}
+    parts = await asyncio.gather(*(readers[k]() for k in KINDS if ids[k]))
+    out = {(r.kind, r.id): r for part in parts for r in part}
     return [out[w] for w in wanted if w in out]
 
 

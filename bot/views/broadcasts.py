@@ -20,7 +20,7 @@ def kind_label(kind: BroadcastKind | str) -> str:
     labels = {
         BroadcastKind.LAW: "📜 " + _("Law adopted"),
         BroadcastKind.DRAFT_LAW: "📝 " + _("Draft law for discussion"),
-        BroadcastKind.GOVERNMENT: "🏛 " + _("Government decision"),
+        BroadcastKind.GOVERNMENT: "🏛 " + _("Cabinet of Ministers decision"),
         BroadcastKind.NEWS: "📰 " + _("Union news"),
         BroadcastKind.EVENT: "📅 " + _("Event"),
         BroadcastKind.URGENT: "🚨 " + _("Urgent"),
@@ -29,7 +29,8 @@ def kind_label(kind: BroadcastKind | str) -> str:
 
 
 def broadcast_text(b: Broadcast, language: str, *, copy: bool = False) -> str:
-    parts = [f"<b>{kind_label(b.kind)}</b>", f"<b>{html.escape(b.title)}</b>", "",
+    parts = [f"<b>{kind_label(b.kind)}</b>",
+             f"<b>{html.escape(broadcasts.title_for(b, language))}</b>", "",
              html.escape(broadcasts.text_for(b, language))]
     if b.source_url:
         parts += ["", _("Source: {url}").format(url=html.escape(b.source_url))]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bot.i18n import _, format_day, format_month, ngettext
+from bot.i18n import _, format_day, format_month, ngettext, pgettext
 from storage.models import Named
 
 LIMIT = 4096
@@ -56,8 +56,8 @@ HEADINGS: dict[str, tuple[str, Callable[[int], str]]] = {
 }
 
 NOTES: dict[str, Callable[[str], str]] = {
-    "answered": lambda when: _("answered"),
-    "resolved": lambda when: _("resolved"),
+    "answered": lambda when: pgettext("question", "answered"),
+    "resolved": lambda when: pgettext("question", "resolved"),
     "comments_until": lambda when: _("comments until {date}").format(date=when),
     "asked": lambda when: _("asked {date}").format(date=when),
     "deadline": lambda when: _("deadline {date}").format(date=when),
@@ -67,9 +67,9 @@ NOTES: dict[str, Callable[[str], str]] = {
     "issue_review": lambda when: _("under review"),
     "issue_forwarded": lambda when: _("forwarded"),
     "issue_responded": lambda when: _("response received"),
-    "issue_resolved": lambda when: _("resolved"),
+    "issue_resolved": lambda when: pgettext("national issue", "resolved"),
     "issue_merged": lambda when: _("merged into another issue"),
-    "issue_declined": lambda when: _("declined"),
+    "issue_declined": lambda when: pgettext("national issue", "declined"),
 }
 
 
@@ -133,7 +133,7 @@ def _compose(payload: Mapping[str, Any], sections: list[dict[str, Any]], locale:
     since, until = payload.get("since"), payload.get("until")
     title = "📰 <b>" + head + "</b>"
     if since and until and frequency != "queues":
-        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale, year=True)
+        title += "\n" + day_label(since, locale) + " – " + day_label(until, locale)
     parts = int(payload.get("parts") or 1)
     if parts > 1:
         title += f" ({payload.get('part', 1)}/{parts})"

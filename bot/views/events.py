@@ -11,7 +11,7 @@ from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.i18n import _, format_when
+from bot.i18n import _, format_when, pgettext
 from bot.services import events
 from bot.services.event_results import Participant, Report
 from bot.services.events import EventView
@@ -69,7 +69,7 @@ def status_label(status: RegistrationStatus | str) -> str:
         RegistrationStatus.WAITLISTED: _("on the waiting list"),
         RegistrationStatus.MAYBE: _("maybe"),
         RegistrationStatus.DECLINED: _("not going"),
-        RegistrationStatus.CANCELLED: _("cancelled"),
+        RegistrationStatus.CANCELLED: pgettext("registration", "cancelled"),
     }
     return labels.get(RegistrationStatus(status), str(status))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 
-from bot.i18n import _, format_when, in_locale, ngettext
+from bot.i18n import _, format_when, in_locale, ngettext, pgettext
 from bot.services import national_issues as ni
 from bot.services.issue_exports import Words
 from bot.services.national_issues import Backing, IssueCard
@@ -16,13 +16,13 @@ from storage.enums import DossierStatus, IssueState, IssueTopic
 
 def state_label(state: IssueState | str) -> str:
     labels = {
-        IssueState.NEW: "🆕 " + _("new"),
+        IssueState.NEW: "🆕 " + pgettext("national issue", "new"),
         IssueState.UNDER_REVIEW: "🔎 " + _("under review"),
         IssueState.FORWARDED: "📨 " + _("forwarded to the state body"),
         IssueState.RESPONDED: "📬 " + _("response received"),
-        IssueState.RESOLVED: "✅ " + _("resolved"),
+        IssueState.RESOLVED: "✅ " + pgettext("national issue", "resolved"),
         IssueState.MERGED: "🔗 " + _("merged into another issue"),
-        IssueState.DECLINED: "⛔ " + _("declined"),
+        IssueState.DECLINED: "⛔ " + pgettext("national issue", "declined"),
     }
     return labels.get(IssueState(state), str(state))
 
@@ -44,8 +44,8 @@ def topic_label(topic: IssueTopic | str) -> str:
 def dossier_status_label(status: DossierStatus | str) -> str:
     return {
         DossierStatus.DRAFT: _("being prepared"),
-        DossierStatus.SENT: _("sent"),
-        DossierStatus.ANSWERED: _("answered"),
+        DossierStatus.SENT: pgettext("dossier", "sent"),
+        DossierStatus.ANSWERED: pgettext("dossier", "answered"),
     }.get(DossierStatus(status), str(status))
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, format_day, format_month, format_when, weekday_names
+from bot.i18n import _, format_day, format_month, format_when, pgettext, weekday_names
 from bot.services import legal
 from bot.services.legal import CaseView
 from bot.views.buttons import Row, button, markup, short
@@ -39,11 +39,11 @@ def category_label(category: LegalCategory | str) -> str:
 
 def status_label(status: LegalStatus | str) -> str:
     labels = {
-        LegalStatus.NEW: "🆕 " + _("new"),
+        LegalStatus.NEW: "🆕 " + pgettext("legal request", "new"),
         LegalStatus.IN_PROGRESS: "🔧 " + _("in progress"),
         LegalStatus.NEEDS_INFO: "❓ " + _("waiting for the requester"),
-        LegalStatus.ANSWERED: "✉️ " + _("answered"),
-        LegalStatus.CLOSED: "✅ " + _("closed"),
+        LegalStatus.ANSWERED: "✉️ " + pgettext("legal request", "answered"),
+        LegalStatus.CLOSED: "✅ " + pgettext("legal request", "closed"),
     }
     return labels.get(LegalStatus(status), str(status))
 
@@ -56,7 +56,7 @@ def event_label(kind: LegalEventKind | str) -> str:
         LegalEventKind.INFO_REQUESTED: _("asks for more information"),
         LegalEventKind.REPLY: _("message"),
         LegalEventKind.ANSWER: _("answer"),
-        LegalEventKind.CLOSED: _("closed"),
+        LegalEventKind.CLOSED: pgettext("legal request", "closed"),
         LegalEventKind.REOPENED: _("reopened"),
         LegalEventKind.RATED: _("rating"),
         LegalEventKind.PREPARED: _("prepared for the knowledge base"),

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, ngettext, pgettext
 from bot.services import library
 from bot.services.library import ItemCard
 from bot.views.buttons import Row, button, markup
@@ -79,7 +79,7 @@ def status_label(status: ItemStatus | str) -> str:
         ItemStatus.REVIEW: "⏳ " + _("waiting for review"),
         ItemStatus.RETURNED: "↩️ " + _("returned for changes"),
         ItemStatus.PUBLISHED: "✅ " + _("published"),
-        ItemStatus.DECLINED: "✖️ " + _("declined"),
+        ItemStatus.DECLINED: "✖️ " + pgettext("library item", "declined"),
     }
     return labels.get(ItemStatus(status), str(status))
 

@@ -7,7 +7,7 @@ import html
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, format_when, ngettext, pgettext
 from bot.services import questions
 from bot.services.groups import GroupCard
 from bot.services.questions import AnswerView, QuestionCard
@@ -24,8 +24,8 @@ QUESTION_CLIP = 1200
 def status_label(status: QuestionStatus | str) -> str:
     return {
         QuestionStatus.OPEN: "🟡 " + _("waiting for answers"),
-        QuestionStatus.ANSWERED: "🔵 " + _("answered"),
-        QuestionStatus.RESOLVED: "✅ " + _("resolved"),
+        QuestionStatus.ANSWERED: "🔵 " + pgettext("question", "answered"),
+        QuestionStatus.RESOLVED: "✅ " + pgettext("question", "resolved"),
         QuestionStatus.DUPLICATE: "🔁 " + _("closed as a duplicate"),
         QuestionStatus.HIDDEN: "🚫 " + _("hidden by a moderator"),
     }[QuestionStatus(status)]

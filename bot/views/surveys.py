@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, format_when
+from bot.i18n import _, format_when, pgettext
 from bot.services import survey_forms as forms
 from bot.services.errors import ServiceError
 from bot.services.surveys import Listed, Step
@@ -250,7 +250,7 @@ def state_label(listed: Listed) -> str:
     return {
         "new": "🆕 " + _("not answered"),
         "started": "✍️ " + _("started"),
-        "submitted": "✅ " + _("answered"),
+        "submitted": "✅ " + pgettext("survey", "answered"),
         "answered_by": "🏛 " + _("answered by {name}").format(name=listed.by or "—"),
     }.get(listed.state, listed.state)
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.app import Birge
 from bot.config import Settings
-from bot.i18n import _, in_locale, read_catalog
+from bot.i18n import _, in_locale, pgettext, read_catalog
 from bot.sandbox.client import EmulatorClient, Person
 from bot.sandbox.emulator import BotAPIEmulator, EmulatorServer
 from bot.views.callbacks import Decide, Nav, Pick
@@ -136,6 +136,12 @@ def t(lang: str, msgid: str, **params: object) -> str:
     return re.split(r"\{[a-z_]+\}", text)[0].strip()
 
 
+def tc(lang: str, context: str, msgid: str) -> str:
+    """A word whose translation depends on what it describes (pgettext), as `lang` reads it."""
+    with in_locale(lang):
+        return pgettext(context, msgid)
+
+
 def text_of(message: JSON) -> str:
     return str(message.get("text") or message.get("caption") or "")
 
@@ -146,7 +152,7 @@ def buttons(message: JSON) -> list[tuple[str, str]]:
             for row in markup.get("inline_keyboard", []) for b in row]
 
 
-async def said(person: Person, *fragments: str, timeout: float = 6.0) -> JSON:
+async def said(person: Person, *fragments: str, timeout: float = 20.0) -> JSON:
     """Wait until the bot shows this person a message containing every fragment."""
     unread = _unread(person)
     loop = asyncio.get_running_loop()
@@ -194,7 +200,7 @@ async def press(person: Person, data: str) -> None:
     await person.press(data)
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 6.0) -> None:
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:

@@ -121,6 +121,8 @@ async def test_a_photo_on_a_legal_case_reaches_the_lawyer_as_a_photo(
     await erkin.press(lc("info", case_id))
     await said(erkin, t("ru", "What information do you need from the requester?"))
     await erkin.send("Пришлите, пожалуйста, само письмо налоговой.")
+    await said(erkin, t("ru", "Attach documents if you wish"))
+    await press(erkin, pick("cs", "send"))
     asked = await said(asel, t("ru", "The lawyer asks for more information"))
 
     await asel.press(lc("reply", case_id), asked)
@@ -129,6 +131,8 @@ async def test_a_photo_on_a_legal_case_reaches_the_lawyer_as_a_photo(
     await said(asel, t("ru", "Attached: {name}. Send more documents, or your text.",
                        name="photo.jpg"))
     await asel.send("Вот фото письма.")
+    await said(asel, t("ru", "Attach documents if you wish"), "photo.jpg")
+    await press(asel, pick("cs", "send"))
     await said(asel, t("ru", "Your message was added to the case"))
 
     # The notice of her message brings the photo along, as a photo.

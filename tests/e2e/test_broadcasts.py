@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.client import EmulatorClient
-from bot.services import broadcasts, roles
+from bot.services import broadcasts, reference, roles
 from bot.services.broadcasts import Audience, Draft
 from bot.views.callbacks import Bc
 from storage.enums import BroadcastKind, BroadcastStatus, Position, Role
@@ -48,8 +48,11 @@ async def test_staff_send_a_law_to_batken_and_each_member_reads_it_in_their_lang
     await boss.send("/broadcast")
     await said(boss, t("ru", "New broadcast. What kind is it?"))
     await press(boss, pick("bk", "law"))
-    await said(boss, t("ru", "Send the title (up to"))
-    await boss.send("Закон о местном самоуправлении")
+    await said(boss, t("ru", "Send the title on two or three lines"))
+    await boss.send("Закон о местном самоуправлении")  # one line: a title per language is asked
+    await said(boss, t("ru", "Please send the title on two lines"))
+    await boss.send("Жергиликтүү өз алдынча башкаруу жөнүндө мыйзам\n"
+                    "Закон о местном самоуправлении")
     await said(boss, t("ru", "Send the text in {language}"))
     await boss.send("Жогорку Кеңеш мыйзамды кабыл алды.")
     await said(boss, t("ru", "Send the text in {language}"))
@@ -72,11 +75,13 @@ async def test_staff_send_a_law_to_batken_and_each_member_reads_it_in_their_lang
     await press(boss, pick("ba", "menu"))
     msg = await said(boss, t("ru", "Who should receive it?"))
     assert "3" in text_of(msg)  # three members in Batken
+    region_name = next(p.name for p in await reference.regions(db, "ru") if p.id == batken)
+    assert f"{t('ru', 'Regions')}: {region_name}" in text_of(msg)  # the name, not "1"
     await press(boss, pick("ba", "done"))
     await said(boss, "Жогорку Кенеш принял закон.")  # the preview, in Russian
     await said(boss, t("ru", "Above is the preview in {language}, as members will see it."))
     await press(boss, pick("bp", "ky"))
-    await said(boss, "Жогорку Кеңеш мыйзамды кабыл алды.")
+    preview_ky = await said(boss, "Жогорку Кеңеш мыйзамды кабыл алды.")
     await press(boss, pick("bw", "now"))
     await said(boss, t("ru", "Send to {count} recipients, {when}?", count=3, when=t("ru", "now")))
     await press(boss, pick("bc", "yes"))
@@ -85,7 +90,12 @@ async def test_staff_send_a_law_to_batken_and_each_member_reads_it_in_their_lang
 
     got = await said(asel, "Жогорку Кенеш принял закон.")
     assert t("ru", "Law adopted") in text_of(got)
-    await said(nurlan, "Жогорку Кеңеш мыйзамды кабыл алды.")
+    got_ky = await said(nurlan, "Жогорку Кеңеш мыйзамды кабыл алды.")
+    # The Kyrgyz preview is byte for byte what a Kyrgyz reader gets: title, frame and buttons.
+    assert "Жергиликтүү өз алдынча башкаруу жөнүндө мыйзам" in text_of(got_ky)
+    assert "Закон о местном" not in text_of(got_ky)
+    assert text_of(preview_ky) == text_of(got_ky)
+    assert [label for label, _ in buttons(preview_ky)] == [label for label, _ in buttons(got_ky)]
     await said(kanat, "Жогорку Кенеш принял закон.")  # no English text: Russian
     await silent(bakyt)
     transcript = await asel.transcript()

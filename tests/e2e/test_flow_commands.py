@@ -104,3 +104,29 @@ async def test_continue_with_nothing_set_aside_says_so(
     asel, _ = await member(people, birge, "Асель Маматова", "ru")
     await asel.send("/continue")
     await said(asel, t("ru", "There is nothing to continue."))
+
+
+async def test_after_a_wrong_date_the_next_step_comes_below_not_edited_far_up(
+    birge: Running, people: PersonFactory
+) -> None:
+    """Item 5: the calendar message is no longer the chat's last one, so the next step's prompt
+    is sent anew at the bottom instead of being edited into the calendar above."""
+    from bot.flows.legal_intake import _today
+
+    asel, _ = await member(people, birge, "Асель Маматова", "ru")
+    await asel.send("/lawyer")
+    await said(asel, t("ru", "Legal help from the Union's lawyers."))
+    await press(asel, Lq(view="ask").pack())
+    await said(asel, t("ru", "What is your legal question about?"))
+    await press(asel, Pick(step="lcat", value="budget").pack())
+    await said(asel, t("ru", "Describe what happened"))
+    await asel.send("Районная налоговая требует вернуть земельный налог за прошлый год.")
+    await said(asel, t("ru", "Which act or decision is in question?"))
+    await press(asel, nav("skip"))
+    calendar = await said(asel, t("ru", "Is there a deadline?"))
+    await asel.send("вчера")
+    complaint = await said(asel, "25.12.2026")
+    day = _today().isoformat()
+    await asel.press_data(int(calendar["message_id"]), Pick(step="ldd", value=day).pack())
+    step = await said(asel, t("ru", "Send documents if you have them"))
+    assert int(step["message_id"]) > int(complaint["message_id"])

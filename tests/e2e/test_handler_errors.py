@@ -51,8 +51,9 @@ async def test_an_audience_button_for_a_dimension_that_does_not_exist_is_stale(
     await boss.send("/broadcast")
     await said(boss, t("ru", "New broadcast. What kind is it?"))
     await press(boss, pick("bk", "law"))
-    await said(boss, t("ru", "Send the title (up to"))
-    await boss.send("Закон о местном самоуправлении")
+    await said(boss, t("ru", "Send the title on two or three lines"))
+    await boss.send("Жергиликтүү өз алдынча башкаруу жөнүндө мыйзам\n"
+                    "Закон о местном самоуправлении")
     for text in ("Жогорку Кеңеш мыйзамды кабыл алды.", "Жогорку Кенеш принял закон."):
         await said(boss, t("ru", "Send the text in {language}"))
         await boss.send(text)

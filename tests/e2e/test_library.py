@@ -11,7 +11,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import select
@@ -330,3 +330,52 @@ def _cli(cwd: Path, name: str, env: dict[str, str]) -> subprocess.CompletedProce
     return subprocess.run([sys.executable, "-m", "bot", "library", "import", name, "--files",
                            "files"], cwd=cwd, env=environ, capture_output=True, text=True,
                           timeout=120)
+
+
+async def test_staff_add_a_legal_act_step_by_step_and_bad_dates_and_numbers_are_refused(
+    birge: Running, people: PersonFactory
+) -> None:
+    boss_person = await people("Айгерим", "ru")
+    boss = await f.staff(birge.db, boss_person.user_id, "Айгерим Касымова", language="ru")
+    budget = await f.group_id(birge.db, "budget")
+    await library.submit(birge.db, boss, ItemDraft(
+        kind="legal_act", group_id=budget, number="12", adopted_on=date(2020, 1, 1),
+        texts={"ru": {"title": "О налогах", "issuer": "Кенеш"}},
+        files=[{"file_id": "F", "name": "a.pdf", "size": 10}]), datetime.now(UTC).date())
+    await boss_person.send("/library")
+    await said(boss_person, t("ru", "The library: practices"))
+    await press(boss_person, LibMenu(item="add").pack())
+    await said(boss_person, t("ru", "What do you want to add to the library?"))
+    await press(boss_person, pick("yk", "legal_act"))
+    await said(boss_person, t("ru", "Which topic group is it for?"))
+    await press(boss_person, pick("yg", budget))
+    await said(boss_person, t("ru", "A short title"))
+    await boss_person.send("О местном самоуправлении")
+    await said(boss_person, t("ru", "A short description of the act."))
+    await press(boss_person, nav("skip"))
+    await said(boss_person, t("ru", "Kind of act"))
+    await boss_person.send("Закон")
+    await said(boss_person, t("ru", "Which body adopted it?"))
+    await boss_person.send("Жогорку Кенеш")
+    await said(boss_person, t("ru", "The act's number"))
+    await boss_person.send("№ 12")
+    await said(boss_person, t("ru", "An act with the number {number} is already in the library.",
+                              number="№ 12"))
+    await boss_person.send("101")
+    await said(boss_person, t("ru", "The date it was adopted"))
+    await boss_person.send("01.01.2099")
+    await said(boss_person, t("ru", "That date is in the future"))
+    await boss_person.send("15.07.2011")
+    await said(boss_person, t("ru", "Is the act in force?"))
+    await press(boss_person, pick("ya", "amended"))
+    await said(boss_person, t("ru", "A link to the official text"))
+    await boss_person.send("http://insecure.example")
+    await said(boss_person, t("ru", "The link must start with {prefix}", prefix="https://"))
+    await boss_person.send("https://cbd.minjust.gov.kg/202345")
+    await said(boss_person, t("ru", "Send photos and documents"))
+    await boss_person.upload("document", b"%PDF-1.4 law", filename="zakon.pdf",
+                             mime_type="application/pdf")
+    await press(boss_person, nav("skip"))
+    await said(boss_person, t("ru", "Please check:"), "№ 101", "15.07.2011")
+    await press(boss_person, pick("yc", "yes"))
+    await said(boss_person, t("ru", "{label} is in the library.", label="LIB-2"))

@@ -44,11 +44,14 @@ def dos(action: str, dossier_id: int = 0, value: str = "") -> str:
     return Dos(action=action, dossier_id=dossier_id, value=value).pack()
 
 
-def notice(lang: str, issue_id: int, title: str, state: IssueState) -> str:
-    """The first line of a state-change notice, as a member speaking `lang` reads it."""
+def notice(lang: str, issue_id: int, title: str, state: IssueState, *,
+           own: bool = False) -> str:
+    """The first line of a state-change notice, as a member speaking `lang` reads it (`own`:
+    the author, who is told of "your issue", not of one they stand behind)."""
     with in_locale(lang):
-        return _("The issue {id} “{title}” that you stand behind: {state}.").format(
-            id=f"P-{issue_id}", title=title, state=state_label(state))
+        head = _("Your issue {id} “{title}”: {state}.") if own \
+            else _("The issue {id} “{title}” that you stand behind: {state}.")
+        return head.format(id=f"P-{issue_id}", title=title, state=state_label(state))
 
 
 
@@ -183,7 +186,7 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     card = await said(boss, f"P-{pid}", t("ru", "Co-signed by"))
     assert "Бизде да жер салыгы районго кетет." in text_of(card)
     await press(boss, iss("rv", pid))
-    await said(bakyt, notice("ru", pid, title, IssueState.UNDER_REVIEW))
+    await said(bakyt, notice("ru", pid, title, IssueState.UNDER_REVIEW, own=True))
     await said(ulan, notice("ky", pid, title, IssueState.UNDER_REVIEW))
     await said(gulnara, notice("ru", pid, title, IssueState.UNDER_REVIEW))
 
@@ -204,9 +207,10 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     await boss.send("20.11.2026")
     sent = await said(boss, t("ru", "Sent on {when} ({via}), reference number {number}."
                               ).split()[0], "01-12/345")
-    assert "20 нояб. 2026" in text_of(sent)
+    assert "20 ноября 2026 г." in text_of(sent)
     for person, lang in ((bakyt, "ru"), (ulan, "ky"), (gulnara, "ru")):
-        got = await said(person, notice(lang, pid, title, IssueState.FORWARDED))
+        got = await said(person, notice(lang, pid, title, IssueState.FORWARDED,
+                                    own=person is bakyt))
         assert "01-12/345" in text_of(got)
 
     # The ministry answers; the staff record it on the dossier.
@@ -220,7 +224,8 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     await press(boss, nav("skip"))
     await said(boss, "Министерство подготовит поправки в Налоговый кодекс.", f"X-{dossier_id}")
     for person, lang in ((bakyt, "ru"), (ulan, "ky"), (gulnara, "ru")):
-        got = await said(person, notice(lang, pid, title, IssueState.RESPONDED))
+        got = await said(person, notice(lang, pid, title, IssueState.RESPONDED,
+                                    own=person is bakyt))
         assert "Министерство подготовит поправки" in text_of(got)
 
     async def has_answer_file(person: Person) -> bool:
@@ -237,7 +242,8 @@ async def test_colleagues_cosign_and_hear_every_step_until_the_answer_comes(
     await said(boss, f"P-{pid}")
     await press(boss, iss("rs", pid))
     for person, lang in ((bakyt, "ru"), (ulan, "ky"), (gulnara, "ru")):
-        await said(person, notice(lang, pid, title, IssueState.RESOLVED))
+        await said(person, notice(lang, pid, title, IssueState.RESOLVED,
+                                 own=person is bakyt))
     # One notice per person per change of state, nothing more.
     async with db.read() as s:
         rows = (await s.exec(select(Outbox).where(Outbox.kind == ni.OUTBOX_STATE))).all()
@@ -272,10 +278,10 @@ async def test_staff_merge_a_duplicate_and_its_backers_hear_where_it_went(
     await said(boss, t("ru", "Send the number of the issue to merge it into"))
     await boss.send("P-999")
     await said(boss, t("ru", "That issue cannot take the merge"))
-    await boss.send(f"P-{target.id}")
+    await boss.send(f"Р-{target.id}")  # a Cyrillic Р, as a Russian keyboard types it
     await said(boss, t("ru", "{id} is merged into {target}.", id=f"P-{duplicate.id}",
                        target=f"P-{target.id}"))
-    await said(ulan, notice("ky", duplicate.id, "Жер салыгы", IssueState.MERGED),
+    await said(ulan, notice("ky", duplicate.id, "Жер салыгы", IssueState.MERGED, own=True),
                f"P-{target.id}")
     await said(dinara, notice("ru", duplicate.id, "Жер салыгы", IssueState.MERGED))
     await said(bakyt, notice("ru", duplicate.id, "Жер салыгы", IssueState.MERGED))
@@ -314,7 +320,7 @@ async def test_a_declined_issue_tells_its_backers_why(
     await said(boss, t("ru", "Please send text, not a file, sticker or voice message."))
     await boss.send("Это решается на уровне района.")
     await said(boss, f"P-{issue.id}", "Это решается на уровне района.")
-    got = await said(bakyt, notice("ru", issue.id, "Ремонт дороги", IssueState.DECLINED))
+    got = await said(bakyt, notice("ru", issue.id, "Ремонт дороги", IssueState.DECLINED, own=True))
     assert "Это решается на уровне района." in text_of(got)
 
 
@@ -470,7 +476,7 @@ async def test_the_longest_issue_still_fits_one_message(
     await press(boss, iss("dc", issue.id))
     await said(boss, t("ru", "Why is it declined?"))
     await boss.send("&<" * 500)
-    got = await said(bakyt, notice("ru", issue.id, "Н&" * 100, IssueState.DECLINED))
+    got = await said(bakyt, notice("ru", issue.id, "Н&" * 100, IssueState.DECLINED, own=True))
     assert "&<" in text_of(got)
     del staff_id
 
@@ -500,7 +506,7 @@ async def test_staff_record_the_answer_to_one_forwarded_issue_from_its_card(
     issue = await f.national_issue(db, bakyt_id, "Салык кызматы")
     assert issue.id is not None
     await ni.forward(db, staff_id, issue.id, await f.state_body_id(db, "tax-service"))
-    await said(bakyt, notice("ky", issue.id, "Салык кызматы", IssueState.FORWARDED),
+    await said(bakyt, notice("ky", issue.id, "Салык кызматы", IssueState.FORWARDED, own=True),
                "Мамлекеттик салык кызматы")
     await boss.send("/issues")
     await said(boss, t("ru", "National issues"))
@@ -514,5 +520,5 @@ async def test_staff_record_the_answer_to_one_forwarded_issue_from_its_card(
     await said(boss, t("ru", "Send the response of the state body"))
     await boss.send("Салык кызматы түшүндүрмө берет.")
     await said(boss, f"P-{issue.id}", "Салык кызматы түшүндүрмө берет.")
-    got = await said(bakyt, notice("ky", issue.id, "Салык кызматы", IssueState.RESPONDED))
+    got = await said(bakyt, notice("ky", issue.id, "Салык кызматы", IssueState.RESPONDED, own=True))
     assert "Салык кызматы түшүндүрмө берет." in text_of(got)

@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     said,
     silent,
     t,
+    tc,
     text_of,
     wait_for,
 )
@@ -129,7 +130,7 @@ async def test_a_finance_officer_asks_and_the_moderators_answer_reaches_her(
     accept = [data for label, data in buttons(card) if data.startswith("a:accept:")]
     assert accept, buttons(card)
     await press(asel, accept[0])
-    await said(asel, t("ru", "resolved"))
+    await said(asel, tc("ru", "question", "resolved"))
     await said(gulnara, "✅", f"Q-{qid}")
     async with db.read() as s:
         question = await s.get(Question, qid)
@@ -137,7 +138,7 @@ async def test_a_finance_officer_asks_and_the_moderators_answer_reaches_her(
 
     # "My questions" lists it with its state.
     await asel.send("/myquestions")
-    await said(asel, t("ru", "My questions"), f"Q-{qid}", t("ru", "resolved"))
+    await said(asel, t("ru", "My questions"), f"Q-{qid}", tc("ru", "question", "resolved"))
 
     # The next member with the same trouble finds the answer before posting.
     nurlan, _ = await member(people, birge, "Нурлан Абдылдаев", "ky", "leylek")

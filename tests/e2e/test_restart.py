@@ -63,3 +63,32 @@ async def test_a_notice_caught_in_flight_by_a_crash_is_sent_after_the_restart(
     await said(person, t("ru", "Your application has been approved. Welcome to Birge!"))
     m = await members.by_id(birge.db, newcomer.id)
     assert m is not None and m.status == MemberStatus.ACTIVE
+
+
+async def test_after_a_kill_between_a_step_and_its_prompt_the_next_press_shows_the_step(
+    birge: Running, people: PersonFactory
+) -> None:
+    """A SIGKILL after the handler saved the next step but before its prompt went out: the
+    member still sees the old step's buttons. Pressing one shows the step they are on."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.flows.ask_question import Ask
+    from storage.fsm import SQLStorage
+
+    db = birge.db
+    person = await people("Asel", "ru")
+    await f.member(db, "Асель Маматова", telegram_id=person.user_id, language="ru")
+    await person.send("/ask")
+    asked = await said(person, t("ru", "In which group do you want to ask?"))
+    group = await f.group_id(db, "budget")
+    await birge.stop()
+    # What the group step's handler had written when the process died: the group, the next step.
+    storage = SQLStorage(db)
+    key = StorageKey(bot_id=123456, chat_id=person.user_id, user_id=person.user_id)
+    await storage.set_state_and_data(key, Ask.text, {"ask": {"files": [], "group_id": group}})
+    await birge.start()
+    await person.press_data(int(asked["message_id"]), pick("qg", group))
+    assert t("ru", "This button is no longer active.") in str(await person.answer())
+    await said(person, t("ru", "Write your question: what happened"))
+    await person.send("Как утвердить местный бюджет, если кенеш не собрался вовремя?")
+    await said(person, t("ru", "You may attach up to {limit} documents or photos"))
