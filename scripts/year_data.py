@@ -179,14 +179,24 @@ async def fill_year(db: Database, scale: float = 1.0, now: datetime | None = Non
         "recipients": n["outbox"] // n["broadcasts"]})
     done("broadcast", len(broadcasts))
     per = max(1, n["outbox"] // len(broadcasts))
-    sent_at = {b: f.when() for b in broadcasts}
-    statuses = [OutboxStatus.SENT.value] * 96 + [OutboxStatus.FAILED.value] * 2 + \
-        [OutboxStatus.UNREACHABLE.value] * 2
-    done("outbox (broadcasts)", len(await f.insert(Outbox, len(broadcasts) * per, lambda i: {
-        "member_id": members[i % per % len(members)], "broadcast_id": broadcasts[i // per],
-        "kind": "broadcast", "payload": {"broadcast_id": broadcasts[i // per]}, "priority": 10,
-        "status": statuses[i % 100], "attempts": 1, "created_at": sent_at[broadcasts[i // per]],
-        "sent_at": sent_at[broadcasts[i // per]]})))
+    # One statement: every broadcast to `per` members (a broadcast's recipients), sent when the
+    # broadcast was made, 2% failed and 2% unreachable.
+    per = min(per, len(members))
+    m, bc = Member.__table__, Broadcast.__table__  # type: ignore[attr-defined]
+    nth = (m.c.id - members[0]) % 100
+    status = sa.case((nth < 2, OutboxStatus.FAILED.value),
+                     (nth < 4, OutboxStatus.UNREACHABLE.value),
+                     else_=OutboxStatus.SENT.value)
+    query = select(m.c.id, bc.c.id, sa.literal("broadcast"),
+                   sa.cast(sa.literal("{}"), sa.JSON), sa.literal(10), status, sa.literal(1),
+                   bc.c.created_at, bc.c.created_at).select_from(m.join(bc, sa.true())).where(
+        m.c.id.between(members[0], members[0] + per - 1),
+        bc.c.id.between(broadcasts[0], broadcasts[-1]))
+    async with db.engine.begin() as conn:
+        await conn.execute(insert(Outbox.__table__).from_select(  # type: ignore[attr-defined]
+            ["member_id", "broadcast_id", "kind", "payload", "priority", "status", "attempts",
+             "created_at", "sent_at"], query))
+    done("outbox (broadcasts)", len(broadcasts) * per)
     done("outbox (digests)", len(await f.insert(Outbox, n["digests"], lambda i: {
         "member_id": members[i % len(members)], "kind": "digest",
         "payload": {"items": []}, "status": OutboxStatus.SENT.value, "attempts": 1,
