@@ -15,6 +15,11 @@ communities, consent) and then use the menu (/help, /profile, /language). The ec
 text with a text and a button press with an edit. Not a test: it prints figures and exits.
 
     .venv/bin/python scripts/bench_updates.py [--seconds 20] [--members 200] [--rate 100]
+    .venv/bin/python scripts/bench_updates.py --year [--database postgresql+asyncpg://...]
+
+--year first fills the database with a year's volume (scripts/year_data.py: 10,000 members,
+100,000 questions with answers, 1,500,000 broadcast outbox rows, ...), prunes it as the daily
+job would and prints the database size before and after; Birge is then measured on it.
 
 BENCH_PROFILE=/tmp/birge.prof runs Birge under cProfile and writes the profile there.
 """
@@ -26,6 +31,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -228,11 +234,56 @@ def start_emulator(port: int) -> subprocess.Popen[bytes]:
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+# --year / --database: Birge runs on this database (already filled) instead of a fresh file.
+DATABASE_URL: str | None = None
+
+
+async def year(url: str, workdir: Path) -> None:
+    """Fill `url` with a year's volume (scripts/year_data.py), then prune it as the daily job
+    would (bot/services/pruning.py) and print the database's size before and after."""
+    from datetime import UTC, datetime
+
+    from year_data import compact, database_size, fill_year
+
+    from bot.config import Settings
+    from bot.services import pruning
+    from storage.db import Database
+
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    upgrade = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "db", "upgrade", env=env, cwd=workdir,
+        stdout=subprocess.DEVNULL)
+    if await upgrade.wait():
+        raise SystemExit("birge db upgrade failed")
+    db = Database(url)
+    try:
+        began = time.perf_counter()
+        counts = await fill_year(db, log=print)
+        took = time.perf_counter() - began
+        print(f"year of data: {sum(counts.values()):,} rows in {took:.0f} s (target < 120 s)")
+        before = await database_size(db)
+        s = Settings()
+        began = time.perf_counter()
+        done = await pruning.prune(db, datetime.now(UTC), outbox_days=s.prune_outbox_days,
+                                   conversation_days=s.prune_conversation_days,
+                                   audit_days=s.prune_audit_days, batch=s.prune_batch_size)
+        pruned_in = time.perf_counter() - began
+        await compact(db)
+        after = await database_size(db)
+        print(f"pruning ({s.prune_outbox_days} days of outbox): {done.outbox:,} outbox rows, "
+              f"{done.conversations:,} conversation states, {done.audit:,} audit rows "
+              f"in {pruned_in:.0f} s")
+        print(f"database size: {before / 2**20:.0f} MB before pruning, "
+              f"{after / 2**20:.0f} MB after")
+    finally:
+        await db.dispose()
+
+
 def start_birge(api: str, workdir: Path) -> subprocess.Popen[bytes]:
     # The emulator has no send cap here, so neither does Birge: this measures handling updates,
     # not Telegram's 30 messages/s (scripts/bench_broadcast.py measures that).
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+           "DATABASE_URL": DATABASE_URL or f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
            "SEND_RATE_PER_SECOND": "0"}
     birge = [sys.executable, "-m", "bot"]
     profile = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], "-m", "bot"] \
@@ -323,7 +374,29 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=200, help="closed-loop members")
     parser.add_argument("--rate", type=float, default=100.0, help="open-loop updates/s")
     parser.add_argument("--rate-members", type=int, default=100)
+    parser.add_argument("--year", action="store_true",
+                        help="first fill the database with a year's volume and prune it")
+    parser.add_argument("--database", help="Birge's database URL (default: a new SQLite file)")
+    parser.add_argument("--year-only", action="store_true",
+                        help="with --year: stop after filling and pruning")
     args = parser.parse_args()
+    global DATABASE_URL
+    if args.year:
+        keep = tempfile.mkdtemp(prefix="birge-year-")
+        DATABASE_URL = args.database or f"sqlite+aiosqlite:///{keep}/year.db"
+        try:
+            await year(DATABASE_URL, Path(keep))
+            if not args.year_only:
+                await measure_all(args)
+        finally:
+            shutil.rmtree(keep, ignore_errors=True)
+        return
+    if args.database:
+        DATABASE_URL = args.database
+    await measure_all(args)
+
+
+async def measure_all(args: argparse.Namespace) -> None:
 
     port = free_port()
     api = f"http://127.0.0.1:{port}"

@@ -98,6 +98,7 @@ class OutboxWorker:
         self.gate = gate
         self.poll_seconds = poll_seconds
         self.claim_seconds = claim_seconds
+        self.shared = db.engine.dialect.name == "postgresql"
         self.renew_seconds = min(RENEW_SECONDS, claim_seconds / 3)
         self.recover_seconds = min(RECOVER_SECONDS, claim_seconds / 3)
         # Claim about half a second of sending at a time: enough to keep the pipe full, few
@@ -245,13 +246,27 @@ class OutboxWorker:
                 while not queue.empty():
                     row = queue.get_nowait()
                     outcome = await self._deliver(row)
+                    if outcome is None:  # another replica took the row over: not ours
+                        self._in_flight.discard(row.id)
+                        continue
                     # Appended after the await: _flush swaps the list while sends are in flight.
                     self._done.append((row, outcome))
 
         await asyncio.gather(*(lane() for _ in range(min(self.lanes, len(claimed)))))
         return seen
 
-    async def _deliver(self, row: Claimed) -> Outcome:
+    async def _still_mine(self, row_id: int) -> bool:
+        """Several replicas: just before sending, the claim is checked (and renewed). A replica
+        so slow that its claim expired and another took the row over leaves it to that one."""
+        async with self.db.transaction() as s:
+            result = await s.exec(
+                update(Outbox)
+                .where(col(Outbox.id) == row_id, col(Outbox.claimed_by) == self.holder,
+                       col(Outbox.status) == OutboxStatus.SENDING)
+                .values(claimed_until=utcnow() + timedelta(seconds=self.claim_seconds)))
+            return bool(result.rowcount)
+
+    async def _deliver(self, row: Claimed) -> Outcome | None:
         if not row.reachable:
             return Outcome(OutboxStatus.UNREACHABLE, "member unreachable")
         if row.chat_id is None:
@@ -262,6 +277,8 @@ class OutboxWorker:
         # Wait for the slot first and render after: what is rendered is what is current then
         # (a broadcast cancelled while this row waited is not sent).
         await self.gate.acquire(row.chat_id, bulk=True)
+        if self.shared and not await self._still_mine(row.id):
+            return None
         prepaid()
         to = Recipient(row.member_id or 0, row.chat_id, row.language)
         try:

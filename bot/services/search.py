@@ -21,9 +21,10 @@ The choice: SQLite FTS5 over word tokens (`unicode61`) with prefix indexes, quer
   a question shows), so hidden content disappears from search at once.
 - One search (`everything`, behind `/search`) covers three indexes: questions with their accepted
   answers, published library items, and the decisions archive (broadcasts). Each index gives its
-  newest `CANDIDATES` matches ranked by bm25; the lists are merged by rank, with an exact title
-  (or legal-act number) match first. What a member may see is decided by the caller's `Scope`
-  (the groups `groups.visible_group_ids` allows, and the broadcasts their receipts name).
+  newest `SECONDARY_CANDIDATES` (300) matches ranked by bm25, the three on their own connections
+  at once; the lists are merged by rank, with an exact title (or legal-act number) match first.
+  What a member may see is decided by the caller's `Scope` (the groups
+  `groups.visible_group_ids` allows, and the broadcasts their receipts name).
 
 The backend (how an index is fed and matched) sits behind `Backend`, chosen by the database's
 dialect (`backend(db)`): `Fts5Backend` on SQLite; `PostgresBackend` on PostgreSQL (a tsvector of
@@ -38,9 +39,10 @@ How the indexes are fed, for a new backend:
   id)`, called when a broadcast is fanned out (`bot.services.broadcasts`).
 All three write through `Backend.put` / `Backend.drop` with already lower-cased text (all
 languages of an item in one `body`), inside the caller's transaction; migration 0012 backfills
-`decision_search` from existing broadcasts. A backend answers `Backend.matches(index, stems, op)`
-with a subquery of (rowid, rank) — lower rank is better — over at most `CANDIDATES` matches, where
-each stem is a word prefix and `op` is AND or OR.
+`decision_search` from existing broadcasts; `birge library import` feeds `library_search` through
+`reindex_item` too. A backend answers `Backend.matches(index, stems, op, limit)` with a subquery of
+(rowid, rank) — lower rank is better — over at most `limit` (default `CANDIDATES`) of the newest
+matches, where each stem is a word prefix and `op` is AND or OR.
 """
 
 from __future__ import annotations
