@@ -35,17 +35,19 @@ class Pruned:
     audit: int = 0
 
 
-async def _outbox_batch(db: Database, cutoff: datetime, batch: int) -> int:
+async def _outbox_batch(db: Database, cutoff: datetime, batch: int,
+                        after: int) -> tuple[int, int]:
+    """Prune the next batch of rows after id `after`: how many, and the last id (0: none)."""
     async with db.transaction() as s:
         rows = (await s.exec(
             select(col(Outbox.id), col(Outbox.broadcast_id), col(Outbox.status),  # type: ignore[call-overload]
                    col(Member.region_id), col(Member.district_id))
             .join(Member, col(Member.id) == Outbox.member_id, isouter=True)
             .where(col(Outbox.status).in_([x.value for x in FINISHED]),
-                   col(Outbox.created_at) < cutoff)
+                   col(Outbox.created_at) < cutoff, col(Outbox.id) > after)
             .order_by(col(Outbox.id)).limit(batch))).all()
         if not rows:
-            return 0
+            return 0, 0
         outcomes: dict[tuple[int, int | None, int | None, str], int] = defaultdict(int)
         for _id, broadcast_id, status, region_id, district_id in rows:
             if broadcast_id is not None:
@@ -63,7 +65,7 @@ async def _outbox_batch(db: Database, cutoff: datetime, batch: int) -> int:
                                        district_id=district_id, status=status, count=n))
         ids = [r[0] for r in rows]
         await s.exec(delete(Outbox).where(col(Outbox.id).in_(ids)))
-        return len(ids)
+        return len(ids), ids[-1]
 
 
 async def _conversation_batch(db: Database, cutoff: datetime, batch: int) -> int:
@@ -93,7 +95,13 @@ async def prune(db: Database, now: datetime, *, outbox_days: int, conversation_d
                 audit_days: int, batch: int = 5000) -> Pruned:
     """Delete what is older than its age, batch by batch; the counts of what went."""
     done = Pruned()
-    while n := await _outbox_batch(db, now - timedelta(days=outbox_days), batch):
+    last = 0
+    # Keyset: each batch starts after the previous one's last id, so the rows that stay are
+    # not read again batch after batch.
+    while True:
+        n, last = await _outbox_batch(db, now - timedelta(days=outbox_days), batch, last)
+        if not n:
+            break
         done.outbox += n
     while n := await _conversation_batch(db, now - timedelta(days=conversation_days), batch):
         done.conversations += n
