@@ -26,6 +26,7 @@ from storage.models import AuditLog, BroadcastOutcome, FsmRecord, Member, Outbox
 
 FINISHED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNREACHABLE,
             OutboxStatus.CANCELLED)
+FINISHED_VALUES = frozenset(x.value for x in FINISHED)
 
 
 @dataclass
@@ -43,11 +44,14 @@ async def _outbox_batch(db: Database, cutoff: datetime, batch: int,
             select(col(Outbox.id), col(Outbox.broadcast_id), col(Outbox.status),  # type: ignore[call-overload]
                    col(Member.region_id), col(Member.district_id))
             .join(Member, col(Member.id) == Outbox.member_id, isouter=True)
-            .where(col(Outbox.status).in_([x.value for x in FINISHED]),
-                   col(Outbox.created_at) < cutoff, col(Outbox.id) > after)
+            .where(col(Outbox.created_at) < cutoff, col(Outbox.id) > after)
             .order_by(col(Outbox.id)).limit(batch))).all()
         if not rows:
             return 0, 0
+        # Filtered here, not in SQL: the query then walks the primary key from `after` instead
+        # of reading every finished row through the status index and sorting them.
+        seen = rows[-1][0]
+        rows = [r for r in rows if r[2] in FINISHED_VALUES]
         outcomes: dict[tuple[int, int | None, int | None, str], int] = defaultdict(int)
         for _id, broadcast_id, status, region_id, district_id in rows:
             if broadcast_id is not None:
@@ -64,8 +68,9 @@ async def _outbox_batch(db: Database, cutoff: datetime, batch: int,
                 s.add(BroadcastOutcome(broadcast_id=broadcast_id, region_id=region_id,
                                        district_id=district_id, status=status, count=n))
         ids = [r[0] for r in rows]
-        await s.exec(delete(Outbox).where(col(Outbox.id).in_(ids)))
-        return len(ids), ids[-1]
+        if ids:
+            await s.exec(delete(Outbox).where(col(Outbox.id).in_(ids)))
+        return len(ids), seen
 
 
 async def _conversation_batch(db: Database, cutoff: datetime, batch: int) -> int:
@@ -100,7 +105,7 @@ async def prune(db: Database, now: datetime, *, outbox_days: int, conversation_d
     # not read again batch after batch.
     while True:
         n, last = await _outbox_batch(db, now - timedelta(days=outbox_days), batch, last)
-        if not n:
+        if not last:
             break
         done.outbox += n
     while n := await _conversation_batch(db, now - timedelta(days=conversation_days), batch):
