@@ -110,7 +110,21 @@ class LocalPostgres:
             raise PostgresUnavailable(f"the server did not start: {done.stderr.strip()} {log}")
         self.started = True
         atexit.register(self.stop)  # a run that ends without stop() leaves no server behind
+        self._watch()
         return self
+
+    def _watch(self) -> None:
+        """A run killed by a signal skips atexit: a detached watcher stops the server then."""
+        pidfile = self.data / "postmaster.pid"
+        try:
+            server = int(pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+                  f"kill -INT {server} 2>/dev/null; sleep 3; rm -rf '{self.root}'")
+        subprocess.Popen(["sh", "-c", script], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
 
     def url(self, database: str = "postgres", driver: str = "asyncpg") -> str:
         return f"postgresql+{driver}://postgres@127.0.0.1:{self.port}/{database}"
