@@ -23,6 +23,7 @@ from tests import factories as f
 from tests.e2e.conftest import (
     PersonFactory,
     Running,
+    _unread,
     outbox_rows,
     press,
     said,
@@ -185,6 +186,14 @@ async def test_a_moderator_hears_in_the_morning_of_a_question_waiting_since_yest
     assert await birge.app.scheduler.run_job("queues.morning", now) is True
     got = await said(gulnara, t("ky", "Waiting for you today"), "Жайыт ижарасынын келишими")
     assert "Жаңы суроо" not in str(got)
+
+    async def delivered() -> bool:  # the instant notices of both questions are out too
+        return all(row.status not in (OutboxStatus.PENDING, OutboxStatus.SENDING)
+                   for row in await outbox_rows(birge.db))
+
+    await wait_for(delivered)
+    await gulnara.replies(timeout=0.5)
+    _unread(gulnara).clear()
     assert await birge.app.scheduler.run_job("queues.morning", now) is True
     await asyncio.sleep(0.8)
     await silent(gulnara)  # once a morning
