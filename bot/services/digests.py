@@ -30,6 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -710,7 +712,9 @@ async def _record(db: Database, chunk: list[Due], built: dict[int, Digest],
                                  .where(col(MemberSettings.member_id).in_(ids)))).all())
         missing = [i for i in ids if i not in have]
         if missing:  # executemany: one compiled statement, not a 1,000-row VALUES list
-            await conn.execute(insert(MemberSettings), [
+            # Another run may insert the same defaults at once: the first one wins.
+            dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            await conn.execute(dialect(MemberSettings).on_conflict_do_nothing(), [
                 {"member_id": i, "digest_frequency": DigestFrequency.WEEKLY.value,
                  "digest_weekday": 0, "digest_hour": 9, "quiet_hours": True, "muted": [],
                  "updated_at": utcnow()} for i in missing])

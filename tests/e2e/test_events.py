@@ -85,7 +85,8 @@ async def offered(person: Person, data: str, timeout: float = 6.0) -> None:
 
 async def tap(person: Person, data: str) -> None:
     """Press a button once the bot has shown it (a step that edits its message in place)."""
-    if data not in [d for _, d in buttons(person.last_bot_message() or {})]:
+    shown = [d for message in await person.transcript() for _, d in buttons(message)]
+    if data not in shown:  # a notice may have come after the screen: look further up too
         await offered(person, data)
     await press(person, data)
 
