@@ -67,10 +67,13 @@ class Bus:
                 continue
             getter = asyncio.ensure_future(self._queue.get())
             lost = asyncio.ensure_future(self._lost.wait())
-            await asyncio.wait({getter, lost}, return_when=asyncio.FIRST_COMPLETED)
-            lost.cancel()
-            if not getter.done():
-                getter.cancel()
+            try:
+                await asyncio.wait({getter, lost}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when stop() cancels us: no waiter is left pending
+                lost.cancel()
+                if not getter.done():
+                    getter.cancel()
+            if getter.cancelled():
                 continue
             payload = getter.result()
             try:
