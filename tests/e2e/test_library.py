@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -17,14 +18,25 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.i18n import TIMEZONE
+from bot.sandbox.client import Person
 from bot.services import bulletin, digests, groups, library, search
 from bot.services.broadcasts import Audience, Draft, submit_broadcast
 from bot.services.library import ItemDraft
-from bot.views.library import Lib, LibList, LibMenu, Srf
+from bot.views.library import Lib, LibHist, LibList, LibMenu, Srf
 from storage.enums import BroadcastKind, ItemStatus, Position
 from storage.models import LibraryItem, LibraryRevision
 from tests import factories as f
-from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t, text_of
+from tests.e2e.conftest import (
+    PersonFactory,
+    Running,
+    buttons,
+    nav,
+    pick,
+    press,
+    said,
+    t,
+    text_of,
+)
 from tests.e2e.journeys import member
 
 
@@ -379,3 +391,79 @@ async def test_staff_add_a_legal_act_step_by_step_and_bad_dates_and_numbers_are_
     await said(boss_person, t("ru", "Please check:"), "№ 101", "15.07.2011")
     await press(boss_person, pick("yc", "yes"))
     await said(boss_person, t("ru", "{label} is in the library.", label="LIB-2"))
+
+
+async def open_item(person: Person, lang: str, group_id: int, item_id: int) -> None:
+    """/library → the group → the item."""
+    await person.send("/library")
+    await said(person, t(lang, "The library: practices"))
+    await press(person, LibList(group_id=group_id).pack())
+    await said(person, t(lang, "Newest first."))
+    await press(person, lib("open", item_id))
+
+
+async def test_the_author_and_a_moderator_read_who_changed_an_item_and_when(
+    birge: Running, people: PersonFactory
+) -> None:
+    budget = await f.group_id(birge.db, "budget")
+    mod_person = await people("Бермет", "ru")
+    moderator = await f.moderator(birge.db, "Бермет Алиева", "budget",
+                                  telegram_id=mod_person.user_id, language="ru")
+    await said(mod_person, t("ru", "Your application has been approved."))
+    aizada, aizada_id = await member(people, birge, "Айзада Токтогулова", "ky", "leylek",
+                                     "katran")
+    bakyt, _bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "talas", "omuraliev")
+    await groups.join_group(birge.db, _bakyt_id, budget)
+    today = datetime.now(UTC).date()
+    texts = {"title": "Открытый бюджет", "problem": "Жители не знали о бюджете.",
+             "actions": "Провели слушания.", "results": "Налоги выросли на 18%."}
+    done = await library.submit(birge.db, aizada_id, ItemDraft(
+        kind="practice", group_id=budget, texts={"ru": dict(texts)}), today)
+    await library.review(birge.db, moderator.id, done.item_id, "approve")
+    boss = await f.staff(birge.db, None, "Айгерим Касымова", language="ru")
+    # The moderator adds the Kyrgyz title and a file; staff then correct the results six times.
+    await library.edit(birge.db, moderator.id, done.item_id, ItemDraft(
+        kind="practice", group_id=budget, files=[{"file_id": "F", "name": "a.pdf", "size": 9}],
+        texts={"ru": dict(texts), "ky": {"title": "Ачык бюджет"}}), today)
+    for n in range(6):
+        await library.edit(birge.db, boss, done.item_id, ItemDraft(
+            kind="practice", group_id=budget,
+            files=[{"file_id": "F", "name": "a.pdf", "size": 9}],
+            texts={"ru": {**texts, "results": f"Налоги выросли на {20 + n}%."},
+                   "ky": {"title": "Ачык бюджет"}}), today)
+
+    history = LibHist(item_id=done.item_id).pack()
+    await open_item(mod_person, "ru", budget, done.item_id)
+    card = await said(mod_person, "Открытый бюджет")
+    assert history in [data for _text, data in buttons(card)]
+    await press(mod_person, history)
+    first = await said(mod_person, t("ru", "History of {label} “{title}”.",
+                                     label=library.label(done.item_id), title="Открытый бюджет"))
+    page = text_of(first)
+    assert t("ru", "Page {page} of {pages}.", page=1, pages=2) in page
+    assert page.count("Айгерим Касымова") == 5 and "Бермет Алиева" not in page
+    assert t("ru", "Results in numbers") + " (Русский)" in page
+    assert re.search(r"\d{1,2} [а-я]+ \d{4} г\., \d\d:\d\d", page)
+    assert not re.search(r"\d:\d\d:\d\d", page)  # no seconds
+    await press(mod_person, LibHist(item_id=done.item_id, page=1).pack())
+    second = text_of(await said(mod_person, t("ru", "Page {page} of {pages}.", page=2,
+                                              pages=2)))
+    assert "Бермет Алиева" in second and "Айгерим Касымова" in second
+    assert t("ru", "Title") + " (Кыргызча)" in second and t("ru", "Files") in second
+    assert t("ru", "{when}, added by {name}.").split("{")[0] in second  # the oldest line
+    assert "Айзада Токтогулова" in second
+
+    # The author reads it in Kyrgyz, though she may no longer edit the published item.
+    await open_item(aizada, "ky", budget, done.item_id)
+    mine = await said(aizada, "Ачык бюджет")
+    assert history in [data for _text, data in buttons(mine)]
+    await press(aizada, history)
+    await said(aizada, t("ky", "History of {label} “{title}”.",
+                         label=library.label(done.item_id), title="Ачык бюджет"))
+
+    # A reader sees no History button, and a forged one is refused.
+    await open_item(bakyt, "ru", budget, done.item_id)
+    theirs = await said(bakyt, "Открытый бюджет")
+    assert history not in [data for _text, data in buttons(theirs)]
+    await bakyt.press_data(int(theirs["message_id"]), history)
+    assert t("ru", "You are not allowed to do that.") in str(await bakyt.answer())
