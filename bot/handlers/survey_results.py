@@ -25,7 +25,7 @@ from bot.views.buttons import button, markup, nav_row
 from bot.views.callbacks import Nav
 from bot.views.survey_charts import chart_kind, chart_png
 from bot.views.survey_exports import responses_csv, responses_xlsx
-from bot.views.surveys import Svr, survey_refusal, title
+from bot.views.surveys import Svr, region_rates, survey_refusal, title
 from storage.db import Database
 from storage.models import Survey
 
@@ -53,6 +53,10 @@ def results_text(found: Results, lang: str) -> str:
         lines.append("🕶 " + _("Anonymous: places where fewer than {count} answered show no "
                               "figure.").format(count=ANONYMOUS_THRESHOLD))
     if found.by_place:
+        lines.append("")
+        for r in region_rates(found):
+            got = f"&lt;{ANONYMOUS_THRESHOLD}" if r.hidden else str(r.responded)
+            lines.append(f"<b>{html.escape(r.region)}: {got}/{r.invited}</b>")
         lines.append("")
         for p in found.by_place[:40]:
             got = f"&lt;{ANONYMOUS_THRESHOLD}" if p.hidden else str(p.responded)
