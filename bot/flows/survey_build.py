@@ -595,6 +595,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     elif kind == "sq" and value in forms.TYPES:
         label = data.get("q", {}).get("label") if data.get("kind") == "poll" else None
         if data.get("kind") == "poll" and value not in ("single", "multiple"):
+            await ask(query, state, db, member, "qtype")  # a forged kind: ask again
             return
         # A poll's question is asked before its kind: keep it and go on to the options.
         data["q"] = {"type": value, **({"label": label} if label else {})}

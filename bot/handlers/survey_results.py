@@ -206,6 +206,17 @@ async def on_publish_audience_text(message: Message) -> None:
     await message.answer(_("Please use the buttons."))
 
 
+@router.message(StateFilter(Publish.text), ~F.text)
+async def on_publish_not_text(message: Message) -> None:
+    """A sticker, photo or file where the results' text is awaited."""
+    await message.answer(_paragraphs())
+
+
+def _paragraphs() -> str:
+    return _("Please send a paragraph in Kyrgyz and one in Russian, separated by an empty "
+             "line (at most {limit} characters each).").format(limit=3500)
+
+
 @router.message(StateFilter(Publish.text), F.text, ~F.text.startswith("/"))
 async def on_publish_text(message: Message, state: FSMContext, db: Database,
                           member: MemberView | None) -> None:
@@ -216,9 +227,7 @@ async def on_publish_text(message: Message, state: FSMContext, db: Database,
         return
     parts = [p.strip() for p in message.text.split("\n\n") if p.strip()]
     if len(parts) < 2:
-        await message.answer(_("Please send a paragraph in Kyrgyz and one in Russian, "
-                               "separated by an empty line (at most {limit} characters "
-                               "each).").format(limit=3500))
+        await message.answer(_paragraphs())
         return
     survey = await surveys.get(db, sid)
     if survey is None:
