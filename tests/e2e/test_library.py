@@ -588,3 +588,22 @@ async def test_an_author_writes_in_the_languages_she_chooses_and_readers_get_a_f
                                                         "Таштанды убагында чыгарылчу эмес.")
     ky = await library.card(birge.db, boss, second.id or 0, "ky")
     assert ky.texts["title"] == "Таштандыны графит менен чыгаруу"
+
+
+async def test_a_kyrgyz_reader_finds_a_decision_by_its_kyrgyz_title_and_reads_it_in_kyrgyz(
+    birge: Running, people: PersonFactory
+) -> None:
+    boss = await f.staff(birge.db, None, "Айгерим", language="ru")
+    nurlan, _nurlan_id = await member(people, birge, "Нурлан Сейитов", "ky")
+    sent = await submit_broadcast(birge.db, boss, Draft(
+        kind=BroadcastKind.GOVERNMENT, title="Постановление о местных налогах",
+        title_ky="Жергиликтүү салыктар жөнүндө токтом",
+        text_ky="Министрлер Кабинетинин чечими.", text_ru="Решение Кабинета министров.",
+        audience=Audience()))
+    await said(nurlan, "Жергиликтүү салыктар жөнүндө токтом")
+    await nurlan.send("/decisions")
+    listing = text_of(await said(nurlan, t("ky", "Decisions and announcements you received.")))
+    assert "Жергиликтүү салыктар" in listing and "Постановление" not in listing
+    await nurlan.send("/search салыктар")  # a word of the Kyrgyz title only
+    found = text_of(await said(nurlan, f"B-{sent.broadcast_id}"))
+    assert "Жергиликтүү салыктар" in found and "Постановление" not in found
