@@ -359,7 +359,8 @@ async def on_input_nav(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def show_decisions(event: Event, db: Database, member: MemberView, page: int = 0) -> None:
-    lines_, total, page = await decisions.archive(db, member.id, page, PER_PAGE)
+    lines_, total, page = await decisions.archive(db, member.id, page, PER_PAGE,
+                                                  member.language)
     if not lines_:
         await show(event, "🗄 " + _("No decisions have reached you yet."))
         return

@@ -231,14 +231,23 @@ async def item_access(db: Database, s: AsyncSession, actor_id: int, item_id: int
     return ItemAccess(actor, item, a.group, a.sees, a.moderates)
 
 
-def texts_for(item: LibraryItem, language: str) -> dict[str, str]:
-    """The item's texts in the reader's language, each part falling back to Russian, then
-    Kyrgyz, then English where the reader's language lacks it."""
-    texts = item.texts or {}
+# Which language a reader gets when theirs is missing: the broadcasts' order.
+FALLBACK = {"ky": ("ky", "ru", "en"), "ru": ("ru", "ky", "en"), "en": ("en", "ru", "ky")}
+
+
+def merge_texts(texts: dict[str, dict[str, str]], language: str) -> dict[str, str]:
+    """Texts in the reader's language, each part falling back as broadcasts do (a Kyrgyz
+    reader: Kyrgyz, Russian, English; a Russian one: Russian, Kyrgyz, English; an English one:
+    English, Russian, Kyrgyz) where the reader's language lacks it."""
     merged: dict[str, str] = {}
-    for lang in reversed((language, "ru", "ky", "en")):
+    for lang in reversed(FALLBACK.get(language, FALLBACK["ru"])):
         merged.update({k: v for k, v in (texts.get(lang) or {}).items() if v})
     return merged
+
+
+def texts_for(item: LibraryItem, language: str) -> dict[str, str]:
+    """The item's texts in the reader's language (`merge_texts`)."""
+    return merge_texts(item.texts or {}, language)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from storage.enums import BroadcastKind, ItemStatus, Position
 from storage.models import LibraryItem, LibraryRevision
 from tests import factories as f
 from tests.e2e.conftest import (
+    JSON,
     PersonFactory,
     Running,
     buttons,
@@ -42,6 +43,19 @@ from tests.e2e.journeys import member
 
 def sent_for_review() -> str:
     return t("ru", "{label} is sent for review.", label="X").split("X ")[1][:20]
+
+
+def labels(message: JSON) -> list[str]:
+    return [label for label, _data in buttons(message)]
+
+
+async def ticked(person: Person, lang: str, *marks: str) -> None:
+    """The languages step shows these ticks (its buttons: "☑️ Русский", "⬜ English")."""
+    for _attempt in range(20):
+        shown = await said(person, t(lang, "In which languages will you write?"))
+        if all(m in labels(shown) for m in marks):
+            return
+    raise AssertionError(f"the languages step never showed {marks}")
 
 
 def lib(action: str, item_id: int) -> str:
@@ -72,6 +86,8 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
     await press(aizada, LibMenu(item="propose").pack())
     await said(aizada, t("ru", "Which topic group is it for?"))
     await press(aizada, pick("yg", budget))
+    await ticked(aizada, "ru", "☑️ Русский", "⬜ Кыргызча")
+    await press(aizada, pick("yl", "ok"))
     await said(aizada, t("ru", "A short title"))
     await aizada.upload("sticker", b"sticker")
     await said(aizada, t("ru", "Please send text, not a file, sticker or voice message."))
@@ -133,6 +149,8 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
 
     # She edits it: the cost is added, the rest kept; it goes back to review.
     await press(aizada, lib("edit", item.id or 0))
+    await said(aizada, t("ru", "In which languages will you write?"))
+    await press(aizada, pick("yl", "ok"))
     await said(aizada, t("ru", "A short title"))
     for _step in ("title", "problem", "actions", "results"):
         await press(aizada, nav("skip"))
@@ -361,6 +379,8 @@ async def test_staff_add_a_legal_act_step_by_step_and_bad_dates_and_numbers_are_
     await press(boss_person, pick("yk", "legal_act"))
     await said(boss_person, t("ru", "Which topic group is it for?"))
     await press(boss_person, pick("yg", budget))
+    await said(boss_person, t("ru", "In which languages will you write?"))
+    await press(boss_person, pick("yl", "ok"))
     await said(boss_person, t("ru", "A short title"))
     await boss_person.send("О местном самоуправлении")
     await said(boss_person, t("ru", "A short description of the act."))
@@ -467,3 +487,123 @@ async def test_the_author_and_a_moderator_read_who_changed_an_item_and_when(
     assert history not in [data for _text, data in buttons(theirs)]
     await bakyt.press_data(int(theirs["message_id"]), history)
     assert t("ru", "You are not allowed to do that.") in str(await bakyt.answer())
+
+
+async def test_an_author_writes_in_the_languages_she_chooses_and_readers_get_a_fallback(
+    birge: Running, people: PersonFactory
+) -> None:
+    budget = await f.group_id(birge.db, "budget")
+    boss = await f.staff(birge.db, None, "Айгерим Касымова", language="ru")
+    # Her Telegram speaks Kyrgyz, but she writes her practice in Russian.
+    nurlan, _nurlan_id = await member(people, birge, "Нурлан Сейитов", "ky", "leylek", "katran")
+    await nurlan.send("/library")
+    await said(nurlan, t("ky", "The library: practices"))
+    await press(nurlan, LibMenu(item="propose").pack())
+    await said(nurlan, t("ky", "Which topic group is it for?"))
+    await press(nurlan, pick("yg", budget))
+    await ticked(nurlan, "ky", "☑️ Кыргызча", "⬜ Русский")
+    await press(nurlan, pick("yl", "ky"))  # untick Kyrgyz
+    await press(nurlan, pick("yl", "en"))
+    await ticked(nurlan, "ky", "⬜ Кыргызча", "☑️ English")
+    await press(nurlan, pick("yl", "ok"))
+    assert t("ky", "Please tick Kyrgyz or Russian") in str(await nurlan.answer())
+    await press(nurlan, pick("yl", "en"))
+    await press(nurlan, pick("yl", "ru"))
+    await ticked(nurlan, "ky", "⬜ Кыргызча", "☑️ Русский", "⬜ English")
+    await press(nurlan, pick("yl", "ok"))
+    await said(nurlan, t("ky", "Language of this text: {language}", language="Русский"),
+               t("ky", "A short title"))
+    for answer, then in (("Сбор мусора по графику", "What was the problem?"),
+                         ("Мусор вывозили нерегулярно.", "What did the municipality do?"),
+                         ("Составили график вывоза с жителями.", "What are the results"),
+                         ("Жалоб стало меньше на 60%.", "What did it cost")):
+        await nurlan.send(answer)
+        await said(nurlan, t("ky", then))
+    await press(nurlan, nav("skip"))
+    await said(nurlan, t("ky", "What should others watch out for?"))
+    await press(nurlan, nav("skip"))
+    await said(nurlan, t("ky", "How can colleagues reach you"))
+    await nurlan.send("+996 555 000 111")
+    await said(nurlan, t("ky", "Show your name with the practice?"))
+    await press(nurlan, pick("yv", "0"))
+    await said(nurlan, t("ky", "Send photos and documents"))
+    await press(nurlan, nav("skip"))
+    await said(nurlan, t("ky", "Please check:"), "Сбор мусора по графику",
+               t("ky", "Written in: {languages}", languages="Русский"))
+    await press(nurlan, pick("yc", "yes"))
+    await said(nurlan, "LIB-")
+    [item] = await items(birge)
+    assert set(item.texts) == {"ru"} and item.title_ky == ""
+    assert item.texts["ru"]["contact"] == "+996 555 000 111"
+    await library.review(birge.db, boss, item.id or 0, "approve")
+    # A Kyrgyz reader gets the Russian text (there is no Kyrgyz one), in a Kyrgyz card.
+    card = await library.card(birge.db, boss, item.id or 0, "ky")
+    assert card.texts["title"] == "Сбор мусора по графику"
+
+    # Another author writes in Kyrgyz and Russian; in Russian she gives only the title.
+    asel, _asel_id = await member(people, birge, "Асель Жумабаева", "ru", "talas", "omuraliev")
+    await asel.send("/library")
+    await said(asel, t("ru", "The library: practices"))
+    await press(asel, LibMenu(item="propose").pack())
+    await said(asel, t("ru", "Which topic group is it for?"))
+    await press(asel, pick("yg", budget))
+    await said(asel, t("ru", "In which languages will you write?"))
+    await press(asel, pick("yl", "ky"))
+    await ticked(asel, "ru", "☑️ Кыргызча", "☑️ Русский")
+    await press(asel, pick("yl", "ok"))
+    await said(asel, t("ru", "Language of this text: {language}", language="Кыргызча"))
+    for answer, then in (("Таштандыны графит менен чыгаруу", "What was the problem?"),
+                         ("Таштанды убагында чыгарылчу эмес.", "What did the municipality do?"),
+                         ("Тургундар менен график түздүк.", "What are the results"),
+                         ("Даттануулар 60% азайды.", "What did it cost")):
+        await asel.send(answer)
+        await said(asel, t("ru", then))
+    await press(asel, nav("skip"))
+    await said(asel, t("ru", "What should others watch out for?"))
+    await press(asel, nav("skip"))
+    title = await said(asel, t("ru", "Language of this text: {language}", language="Русский"),
+                       t("ru", "A short title"))
+    assert nav("skip") not in [data for _l, data in buttons(title)]  # required in each language
+    await asel.send("Вывоз мусора по графику")
+    await said(asel, t("ru", "What was the problem?"))
+    for then in ("What did the municipality do?", "What are the results", "What did it cost",
+                 "What should others watch out for?", "How can colleagues reach you",
+                 "Show your name with the practice?"):
+        await press(asel, nav("skip"))
+        await said(asel, t("ru", then))
+    await press(asel, pick("yv", "1"))
+    await said(asel, t("ru", "Send photos and documents"))
+    await press(asel, nav("skip"))
+    await said(asel, t("ru", "Please check:"), "Вывоз мусора по графику",
+               "Таштанды убагында", t("ru", "Written in: {languages}",
+                                      languages="Кыргызча, Русский"))
+    await press(asel, pick("yc", "yes"))
+    await said(asel, "LIB-", sent_for_review())
+    second = max(await items(birge), key=lambda i: i.id or 0)
+    assert second.texts["ru"] == {"title": "Вывоз мусора по графику"}
+    assert second.texts["ky"]["problem"] == "Таштанды убагында чыгарылчу эмес."
+    await library.review(birge.db, boss, second.id or 0, "approve")
+    ru = await library.card(birge.db, boss, second.id or 0, "ru")
+    assert (ru.texts["title"], ru.texts["problem"]) == ("Вывоз мусора по графику",
+                                                        "Таштанды убагында чыгарылчу эмес.")
+    ky = await library.card(birge.db, boss, second.id or 0, "ky")
+    assert ky.texts["title"] == "Таштандыны графит менен чыгаруу"
+
+
+async def test_a_kyrgyz_reader_finds_a_decision_by_its_kyrgyz_title_and_reads_it_in_kyrgyz(
+    birge: Running, people: PersonFactory
+) -> None:
+    boss = await f.staff(birge.db, None, "Айгерим", language="ru")
+    nurlan, _nurlan_id = await member(people, birge, "Нурлан Сейитов", "ky")
+    sent = await submit_broadcast(birge.db, boss, Draft(
+        kind=BroadcastKind.GOVERNMENT, title="Постановление о местных налогах",
+        title_ky="Жергиликтүү салыктар жөнүндө токтом",
+        text_ky="Министрлер Кабинетинин чечими.", text_ru="Решение Кабинета министров.",
+        audience=Audience()))
+    await said(nurlan, "Жергиликтүү салыктар жөнүндө токтом")
+    await nurlan.send("/decisions")
+    listing = text_of(await said(nurlan, t("ky", "Decisions and announcements you received.")))
+    assert "Жергиликтүү салыктар" in listing and "Постановление" not in listing
+    await nurlan.send("/search салыктар")  # a word of the Kyrgyz title only
+    found = text_of(await said(nurlan, f"B-{sent.broadcast_id}"))
+    assert "Жергиликтүү салыктар" in found and "Постановление" not in found
