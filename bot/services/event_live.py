@@ -24,7 +24,7 @@ from storage.models import Event, EventListWatch
 from storage.types import utcnow
 
 EDIT_EVERY = timedelta(seconds=5)
-ID_LIMIT = 2**62
+ID_LIMIT = 2**31  # ids are INTEGER columns (32 bits on PostgreSQL)
 
 
 async def watch(db: Database, actor_id: int, event_id: int, message_id: int) -> None:

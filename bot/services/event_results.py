@@ -108,6 +108,8 @@ async def find_library_items(db: Database, actor_id: int, event_id: int, query: 
     query = " ".join(query.split())[:200]
     item_id = library.parse_label(query) or (int(query) if query.isdigit()
                                              and len(query) < 12 else None)
+    if item_id is not None and not 0 < item_id < ID_LIMIT:
+        return []
     if item_id is not None:
         try:
             card = await library.card(db, actor_id, item_id, language)
@@ -128,6 +130,8 @@ async def add_library_item(db: Database, actor_id: int, event_id: int, item_id: 
     button to its card. Twice is once. Returns how many materials the event has."""
     async with db.read() as s:
         await organised(db, s, actor_id, event_id, policy.Action.MANAGE_EVENT)
+    if not 0 < item_id < ID_LIMIT:
+        raise NotFound(what="library_item")
     card = await library.card(db, actor_id, item_id, language)  # refuses what they cannot read
     if card.status != ItemStatus.PUBLISHED:
         raise InvalidInput("event_library_item")

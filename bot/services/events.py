@@ -58,7 +58,7 @@ ADDRESS_MAX = 300
 URL_MAX = 500
 CAPACITY_MAX = 10_000
 DISTRICT_LIMITS_MAX = 60
-ID_LIMIT = 2**62  # a forged id beyond SQL's integers is simply not found
+ID_LIMIT = 2**31  # a forged id beyond INTEGER ids (32 bits on PostgreSQL) is not found
 DAY_BEFORE = timedelta(hours=24)
 HOUR_BEFORE = timedelta(hours=1)
 UPCOMING_DAYS = 7
