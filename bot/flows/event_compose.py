@@ -21,13 +21,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import audience as picker
 from bot.flows import guard
-from bot.flows.broadcast_compose import (
-    DIMENSIONS,
-    _dimension_label,
-    _show_dimension,
-    toggle_choice,
-)
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
 from bot.flows.ui import notice, remember, show, wrong_input
@@ -37,6 +32,7 @@ from bot.services.broadcasts import Audience
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.events import Change, EventDraft
 from bot.services.members import MemberView
+from bot.views.audience import DIMENSIONS, menu_rows
 from bot.views.buttons import button, grid, markup, nav_row
 from bot.views.callbacks import Nav, Pick, parse_id
 from bot.views.events import Ev, event_text, kind_label, when_label
@@ -255,21 +251,11 @@ async def _show_audience(event: Update, db: Database, member: MemberView,
     audience = Audience.from_json(data.get("audience"))
     async with db.read() as s:
         count = len(await broadcasts.recipients(s, audience))
-    if audience.everyone:
-        summary = _("Everyone")
-    else:
-        summary = "; ".join(f"{_dimension_label(d)}: {len(getattr(audience, d))}"
-                            for d in DIMENSIONS if getattr(audience, d))
     text = _("Whom do you invite? Now: {summary}. Invited: {count}.").format(
-        summary=summary, count=count)
+        summary=await picker.summary(db, audience, member.language), count=count)
     dims = _dimensions(data)
-    rows = []
-    if dims == DIMENSIONS:
-        rows.append([button("🌍 " + _("Everyone"), Pick(step="ea", value="everyone"))])
-    rows += grid([button(_dimension_label(d), Pick(step="ea", value=d)) for d in dims], 3)
-    rows.append([button(_("Preview") + " ➡️", Pick(step="ea", value="done"))])
-    rows.append(nav_row())
-    await show(event, text, markup(rows))
+    await show(event, text, markup(menu_rows("e", dims, everyone=dims == DIMENSIONS,
+                                             done=_("Preview"))))
 
 
 async def _show_confirm(event: Update, db: Database, member: MemberView,
@@ -505,7 +491,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await state.set_data(data)
         await ask(query, state, db, member, "audience")
     elif step in ("audience", "confirm") and (kind in ("ea", "edr", "ec")
-                                              or kind.startswith("et_")):
+                                              or kind[:3] in ("et_", "eg_")):
         await _on_audience(query, state, db, member, data, kind, value)
     elif kind == "ex" and step == "confirm" and data.get("change"):
         await _save_change(query, state, db, member, data)
@@ -546,8 +532,10 @@ async def _on_calendar(query: CallbackQuery, state: FSMContext, db: Database,
 async def _on_audience(query: CallbackQuery, state: FSMContext, db: Database,
                        member: MemberView, data: dict[str, Any], kind: str,
                        value: str) -> None:
-    await query.answer()
     dims = _dimensions(data)
+    if await picker.on_button(query, state, db, member, data, kind, value, "e", dims):
+        return
+    await query.answer()
     if kind == "ea":
         if value == "everyone" and dims == DIMENSIONS:
             data["audience"] = {}
@@ -555,20 +543,8 @@ async def _on_audience(query: CallbackQuery, state: FSMContext, db: Database,
             await remember(state, EventCompose.confirm, data)
             await ask(query, state, db, member, "confirm")
             return
-        elif value in dims:
-            await _show_dimension(query, db, member, data, value, prefix="e")
-            return
         await state.set_data(data)
         await ask(query, state, db, member, "audience")
-    elif kind == "edr" and "districts" in dims:
-        await _show_dimension(query, db, member, data, "districts",
-                              parse_id(value), prefix="e")
-    elif kind.startswith("et_"):
-        shown = await toggle_choice(db, member, data, kind, value, dims)
-        if shown is None:
-            return
-        await state.set_data(data)
-        await _show_dimension(query, db, member, data, *shown, prefix="e")
     elif kind == "ec":
         await _submit(query, state, db, member, data)
 
