@@ -137,7 +137,10 @@ async def test_a_moderator_posts_a_quick_poll_in_the_forum_thread_and_the_thread
 
     # The moderator closes it from the results card: the poll stops, the thread gets the result.
     await mod.press(svr("card", sid))
-    await said(mod, "S-", "Бюджеттик жыйын")
+    card = await said(mod, "S-", "Бюджеттик жыйын")
+    # Nobody is invited to a thread's poll: the card counts votes, not "3 of 0".
+    assert t("ky", "Voted: {count}", count=3) in text_of(card) and "/0" not in text_of(card)
+    assert "Лейлек району (Баткен облусу): 1\n" in text_of(card)
     await mod.press(svr("close", sid))
     assert t("ky", "The survey is closed.") in str(await mod.answer())
 
