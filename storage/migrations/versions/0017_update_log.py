@@ -1,7 +1,7 @@
 """update_log: each update as it arrived, so one a crash cut short is handled again on start
 
 Revision ID: 0017_update_log
-Revises: 0015_vertical_loop
+Revises: 0017_events
 Create Date: 2026-11-30 06:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0017_update_log'
-down_revision: str | None = '0015_vertical_loop'
+down_revision: str | None = '0017_events'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
