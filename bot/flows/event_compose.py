@@ -25,7 +25,7 @@ from bot.flows import audience as picker
 from bot.flows import guard
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
-from bot.flows.ui import notice, remember, show, wrong_input
+from bot.flows.ui import nav_press, notice, remember, show, wrong_input
 from bot.i18n import _, __, language_name
 from bot.services import broadcasts, events, reference
 from bot.services.broadcasts import Audience
@@ -287,15 +287,12 @@ def _preview_change(data: dict[str, Any]) -> str:
 @router.callback_query(Nav.filter(), StateFilter(EventCompose))
 async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
                  member: MemberView | None) -> None:
-    await query.answer()
-    step = _step(await state.get_state())
-    if member is None or step is None:
+    pressed = await nav_press(query, state, member is not None, callback_data.action,
+                              _("Cancelled. Nothing was saved."))
+    if pressed is None or member is None:
         return
-    data = await state.get_data()
-    if callback_data.action == "cancel":
-        await state.clear()
-        await show(query, _("Cancelled. Nothing was saved."))
-    elif callback_data.action == "back" and not data.get("change"):
+    step, data = pressed
+    if callback_data.action == "back" and not data.get("change"):
         await ask(query, state, db, member, _next(step, data, -1))
     elif callback_data.action == "skip" and step in OPTIONAL:
         data[step] = None

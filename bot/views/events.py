@@ -16,6 +16,7 @@ from bot.services import events
 from bot.services.event_results import Participant, Report
 from bot.services.events import EventView
 from bot.views.buttons import Row, button
+from bot.views.buttons import rating_row as stars_row
 from bot.views.callbacks import Actions
 from storage.enums import EventKind, EventStatus, RegistrationStatus
 from storage.models import Event
@@ -152,8 +153,7 @@ def answer_row(event_id: int) -> Row:
 
 
 def rating_row(event_id: int) -> Row:
-    return [button("⭐" * n if n < 3 else f"{n}⭐", Ev(action="rate", event_id=event_id, value=n))
-            for n in range(1, 6)]
+    return stars_row(lambda n: Ev(action="rate", event_id=event_id, value=n))
 
 
 def card_buttons(view: EventView, now: datetime) -> list[Row]:
