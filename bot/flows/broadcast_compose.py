@@ -19,21 +19,24 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.flows import guard
+from bot.flows import audience as picker
+from bot.flows import dates, guard
 from bot.flows.dates import date_refusal, parse_moment
 from bot.flows.ui import Event, notice, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, format_when, in_locale, language_name
-from bot.services import broadcasts, reference
+from bot.services import broadcasts
 from bot.services.broadcasts import Audience, Draft
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
+from bot.views.audience import DIMENSIONS, menu_rows
 from bot.views.broadcasts import broadcast_text, kind_label
 from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Bc, Nav, Pick, parse_id
-from bot.views.labels import refusal, role_label
+from bot.views.callbacks import Bc, Nav, Pick
+from bot.views.labels import refusal
+from bot.views.legal import calendar
 from storage.db import Database
-from storage.enums import BroadcastKind, BroadcastStatus, Role
+from storage.enums import BroadcastKind, BroadcastStatus
 from storage.models import Broadcast
 from storage.types import utcnow
 
@@ -57,7 +60,6 @@ class Compose(StatesGroup):
 
 
 TEXT_STEPS = {"title", "text_ky", "text_ru", "text_en", "source", "deadline", "paste", "when"}
-DIMENSIONS = ("roles", "communities", "regions", "districts", "languages")
 
 
 def _allowed(member: MemberView | None) -> bool:
@@ -92,7 +94,7 @@ def _preview_row(data: dict[str, Any]) -> Broadcast:
 
 
 async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
-              step: str) -> None:
+              step: str, month: tuple[int, int] | None = None) -> None:
     await state.set_state(getattr(Compose, step))
     data = await state.get_data()
     skip = [button(_("Skip") + " ➡️", Nav(action="skip"))]
@@ -124,8 +126,12 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         await show(event, _("Send the link to the source (for example the act in Toktom), or "
                             "skip."), markup([skip, nav_row()]))
     elif step == "deadline":
-        await show(event, _("Until when may members comment? Send a date, for example "
-                            "25.12.2026."), markup([nav_row()]))
+        day = dates.today()
+        year, mon = month or (day.year, day.month)
+        await show(event, _("Until when may members comment? Pick a day, or send a date such "
+                            "as 25.12.2026."),
+                   markup([*calendar(year, mon, member.language, day, "blm", "bld"),
+                           nav_row()]))
     elif step == "audience":
         await _show_audience(event, db, member, data)
     elif step == "paste":
@@ -145,109 +151,9 @@ async def _show_audience(event: Event, db: Database, member: MemberView,
         count = await broadcasts.count_audience(db, member.id, audience)
     except PermissionDenied:
         count = 0
-    if audience.everyone:
-        summary = _("Everyone")
-    elif audience.members:
-        summary = _("A pasted list of {count} members").format(count=len(audience.members))
-    else:
-        parts = []
-        for d in DIMENSIONS:
-            if getattr(audience, d):
-                names = await _chosen_names(db, d, getattr(audience, d), member.language)
-                parts.append(f"{_dimension_label(d)}: " + html.escape(", ".join(names)))
-        summary = "; ".join(parts)
     text = _("Who should receive it? Now: {summary}. Recipients: {count}.").format(
-        summary=summary, count=count)
-    rows = [
-        [button("🌍 " + _("Everyone"), Pick(step="ba", value="everyone"))],
-        [button(_dimension_label(d), Pick(step="ba", value=d)) for d in DIMENSIONS[:3]],
-        [button(_dimension_label(d), Pick(step="ba", value=d)) for d in DIMENSIONS[3:]]
-        + [button(_("Paste a list"), Pick(step="ba", value="paste"))],
-        [button(_("Preview") + " ➡️", Pick(step="ba", value="done"))],
-        nav_row(),
-    ]
-    await show(event, text, markup(rows))
-
-
-async def _chosen_names(db: Database, dimension: str, values: list[Any],
-                        lang: str) -> list[str]:
-    """The names of the chosen roles, communities, regions, districts or languages."""
-    if dimension == "districts":
-        options = [(str(p.id), p.name) for r in await reference.regions(db, lang)
-                   for p in await reference.districts(db, r.id, lang)]
-    else:
-        options = await _options(db, dimension, lang)
-    wanted = {str(v) for v in values}
-    return [label for value, label in options if value in wanted] or [str(len(values))]
-
-
-def _dimension_label(dimension: str) -> str:
-    return {
-        "roles": _("Roles"), "communities": _("Communities"), "regions": _("Regions"),
-        "districts": _("Districts"), "languages": _("Languages"),
-    }[dimension]
-
-
-async def _options(db: Database, dimension: str, lang: str,
-                   region_id: int | None = None) -> list[tuple[str, str]]:
-    if dimension == "roles":
-        return [(r.value, role_label(r)) for r in Role]
-    if dimension == "languages":
-        return [(c, language_name(c)) for c in LANGUAGES]
-    if dimension == "communities":
-        return [(str(p.id), p.name) for p in await reference.communities(db, lang)]
-    if dimension == "regions":
-        return [(str(p.id), p.name) for p in await reference.regions(db, lang)]
-    if dimension == "districts" and region_id is not None:
-        return [(str(p.id), p.name) for p in await reference.districts(db, region_id, lang)]
-    return []
-
-
-async def _show_dimension(event: Event, db: Database, member: MemberView,
-                          data: dict[str, Any], dimension: str,
-                          region_id: int | None = None, prefix: str = "b") -> None:
-    """One audience dimension's choices; `prefix` starts the `Pick` steps (another flow that
-    picks an audience the same way passes its own)."""
-    audience = data.get("audience", {})
-    menu = Pick(step=prefix + "a", value="menu")
-    if dimension == "districts" and region_id is None:
-        regions = await reference.regions(db, member.language)
-        buttons = [button(p.name, Pick(step=prefix + "dr", value=str(p.id))) for p in regions
-                   if p.kind == "oblast"]
-        await show(event, _("Districts of which region?"),
-                   markup([*grid(buttons, 2), [button("⬅️ " + _("Back"), menu)]]))
-        return
-    chosen = {str(v) for v in audience.get(dimension, [])}
-    options = await _options(db, dimension, member.language, region_id)
-    step = prefix + "t_" + dimension[:4] + (f"_{region_id}" if region_id else "")
-    buttons = [button(("✅ " if value in chosen else "▫️ ") + label,
-                      Pick(step=step, value=value)) for value, label in options]
-    await show(event, _("Tap to choose, then go back to the audience."),
-               markup([*grid(buttons, 2), [button("⬅️ " + _("Back"), menu)]]))
-
-
-async def toggle_choice(db: Database, member: MemberView, data: dict[str, Any], step: str,
-                        value: str, dimensions: tuple[str, ...] = DIMENSIONS
-                        ) -> tuple[str, int | None] | None:
-    """A tap on an audience choice (`<prefix>t_<dim>[_<region>]`): flips `value` in
-    `data["audience"]`; returns the dimension and region to show again, or None for a choice
-    that is not offered (a forged or stale button)."""
-    parts = step.split("_")
-    dimension = next((d for d in dimensions if d.startswith(parts[1])), None) \
-        if len(parts) > 1 else None
-    if dimension is None:
-        return None
-    region_id = parse_id(parts[2]) if len(parts) > 2 else None
-    options = {v for v, _label in await _options(db, dimension, member.language, region_id)}
-    if value not in options:
-        return None
-    audience = dict(data.get("audience", {}))
-    current = {str(v) for v in audience.get(dimension, [])} ^ {value}
-    audience[dimension] = [v if dimension in ("roles", "languages") else int(v)
-                           for v in sorted(current)]
-    audience.pop("members", None)
-    data["audience"] = {k: v for k, v in audience.items() if v}
-    return dimension, region_id
+        summary=await picker.summary(db, audience, member.language), count=count)
+    await show(event, text, markup(menu_rows("b", DIMENSIONS, paste=True, done=_("Preview"))))
 
 
 async def _show_confirm(event: Event, db: Database, member: MemberView,
@@ -443,14 +349,6 @@ async def on_other(message: Message, state: FSMContext) -> None:
     await wrong_input(message, _step(await state.get_state()), TEXT_STEPS)
 
 
-def _dimension(kind: str) -> str | None:
-    """The audience dimension a "bt_<prefix>[_<region>]" button toggles (None: not one of ours)."""
-    parts = kind.split("_")
-    if len(parts) < 2 or parts[0] != "bt" or not parts[1]:
-        return None
-    return next((d for d in DIMENSIONS if d.startswith(parts[1])), None)
-
-
 @router.callback_query(Pick.filter(F.step.startswith("b")), StateFilter(Compose))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
@@ -470,10 +368,21 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await query.answer()
         await ask(query, state, db, member, "title")
         return
-    if step not in ("audience", "confirm") or (kind.startswith("bt") and _dimension(kind) is None):
+    if kind in ("blm", "bld") and step == "deadline":
+        await _on_calendar(query, state, db, member, data, kind == "blm", value)
+        return
+    if step not in ("audience", "confirm"):
         await query.answer(_("This button is no longer active."))
         if step in ORDER and step not in ("audience", "confirm"):
             await ask(query, state, db, member, step)  # the step's prompt, lost to a restart?
+        return
+    if value in DIMENSIONS and kind == "ba" and data.get("audience", {}).get("members"):
+        data["audience"] = {}  # choosing by dimension replaces a pasted list
+        await state.set_data(data)
+    if await picker.on_button(query, state, db, member, data, kind, value, "b"):
+        return
+    if kind not in ("ba", "bp", "bw", "bc"):
+        await query.answer(_("This button is no longer active."))
         return
     await query.answer()
     if kind == "ba":
@@ -485,23 +394,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         elif value == "done":
             await show_preview(query, state, db, member, member.language)
             return
-        elif value in DIMENSIONS:
-            if data.get("audience", {}).get("members"):
-                data["audience"] = {}
-                await state.set_data(data)
-            await _show_dimension(query, db, member, data, value)
-            return
         await state.set_data(data)
         await ask(query, state, db, member, "audience")
-    elif kind == "bdr":
-        await _show_dimension(query, db, member, data, "districts",
-                              parse_id(value))
-    elif kind.startswith("bt_"):
-        shown = await toggle_choice(db, member, data, kind, value)
-        if shown is None:
-            return
-        await state.set_data(data)
-        await _show_dimension(query, db, member, data, *shown)
     elif kind == "bp" and value in LANGUAGES:
         await show_preview(query, state, db, member, value)
     elif kind == "bw":
@@ -513,6 +407,24 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             await ask(query, state, db, member, "when")
     elif kind == "bc" and value == "yes":
         await _submit(query, state, db, member, data)
+
+
+async def _on_calendar(query: CallbackQuery, state: FSMContext, db: Database,
+                       member: MemberView, data: dict[str, Any], month: bool, value: str) -> None:
+    """A month (◀ ▶) or a day pressed on the comment deadline's calendar (Bishkek days)."""
+    shown = dates.calendar_press(value, month)
+    day = dates.today()
+    if shown is None or (shown.year, shown.month) > (day.year + 2, day.month):
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    if month or shown < day:
+        shown = max(shown, day)
+        await ask(query, state, db, member, "deadline", (shown.year, shown.month))
+        return
+    data["deadline"] = dates.end_of_day(shown).isoformat()
+    await state.set_data(data)
+    await ask(query, state, db, member, _next("deadline", data))
 
 
 async def _submit(query: CallbackQuery, state: FSMContext, db: Database, member: MemberView,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.i18n import _
@@ -47,3 +47,28 @@ def date_refusal(text: str, future: str) -> str:
     else `future` (the step's own "send a future date …")."""
     return _("There is no such date. Please check the day and the month.") \
         if no_such_date(text) else future
+
+
+def today() -> date:
+    """Today in Bishkek."""
+    from storage.types import utcnow
+
+    return utcnow().astimezone(BISHKEK).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59 of a Bishkek day, as aware UTC (what a deadline picked on the calendar means)."""
+    return datetime.combine(day, time(23, 59), tzinfo=BISHKEK).astimezone(UTC)
+
+
+def calendar_press(value: str, month: bool) -> date | None:
+    """The day ("2026-12-25") or the month ("2026-12", read as its first day) a calendar button
+    carries (`bot.views.legal.calendar`); None when it is no such date."""
+    parts = value.split("-")
+    if len(parts) != (2 if month else 3) or not all(
+            p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
+        return None
+    try:
+        return date(int(parts[0]), int(parts[1]), 1 if month else int(parts[2]))
+    except ValueError:
+        return None

@@ -21,22 +21,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import audience as picker
 from bot.flows import guard
-from bot.flows.broadcast_compose import (
-    DIMENSIONS,
-    _dimension_label,
-    _show_dimension,
-    toggle_choice,
-)
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
 from bot.flows.ui import notice, remember, show, wrong_input
 from bot.i18n import _, __, language_name
-from bot.services import broadcasts, events, reference
+from bot.services import broadcasts, event_districts, events, reference
 from bot.services.broadcasts import Audience
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.events import Change, EventDraft
 from bot.services.members import MemberView
+from bot.views.audience import DIMENSIONS, menu_rows
 from bot.views.buttons import button, grid, markup, nav_row
 from bot.views.callbacks import Nav, Pick, parse_id
 from bot.views.events import Ev, event_text, kind_label, when_label
@@ -115,6 +111,7 @@ def _draft(data: dict[str, Any]) -> EventDraft:
         starts_at=_moment(data, "starts_at") or utcnow(),
         ends_at=_moment(data, "ends_at") or utcnow(),
         capacity=int(data.get("capacity") or 0), per_district=data.get("per_district"),
+        district_limits={int(k): int(v) for k, v in (data.get("district_limits") or {}).items()},
         address=data.get("address"), online_url=data.get("online_url"),
         host_municipality_id=data.get("host"),
         registration_until=_moment(data, "until"),
@@ -211,8 +208,10 @@ async def ask(event: Update, state: FSMContext, db: Database, member: MemberView
         await show(event, _("How many participants at most? Send a number from 1 to {limit}."
                             ).format(limit=events.CAPACITY_MAX), markup([back]))
     elif step == "per_district":
-        await show(event, _("At most how many from one district? Send a number, or skip."),
-                   markup([skip, back]))
+        await show(event, _("At most how many from one district? Send a number, or skip.")
+                   + "\n\n" + _("For a different limit in some districts, add a line for "
+                                 "each, for example:") + "\n<code>10\nТалас: 5\nЛейлек: 15"
+                   "</code>", markup([skip, back]))
     elif step == "deadline":
         today = _today()
         year, mon = month or (today.year, today.month)
@@ -252,21 +251,11 @@ async def _show_audience(event: Update, db: Database, member: MemberView,
     audience = Audience.from_json(data.get("audience"))
     async with db.read() as s:
         count = len(await broadcasts.recipients(s, audience))
-    if audience.everyone:
-        summary = _("Everyone")
-    else:
-        summary = "; ".join(f"{_dimension_label(d)}: {len(getattr(audience, d))}"
-                            for d in DIMENSIONS if getattr(audience, d))
     text = _("Whom do you invite? Now: {summary}. Invited: {count}.").format(
-        summary=summary, count=count)
+        summary=await picker.summary(db, audience, member.language), count=count)
     dims = _dimensions(data)
-    rows = []
-    if dims == DIMENSIONS:
-        rows.append([button("🌍 " + _("Everyone"), Pick(step="ea", value="everyone"))])
-    rows += grid([button(_dimension_label(d), Pick(step="ea", value=d)) for d in dims], 3)
-    rows.append([button(_("Preview") + " ➡️", Pick(step="ea", value="done"))])
-    rows.append(nav_row())
-    await show(event, text, markup(rows))
+    await show(event, text, markup(menu_rows("e", dims, everyone=dims == DIMENSIONS,
+                                             done=_("Preview"))))
 
 
 async def _show_confirm(event: Update, db: Database, member: MemberView,
@@ -281,7 +270,10 @@ async def _show_confirm(event: Update, db: Database, member: MemberView,
     async with db.read() as s:
         count = len(await broadcasts.recipients(s, Audience.from_json(data.get("audience"))))
     host = await events.host_name(db, data.get("host"), member.language)
-    text = event_text(_preview(data), member.language, show_link=True, host=host)
+    limits = await event_districts.named_limits(db, data.get("district_limits") or {},
+                                                member.language)
+    text = event_text(_preview(data), member.language, show_link=True, host=host,
+                      limits=limits)
     text += "\n\n" + _("Create the event and invite {count} members?").format(count=count)
     await show(event, text[:4000],
                markup([[button("✅ " + _("Create and invite"), Pick(step="ec", value="1"))],
@@ -313,6 +305,8 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await ask(query, state, db, member, _next(step, data, -1))
     elif callback_data.action == "skip" and step in OPTIONAL:
         data[step] = None
+        if step == "per_district":
+            data["district_limits"] = {}
         await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
 
@@ -397,12 +391,13 @@ async def on_text(message: Message, state: FSMContext, db: Database,
                     raise ServiceError("event_address", limit=events.ADDRESS_MAX)
                 data["address"] = text
                 data["online_url"] = None
-        elif step in ("capacity", "per_district"):
-            number = events.check_capacity(text)
-            if step == "per_district" and number is not None and number > int(
-                    data.get("capacity") or 0):
-                raise ServiceError("event_capacity", limit=data.get("capacity"))
-            data[step] = number
+        elif step == "capacity":
+            data[step] = events.check_capacity(text)
+        elif step == "per_district":
+            every, limits = await event_districts.read_limits(
+                db, text, int(data.get("capacity") or 0))
+            data["per_district"] = every
+            data["district_limits"] = {str(k): v for k, v in limits.items()}
         elif step == "deadline":
             moment = parse_moment(text, end_of_day=True)
             start = _moment(data, "starts_at")
@@ -496,7 +491,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await state.set_data(data)
         await ask(query, state, db, member, "audience")
     elif step in ("audience", "confirm") and (kind in ("ea", "edr", "ec")
-                                              or kind.startswith("et_")):
+                                              or kind[:3] in ("et_", "eg_")):
         await _on_audience(query, state, db, member, data, kind, value)
     elif kind == "ex" and step == "confirm" and data.get("change"):
         await _save_change(query, state, db, member, data)
@@ -537,8 +532,10 @@ async def _on_calendar(query: CallbackQuery, state: FSMContext, db: Database,
 async def _on_audience(query: CallbackQuery, state: FSMContext, db: Database,
                        member: MemberView, data: dict[str, Any], kind: str,
                        value: str) -> None:
-    await query.answer()
     dims = _dimensions(data)
+    if await picker.on_button(query, state, db, member, data, kind, value, "e", dims):
+        return
+    await query.answer()
     if kind == "ea":
         if value == "everyone" and dims == DIMENSIONS:
             data["audience"] = {}
@@ -546,20 +543,8 @@ async def _on_audience(query: CallbackQuery, state: FSMContext, db: Database,
             await remember(state, EventCompose.confirm, data)
             await ask(query, state, db, member, "confirm")
             return
-        elif value in dims:
-            await _show_dimension(query, db, member, data, value, prefix="e")
-            return
         await state.set_data(data)
         await ask(query, state, db, member, "audience")
-    elif kind == "edr" and "districts" in dims:
-        await _show_dimension(query, db, member, data, "districts",
-                              parse_id(value), prefix="e")
-    elif kind.startswith("et_"):
-        shown = await toggle_choice(db, member, data, kind, value, dims)
-        if shown is None:
-            return
-        await state.set_data(data)
-        await _show_dimension(query, db, member, data, *shown, prefix="e")
     elif kind == "ec":
         await _submit(query, state, db, member, data)
 

@@ -16,7 +16,7 @@ from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.flows import guard
 from bot.flows.cards import show_profile
@@ -27,8 +27,8 @@ from bot.middlewares import remember_visitor_language
 from bot.services import invites, members, places, reference
 from bot.services.errors import InvalidInput, InvalidState, ServiceError
 from bot.services.members import Application, MemberView
-from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Menu, Nav, Pick
+from bot.views.buttons import Row, button, grid, markup, nav_row, page_rows
+from bot.views.callbacks import MAX_PAGE, Menu, Nav, Pick, parse_id
 from bot.views.labels import position_label, refusal
 from bot.views.people import people_refusal
 from storage.db import Database
@@ -156,6 +156,38 @@ async def _answers(data: dict[str, Any], db: Database) -> str:
 
 # --- rendering each step ---------------------------------------------------------------------
 
+PAGED = ("region", "district", "municipality", "communities")  # lists that grow with the import
+PAGE_SIZE = 8
+
+
+def _paged(step: str, buttons: list[InlineKeyboardButton], data: dict[str, Any],
+           columns: int = 1) -> list[Row]:
+    """The page of a step's list the member is on ("⬅️ 2/4 ➡️" under it when there are more)."""
+    return page_rows(buttons, int(data.get("page", {}).get(step, 0)),
+                     lambda n: Pick(step=step, value=f"page{n}"), columns, PAGE_SIZE)
+
+
+def _page_press(step: str, value: str, total: int) -> int | None:
+    """The page a "page<n>" button of `step` asks for (None: not a page, or no such page)."""
+    if step not in PAGED or not value.startswith("page"):
+        return None
+    number = parse_id(value[4:], MAX_PAGE)
+    return number if number is not None and number * PAGE_SIZE < total else None
+
+
+async def _list_size(step: str, data: dict[str, Any], db: Database) -> int:
+    lang = data["lang"]
+    if step == "region":
+        return len(await reference.regions(db, lang))
+    if step == "district" and data.get("region_id"):
+        return len(await reference.districts(db, int(data["region_id"]), lang))
+    if step == "municipality" and data.get("district_id"):
+        return len(await reference.municipalities(db, int(data["district_id"]), lang))
+    if step == "communities":
+        return len(await reference.communities(db, lang))
+    return 0
+
+
 
 async def _render(
     step: str, data: dict[str, Any], db: Database
@@ -181,21 +213,22 @@ async def _render(
     if step == "region":
         places = await reference.regions(db, lang)
         buttons = [button(pl.name, Pick(step=step, value=str(pl.id))) for pl in places]
-        rows = grid(buttons, 2)
+        rows = _paged(step, buttons, data, 2)
         if data.get("position") not in MUNICIPAL_POSITIONS:
             rows.append([button(_("Not tied to a region"), Pick(step=step, value=NONE))])
         return p + _("Choose your region."), markup([*rows, nav])
     if step == "district":
         places = await reference.districts(db, int(data["region_id"]), lang)
         buttons = [button(pl.name, Pick(step=step, value=str(pl.id))) for pl in places]
-        rows = grid(buttons, 2)
+        rows = _paged(step, buttons, data, 2)
         if data.get("position") not in MUNICIPAL_POSITIONS:
             rows.append([button(_("The whole region"), Pick(step=step, value=NONE))])
         return p + _("Choose your district."), markup([*rows, nav])
     if step == "municipality":
         places = await reference.municipalities(db, int(data["district_id"]), lang)
         buttons = [button(pl.name, Pick(step=step, value=str(pl.id))) for pl in places]
-        rows = [*grid(buttons, 1), [button(_("Not in the list"), Pick(step=step, value=OTHER))]]
+        rows = [*_paged(step, buttons, data),
+                [button(_("Not in the list"), Pick(step=step, value=OTHER))]]
         return p + _("Choose your municipality."), markup([*rows, nav])
     if step == "municipality_other":
         suggestions = data.get("suggestions") or []
@@ -215,7 +248,7 @@ async def _render(
                           Pick(step=step, value=str(pl.id))) for pl in places]
         done = [button(_("Done") + " ➡️", Nav(action="done"))]
         text = p + _("Which practice communities do you want to join? Tap to choose, then Done.")
-        return text, markup([*grid(buttons, 1), done, nav])
+        return text, markup([*_paged(step, buttons, data), done, nav])
     if step == "consent":
         text = p + await _answers(data, db) + "\n\n" + _(
             "To take part, Birge keeps your name, position, municipality, chosen communities, "
@@ -347,6 +380,17 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         return
     value = callback_data.value
     lang = data["lang"]
+    if step in PAGED and value.startswith("page"):
+        page = _page_press(step, value, await _list_size(step, data, db))
+        if page is None:
+            await query.answer(_("This button is no longer active."))
+            return
+        data["page"] = {**data.get("page", {}), step: page}
+        await go(query, state, db, step, data)
+        await query.answer()
+        return
+    if step != "communities":
+        data.pop("page", None)  # a choice made: the next list starts at its first page
     if step == "language":
         if value not in LANGUAGES:
             await query.answer(_("That choice is not available. Please try again."))

@@ -20,24 +20,25 @@ from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.config import Settings
+from bot.flows import audience as picker
 from bot.flows import guard
-from bot.flows.broadcast_compose import DIMENSIONS, _dimension_label, _options
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, language_name
-from bot.services import reference, survey_roles, surveys
 from bot.services import survey_forms as forms
+from bot.services import survey_roles, surveys
 from bot.services.broadcasts import Audience
 from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.services.survey_import import MAX_BYTES, parse_xlsform
 from bot.services.surveys import SurveyDraft
-from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Nav, Pick
+from bot.views.audience import DIMENSIONS, menu_rows
+from bot.views.buttons import PAGE_SIZE, button, grid, markup, nav_row, page_rows, short
+from bot.views.callbacks import MAX_PAGE, Nav, Pick, parse_id
 from bot.views.surveys import Svr, invitation, survey_refusal
 from storage.db import Database
 from storage.models import Survey
@@ -88,6 +89,18 @@ def _pair(text: str) -> dict[str, str]:
             and found[i]}
 
 
+def _group_buttons(groups: list[tuple[int, str, bool]], poll: bool,
+                   staff: bool) -> list[InlineKeyboardButton]:
+    """A group's forum thread (💬, polls) and its members (👥) as the survey's target."""
+    buttons = []
+    for gid, name, thread in groups:
+        if poll and thread:
+            buttons.append(button("💬 " + short(name, 40), Pick(step="sg", value=f"f{gid}")))
+        if not staff or poll:
+            buttons.append(button("👥 " + short(name, 40), Pick(step="sg", value=f"g{gid}")))
+    return buttons
+
+
 # --- asking each step --------------------------------------------------------------------------
 
 
@@ -104,11 +117,8 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         if staff or await survey_roles.leads(db, member.id):
             rows.append([button("👥 " + _("Members (choose the audience)"),
                                 Pick(step="sg", value="members"))])
-        for gid, name, thread in groups[:20]:
-            if poll and thread:
-                rows.append([button("💬 " + name[:40], Pick(step="sg", value=f"f{gid}"))])
-            if not staff or poll:
-                rows.append([button("👥 " + name[:40], Pick(step="sg", value=f"g{gid}"))])
+        rows += page_rows(_group_buttons(groups, poll, staff), int(data.get("target_page", 0)),
+                          lambda n: Pick(step="sg", value=f"page{n}"))
         await show(event, _("Who is it for? 💬 posts it in a group's forum thread, 👥 sends it "
                             "to members."), markup([*rows, nav_row(back=False)]))
     elif step == "file":
@@ -219,35 +229,10 @@ async def _show_audience(event: Event, db: Database, member: MemberView,
         count = await surveys.count_audience(db, member.id, _draft(data))
     except ServiceError:
         count = 0
-    audience = Audience.from_json(data.get("audience"))
-    summary = _("Everyone") if audience.everyone else "; ".join(
-        f"{_dimension_label(d)}: {len(getattr(audience, d))}" for d in DIMENSIONS
-        if getattr(audience, d))
-    rows = [[button("🌍 " + _("Everyone"), Pick(step="sa", value="everyone"))],
-            [button(_dimension_label(d), Pick(step="sa", value=d)) for d in DIMENSIONS[:3]],
-            [button(_dimension_label(d), Pick(step="sa", value=d)) for d in DIMENSIONS[3:]],
-            [button(_("Next") + " ➡️", Pick(step="sa", value="done"))], nav_row()]
+    summary = await picker.summary(db, Audience.from_json(data.get("audience")),
+                                   member.language)
     await show(event, _("Who should receive it? Now: {summary}. Recipients: {count}.").format(
-        summary=summary, count=count), markup(rows))
-
-
-async def _show_dimension(event: Event, db: Database, member: MemberView,
-                          data: dict[str, Any], dimension: str,
-                          region_id: int | None = None) -> None:
-    if dimension == "districts" and region_id is None:
-        regions = await reference.regions(db, member.language)
-        buttons = [button(p.name, Pick(step="sd", value=str(p.id))) for p in regions
-                   if p.kind == "oblast"]
-        await show(event, _("Districts of which region?"), markup(
-            [*grid(buttons, 2), [button("⬅️ " + _("Back"), Pick(step="sa", value="menu"))]]))
-        return
-    chosen = {str(v) for v in data.get("audience", {}).get(dimension, [])}
-    options = await _options(db, dimension, member.language, region_id)
-    step = "st_" + dimension[:4] + (f"_{region_id}" if region_id else "")
-    buttons = [button(("✅ " if value in chosen else "▫️ ") + label, Pick(step=step, value=value))
-               for value, label in options]
-    await show(event, _("Tap to choose, then go back to the audience."), markup(
-        [*grid(buttons, 2), [button("⬅️ " + _("Back"), Pick(step="sa", value="menu"))]]))
+        summary=summary, count=count), markup(menu_rows("s", DIMENSIONS)))
 
 
 def preview_text(data: dict[str, Any], lang: str) -> str:
@@ -574,6 +559,22 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     if kind in expected and expected[kind] != step:
         await query.answer(_("This button is no longer active."))
         return
+    if step == "audience" and await picker.on_button(query, state, db, member, data, kind,
+                                                     value, "s"):
+        return
+    if kind == "sg" and value.startswith("page"):
+        page = parse_id(value[4:], MAX_PAGE)
+        offered = _group_buttons(
+            await survey_roles.group_choices(db, member.id, member.language),
+            data.get("kind") == "poll", await survey_roles.is_staff(db, member.id))
+        if page is None or page * PAGE_SIZE >= len(offered):
+            await query.answer(_("This button is no longer active."))
+            return
+        await query.answer()
+        data["target_page"] = page
+        await state.set_data(data)
+        await ask(query, state, db, member, "target")
+        return
     await query.answer()
     if kind == "sg":
         groups = {f"{'f' if thread else 'g'}{gid}" for gid, _n, thread in
@@ -592,9 +593,14 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await state.set_data(data)
         await ask(query, state, db, member, _after_target(data))
     elif kind == "sq" and value in forms.TYPES:
-        data["q"] = {"type": value}
+        label = data.get("q", {}).get("label") if data.get("kind") == "poll" else None
+        if data.get("kind") == "poll" and value not in ("single", "multiple"):
+            await ask(query, state, db, member, "qtype")  # a forged kind: ask again
+            return
+        # A poll's question is asked before its kind: keep it and go on to the options.
+        data["q"] = {"type": value, **({"label": label} if label else {})}
         await state.set_data(data)
-        await ask(query, state, db, member, "qlabel")
+        await ask(query, state, db, member, "qoptions" if label else "qlabel")
     elif kind == "ss" and value in ("5", "10"):
         data["q"] = {**data.get("q", {}), "scale": int(value)}
         await state.set_data(data)
@@ -634,30 +640,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         elif value == "done":
             await ask(query, state, db, member, "deadline")
             return
-        elif value in DIMENSIONS:
-            await _show_dimension(query, db, member, data, value)
-            return
         await state.set_data(data)
         await ask(query, state, db, member, "audience")
-    elif kind == "sd" and step == "audience":
-        await _show_dimension(query, db, member, data, "districts",
-                              int(value) if value.isdigit() else None)
-    elif kind.startswith("st_") and step == "audience":
-        parts = kind.split("_")
-        dimension = next((d for d in DIMENSIONS if d.startswith(parts[1])), None)
-        region_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
-        if dimension is None:
-            return
-        options = {v for v, _l in await _options(db, dimension, member.language, region_id)}
-        if value not in options:
-            return
-        audience = dict(data.get("audience", {}))
-        current = {str(v) for v in audience.get(dimension, [])} ^ {value}
-        audience[dimension] = [v if dimension in ("roles", "languages") else int(v)
-                               for v in sorted(current)]
-        data["audience"] = {k: v for k, v in audience.items() if v}
-        await state.set_data(data)
-        await _show_dimension(query, db, member, data, dimension, region_id)
     elif kind == "sp" and value in LANGUAGES:
         await show_preview(query, state, db, member, value)
     elif kind == "sp" and value == "send":

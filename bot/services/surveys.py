@@ -17,6 +17,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -37,6 +38,7 @@ from bot.services.errors import InvalidInput, InvalidState, NotFound, Permission
 from bot.services.forums import Forums
 from bot.services.survey_results import (  # re-exported: callers use `surveys.results` etc.
     ANONYMOUS_THRESHOLD,  # noqa: F401
+    RESULTS_FILES_KIND,  # noqa: F401
     ExportRow,  # noqa: F401
     PlaceRate,  # noqa: F401
     QuestionResult,  # noqa: F401
@@ -47,6 +49,7 @@ from bot.services.survey_results import (  # re-exported: callers use `surveys.r
     managed_survey,
     publish_results,  # noqa: F401
     results,  # noqa: F401
+    shared_results,  # noqa: F401
 )
 from storage.db import Database
 from storage.enums import MemberStatus
@@ -73,6 +76,9 @@ INVITE_KIND = "survey_invite"
 REMINDER_KIND = "survey_reminder"
 POLL_KIND = "survey_poll"
 POLL_STOP_KIND = "survey_poll_stop"
+POLL_RESULTS_KIND = "survey_poll_results"
+# How long a vote waits for the outbox to record the poll it was cast in (seconds).
+POLL_RECORD_WAIT = 5.0
 
 
 class Status:
@@ -690,6 +696,9 @@ async def _close(s: AsyncSession, survey: Survey, now: datetime) -> None:
         poll.stopped_at = now
         notify.enqueue_chat(s, poll.chat_id, POLL_STOP_KIND, survey_id=survey.id,
                             message_id=poll.message_id)
+        if survey.forum_thread_id is not None:  # the thread sees what it voted
+            notify.enqueue_chat(s, poll.chat_id, POLL_RESULTS_KIND, survey_id=survey.id,
+                                thread_id=survey.forum_thread_id)
     # Invitations and reminders still waiting (quiet hours) are dropped by their renderers.
     if survey.created_by_id:
         notify.enqueue(s, survey.created_by_id, "survey_closed", survey_id=survey.id)
@@ -754,10 +763,23 @@ async def poll_posted(session: AsyncSession, payload: dict[str, Any], message_id
                            chat_id=int(payload["chat_id"]), message_id=message_id))
 
 
+async def _poll_recorded(db: Database, poll_id: str) -> bool:
+    """The outbox records a poll it sent a moment after sending it (in its next batch): a vote
+    cast at once waits that long for it rather than being lost."""
+    for _attempt in range(int(POLL_RECORD_WAIT / 0.1)):
+        async with db.read() as s:
+            if await s.get(SurveyPoll, poll_id) is not None:
+                return True
+        await asyncio.sleep(0.1)
+    return False
+
+
 async def record_poll_vote(db: Database, poll_id: str, telegram_id: int,
                            option_ids: list[int]) -> bool:
     """A `poll_answer` update: the member's choice in a quick poll (none: the vote was taken
     back). False when the poll, the voter or the time is not Birge's to count."""
+    if not await _poll_recorded(db, poll_id):
+        return False
     async with db.transaction() as s:
         poll = await s.get(SurveyPoll, poll_id)
         if poll is None:

@@ -360,7 +360,7 @@ async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
     await boss.press(pick("sa", "districts"))
     await said(boss, t("ky", "Districts of which region?"))
     leylek = await f.district_id(db, "leylek")
-    await boss.press(pick("sd", await f.region_of(db, leylek)))
+    await boss.press(pick("sdr", await f.region_of(db, leylek)))
     await said(boss, t("ky", "Tap to choose, then go back to the audience."))
     await boss.press(pick(f"st_dist_{await f.region_of(db, leylek)}", leylek))
     await said(boss, t("ky", "Tap to choose, then go back to the audience."))

@@ -1,0 +1,286 @@
+"""Lists that grow with `birge reference import` are paged (issue 13, item 7): a member walks
+every page forward and back, a choice keeps its page, and a forged page is refused quietly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.flows.dates import BISHKEK
+from bot.sandbox.client import Person
+from bot.services import members, reference
+from bot.views.events import EvL
+from storage.db import Database
+from storage.types import utcnow
+from tests import factories as f
+from tests.e2e.conftest import (
+    JSON,
+    PersonFactory,
+    Running,
+    buttons,
+    nav,
+    pick,
+    press,
+    said,
+    t,
+)
+
+FORWARD, BACK = "➡️", "⬅️"
+
+
+async def import_places(db: Database, rows: list[str]) -> None:
+    header = "kind,code,parent,name_ky,name_ru,name_en,sort,extra\n"
+    await reference.import_reference(db, header + "\n".join(rows) + "\n")
+
+
+async def many_communities(db: Database, count: int = 22) -> list[str]:
+    """`count` more practice communities; their Russian names."""
+    names = [f"Сообщество практики номер {i:02d}" for i in range(1, count + 1)]
+    await import_places(db, [f"community,cop-{i:02d},,Коомчулук {i:02d},{name},Community {i:02d},"
+                             f"{100 + i}," for i, name in enumerate(names, 1)])
+    return names
+
+
+def choices(message: JSON, marker: str) -> list[str]:
+    return [label for label, _data in buttons(message) if marker in label]
+
+
+def arrow(message: JSON, which: str) -> str | None:
+    return next((data for label, data in buttons(message) if label == which), None)
+
+
+async def turn(person: Person, message: JSON, which: str, prompt: str) -> JSON:
+    data = arrow(message, which)
+    assert data is not None, f"no {which} on {[label for label, _ in buttons(message)]}"
+    await person.press_data(int(message["message_id"]), data)
+    return await said(person, prompt)
+
+
+async def walk(person: Person, first: JSON, prompt: str, marker: str) -> list[list[str]]:
+    """Every page forward (following ➡️), then back to the first (following ⬅️): the labels
+    containing `marker` on each page, checking the way back shows the same pages."""
+    assert arrow(first, BACK) is None
+    pages = [choices(first, marker)]
+    message = first
+    while arrow(message, FORWARD) is not None:
+        message = await turn(person, message, FORWARD, prompt)
+        pages.append(choices(message, marker))
+    back = [pages[-1]]
+    while arrow(message, BACK) is not None:
+        message = await turn(person, message, BACK, prompt)
+        back.append(choices(message, marker))
+    assert back == pages[::-1]
+    assert len({label for page in pages for label in page}) == sum(len(p) for p in pages)
+    return pages
+
+
+async def forged_pages_are_refused(person: Person, message: JSON, forged: list[str]) -> None:
+    """Each forged page on `message`: a short "no longer active", the message unchanged and
+    nothing new in the chat."""
+    for data in forged:
+        await person.press_data(int(message["message_id"]), data)
+        answer = await person.answer()
+        assert answer is not None and t("ru", "This button is no longer active.") in str(
+            answer), (data, answer)
+    assert await person.replies(timeout=0.5) == []
+
+
+# --- onboarding -------------------------------------------------------------------------------
+
+
+async def test_joining_pages_a_district_with_thirty_municipalities(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    talas_region = await f.region_of(db, await f.district_id(db, "talas"))
+    region_code = next(r.code for r in await _regions(db) if r.id == talas_region)
+    await import_places(db, [f"district,big-district,{region_code},Чоң району,Большой район,"
+                             "Big District,99,"] + [
+        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
+        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, 31)])
+    big = await f.district_id(db, "big-district")
+    person = await people("Aizada", "ru")
+    await person.send("/start")
+    await said(person, t("ru", "Choose your language."))
+    await press(person, pick("language", "ru"))
+    await said(person, t("ru", "Please send your full name ("))
+    await person.send("Айзада Токтосунова")
+    await said(person, t("ru", "What is your position?"))
+    await press(person, pick("position", "finance"))
+    await said(person, t("ru", "Choose your region."))
+    await press(person, pick("region", talas_region))
+    await said(person, t("ru", "Choose your district."))
+    await press(person, pick("district", big))
+    first = await said(person, t("ru", "Choose your municipality."))
+
+    pages = await walk(person, first, t("ru", "Choose your municipality."), "Айылный аймак")
+    assert len(pages) == 4  # 30 in pages of 8
+    assert sorted(label for page in pages for label in page) == [
+        f"Айылный аймак {i:02d}" for i in range(1, 31)]
+    assert t("ru", "Not in the list") in [label for label, _ in buttons(first)]
+    await forged_pages_are_refused(person, first, [
+        pick("municipality", "page4"), pick("municipality", "page99999999"),
+        pick("municipality", "page²"), pick("municipality", "page-1"),
+        pick("municipality", "page")])
+
+    third = await turn(person, first, FORWARD, t("ru", "Choose your municipality."))
+    third = await turn(person, third, FORWARD, t("ru", "Choose your municipality."))
+    await press(person, pick("municipality", await f.municipality_id(db, "big-20")))
+    await said(person, t("ru", "Which practice communities"))
+    await press(person, nav("done"))
+    await said(person, t("ru", "Please check your answers:"), "Айылный аймак 20")
+
+
+async def test_joining_pages_the_practice_communities_and_keeps_the_page_on_a_tap(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    names = await many_communities(db)
+    bishkek = next(r for r in await _regions(db) if r.kind == "city")
+    person = await people("Ermek", "ru")
+    await person.send("/start")
+    await said(person, t("ru", "Choose your language."))
+    await press(person, pick("language", "ru"))
+    await said(person, t("ru", "Please send your full name ("))
+    await person.send("Эрмек Жумабаев")
+    await said(person, t("ru", "What is your position?"))
+    await press(person, pick("position", "state_body"))
+    await said(person, t("ru", "Choose your region."))
+    await press(person, pick("region", bishkek.id))
+    prompt = t("ru", "Which practice communities")
+    first = await said(person, prompt)
+    pages = await walk(person, first, prompt, "▫️")
+    assert len(pages) == 4  # 4 + 22 communities
+    shown = {label.removeprefix("▫️ ") for page in pages for label in page}
+    assert set(names) <= shown
+    await forged_pages_are_refused(person, first, [
+        pick("communities", "page4"), pick("communities", "page٣")])
+
+    second = await turn(person, first, FORWARD, prompt)
+    third = await turn(person, second, FORWARD, prompt)
+    wanted = next(data for label, data in buttons(third) if label.startswith("▫️"))
+    await person.press_data(int(third["message_id"]), wanted)
+    again = await said(person, prompt)
+    assert choices(again, "✅") and "3/4" in [label for label, _ in buttons(again)]
+    await press(person, nav("done"))
+    await said(person, t("ru", "Please check your answers:"))
+    await press(person, pick("consent", "yes"))
+    await said(person, t("ru", "Thank you!"))
+    joined = await members.by_telegram(db, person.user_id)
+    assert joined is not None and len(joined.community_ids) == 1
+
+
+async def _regions(db: Database) -> list[reference.Place]:
+    return await reference.regions(db, "ru")
+
+
+# --- the audience in the compose flows --------------------------------------------------------
+
+
+async def _event_to_audience(boss: Person) -> JSON:
+    await boss.send("/events")
+    await said(boss, t("ru", "Events: webinars"))
+    await press(boss, EvL(view="new").pack())
+    await said(boss, t("ru", "New event. What kind is it?"))
+    await press(boss, pick("ek", "webinar"))
+    for text in ("Жергиликтүү бюджет", "Местный бюджет"):
+        await said(boss, t("ru", "Send the event's title in {language}"))
+        await boss.send(text)
+    await said(boss, t("ru", "Send the event's title in {language}"), "English")
+    await press(boss, nav("skip"))
+    for text in ("Бюджет боюнча вебинар.", "Вебинар о бюджете."):
+        await said(boss, t("ru", "Send the event's description in {language}"))
+        await boss.send(text)
+    await said(boss, t("ru", "Send the event's description in {language}"), "English")
+    await press(boss, nav("skip"))
+    calendar = await said(boss, t("ru", "Which day does it start?"))
+    day = utcnow().astimezone(BISHKEK).date() + timedelta(days=3)
+    await boss.press_data(int(calendar["message_id"]), pick("edd", f"{day:%Y-%m}-{day.day}"))
+    await said(boss, t("ru", "At what time does it start?"))
+    await press(boss, pick("et", "1000"))
+    await said(boss, t("ru", "When does it end?"))
+    await press(boss, pick("el", "120"))
+    await said(boss, t("ru", "Where? Send the address, or the online link"))
+    await boss.send("https://zoom.us/j/777")
+    await said(boss, t("ru", "How many participants at most?"))
+    await boss.send("30")
+    await said(boss, t("ru", "At most how many from one district?"))
+    await press(boss, nav("skip"))
+    await said(boss, t("ru", "Until when is registration open?"))
+    await press(boss, pick("eu", "1"))
+    return await said(boss, t("ru", "Whom do you invite? Now"))
+
+
+async def _broadcast_to_audience(boss: Person) -> JSON:
+    await boss.send("/broadcast")
+    await said(boss, t("ru", "New broadcast. What kind is it?"))
+    await press(boss, pick("bk", "news"))
+    await said(boss, t("ru", "Send the title on two or three lines"))
+    await boss.send("Жаңылыктар\nНовости Союза")
+    for text in ("Союздун жаңылыктары.", "Новости Союза."):
+        await said(boss, t("ru", "Send the text in {language}"))
+        await boss.send(text)
+    await said(boss, t("ru", "Send the text in {language}"))
+    await press(boss, nav("skip"))
+    await said(boss, t("ru", "Send documents to attach"))
+    await press(boss, nav("skip"))
+    await said(boss, t("ru", "Send the link to the source"))
+    await press(boss, nav("skip"))
+    return await said(boss, t("ru", "Who should receive it?"))
+
+
+async def test_a_broadcast_audience_pages_the_communities_and_the_districts(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    names = await many_communities(db)
+    chuy = next(r for r in await _regions(db) if r.code == "chuy")
+    await import_places(db, [f"district,chuy-{i:02d},chuy,Район {i:02d},Район Чуй {i:02d},"
+                             f"Chuy district {i:02d},{50 + i}," for i in range(1, 15)])
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    menu = await _broadcast_to_audience(boss)
+    prompt = t("ru", "Tap to choose, then go back to the audience.")
+
+    await boss.press_data(int(menu["message_id"]), pick("ba", "communities"))
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "▫️")
+    assert len(pages) == 3  # 26 communities, ten a page
+    assert set(names) <= {label.removeprefix("▫️ ") for page in pages for label in page}
+    await forged_pages_are_refused(boss, first, [
+        pick("bg_comm", 3), pick("bg_comm", 100001), pick("bg_comm", "²"),
+        pick("bg_comm", "-1"), pick("bg_zz", 1), pick("bg_dist_999999", 0), pick("bg_", 1)])
+
+    last = await turn(boss, await turn(boss, first, FORWARD, prompt), FORWARD, prompt)
+    tapped_label, tapped = next((label, data) for label, data in buttons(last)
+                                if label.startswith("▫️"))
+    await boss.press_data(int(last["message_id"]), tapped)
+    again = await said(boss, prompt)
+    assert "✅ " + tapped_label.removeprefix("▫️ ") in choices(again, "✅")
+    assert "3/3" in [label for label, _ in buttons(again)]  # still on the page it was tapped on
+
+    await press(boss, pick("ba", "menu"))
+    await said(boss, t("ru", "Who should receive it?"), tapped_label.removeprefix("▫️ "))
+    await press(boss, pick("ba", "districts"))
+    await said(boss, t("ru", "Districts of which region?"))
+    await press(boss, pick("bdr", chuy.id))
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "Район")
+    assert len(pages) == 3  # 8 + 14 districts of Chuy
+    await forged_pages_are_refused(boss, first, [
+        pick(f"bg_dist_{chuy.id}", 3), pick("bdr", 999999999), pick("bdr", "x")])
+
+
+async def test_an_event_audience_pages_the_communities(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    await many_communities(db)
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    menu = await _event_to_audience(boss)
+    prompt = t("ru", "Tap to choose, then go back to the audience.")
+    await boss.press_data(int(menu["message_id"]), pick("ea", "communities"))
+    first = await said(boss, prompt)
+    assert len(await walk(boss, first, prompt, "▫️")) == 3
+    await forged_pages_are_refused(boss, first, [
+        pick("eg_comm", 3), pick("eg_comm", "٣"), pick("eg_rol", 1)])
