@@ -35,6 +35,8 @@ class Rendered:
     attachments: tuple[Attachment, ...] = ()
     # Files made for this recipient (an event's calendar file), sent as documents after them.
     uploads: tuple[InputFile, ...] = ()
+    # Images made for this recipient (a survey's charts), sent as photos after the text.
+    photos: tuple[InputFile, ...] = ()
     # A forum topic's thread, for posts in the forum supergroup.
     thread_id: int | None = None
     # A native poll sent instead of the text: {"question", "options", "multiple"}.

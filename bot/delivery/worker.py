@@ -302,6 +302,9 @@ class OutboxWorker:
                                               message_thread_id=rendered.thread_id)
             for item in rendered.attachments:
                 await send_attachment(self.bot, to.chat_id, item, thread_id=rendered.thread_id)
+            for image in rendered.photos:
+                await self.bot.send_photo(to.chat_id, image,
+                                          message_thread_id=rendered.thread_id)
             for upload in rendered.uploads:
                 await self.bot.send_document(to.chat_id, upload,
                                              message_thread_id=rendered.thread_id)

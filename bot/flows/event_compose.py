@@ -27,7 +27,7 @@ from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
 from bot.flows.ui import nav_press, notice, remember, show, wrong_input
 from bot.i18n import _, __, language_name
-from bot.services import broadcasts, events, reference
+from bot.services import broadcasts, event_districts, events, reference
 from bot.services.broadcasts import Audience
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.events import Change, EventDraft
@@ -112,6 +112,7 @@ def _draft(data: dict[str, Any]) -> EventDraft:
         starts_at=_moment(data, "starts_at") or utcnow(),
         ends_at=_moment(data, "ends_at") or utcnow(),
         capacity=int(data.get("capacity") or 0), per_district=data.get("per_district"),
+        district_limits={int(k): int(v) for k, v in (data.get("district_limits") or {}).items()},
         address=data.get("address"), online_url=data.get("online_url"),
         host_municipality_id=data.get("host"),
         registration_until=_moment(data, "until"),
@@ -208,8 +209,10 @@ async def ask(event: Update, state: FSMContext, db: Database, member: MemberView
         await show(event, _("How many participants at most? Send a number from 1 to {limit}."
                             ).format(limit=events.CAPACITY_MAX), markup([back]))
     elif step == "per_district":
-        await show(event, _("At most how many from one district? Send a number, or skip."),
-                   markup([skip, back]))
+        await show(event, _("At most how many from one district? Send a number, or skip.")
+                   + "\n\n" + _("For a different limit in some districts, add a line for "
+                                 "each, for example:") + "\n<code>10\nТалас: 5\nЛейлек: 15"
+                   "</code>", markup([skip, back]))
     elif step == "deadline":
         today = _today()
         year, mon = month or (today.year, today.month)
@@ -287,7 +290,10 @@ async def _show_confirm(event: Update, db: Database, member: MemberView,
     async with db.read() as s:
         count = len(await broadcasts.recipients(s, Audience.from_json(data.get("audience"))))
     host = await events.host_name(db, data.get("host"), member.language)
-    text = event_text(_preview(data), member.language, show_link=True, host=host)
+    limits = await event_districts.named_limits(db, data.get("district_limits") or {},
+                                                member.language)
+    text = event_text(_preview(data), member.language, show_link=True, host=host,
+                      limits=limits)
     text += "\n\n" + _("Create the event and invite {count} members?").format(count=count)
     await show(event, text[:4000],
                markup([[button("✅ " + _("Create and invite"), Pick(step="ec", value="1"))],
@@ -316,6 +322,8 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await ask(query, state, db, member, _next(step, data, -1))
     elif callback_data.action == "skip" and step in OPTIONAL:
         data[step] = None
+        if step == "per_district":
+            data["district_limits"] = {}
         await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
 
@@ -400,12 +408,13 @@ async def on_text(message: Message, state: FSMContext, db: Database,
                     raise ServiceError("event_address", limit=events.ADDRESS_MAX)
                 data["address"] = text
                 data["online_url"] = None
-        elif step in ("capacity", "per_district"):
-            number = events.check_capacity(text)
-            if step == "per_district" and number is not None and number > int(
-                    data.get("capacity") or 0):
-                raise ServiceError("event_capacity", limit=data.get("capacity"))
-            data[step] = number
+        elif step == "capacity":
+            data[step] = events.check_capacity(text)
+        elif step == "per_district":
+            every, limits = await event_districts.read_limits(
+                db, text, int(data.get("capacity") or 0))
+            data["per_district"] = every
+            data["district_limits"] = {str(k): v for k, v in limits.items()}
         elif step == "deadline":
             moment = parse_moment(text, end_of_day=True)
             start = _moment(data, "starts_at")

@@ -1,14 +1,19 @@
 """Adding to the library, and editing an item (the library's "Propose a practice" and "Add an
 item" buttons, and an item's Edit).
 
-A practice: group → title → the problem → what the municipality did → results in numbers → cost
-and sources of money → what to watch out for → contact → show my name or not → photos and
-documents → preview → send. A legal act: group → title → description → kind of act → adopted by
-→ number → date → in force / amended / repealed → link to the official text → the file →
-preview. A template, method or partner product: group → title → description (→ partner) →
-files → preview. Short steps, Back and Cancel everywhere, optional steps skippable; while
-editing, Skip keeps what the item says. The member writes in their own language. Nothing is
-written before the last button; `library.submit` / `library.edit` check everything again.
+Every kind: group → the languages the author writes in (Kyrgyz and/or Russian, English too if
+they like; their own language is ticked) → the texts, once per chosen language → the rest once.
+A practice's texts: title → the problem → what the municipality did → results in numbers → cost
+and sources of money → what to watch out for; then contact → show my name or not → photos and
+documents → preview → send. A legal act's texts: title → description → kind of act → adopted by;
+then number → date → in force / amended / repealed → link to the official text → the file →
+preview. A template, method or partner product: title → description (→ partner) → files →
+preview. In a second language every part but the title may be skipped: readers of that language
+get the part in the first one (the card falls back part by part, ky → ru → en, as broadcasts do).
+Short steps, Back and Cancel everywhere, optional steps skippable; while editing, Skip keeps
+what the item says, and the languages step adds a language (a moderator adds the Kyrgyz of a
+Russian practice) or drops one. Nothing is written before the last button; `library.submit` /
+`library.edit` check everything again.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.flows import guard
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
-from bot.i18n import TIMEZONE, _, __
+from bot.i18n import TIMEZONE, _, __, language_name
 from bot.services import files, groups, library
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.library import ItemDraft
@@ -52,29 +57,44 @@ router.message.filter(F.chat.type == "private")
 class LibFlow(StatesGroup):
     kind = State()
     group = State()
+    languages = State()
     text = State()
     choice = State()
     files = State()
     confirm = State()
 
 
-ORDER: dict[str, list[str]] = {
-    ItemKind.PRACTICE: ["group", "title", "problem", "actions", "results", "cost", "cautions",
-                        "contact", "visibility", "files", "confirm"],
-    ItemKind.LEGAL_ACT: ["group", "title", "body", "act_kind", "issuer", "number", "date",
-                         "act_status", "link", "files", "confirm"],
-    ItemKind.TEMPLATE: ["group", "title", "body", "files", "confirm"],
-    ItemKind.METHOD: ["group", "title", "body", "files", "confirm"],
-    ItemKind.PARTNER: ["group", "title", "body", "partner", "files", "confirm"],
+# The steps asked once per chosen language, then the steps asked once.
+PER_LANGUAGE: dict[str, list[str]] = {
+    ItemKind.PRACTICE: ["title", "problem", "actions", "results", "cost", "cautions"],
+    ItemKind.LEGAL_ACT: ["title", "body", "act_kind", "issuer"],
+    ItemKind.TEMPLATE: ["title", "body"],
+    ItemKind.METHOD: ["title", "body"],
+    ItemKind.PARTNER: ["title", "body"],
 }
+ONCE: dict[str, list[str]] = {
+    ItemKind.PRACTICE: ["contact", "visibility", "files", "confirm"],
+    ItemKind.LEGAL_ACT: ["number", "date", "act_status", "link", "files", "confirm"],
+    ItemKind.TEMPLATE: ["files", "confirm"],
+    ItemKind.METHOD: ["files", "confirm"],
+    ItemKind.PARTNER: ["partner", "files", "confirm"],
+}
+# Texts written once (a phone number, an organisation's name): kept in the first language.
+SHARED_TEXTS = {"contact", "partner"}
 TEXT_STEPS = {"title", "problem", "actions", "results", "cost", "cautions", "contact", "body",
               "act_kind", "issuer", "partner", "number", "date", "link"}
 OPTIONAL = {"cost", "cautions", "contact", "act_kind", "link"}
 CHOICE_STEPS = {"visibility", "act_status"}
 
 
-def _optional(kind: str, step: str) -> bool:
-    return step in OPTIONAL or (kind == ItemKind.LEGAL_ACT and step == "body")
+def _optional(d: dict[str, Any], step: str) -> bool:
+    """May this step be skipped: an optional part, or any part but the title in a second
+    language (its readers get the first language's)."""
+    if step in OPTIONAL or (d["kind"] == ItemKind.LEGAL_ACT and step == "body"):
+        return True
+    langs = d.get("langs") or []
+    return (step in PER_LANGUAGE.get(d["kind"], ()) and step != "title" and bool(langs)
+            and d.get("lang") != langs[0])
 
 
 def _today() -> date:
@@ -85,10 +105,20 @@ def _lang(member: MemberView) -> str:
     return member.language if member.language in ("ky", "ru") else "ru"
 
 
+def _texts(d: dict[str, Any], lang: str) -> dict[str, str]:
+    texts: dict[str, dict[str, str]] = d.setdefault("texts", {})
+    return texts.setdefault(lang, {})
+
+
 def _draft(d: dict[str, Any]) -> ItemDraft:
+    langs = d.get("langs") or []
+    texts = {lang: dict(v) for lang, v in (d.get("texts") or {}).items() if lang in langs and v}
+    for step in SHARED_TEXTS:  # a contact kept in a language the author dropped moves over
+        value = _current(d, step)
+        if value and langs and not any(step in v for v in texts.values()):
+            texts.setdefault(langs[0], {})[step] = value
     return ItemDraft(
-        kind=d["kind"], group_id=int(d.get("group_id") or 0),
-        texts={d["lang"]: dict(d.get("texts", {})), **d.get("other_texts", {})},
+        kind=d["kind"], group_id=int(d.get("group_id") or 0), texts=texts,
         files=list(d.get("files", [])), number=d.get("number"),
         adopted_on=date.fromisoformat(d["date"]) if d.get("date") else None,
         act_status=d.get("act_status"), link=d.get("link"),
@@ -100,7 +130,20 @@ def _current(d: dict[str, Any], step: str) -> str | None:
         return d.get(step)
     if step == "date":
         return date.fromisoformat(d["date"]).strftime("%d.%m.%Y") if d.get("date") else None
-    return (d.get("texts") or {}).get(step)
+    texts = d.get("texts") or {}
+    if step in SHARED_TEXTS:
+        return next((texts[lg][step] for lg in library.LANGUAGES
+                     if (texts.get(lg) or {}).get(step)), None)
+    return (texts.get(d.get("lang") or "") or {}).get(step)
+
+
+def _upgrade(d: dict[str, Any]) -> None:
+    """A flow begun before the languages step (texts of one language, flat): the same data."""
+    if "langs" in d:
+        return
+    lang = d.get("lang") or "ru"
+    d["texts"] = {lang: dict(d.get("texts") or {}), **(d.pop("other_texts", None) or {})}
+    d["langs"] = [lg for lg in library.LANGUAGES if d["texts"].get(lg)] or [lang]
 
 
 def _prompt(kind: str, step: str) -> str:
@@ -155,13 +198,27 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
         rows = [[button(name[:60], Pick(step="yg", value=str(gid)))] for gid, name in options]
         await show(event, head + _("Which topic group is it for?"),
                    markup([*rows, nav_row(back=False)]))
+    elif step == "languages":
+        await remember(state, LibFlow.languages, everything)
+        chosen = d.get("langs") or []
+        rows = [[button(("☑️ " if lang in chosen else "⬜ ") + language_name(lang),
+                        Pick(step="yl", value=lang))] for lang in library.LANGUAGES]
+        rows.append([button(_("Next") + " ➡️", Pick(step="yl", value="ok"))])
+        await show(event, head + _("In which languages will you write? Tick one or more: "
+                                   "Kyrgyz or Russian, English if you like. Readers of another "
+                                   "language see the text in the language you wrote it in."),
+                   markup([*rows, nav_row()]))
     elif step in TEXT_STEPS:
         await remember(state, LibFlow.text, everything)
-        text = head + _prompt(kind, step)
+        text = head
+        if step in PER_LANGUAGE.get(kind, ()):
+            text += _("Language of this text: {language}").format(
+                language=language_name(d.get("lang") or "ru")) + "\n"
+        text += _prompt(kind, step)
         current = _current(d, step)
         if editing and current:
             text += "\n\n" + _("Now: {value}").format(value=clip_html(current, 300))
-        keep = editing or _optional(kind, step)
+        keep = (editing and bool(current)) or _optional(d, step)
         await show(event, text, markup([skip if keep else [], nav_row()]))
     elif step == "visibility":
         await remember(state, LibFlow.choice, everything)
@@ -187,10 +244,14 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
     elif step == "confirm":
         await remember(state, LibFlow.confirm, everything)
         draft = _draft(d)
-        texts = draft.texts.get(d["lang"], {})
+        langs = [lg for lg in d.get("langs") or [] if lg in draft.texts]
+        shown = member.language if member.language in langs else (langs or ["ru"])[0]
+        texts = library.merge_texts(draft.texts, shown)
         preview = item_text(kind, texts, number=draft.number, adopted_on=draft.adopted_on,
                             act_status=draft.act_status, link=draft.link, files=draft.files,
                             limit=1000)
+        preview += "\n\n" + _("Written in: {languages}").format(
+            languages=", ".join(language_name(lg) for lg in langs))
         if kind == ItemKind.PRACTICE:
             preview += "\n\n" + (_("Your name is hidden from readers.") if draft.hide_contact
                                  else _("Your name is shown to readers."))
@@ -200,12 +261,24 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
                    markup([[button("✅ " + action, Pick(step="yc", value="yes"))], nav_row()]))
 
 
+def _order(d: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """Every step of this draft in order, each with the language it is written in."""
+    kind = d["kind"]
+    order: list[tuple[str, str | None]] = [] if d.get("mode") == "edit" else [("group", None)]
+    order.append(("languages", None))
+    for lang in d.get("langs") or []:
+        order += [(step, lang) for step in PER_LANGUAGE[kind]]
+    return order + [(step, None) for step in ONCE[kind]]
+
+
 def _advance(d: dict[str, Any], direction: int = 1) -> None:
-    order = ORDER[d["kind"]]
-    if d.get("mode") == "edit":
-        order = [s for s in order if s != "group"]
-    i = order.index(d["step"]) if d["step"] in order else -1
-    d["step"] = order[max(0, min(i + direction, len(order) - 1))]
+    order = _order(d)
+    here = (d["step"], d.get("lang") if d["step"] in PER_LANGUAGE[d["kind"]] else None)
+    i = order.index(here) if here in order else -1
+    step, lang = order[max(0, min(i + direction, len(order) - 1))]
+    d["step"] = step
+    if lang is not None:
+        d["lang"] = lang
 
 
 # --- entry -------------------------------------------------------------------------------------
@@ -215,7 +288,7 @@ async def start(event: Event, state: FSMContext, db: Database, member: MemberVie
                 kind: str | None) -> None:
     everything: dict[str, Any] = {"lib": {
         "mode": "new", "kind": kind or "", "step": "group" if kind else "kind",
-        "lang": _lang(member), "texts": {}, "files": []}}
+        "lang": _lang(member), "langs": [_lang(member)], "texts": {}, "files": []}}
     if kind is not None and kind not in await library.may_add(db, member.id):
         await show(event, _("You are not allowed to do that."))
         return
@@ -225,12 +298,10 @@ async def start(event: Event, state: FSMContext, db: Database, member: MemberVie
 async def start_edit(event: Event, state: FSMContext, db: Database, member: MemberView,
                      item_id: int) -> None:
     draft = await library.draft_of(db, member.id, item_id)
-    lang = _lang(member)
-    if not draft.texts.get(lang):
-        lang = next((lg for lg in ("ru", "ky", "en") if draft.texts.get(lg)), lang)
-    d = {"mode": "edit", "item_id": item_id, "kind": draft.kind, "step": "title", "lang": lang,
-         "group_id": draft.group_id, "texts": dict(draft.texts.get(lang, {})),
-         "other_texts": {k: v for k, v in draft.texts.items() if k != lang},
+    langs = [lg for lg in library.LANGUAGES if draft.texts.get(lg)]
+    d = {"mode": "edit", "item_id": item_id, "kind": draft.kind, "step": "languages",
+         "lang": (langs or [_lang(member)])[0], "langs": langs or [_lang(member)],
+         "group_id": draft.group_id, "texts": {k: dict(v) for k, v in draft.texts.items()},
          "files": list(draft.files), "number": draft.number,
          "date": draft.adopted_on.isoformat() if draft.adopted_on else None,
          "act_status": draft.act_status, "link": draft.link, "hide_contact": draft.hide_contact}
@@ -277,7 +348,10 @@ guard.register(LibFlow, __("your library item"), resume)
 
 async def _data(state: FSMContext) -> dict[str, Any] | None:
     everything = await state.get_data()
-    return everything if isinstance(everything.get("lib"), dict) else None
+    if not isinstance(everything.get("lib"), dict):
+        return None
+    _upgrade(everything["lib"])
+    return everything
 
 
 @router.callback_query(Nav.filter(), StateFilter(LibFlow))
@@ -293,16 +367,18 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db
         await show(query, _("Cancelled. Nothing was saved."))
         return
     if callback_data.action == "back":
-        if d["step"] in ("kind", "group") or (d.get("mode") == "edit" and d["step"] == "title"):
+        if d["step"] in ("kind", "group") or (d.get("mode") == "edit"
+                                              and d["step"] == "languages"):
             return
         _advance(d, -1)
     elif callback_data.action == "skip":
         step = d["step"]
-        optional = _optional(d["kind"], step)
-        if step in TEXT_STEPS and not (optional or d.get("mode") == "edit"):
+        optional = _optional(d, step)
+        keeps = d.get("mode") == "edit" and bool(_current(d, step))
+        if step in TEXT_STEPS and not (optional or keeps):
             return
-        if optional and d.get("mode") != "edit":
-            d.get("texts", {}).pop(step, None)
+        if optional and not keeps:
+            _texts(d, d.get("lang") or "ru").pop(step, None)
             if step == "link":
                 d.pop("link", None)
         _advance(d)
@@ -322,7 +398,7 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     step = d["step"]
     try:
         if step == "title":
-            d["texts"]["title"] = library.clean_title(message.text)
+            _texts(d, d.get("lang") or "ru")["title"] = library.clean_title(message.text)
         elif step == "number":
             d["number"] = await library.check_number(db, message.text, d.get("item_id"))
         elif step == "date":
@@ -330,8 +406,13 @@ async def on_text(message: Message, state: FSMContext, db: Database,
                                            _today()).isoformat()
         elif step == "link":
             d["link"] = library.clean_link(message.text)
+        elif step in SHARED_TEXTS:
+            value = library.clean_text(message.text)
+            for fields in (d.get("texts") or {}).values():
+                fields.pop(step, None)
+            _texts(d, (d.get("langs") or ["ru"])[0])[step] = value
         else:
-            d["texts"][step] = library.clean_text(message.text)
+            _texts(d, d.get("lang") or "ru")[step] = library.clean_text(message.text)
     except InvalidInput as exc:
         await message.answer(refusal(exc))
         return
@@ -372,7 +453,7 @@ async def on_other(message: Message, state: FSMContext) -> None:
         await wrong_input(message, step, TEXT_STEPS, files_step="files")
 
 
-@router.callback_query(Pick.filter(F.step.in_({"yk", "yg", "ya", "yv", "yc"})),
+@router.callback_query(Pick.filter(F.step.in_({"yk", "yg", "yl", "ya", "yv", "yc"})),
                        StateFilter(LibFlow))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
@@ -381,8 +462,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await query.answer()
         return
     d = everything["lib"]
-    expected = {"yk": "kind", "yg": "group", "ya": "act_status", "yv": "visibility",
-                "yc": "confirm"}[callback_data.step]
+    expected = {"yk": "kind", "yg": "group", "yl": "languages", "ya": "act_status",
+                "yv": "visibility", "yc": "confirm"}[callback_data.step]
     if d["step"] != expected:
         await query.answer(_("This button is no longer active."))
         return
@@ -401,6 +482,21 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         d["group_id"] = int(value)
         d["direct"] = await _direct(db, member, d["kind"], int(value))
         _advance(d)
+    elif expected == "languages":
+        chosen = list(d.get("langs") or [])
+        if value in library.LANGUAGES:
+            chosen = [lg for lg in library.LANGUAGES
+                      if (lg in chosen) != (lg == value)]  # tick or untick
+            d["langs"] = chosen
+        elif value != "ok":
+            await query.answer(_("That choice is not available. Please try again."))
+            return
+        elif not {"ky", "ru"} & set(chosen):
+            await query.answer(_("Please tick Kyrgyz or Russian: English alone is not "
+                                 "enough."), show_alert=True)
+            return
+        else:
+            _advance(d)
     elif expected == "act_status":
         if value not in {s.value for s in ActStatus}:
             await query.answer(_("That choice is not available. Please try again."))

@@ -590,9 +590,14 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await state.set_data(data)
         await ask(query, state, db, member, _after_target(data))
     elif kind == "sq" and value in forms.TYPES:
-        data["q"] = {"type": value}
+        label = data.get("q", {}).get("label") if data.get("kind") == "poll" else None
+        if data.get("kind") == "poll" and value not in ("single", "multiple"):
+            await ask(query, state, db, member, "qtype")  # a forged kind: ask again
+            return
+        # A poll's question is asked before its kind: keep it and go on to the options.
+        data["q"] = {"type": value, **({"label": label} if label else {})}
         await state.set_data(data)
-        await ask(query, state, db, member, "qlabel")
+        await ask(query, state, db, member, "qoptions" if label else "qlabel")
     elif kind == "ss" and value in ("5", "10"):
         data["q"] = {**data.get("q", {}), "scale": int(value)}
         await state.set_data(data)

@@ -75,7 +75,9 @@ class Latest:
 _latest: WeakKeyDictionary[Any, Latest] = WeakKeyDictionary()
 
 
-async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> None:
+async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> int | None:
+    """Show a screen: edit the pressed message when it is the chat's last, else send anew.
+    Returns the id of the message that shows it (None when there is none to tell)."""
     if isinstance(event, CallbackQuery):
         msg = event.message
         last = event.bot is None or Latest.of(event.bot).is_last(msg.chat.id, msg.message_id) \
@@ -83,15 +85,16 @@ async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) 
         if isinstance(msg, Message) and last:
             try:
                 await msg.edit_text(text, reply_markup=kb)
-                return
+                return msg.message_id
             except TelegramBadRequest as exc:
                 if "not modified" in exc.message:
-                    return
+                    return msg.message_id
                 log.debug("edit failed, sending anew: %s", exc.message)
         if event.from_user is not None and event.bot is not None:
-            await event.bot.send_message(event.from_user.id, text, reply_markup=kb)
-        return
-    await event.answer(text, reply_markup=kb)
+            sent = await event.bot.send_message(event.from_user.id, text, reply_markup=kb)
+            return sent.message_id
+        return None
+    return (await event.answer(text, reply_markup=kb)).message_id
 
 
 async def remember(state: FSMContext, step: State, data: dict[str, Any]) -> None:

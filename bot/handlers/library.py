@@ -19,7 +19,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from bot.config import Settings
 from bot.flows.ui import Event, show
 from bot.i18n import _
-from bot.services import decisions, groups, library, questions
+from bot.services import decisions, groups, library, library_history, questions
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.forums import forums_of
 from bot.services.members import MemberView
@@ -32,11 +32,14 @@ from bot.views.labels import refusal
 from bot.views.library import (
     Dec,
     Lib,
+    LibHist,
     LibList,
     LibMenu,
     card_buttons,
     card_text,
     clip,
+    history_buttons,
+    history_text,
     kind_label,
     status_label,
 )
@@ -256,6 +259,24 @@ async def on_item(query: CallbackQuery, callback_data: Lib, db: Database,
         await query.answer(refusal(exc), show_alert=True)
 
 
+@router.callback_query(LibHist.filter())
+async def on_history(query: CallbackQuery, callback_data: LibHist, db: Database,
+                     member: MemberView | None) -> None:
+    """Who changed what in an item, and when (its author and reviewers)."""
+    if not _allowed(member):
+        await query.answer(_("You are not allowed to do that."))
+        return
+    assert member is not None
+    try:
+        found = await library_history.history(db, member.id, callback_data.item_id,
+                                              member.language, callback_data.page)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer()
+    await show(query, history_text(found, member.language), history_buttons(found))
+
+
 @router.callback_query(Lib.filter(F.action.in_({"ask", "return", "decline"})))
 async def on_input(query: CallbackQuery, callback_data: Lib, state: FSMContext, db: Database,
                    member: MemberView | None) -> None:
@@ -338,7 +359,8 @@ async def on_input_nav(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def show_decisions(event: Event, db: Database, member: MemberView, page: int = 0) -> None:
-    lines_, total, page = await decisions.archive(db, member.id, page, PER_PAGE)
+    lines_, total, page = await decisions.archive(db, member.id, page, PER_PAGE,
+                                                  member.language)
     if not lines_:
         await show(event, "🗄 " + _("No decisions have reached you yet."))
         return

@@ -50,14 +50,25 @@ class DecisionLine:
     when: datetime | None
 
 
+# A broadcast's title in a reader's language: the broadcasts' own order (`title` is Russian).
+FALLBACK = {"ky": ("ky", "ru", "en"), "ru": ("ru", "ky", "en"), "en": ("en", "ru", "ky")}
+
+
+def title_for(b: Broadcast, language: str) -> str:
+    titles = {"ru": b.title, "ky": b.title_ky, "en": b.title_en}
+    return next((t for lang in FALLBACK.get(language, FALLBACK["ru"])
+                 if (t := titles[lang])), b.title)
+
+
 def _sent() -> list[Any]:
     return [col(Broadcast.status).in_(search.SENT_STATUSES),
             col(Broadcast.started_at) <= utcnow()]
 
 
-async def archive(db: Database, actor_id: int, page: int = 0,
-                  per_page: int = 8) -> tuple[list[DecisionLine], int, int]:
-    """The decisions this member received (staff: all), newest first: (lines, total, page)."""
+async def archive(db: Database, actor_id: int, page: int = 0, per_page: int = 8,
+                  language: str = "ru") -> tuple[list[DecisionLine], int, int]:
+    """The decisions this member received (staff: all), newest first, titled in `language`
+    (falling back as a broadcast does): (lines, total, page)."""
     async with db.read() as s:
         actor = await policy.load_actor(s, actor_id)
         if not actor.active:
@@ -71,7 +82,8 @@ async def archive(db: Database, actor_id: int, page: int = 0,
         rows = (await s.exec(query.order_by(col(Broadcast.started_at).desc(),
                                             col(Broadcast.id).desc())
                              .offset(page * per_page).limit(per_page))).all()
-    return [DecisionLine(b.id or 0, b.kind, b.title, b.started_at) for b in rows], total, page
+    return ([DecisionLine(b.id or 0, b.kind, title_for(b, language), b.started_at)
+             for b in rows], total, page)
 
 
 async def decision(db: Database, actor_id: int, broadcast_id: int) -> Broadcast:

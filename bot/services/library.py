@@ -5,10 +5,11 @@ texts in Kyrgyz and Russian (English optional: a reader gets their language, els
 Kyrgyz). Any member proposes a practice; the group's moderators or Union staff approve it, return
 it with a comment or decline it, and the author hears each outcome. Staff and moderators add the
 other kinds directly; the partner role submits partner products, which staff review. Every edit
-keeps the previous version (`LibraryRevision`). Members mark items useful and say "our
-municipality uses this" (adoptions, counted like co-signatures: members, municipalities,
-districts). A question about an item is a question in the item's group that also reaches its
-author. Every change that alters what an item shows re-indexes it for search.
+keeps the previous version (`LibraryRevision`; `bot.services.library_history` tells who changed
+what, and when). Members mark items useful and say "our municipality uses this" (adoptions,
+counted like co-signatures: members, municipalities, districts). A question about an item is a
+question in the item's group that also reaches its author. Every change that alters what an
+item shows re-indexes it for search.
 """
 
 from __future__ import annotations
@@ -217,7 +218,7 @@ class ItemAccess:
                                     self.moderates, self.item.kind)
 
 
-async def _access(db: Database, s: AsyncSession, actor_id: int, item_id: int) -> ItemAccess:
+async def item_access(db: Database, s: AsyncSession, actor_id: int, item_id: int) -> ItemAccess:
     """The item, if this member may see it; a forged or stale id is refused (and logged)."""
     item = await s.get(LibraryItem, item_id)
     if item is None:
@@ -230,14 +231,23 @@ async def _access(db: Database, s: AsyncSession, actor_id: int, item_id: int) ->
     return ItemAccess(actor, item, a.group, a.sees, a.moderates)
 
 
-def texts_for(item: LibraryItem, language: str) -> dict[str, str]:
-    """The item's texts in the reader's language, each part falling back to Russian, then
-    Kyrgyz, then English where the reader's language lacks it."""
-    texts = item.texts or {}
+# Which language a reader gets when theirs is missing: the broadcasts' order.
+FALLBACK = {"ky": ("ky", "ru", "en"), "ru": ("ru", "ky", "en"), "en": ("en", "ru", "ky")}
+
+
+def merge_texts(texts: dict[str, dict[str, str]], language: str) -> dict[str, str]:
+    """Texts in the reader's language, each part falling back as broadcasts do (a Kyrgyz
+    reader: Kyrgyz, Russian, English; a Russian one: Russian, Kyrgyz, English; an English one:
+    English, Russian, Kyrgyz) where the reader's language lacks it."""
     merged: dict[str, str] = {}
-    for lang in reversed((language, "ru", "ky", "en")):
+    for lang in reversed(FALLBACK.get(language, FALLBACK["ru"])):
         merged.update({k: v for k, v in (texts.get(lang) or {}).items() if v})
     return merged
+
+
+def texts_for(item: LibraryItem, language: str) -> dict[str, str]:
+    """The item's texts in the reader's language (`merge_texts`)."""
+    return merge_texts(item.texts or {}, language)
 
 
 @dataclass(frozen=True)
@@ -265,6 +275,7 @@ class ItemCard:
     is_author: bool
     reviews: bool
     edits: bool
+    sees_history: bool
     voted: bool
     adopted: bool
 
@@ -285,7 +296,7 @@ async def _place(s: AsyncSession, municipality_id: int | None, district_id: int 
 
 async def card(db: Database, actor_id: int, item_id: int, language: str) -> ItemCard:
     async with db.read() as s:
-        a = await _access(db, s, actor_id, item_id)
+        a = await item_access(db, s, actor_id, item_id)
         item = a.item
         author = await s.get(Member, item.author_id)
         shown = author.full_name if author is not None else None
@@ -312,14 +323,16 @@ async def card(db: Database, actor_id: int, item_id: int, language: str) -> Item
         review_comment=item.review_comment if (a.reviews or item.author_id == actor_id)
         else None,
         revisions=int(revisions), published_at=item.published_at,
-        is_author=item.author_id == actor_id, reviews=a.reviews, edits=a.edits, voted=voted,
-        adopted=adopted)
+        is_author=item.author_id == actor_id, reviews=a.reviews, edits=a.edits,
+        sees_history=policy.can_view_item_history(a.actor, item.author_id, a.moderates,
+                                                  item.kind),
+        voted=voted, adopted=adopted)
 
 
 async def draft_of(db: Database, actor_id: int, item_id: int) -> ItemDraft:
     """An item as a draft, for its editor (who must be allowed to edit it)."""
     async with db.read() as s:
-        a = await _access(db, s, actor_id, item_id)
+        a = await item_access(db, s, actor_id, item_id)
         await policy.ensure(db, a.actor, a.edits, policy.Action.EDIT_ITEM, item_id)
         item = a.item
     return ItemDraft(kind=item.kind, group_id=item.group_id,
@@ -505,7 +518,7 @@ async def submit(db: Database, actor_id: int, draft: ItemDraft, today: date) -> 
         return Submitted(item.id, ItemStatus(item.status))
 
 
-def _snapshot(item: LibraryItem) -> dict[str, Any]:
+def snapshot(item: LibraryItem) -> dict[str, Any]:
     return {"title_ky": item.title_ky, "title_ru": item.title_ru, "title_en": item.title_en,
             "texts": item.texts, "files": item.files, "number": item.number,
             "adopted_on": item.adopted_on.isoformat() if item.adopted_on else None,
@@ -518,7 +531,7 @@ async def edit(db: Database, actor_id: int, item_id: int, draft: ItemDraft,
     """Change an item, keeping what it said before. A returned proposal edited by its author
     goes back to review (its reviewers hear of it)."""
     async with db.transaction() as s:
-        a = await _access(db, s, actor_id, item_id)
+        a = await item_access(db, s, actor_id, item_id)
         await policy.ensure(db, a.actor, a.edits, policy.Action.EDIT_ITEM, item_id)
         item = a.item
         draft.kind = item.kind
@@ -529,7 +542,7 @@ async def edit(db: Database, actor_id: int, item_id: int, draft: ItemDraft,
         clean = clean_draft(draft, today)
         if await _number_taken(s, clean.number, item_id):
             raise InvalidInput("library_number_taken", number=clean.number or "")
-        s.add(LibraryRevision(item_id=item_id, editor_id=actor_id, snapshot=_snapshot(item)))
+        s.add(LibraryRevision(item_id=item_id, editor_id=actor_id, snapshot=snapshot(item)))
         item.texts = clean.texts
         item.files = clean.files
         item.group_id = clean.group_id
@@ -594,7 +607,7 @@ async def review(db: Database, actor_id: int, item_id: int, decision: str,
 
 
 async def _usable(db: Database, s: AsyncSession, actor_id: int, item_id: int) -> ItemAccess:
-    a = await _access(db, s, actor_id, item_id)
+    a = await item_access(db, s, actor_id, item_id)
     await policy.ensure(db, a.actor, policy.can_use_item(a.actor, a.sees_group),
                         policy.Action.USE_ITEM, item_id)
     if a.item.status != ItemStatus.PUBLISHED:
@@ -670,7 +683,7 @@ async def adopters(db: Database, actor_id: int, item_id: int,
                    language: str) -> list[tuple[str, list[str]]]:
     """Which districts and municipalities use an item: [(district, [municipality, …])]."""
     async with db.read() as s:
-        await _access(db, s, actor_id, item_id)
+        await item_access(db, s, actor_id, item_id)
         rows = (await s.exec(
             select(District, Municipality, LibraryAdoption.municipality_other)
             .select_from(LibraryAdoption)
@@ -707,7 +720,7 @@ async def ask_author(db: Database, actor_id: int, item_id: int, text: str,
 
 async def item_files(db: Database, actor_id: int, item_id: int) -> list[dict[str, Any]]:
     async with db.read() as s:
-        a = await _access(db, s, actor_id, item_id)
+        a = await item_access(db, s, actor_id, item_id)
         return list(a.item.files)
 
 
@@ -721,13 +734,3 @@ async def remember_file_id(db: Database, blob_id: int, file_id: str) -> None:
     async with db.transaction() as s:
         await s.exec(update(LibraryBlob).where(col(LibraryBlob.id) == blob_id)
                      .values(file_id=file_id[:200]))
-
-
-async def revisions(db: Database, actor_id: int, item_id: int) -> list[LibraryRevision]:
-    """An item's earlier versions, newest first (for those who may edit it)."""
-    async with db.read() as s:
-        a = await _access(db, s, actor_id, item_id)
-        await policy.ensure(db, a.actor, a.edits, policy.Action.EDIT_ITEM, item_id)
-        return list((await s.exec(select(LibraryRevision).where(
-            LibraryRevision.item_id == item_id).order_by(col(LibraryRevision.id).desc())))
-            .all())

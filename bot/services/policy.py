@@ -131,6 +131,7 @@ class Action(StrEnum):
     VIEW_ITEM = "view_item"
     REVIEW_ITEM = "review_item"
     EDIT_ITEM = "edit_item"
+    VIEW_ITEM_HISTORY = "view_item_history"
     USE_ITEM = "use_item"
     VIEW_DECISION = "view_decision"
     CREATE_SURVEY = "create_survey"
@@ -399,6 +400,14 @@ def can_edit_item(actor: Actor, author_id: int, status: str, moderates: bool,
     if can_review_item(actor, kind, moderates):
         return True
     return actor.active and actor.member_id == author_id and status in ("review", "returned")
+
+
+def can_view_item_history(actor: Actor, author_id: int, moderates: bool, kind: str) -> bool:
+    """Who changed what in an item, and when: its author and its reviewers (the group's
+    moderators, staff)."""
+    if not actor.active:
+        return False
+    return actor.member_id == author_id or can_review_item(actor, kind, moderates)
 
 
 def can_use_item(actor: Actor, sees_group: bool) -> bool:

@@ -333,9 +333,10 @@ async def reindex_decision(session: AsyncSession, broadcast_id: int) -> None:
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None:
         return
+    titles = " ".join(t for t in (broadcast.title, broadcast.title_ky, broadcast.title_en) if t)
     body = " ".join(t for t in (broadcast.text_ky, broadcast.text_ru, broadcast.text_en) if t)
     await _session_backend(session).put(session, "decision_search", broadcast_id,
-                                        normalize(broadcast.title), normalize(body))
+                                        normalize(titles), normalize(body))
 
 
 # --- the knowledge base's questions (the /ask similar step, the legal desk) ---------------------
@@ -516,7 +517,8 @@ async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
 async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op: str,
                             scope: Scope, exact: str) -> list[tuple[bool, float, str, int]]:
     s_ = _subquery(db, "decision_search", stems, op, SECONDARY_CANDIDATES)
-    query = (select(Broadcast.id, s_.c.rank, Broadcast.title)
+    query = (select(Broadcast.id, s_.c.rank, Broadcast.title,  # type: ignore[call-overload]
+                    Broadcast.title_ky, Broadcast.title_en)
              .join(s_, s_.c.rowid == Broadcast.id)
              .where(col(Broadcast.status).in_(SENT_STATUSES),
                     col(Broadcast.started_at) <= utcnow()))
@@ -526,8 +528,8 @@ async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op:
             DecisionReceipt.broadcast_id == Broadcast.id).exists()
         query = query.where(mine)
     query = query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(SECONDARY_CANDIDATES)
-    rows = [(int(i or 0), float(rank or 0), (title,))
-            for i, rank, title in (await s.exec(query)).all()]
+    rows = [(int(i or 0), float(rank or 0), (ru, ky, en))
+            for i, rank, ru, ky, en in (await s.exec(query)).all()]
     return _exact_first(rows, "decision", exact)
 
 
@@ -606,10 +608,15 @@ async def _results(db: Database, wanted: list[tuple[str, int]], language: str) -
 
     async def decisions_() -> list[Result]:
         async with db.read() as s:
-            rows = (await s.exec(select(
-                Broadcast.id, Broadcast.title, Broadcast.kind, Broadcast.started_at)
+            rows = (await s.exec(select(  # type: ignore[call-overload]
+                Broadcast.id, Broadcast.title, Broadcast.title_ky, Broadcast.title_en,
+                Broadcast.kind, Broadcast.started_at)
                 .where(col(Broadcast.id).in_(ids["decision"])))).all()
-        return [Result("decision", int(i or 0), t, None, k, w) for i, t, k, w in rows]
+        order = {"ky": ("ky", "ru", "en"), "en": ("en", "ru", "ky")}.get(language,
+                                                                       ("ru", "ky", "en"))
+        return [Result("decision", int(i or 0),
+                       next((t for lg in order if (t := {"ky": ky, "ru": ru, "en": en}[lg])),
+                            ru or ""), None, k, w) for i, ru, ky, en, k, w in rows]
 
     readers = {"question": questions_, "library": items_, "decision": decisions_}
     parts = await asyncio.gather(*(readers[k]() for k in KINDS if ids[k]))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, broadcasts, policy
+from bot.services import audit, broadcasts, notify, policy
 from bot.services import survey_forms as forms
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidState, NotFound
@@ -34,6 +34,8 @@ from storage.types import utcnow
 
 # Where fewer responded, an anonymous survey's breakdown shows no figure.
 ANONYMOUS_THRESHOLD = 5
+# The charts and summary table that follow a results broadcast, one row per recipient.
+RESULTS_FILES_KIND = "survey_results_files"
 
 
 async def managed(db: Database, actor_id: int, limit: int = 15) -> list[Survey]:
@@ -226,13 +228,15 @@ async def export_rows(db: Database, actor_id: int, survey_id: int,
 
 
 async def publish_results(db: Database, actor_id: int, survey_id: int, title: str,
-                          text_ky: str, text_ru: str, text_en: str | None = None
-                          ) -> broadcasts.Submitted:
+                          text_ky: str, text_ru: str, text_en: str | None = None,
+                          everyone: bool = False) -> broadcasts.Submitted:
     """"You said, we will…": a broadcast to the survey's respondents (all invited members of an
-    anonymous survey, whose respondents nobody knows)."""
+    anonymous survey, whose respondents nobody knows; or, with `everyone`, all invited), and
+    after it, to each of them, the charts and the summary table in their language
+    (`RESULTS_FILES_KIND`: figures only, never who answered what)."""
     async with db.transaction() as s:
         survey = await managed_survey(db, s, actor_id, survey_id)
-        if survey.anonymous or (survey.kind == "poll" and survey.forum_thread_id):
+        if everyone or survey.anonymous or (survey.kind == "poll" and survey.forum_thread_id):
             members = [*(await s.exec(select(SurveyInvite.member_id).where(
                 SurveyInvite.survey_id == survey_id))).all()]
             if survey.kind == "poll":
@@ -260,6 +264,25 @@ async def publish_results(db: Database, actor_id: int, survey_id: int, title: st
             text_en=text_en, audience=Audience(members=ids)))
         survey.results_broadcast_id = sent.broadcast_id
         survey.results_published_at = utcnow()
+        # Same priority as the broadcast's rows and written after them: the files follow it.
+        await notify.enqueue_many(s, await broadcasts.recipients(s, Audience(members=ids)),
+                                  RESULTS_FILES_KIND, priority=notify.PRIORITY_BULK,
+                                  survey_id=survey_id, broadcast_id=sent.broadcast_id,
+                                  category="broadcasts")
         audit.record(s, actor_id, "survey_results_published", "survey", survey_id,
                      broadcast_id=sent.broadcast_id)
         return sent
+
+
+async def shared_results(db: Database, survey_id: int, lang: str) -> Results | None:
+    """The figures members may see, with no one acting: a survey's once staff published its
+    results, a forum poll's once it closed (posted in its thread). None otherwise."""
+    async with db.read() as s:
+        survey = await s.get(Survey, survey_id)
+        if survey is None:
+            return None
+        closed_poll = survey.kind == "poll" and survey.forum_thread_id is not None \
+            and survey.closed_at is not None
+        if survey.results_published_at is None and not closed_poll:
+            return None
+        return await _results(s, survey, lang)

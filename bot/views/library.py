@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, ngettext, pgettext
+from bot.i18n import _, format_when, language_name, ngettext, pgettext
 from bot.services import library
 from bot.services.library import ItemCard
+from bot.services.library_history import History
 from bot.views.buttons import Row, button, markup
 from bot.views.callbacks import Actions
 from bot.views.digests import day_label, fit
@@ -43,6 +44,13 @@ class LibMenu(CallbackData, prefix="libm"):
     """The library's own screens: propose a practice, add an item, the review queue, mine."""
 
     item: Annotated[str, Actions("add", "mine", "propose", "queue")]
+
+
+class LibHist(CallbackData, prefix="libh"):
+    """An item's history of changes: a page of it (for its author and reviewers)."""
+
+    item_id: int
+    page: int = 0
 
 
 class Dec(CallbackData, prefix="dec"):
@@ -187,7 +195,55 @@ def card_buttons(c: ItemCard) -> InlineKeyboardMarkup:
         rows.append([button("✅ " + _("Approve"), Lib(action="approve", item_id=c.id))])
         rows.append([button("↩️ " + _("Return"), Lib(action="return", item_id=c.id)),
                      button("✖️ " + _("Decline"), Lib(action="decline", item_id=c.id))])
+    edit: Row = []
     if c.edits and c.status != ItemStatus.DECLINED:
-        rows.append([button("✏️ " + _("Edit"), Lib(action="edit", item_id=c.id))])
+        edit.append(button("✏️ " + _("Edit"), Lib(action="edit", item_id=c.id)))
+    if c.sees_history and c.revisions:
+        edit.append(button("🕓 " + _("History"), LibHist(item_id=c.id)))
+    rows.append(edit)
     rows.append([button("📚 " + _("Library"), LibList(group_id=c.group_id))])
     return markup(rows)
+
+
+def fact_label(name: str) -> str:
+    labels = {
+        "files": _("Files"),
+        "number": _("Number"),
+        "adopted_on": _("Date adopted"),
+        "act_status": _("Status of the act"),
+        "link": _("Link to the official text"),
+        "group_id": _("Topic group"),
+        "hide_contact": _("Whether the author's name is shown"),
+    }
+    return labels.get(name, name)
+
+
+def history_text(h: History, language: str) -> str:
+    """Who changed what in an item, and when: newest first, a page at a time."""
+    e = html.escape
+    lines = ["🕓 " + _("History of {label} “{title}”.").format(
+        label=library.label(h.item_id), title=clip(h.title, 80))]
+    if h.pages > 1:
+        lines.append(_("Page {page} of {pages}.").format(page=h.page + 1, pages=h.pages))
+    for change in h.changes:
+        what = [(field_label(name) if name != "title" else _("Title"))
+                + " (" + ", ".join(language_name(lang) for lang in langs) + ")"
+                for name, langs in change.parts]
+        what += [fact_label(name) for name in change.facts]
+        lines += ["", _("{when}, changed by {name}").format(
+            when=format_when(change.when, language), name=e(change.editor or "—")),
+            "✏️ " + (e("; ".join(what)) if what else _("nothing visible changed."))]
+    if h.added is not None:
+        lines += ["", _("{when}, added by {name}.").format(
+            when=format_when(h.added, language), name=e(h.author or "—"))]
+    return fit("\n".join(lines))
+
+
+def history_buttons(h: History) -> InlineKeyboardMarkup:
+    pager: Row = []
+    if h.page > 0:
+        pager.append(button("⬅️", LibHist(item_id=h.item_id, page=h.page - 1)))
+    if h.page + 1 < h.pages:
+        pager.append(button("➡️", LibHist(item_id=h.item_id, page=h.page + 1)))
+    return markup([pager, [button("⬅️ " + library.label(h.item_id),
+                                  Lib(action="open", item_id=h.item_id))]])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import _
@@ -61,7 +62,28 @@ def responses_xlsx(survey: Survey, rows: list[ExportRow], results: Results, lang
         cell.font = Font(bold=True)
     for i, r in enumerate(rows, 1):
         sheet.append(_row(survey, i, r, lang))
-    summary = wb.create_sheet(_("Summary")[:31])
+    _summary(wb.create_sheet(_("Summary")[:31]), survey, results, lang)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def summary_xlsx(results: Results, lang: str) -> bytes:
+    """The summary sheet alone (figures, no one's answers): what goes to members with a
+    survey's published results."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.title = _("Summary")[:31]
+    _summary(sheet, results.survey, results, lang)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _summary(summary: Any, survey: Survey, results: Results, lang: str) -> None:
     summary.append([survey.title(lang)])
     summary.append([_("Invited"), results.invited])
     summary.append([_("Responded"), results.responded])
@@ -84,6 +106,3 @@ def responses_xlsx(survey: Survey, rows: list[ExportRow], results: Results, lang
                 summary.append([names.get(name, name), count])
         if result.mean is not None:
             summary.append([_("mean: {value}").format(value=f"{result.mean:.2f}")])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()

@@ -8,6 +8,7 @@ Telegram allows 64 bytes); the services re-check everything they name.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -16,7 +17,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import _, format_when, pgettext
 from bot.services import survey_forms as forms
 from bot.services.errors import ServiceError
-from bot.services.surveys import Listed, Step
+from bot.services.surveys import ANONYMOUS_THRESHOLD, Listed, PlaceRate, Results, Step
 from bot.views.buttons import Row, button, grid, markup
 from bot.views.callbacks import Actions
 from bot.views.labels import refusal
@@ -36,7 +37,8 @@ class Sv(CallbackData, prefix="sv"):
 
 class Svr(CallbackData, prefix="svr"):
     """A survey's results for staff and its creator: card, charts, texts, xlsx, csv, close,
-    publish; `v` is a question's position where one is meant."""
+    publish; `v` is a question's position where one is meant (for publish: 0 the
+    respondents, 1 everyone invited)."""
 
     action: Annotated[str, Actions(
         "card", "charts", "close", "csv", "import", "mine", "new", "poll", "publish", "texts",
@@ -264,6 +266,57 @@ def member_list(found: list[Listed], lang: str) -> tuple[str, InlineKeyboardMark
 
 
 # --- refusals -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionRate:
+    region: str
+    invited: int
+    responded: int
+    hidden: bool = False
+
+
+def region_rates(found: Results) -> list[RegionRate]:
+    """The response rate by region, summed from its districts. An anonymous survey's region
+    shows no figure where fewer than the threshold answered, nor where one of its districts
+    hides its figure (the region's total less the other districts would give it away)."""
+    regions: dict[str, list[PlaceRate]] = {}
+    for place in found.by_place:
+        regions.setdefault(place.region, []).append(place)
+    rates = []
+    for region, places in regions.items():
+        responded = sum(p.responded for p in places)
+        hidden = found.survey.anonymous and (
+            responded < ANONYMOUS_THRESHOLD or any(p.hidden for p in places))
+        rates.append(RegionRate(region, sum(p.invited for p in places), responded, hidden))
+    return rates
+
+
+def both_languages(text: dict[str, str] | None, limit: int) -> str | None:
+    """Kyrgyz and Russian on one line (the forum is shared by members of both), or None when
+    that does not fit in `limit` characters."""
+    ky, ru = forms.label(text, "ky"), forms.label(text, "ru")
+    found = ky if ky == ru or not ru else f"{ky} / {ru}"
+    return found if len(found) <= limit else None
+
+
+def poll_results_text(found: Results, lang: str) -> str:
+    """A closed quick poll's figures, as posted in its forum thread (call in `lang`'s locale)."""
+    survey, result = found.survey, found.questions[0]
+    names = {c["name"]: forms.label(c["label"], lang) for c in result.question["choices"]}
+    total = result.answered or 1
+    lines = ["📊 <b>" + _("Poll S-{id} is closed: the results").format(id=survey.id) + "</b>",
+             title(survey, lang), html.escape(forms.label(result.question["label"], lang)), ""]
+    for name, count in result.counts.items():
+        lines.append(f"{html.escape(names.get(name, name))}: {count} "
+                     f"({round(count * 100 / total)}%)")
+    lines.append(_("Voted: {count}").format(count=result.answered))
+    return "\n".join(lines)
+
+
+def results_files_text(survey: Survey, lang: str) -> str:
+    return "📎 " + _("The results of the survey S-{id} “{title}”: the charts and the summary "
+                    "table.").format(id=survey.id, title=title(survey, lang))
 
 
 def survey_refusal(error: ServiceError) -> str:

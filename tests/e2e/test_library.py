@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -17,19 +18,44 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.i18n import TIMEZONE
+from bot.sandbox.client import Person
 from bot.services import bulletin, digests, groups, library, search
 from bot.services.broadcasts import Audience, Draft, submit_broadcast
 from bot.services.library import ItemDraft
-from bot.views.library import Lib, LibList, LibMenu, Srf
+from bot.views.library import Lib, LibHist, LibList, LibMenu, Srf
 from storage.enums import BroadcastKind, ItemStatus, Position
 from storage.models import LibraryItem, LibraryRevision
 from tests import factories as f
-from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t, text_of
+from tests.e2e.conftest import (
+    JSON,
+    PersonFactory,
+    Running,
+    buttons,
+    nav,
+    pick,
+    press,
+    said,
+    t,
+    text_of,
+)
 from tests.e2e.journeys import member
 
 
 def sent_for_review() -> str:
     return t("ru", "{label} is sent for review.", label="X").split("X ")[1][:20]
+
+
+def labels(message: JSON) -> list[str]:
+    return [label for label, _data in buttons(message)]
+
+
+async def ticked(person: Person, lang: str, *marks: str) -> None:
+    """The languages step shows these ticks (its buttons: "☑️ Русский", "⬜ English")."""
+    for _attempt in range(20):
+        shown = await said(person, t(lang, "In which languages will you write?"))
+        if all(m in labels(shown) for m in marks):
+            return
+    raise AssertionError(f"the languages step never showed {marks}")
 
 
 def lib(action: str, item_id: int) -> str:
@@ -60,6 +86,8 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
     await press(aizada, LibMenu(item="propose").pack())
     await said(aizada, t("ru", "Which topic group is it for?"))
     await press(aizada, pick("yg", budget))
+    await ticked(aizada, "ru", "☑️ Русский", "⬜ Кыргызча")
+    await press(aizada, pick("yl", "ok"))
     await said(aizada, t("ru", "A short title"))
     await aizada.upload("sticker", b"sticker")
     await said(aizada, t("ru", "Please send text, not a file, sticker or voice message."))
@@ -121,6 +149,8 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
 
     # She edits it: the cost is added, the rest kept; it goes back to review.
     await press(aizada, lib("edit", item.id or 0))
+    await said(aizada, t("ru", "In which languages will you write?"))
+    await press(aizada, pick("yl", "ok"))
     await said(aizada, t("ru", "A short title"))
     for _step in ("title", "problem", "actions", "results"):
         await press(aizada, nav("skip"))
@@ -349,6 +379,8 @@ async def test_staff_add_a_legal_act_step_by_step_and_bad_dates_and_numbers_are_
     await press(boss_person, pick("yk", "legal_act"))
     await said(boss_person, t("ru", "Which topic group is it for?"))
     await press(boss_person, pick("yg", budget))
+    await said(boss_person, t("ru", "In which languages will you write?"))
+    await press(boss_person, pick("yl", "ok"))
     await said(boss_person, t("ru", "A short title"))
     await boss_person.send("О местном самоуправлении")
     await said(boss_person, t("ru", "A short description of the act."))
@@ -379,3 +411,199 @@ async def test_staff_add_a_legal_act_step_by_step_and_bad_dates_and_numbers_are_
     await said(boss_person, t("ru", "Please check:"), "№ 101", "15.07.2011")
     await press(boss_person, pick("yc", "yes"))
     await said(boss_person, t("ru", "{label} is in the library.", label="LIB-2"))
+
+
+async def open_item(person: Person, lang: str, group_id: int, item_id: int) -> None:
+    """/library → the group → the item."""
+    await person.send("/library")
+    await said(person, t(lang, "The library: practices"))
+    await press(person, LibList(group_id=group_id).pack())
+    await said(person, t(lang, "Newest first."))
+    await press(person, lib("open", item_id))
+
+
+async def test_the_author_and_a_moderator_read_who_changed_an_item_and_when(
+    birge: Running, people: PersonFactory
+) -> None:
+    budget = await f.group_id(birge.db, "budget")
+    mod_person = await people("Бермет", "ru")
+    moderator = await f.moderator(birge.db, "Бермет Алиева", "budget",
+                                  telegram_id=mod_person.user_id, language="ru")
+    await said(mod_person, t("ru", "Your application has been approved."))
+    aizada, aizada_id = await member(people, birge, "Айзада Токтогулова", "ky", "leylek",
+                                     "katran")
+    bakyt, _bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "talas", "omuraliev")
+    await groups.join_group(birge.db, _bakyt_id, budget)
+    today = datetime.now(UTC).date()
+    texts = {"title": "Открытый бюджет", "problem": "Жители не знали о бюджете.",
+             "actions": "Провели слушания.", "results": "Налоги выросли на 18%."}
+    done = await library.submit(birge.db, aizada_id, ItemDraft(
+        kind="practice", group_id=budget, texts={"ru": dict(texts)}), today)
+    await library.review(birge.db, moderator.id, done.item_id, "approve")
+    boss = await f.staff(birge.db, None, "Айгерим Касымова", language="ru")
+    # The moderator adds the Kyrgyz title and a file; staff then correct the results six times.
+    await library.edit(birge.db, moderator.id, done.item_id, ItemDraft(
+        kind="practice", group_id=budget, files=[{"file_id": "F", "name": "a.pdf", "size": 9}],
+        texts={"ru": dict(texts), "ky": {"title": "Ачык бюджет"}}), today)
+    for n in range(6):
+        await library.edit(birge.db, boss, done.item_id, ItemDraft(
+            kind="practice", group_id=budget,
+            files=[{"file_id": "F", "name": "a.pdf", "size": 9}],
+            texts={"ru": {**texts, "results": f"Налоги выросли на {20 + n}%."},
+                   "ky": {"title": "Ачык бюджет"}}), today)
+
+    history = LibHist(item_id=done.item_id).pack()
+    await open_item(mod_person, "ru", budget, done.item_id)
+    card = await said(mod_person, "Открытый бюджет")
+    assert history in [data for _text, data in buttons(card)]
+    await press(mod_person, history)
+    first = await said(mod_person, t("ru", "History of {label} “{title}”.",
+                                     label=library.label(done.item_id), title="Открытый бюджет"))
+    page = text_of(first)
+    assert t("ru", "Page {page} of {pages}.", page=1, pages=2) in page
+    assert page.count("Айгерим Касымова") == 5 and "Бермет Алиева" not in page
+    assert t("ru", "Results in numbers") + " (Русский)" in page
+    assert re.search(r"\d{1,2} [а-я]+ \d{4} г\., \d\d:\d\d", page)
+    assert not re.search(r"\d:\d\d:\d\d", page)  # no seconds
+    await press(mod_person, LibHist(item_id=done.item_id, page=1).pack())
+    second = text_of(await said(mod_person, t("ru", "Page {page} of {pages}.", page=2,
+                                              pages=2)))
+    assert "Бермет Алиева" in second and "Айгерим Касымова" in second
+    assert t("ru", "Title") + " (Кыргызча)" in second and t("ru", "Files") in second
+    assert t("ru", "{when}, added by {name}.").split("{")[0] in second  # the oldest line
+    assert "Айзада Токтогулова" in second
+
+    # The author reads it in Kyrgyz, though she may no longer edit the published item.
+    await open_item(aizada, "ky", budget, done.item_id)
+    mine = await said(aizada, "Ачык бюджет")
+    assert history in [data for _text, data in buttons(mine)]
+    await press(aizada, history)
+    await said(aizada, t("ky", "History of {label} “{title}”.",
+                         label=library.label(done.item_id), title="Ачык бюджет"))
+
+    # A reader sees no History button, and a forged one is refused.
+    await open_item(bakyt, "ru", budget, done.item_id)
+    theirs = await said(bakyt, "Открытый бюджет")
+    assert history not in [data for _text, data in buttons(theirs)]
+    await bakyt.press_data(int(theirs["message_id"]), history)
+    assert t("ru", "You are not allowed to do that.") in str(await bakyt.answer())
+
+
+async def test_an_author_writes_in_the_languages_she_chooses_and_readers_get_a_fallback(
+    birge: Running, people: PersonFactory
+) -> None:
+    budget = await f.group_id(birge.db, "budget")
+    boss = await f.staff(birge.db, None, "Айгерим Касымова", language="ru")
+    # Her Telegram speaks Kyrgyz, but she writes her practice in Russian.
+    nurlan, _nurlan_id = await member(people, birge, "Нурлан Сейитов", "ky", "leylek", "katran")
+    await nurlan.send("/library")
+    await said(nurlan, t("ky", "The library: practices"))
+    await press(nurlan, LibMenu(item="propose").pack())
+    await said(nurlan, t("ky", "Which topic group is it for?"))
+    await press(nurlan, pick("yg", budget))
+    await ticked(nurlan, "ky", "☑️ Кыргызча", "⬜ Русский")
+    await press(nurlan, pick("yl", "ky"))  # untick Kyrgyz
+    await press(nurlan, pick("yl", "en"))
+    await ticked(nurlan, "ky", "⬜ Кыргызча", "☑️ English")
+    await press(nurlan, pick("yl", "ok"))
+    assert t("ky", "Please tick Kyrgyz or Russian") in str(await nurlan.answer())
+    await press(nurlan, pick("yl", "en"))
+    await press(nurlan, pick("yl", "ru"))
+    await ticked(nurlan, "ky", "⬜ Кыргызча", "☑️ Русский", "⬜ English")
+    await press(nurlan, pick("yl", "ok"))
+    await said(nurlan, t("ky", "Language of this text: {language}", language="Русский"),
+               t("ky", "A short title"))
+    for answer, then in (("Сбор мусора по графику", "What was the problem?"),
+                         ("Мусор вывозили нерегулярно.", "What did the municipality do?"),
+                         ("Составили график вывоза с жителями.", "What are the results"),
+                         ("Жалоб стало меньше на 60%.", "What did it cost")):
+        await nurlan.send(answer)
+        await said(nurlan, t("ky", then))
+    await press(nurlan, nav("skip"))
+    await said(nurlan, t("ky", "What should others watch out for?"))
+    await press(nurlan, nav("skip"))
+    await said(nurlan, t("ky", "How can colleagues reach you"))
+    await nurlan.send("+996 555 000 111")
+    await said(nurlan, t("ky", "Show your name with the practice?"))
+    await press(nurlan, pick("yv", "0"))
+    await said(nurlan, t("ky", "Send photos and documents"))
+    await press(nurlan, nav("skip"))
+    await said(nurlan, t("ky", "Please check:"), "Сбор мусора по графику",
+               t("ky", "Written in: {languages}", languages="Русский"))
+    await press(nurlan, pick("yc", "yes"))
+    await said(nurlan, "LIB-")
+    [item] = await items(birge)
+    assert set(item.texts) == {"ru"} and item.title_ky == ""
+    assert item.texts["ru"]["contact"] == "+996 555 000 111"
+    await library.review(birge.db, boss, item.id or 0, "approve")
+    # A Kyrgyz reader gets the Russian text (there is no Kyrgyz one), in a Kyrgyz card.
+    card = await library.card(birge.db, boss, item.id or 0, "ky")
+    assert card.texts["title"] == "Сбор мусора по графику"
+
+    # Another author writes in Kyrgyz and Russian; in Russian she gives only the title.
+    asel, _asel_id = await member(people, birge, "Асель Жумабаева", "ru", "talas", "omuraliev")
+    await asel.send("/library")
+    await said(asel, t("ru", "The library: practices"))
+    await press(asel, LibMenu(item="propose").pack())
+    await said(asel, t("ru", "Which topic group is it for?"))
+    await press(asel, pick("yg", budget))
+    await said(asel, t("ru", "In which languages will you write?"))
+    await press(asel, pick("yl", "ky"))
+    await ticked(asel, "ru", "☑️ Кыргызча", "☑️ Русский")
+    await press(asel, pick("yl", "ok"))
+    await said(asel, t("ru", "Language of this text: {language}", language="Кыргызча"))
+    for answer, then in (("Таштандыны графит менен чыгаруу", "What was the problem?"),
+                         ("Таштанды убагында чыгарылчу эмес.", "What did the municipality do?"),
+                         ("Тургундар менен график түздүк.", "What are the results"),
+                         ("Даттануулар 60% азайды.", "What did it cost")):
+        await asel.send(answer)
+        await said(asel, t("ru", then))
+    await press(asel, nav("skip"))
+    await said(asel, t("ru", "What should others watch out for?"))
+    await press(asel, nav("skip"))
+    title = await said(asel, t("ru", "Language of this text: {language}", language="Русский"),
+                       t("ru", "A short title"))
+    assert nav("skip") not in [data for _l, data in buttons(title)]  # required in each language
+    await asel.send("Вывоз мусора по графику")
+    await said(asel, t("ru", "What was the problem?"))
+    for then in ("What did the municipality do?", "What are the results", "What did it cost",
+                 "What should others watch out for?", "How can colleagues reach you",
+                 "Show your name with the practice?"):
+        await press(asel, nav("skip"))
+        await said(asel, t("ru", then))
+    await press(asel, pick("yv", "1"))
+    await said(asel, t("ru", "Send photos and documents"))
+    await press(asel, nav("skip"))
+    await said(asel, t("ru", "Please check:"), "Вывоз мусора по графику",
+               "Таштанды убагында", t("ru", "Written in: {languages}",
+                                      languages="Кыргызча, Русский"))
+    await press(asel, pick("yc", "yes"))
+    await said(asel, "LIB-", sent_for_review())
+    second = max(await items(birge), key=lambda i: i.id or 0)
+    assert second.texts["ru"] == {"title": "Вывоз мусора по графику"}
+    assert second.texts["ky"]["problem"] == "Таштанды убагында чыгарылчу эмес."
+    await library.review(birge.db, boss, second.id or 0, "approve")
+    ru = await library.card(birge.db, boss, second.id or 0, "ru")
+    assert (ru.texts["title"], ru.texts["problem"]) == ("Вывоз мусора по графику",
+                                                        "Таштанды убагында чыгарылчу эмес.")
+    ky = await library.card(birge.db, boss, second.id or 0, "ky")
+    assert ky.texts["title"] == "Таштандыны графит менен чыгаруу"
+
+
+async def test_a_kyrgyz_reader_finds_a_decision_by_its_kyrgyz_title_and_reads_it_in_kyrgyz(
+    birge: Running, people: PersonFactory
+) -> None:
+    boss = await f.staff(birge.db, None, "Айгерим", language="ru")
+    nurlan, _nurlan_id = await member(people, birge, "Нурлан Сейитов", "ky")
+    sent = await submit_broadcast(birge.db, boss, Draft(
+        kind=BroadcastKind.GOVERNMENT, title="Постановление о местных налогах",
+        title_ky="Жергиликтүү салыктар жөнүндө токтом",
+        text_ky="Министрлер Кабинетинин чечими.", text_ru="Решение Кабинета министров.",
+        audience=Audience()))
+    await said(nurlan, "Жергиликтүү салыктар жөнүндө токтом")
+    await nurlan.send("/decisions")
+    listing = text_of(await said(nurlan, t("ky", "Decisions and announcements you received.")))
+    assert "Жергиликтүү салыктар" in listing and "Постановление" not in listing
+    await nurlan.send("/search салыктар")  # a word of the Kyrgyz title only
+    found = text_of(await said(nurlan, f"B-{sent.broadcast_id}"))
+    assert "Жергиликтүү салыктар" in found and "Постановление" not in found
