@@ -3,6 +3,7 @@ every page forward and back, a choice keeps its page, and a forged page is refus
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,7 +45,11 @@ async def many_communities(db: Database, count: int = 22) -> list[str]:
 
 
 def choices(message: JSON, marker: str) -> list[str]:
-    return [label for label, _data in buttons(message) if marker in label]
+    """The labels of the choices containing `marker` (not the arrows, the page counter, Back or
+    Cancel)."""
+    return [label for label, _data in buttons(message) if marker in label
+            and label not in (FORWARD, BACK) and not re.fullmatch(r"\d+/\d+", label)
+            and not label.startswith(("⬅️ ", "✖️ "))]
 
 
 def arrow(message: JSON, which: str) -> str | None:
@@ -384,3 +389,34 @@ async def test_the_host_of_an_exchange_visit_is_found_among_thirty_municipalitie
     await turn(boss, await turn(boss, first, FORWARD, prompt), FORWARD, prompt)
     await press(boss, pick("ehm", await f.municipality_id(db, "big-40")))
     await said(boss, t("ru", "How many participants at most?"))
+
+
+async def test_an_invitation_pages_the_practice_communities(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    names = await many_communities(db)
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    leylek = await f.district_id(db, "leylek")
+    await boss.send("/invite")
+    await said(boss, t("ru", "Whom do you invite? Choose the role."))
+    await press(boss, pick("i_role", "member"))
+    await said(boss, t("ru", "Choose the region."))
+    await press(boss, pick("i_region", await f.region_of(db, leylek)))
+    await said(boss, t("ru", "Choose the district."))
+    await press(boss, pick("i_dist", leylek))
+    prompt = t("ru", "Which practice community is the invitation for?")
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "")
+    offered = {label for page in pages for label in page}
+    assert len(pages) == 4 and set(names) <= offered  # 26 communities and "Any", eight a page
+    assert t("ru", "Any community") in pages[-1]
+    await forged_pages_are_refused(boss, first, [
+        pick("i_cpage", 4), pick("i_cpage", "²"), pick("i_cpage", "-1")])
+    last = first
+    while arrow(last, FORWARD) is not None:
+        last = await turn(boss, last, FORWARD, prompt)
+    wanted = await f.community_id(db, "cop-22")
+    await press(boss, pick("i_comm", wanted))
+    await said(boss, "https://t.me/")
