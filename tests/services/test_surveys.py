@@ -3,6 +3,7 @@ municipality, anonymous tokens and the threshold, the one reminder and closing, 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,37 @@ async def test_a_branch_is_followed_and_a_submitted_response_counts_once(db: Dat
     assert (found.invited, found.responded) == (1, 1)
     trust = next(q for q in found.questions if q.question["name"] == "trust")
     assert trust.mean == 9
+
+
+async def test_a_finance_officer_tapping_two_options_at_once_keeps_both(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow connection delivers two taps together: each is written on the response the
+    other left (the write is conditional on what was read), none is lost."""
+    staff = await f.staff(db)
+    m = await f.member(db, "Бермет", district="leylek", municipality="katran")
+    sid = await create(db, staff, Audience(districts=[await f.district_id(db, "leylek")]))
+    await surveys.begin(db, m.id, sid)
+    await surveys.answer(db, m.id, sid, "budget", "yes")
+    await surveys.answer(db, m.id, sid, "trust", 6)
+    # Both taps read the response before either writes.
+    both_read = asyncio.Barrier(2)
+    reads = 0
+    own = surveys._own
+
+    async def read_together(*args: object) -> object:
+        nonlocal reads
+        found = await own(*args)  # type: ignore[arg-type]
+        reads += 1
+        if reads <= 2:
+            await both_read.wait()
+        return found
+
+    monkeypatch.setattr(surveys, "_own", read_together)
+    await asyncio.gather(surveys.tap(db, m.id, sid, "problems", "water"),
+                         surveys.tap(db, m.id, sid, "problems", "roads"))
+    assert reads == 3  # the second write found the response changed and read it again
+    step = await surveys.done(db, m.id, sid, "problems")
+    assert sorted(step.answers["problems"]) == ["roads", "water"]
 
 
 async def test_a_district_leader_asks_only_their_district_and_strangers_cannot_answer(
