@@ -11,7 +11,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _, in_locale
-from bot.services import broadcasts, cache, surveys
+from bot.services import broadcasts, cache, survey_polls, surveys
 from bot.services import survey_forms as forms
 from bot.views.buttons import button, markup
 from bot.views.survey_charts import chart_kind, chart_png
@@ -48,7 +48,7 @@ async def reminder(db: Database, to: Recipient, payload: dict[str, Any]) -> Rend
     return Rendered(invitation(found, to.language, reminder=True), invitation_markup(found))
 
 
-@renderer(surveys.POLL_KIND, after_sent=surveys.poll_posted)
+@renderer(surveys.POLL_KIND, after_sent=survey_polls.poll_posted)
 async def poll(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
     found = await surveys.cached(db, int(payload["survey_id"]))
     if found is None or not surveys.is_open(found):
