@@ -43,7 +43,11 @@ def results_text(found: Results, lang: str) -> str:
     s = found.survey
     state = _("open until {when}").format(when=format_when(s.deadline, lang)) \
         if surveys.is_open(s) else pgettext("survey", "closed")
+    # A poll in a forum thread invites nobody: whoever is in the thread may vote.
+    forum = s.forum_thread_id is not None
+    of = "" if forum else "/{invited}"
     lines = [f"<b>S-{s.id} · {title(s, lang)}</b>", state,
+             _("Voted: {count}").format(count=found.responded) if forum else
              _("Responses: {responded} of {invited} ({rate}%)").format(
                  responded=found.responded, invited=found.invited,
                  rate=round(found.rate * 100))]
@@ -56,12 +60,12 @@ def results_text(found: Results, lang: str) -> str:
         lines.append("")
         for r in region_rates(found):
             got = f"&lt;{ANONYMOUS_THRESHOLD}" if r.hidden else str(r.responded)
-            lines.append(f"<b>{html.escape(r.region)}: {got}/{r.invited}</b>")
+            lines.append(f"<b>{html.escape(r.region)}: {got}{of.format(invited=r.invited)}</b>")
         lines.append("")
         for p in found.by_place[:40]:
             got = f"&lt;{ANONYMOUS_THRESHOLD}" if p.hidden else str(p.responded)
-            lines.append(f"{html.escape(p.district)} ({html.escape(p.region)}): {got}/"
-                         f"{p.invited}")
+            lines.append(f"{html.escape(p.district)} ({html.escape(p.region)}): {got}"
+                         + of.format(invited=p.invited))
     for i, q in enumerate(found.questions, 1):
         summary = ""
         if q.mean is not None:

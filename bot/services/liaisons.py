@@ -13,17 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.national_issues import check_document, move
 from storage.db import Database
-from storage.enums import DossierStatus, IssueState, Role
+from storage.enums import DossierStatus, IssueState, MemberStatus, Position, Role
 from storage.models import (
     Dossier,
     LiaisonReply,
+    Member,
     NationalIssue,
     RoleAssignment,
     StateBody,
@@ -40,14 +41,25 @@ VISIBLE_ISSUE_STATES = (IssueState.FORWARDED, IssueState.RESPONDED, IssueState.R
 
 
 async def assign_body(db: Database, actor_id: int, member_id: int, state_body_id: int) -> None:
-    """Staff link a liaison to the state body they answer for."""
+    """Staff make an active member the liaison of a state body (granting the liaison role when
+    they do not hold it yet), or move a liaison to another body."""
     async with db.transaction() as s:
         actor = await policy.load_actor(s, actor_id)
         await policy.ensure(db, actor, policy.can_manage_roles(actor),
                             policy.Action.MANAGE_ROLES, member_id)
-        liaison = await policy.load_actor(s, member_id)
-        if not liaison.has(Role.STATE_LIAISON) or await s.get(StateBody, state_body_id) is None:
+        member = await s.get(Member, member_id)
+        body = await s.get(StateBody, state_body_id)
+        if member is None or member.status != MemberStatus.ACTIVE or body is None \
+                or not body.active:
             raise InvalidInput("liaison_body")
+        held = (await s.exec(select(RoleAssignment.id).where(
+            RoleAssignment.member_id == member_id,
+            RoleAssignment.role == Role.STATE_LIAISON))).first()
+        if held is None:
+            s.add(RoleAssignment(member_id=member_id, role=Role.STATE_LIAISON,
+                                 granted_by_id=actor_id))
+            audit.record(s, actor_id, "role_granted", "member", member_id,
+                         role=str(Role.STATE_LIAISON))
         row = await s.get(StateLiaison, member_id)
         if row is None:
             s.add(StateLiaison(member_id=member_id, state_body_id=state_body_id))
@@ -55,6 +67,70 @@ async def assign_body(db: Database, actor_id: int, member_id: int, state_body_id
             row.state_body_id = state_body_id
         audit.record(s, actor_id, "liaison_body", "member", member_id,
                      payload={"body": state_body_id})
+
+
+async def unassign_body(db: Database, actor_id: int, member_id: int) -> bool:
+    """Staff unlink a liaison from their state body; they stop being a liaison. False when
+    they were not one."""
+    async with db.transaction() as s:
+        actor = await policy.load_actor(s, actor_id)
+        await policy.ensure(db, actor, policy.can_manage_roles(actor),
+                            policy.Action.MANAGE_ROLES, member_id)
+        row = await s.get(StateLiaison, member_id)
+        grants = (await s.exec(select(RoleAssignment).where(
+            RoleAssignment.member_id == member_id,
+            RoleAssignment.role == Role.STATE_LIAISON))).all()
+        if row is None and not grants:
+            return False
+        if row is not None:
+            await s.delete(row)
+        for grant in grants:
+            await s.delete(grant)
+        audit.record(s, actor_id, "liaison_unlinked", "member", member_id)
+    return True
+
+
+ROSTER_PAGE = 8
+
+
+@dataclass(frozen=True)
+class Liaison:
+    """A member staff may link to a state body: a liaison, or someone who works in one."""
+
+    member_id: int
+    name: str
+    body_id: int | None
+    body: str | None
+
+
+async def _roster_query(s: AsyncSession) -> list[Member]:
+    liaisons_ = select(RoleAssignment.member_id).where(RoleAssignment.role == Role.STATE_LIAISON)
+    return list((await s.exec(select(Member).where(
+        Member.status == MemberStatus.ACTIVE,
+        or_(Member.position == Position.STATE_BODY, col(Member.id).in_(liaisons_)))
+        .order_by(col(Member.full_name), col(Member.id)))).all())
+
+
+async def roster(db: Database, actor_id: int, lang: str) -> list[Liaison]:
+    """For staff: the liaisons and the members who work in a state body, by name, each with
+    the body they answer for."""
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        await policy.ensure(db, actor, policy.can_manage_roles(actor),
+                            policy.Action.MANAGE_ROLES)
+        members = await _roster_query(s)
+        links = {r.member_id: r.state_body_id for r in (await s.exec(select(StateLiaison))).all()}
+        bodies = {b.id: b.name(lang) for b in (await s.exec(select(StateBody))).all()}
+    return [Liaison(m.id or 0, m.full_name or "—", links.get(m.id or 0),
+                    bodies.get(links.get(m.id or 0))) for m in members]
+
+
+async def liaison(db: Database, actor_id: int, member_id: int, lang: str) -> Liaison:
+    """One row of the roster (staff only); NotFound for anyone who is not on it."""
+    for row in await roster(db, actor_id, lang):
+        if row.member_id == member_id:
+            return row
+    raise NotFound(what="member")
 
 
 async def body_of(s: AsyncSession, member_id: int) -> int | None:

@@ -36,6 +36,7 @@ def refusal(error: ServiceError) -> str:
         "effect_reported": _("You have already reported on this law. Thank you."),
         "effect_length": _("That is too long: at most {limit} characters.").format(
             limit=p.get("limit", 2000)),
+        "liaison_body": _("Choose a state body from the list."),
         "liaison_answered": _("A response to this is already recorded."),
         "liaison_reference": _("Please send the reference number (up to {limit} "
                                "characters).").format(limit=p.get("limit", 100)),

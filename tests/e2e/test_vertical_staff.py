@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlmodel import select
 
-from bot.services import broadcasts, positions, roles, settings
+from bot.services import broadcasts, liaisons, positions, reference, roles, settings
 from bot.services.broadcasts import Audience, Draft
+from bot.views.liaison import Ll
 from bot.views.positions import Lo, Lp
-from storage.enums import BroadcastKind, Role
+from storage.enums import BroadcastKind, Position, Role
 from storage.models import LawPosition
 from tests import factories as f
 from tests.e2e.conftest import (
@@ -168,3 +169,55 @@ async def test_staff_choose_the_communities_and_a_typed_deadline_and_see_how_man
     local = row.deadline.replace(tzinfo=UTC).astimezone(TZ) if row.deadline.tzinfo is None \
         else row.deadline.astimezone(TZ)
     assert (local.date(), local.hour, local.minute) == (day, 23, 59)
+
+
+async def test_staff_link_a_member_to_a_state_body_from_a_paged_list_and_unlink_them(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    ermek, ermek_id = await member(people, birge, "Эрмек Жумабаев", "ru", "talas",
+                                   position=Position.STATE_BODY, communities=())
+    plain, _plain_id = await member(people, birge, "Нурлан Участник", "ru", "leylek")
+    body = (await reference.state_bodies(db, "ru"))[8]  # on the second page
+
+    await boss.send("/liaisons")
+    listed = await said(boss, t("ru", "State-body liaisons and members who work in a state body"))
+    assert "Эрмек Жумабаев · —" in str(buttons(listed))
+    await press(boss, Ll(action="card", member_id=ermek_id).pack())
+    await said(boss, t("ru", "Not linked to a state body."))
+    await press(boss, Ll(action="bodies", member_id=ermek_id).pack())
+    first = await said(boss, t("ru", "Which state body does {name} answer for?",
+                               name="Эрмек Жумабаев"))
+    assert body.name[:20] not in str(buttons(first))
+    await press(boss, Ll(action="bodies", member_id=ermek_id, value=1).pack())
+    second = await said(boss, t("ru", "Which state body does {name} answer for?",
+                                name="Эрмек Жумабаев"))
+    assert "2/2" in str(buttons(second))
+    assert body.name[:20] in str(buttons(second))
+    # A forged body id is refused and links nothing.
+    await boss.press_data(int(second["message_id"]),
+                          Ll(action="link", member_id=ermek_id, value=99_999).pack())
+    assert t("ru", "Choose a state body from the list.") in str(await boss.answer())
+    await press(boss, Ll(action="link", member_id=ermek_id, value=body.id).pack())
+    await said(boss, t("ru", "Liaison of: {body}", body=body.name))
+    await ermek.send("/liaison")
+    await said(ermek, t("ru", "Nothing is addressed to {body} now.", body=body.name))
+    # A member who is not staff cannot link anyone, whatever the button says.
+    await plain.send("/liaisons")
+    await said(plain, t("ru", "You are not allowed to do that."))
+    await plain.send("/help")
+    await said(plain, t("ru", "What you can do in Birge:"))
+    await plain.press_data(int((await plain.transcript())[-1]["message_id"]),
+                           Ll(action="unlink", member_id=ermek_id).pack())
+    assert t("ru", "You are not allowed to do that.") in str(await plain.answer())
+    async with db.read() as s:
+        assert await liaisons.body_of(s, ermek_id) == body.id
+
+    await press(boss, Ll(action="unlink", member_id=ermek_id).pack())
+    await said(boss, t("ru", "Not linked to a state body."))
+    async with db.read() as s:
+        assert await liaisons.body_of(s, ermek_id) is None
+    await ermek.send("/liaison")
+    await said(ermek, t("ru", "This is for the liaison of a state body"))
