@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services import survey_forms as forms
-from bot.services import surveys
+from bot.services import survey_polls, surveys
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, PermissionDenied
 from storage.db import Database
@@ -192,15 +192,15 @@ async def test_a_quick_poll_counts_votes_and_taken_back_votes(db: Database) -> N
         Audience(districts=[await f.district_id(db, "leylek")]), kind="poll",
         questions=[q]))).survey_id
     async with db.transaction() as s:
-        await surveys.poll_posted(s, {"survey_id": sid, "poll_id": "P1", "chat_id": 555}, 7)
-    assert await surveys.record_poll_vote(db, "P1", 555, [1])
-    assert not await surveys.record_poll_vote(db, "P1", 999, [1])
-    assert not await surveys.record_poll_vote(db, "nope", 555, [1])
+        await survey_polls.poll_posted(s, {"survey_id": sid, "poll_id": "P1", "chat_id": 555}, 7)
+    assert await survey_polls.record_poll_vote(db, "P1", 555, [1])
+    assert not await survey_polls.record_poll_vote(db, "P1", 999, [1])
+    assert not await survey_polls.record_poll_vote(db, "nope", 555, [1])
     found = await surveys.results(db, staff, sid)
     assert found.questions[0].counts == {"yes": 0, "no": 1}
-    assert await surveys.record_poll_vote(db, "P1", 555, [])
+    assert await survey_polls.record_poll_vote(db, "P1", 555, [])
     assert (await surveys.results(db, staff, sid)).responded == 0
-    await surveys.record_poll_vote(db, "P1", 555, [0])
+    await survey_polls.record_poll_vote(db, "P1", 555, [0])
     await surveys.run_deadlines(db, utcnow() + timedelta(days=6))
     async with db.read() as s:
         poll = await s.get(SurveyPoll, "P1")
