@@ -266,6 +266,20 @@ class FsmRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class UpdateLog(SQLModel, table=True):
+    """Each Telegram update as it arrived, written before Telegram is told it was received
+    (the next getUpdates offset, or the webhook's 200): an update whose handler a crash cut
+    short is handled again on start (`storage/inbox.py`)."""
+
+    __tablename__ = "update_log"
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Until then the process that received (or took over) the update is handling it.
+    claimed_until: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
 class SendPace(SQLModel, table=True):
     """Telegram's limits for the bot as a whole, shared by every replica (PostgreSQL).
 

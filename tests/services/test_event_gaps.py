@@ -157,3 +157,20 @@ async def test_event_invitations_can_be_switched_off_in_settings(db: Database) -
     assert not prefs.wants(notify.category_of("event_invite", {}) or "")
     assert prefs.wants(notify.category_of("event_reminder", {}) or "")
     assert prefs.wants(notify.category_of("event_changed", {}) or "")
+
+
+async def test_the_sandbox_demo_shares_the_hosts_library_practice_at_the_exchange_visit(
+        db: Database) -> None:
+    from bot.sandbox import demo
+    from storage.models import Event
+
+    made = await demo.populate(db)
+    async with db.read() as s:
+        visit = (await s.exec(select(Event).where(Event.kind == "exchange"))).one()
+        rows = (await s.exec(select(EventMaterial).where(
+            EventMaterial.event_id == visit.id))).all()
+    talas = await f.district_id(db, "talas")
+    assert visit.district_limits == {str(talas): 5} and visit.per_district == 3
+    assert [m.library_item_id for m in event_results.library_items_of(list(rows))] == [
+        library.parse_label(made.notes["library_tariff"])]
+    assert len(event_results.files_of(list(rows))) == 1
