@@ -600,6 +600,7 @@ async def add_library(demo: Demo) -> None:
     moderator = demo.ids[MODERATOR.key]
     await library.review(demo.db, moderator, tariff.item_id, "approve")
     await library.adopt(demo.db, finance, tariff.item_id)
+    demo.notes["library_tariff"] = library.label(tariff.item_id)  # shared at the exchange visit
 
 
 @dataclass(frozen=True)
@@ -628,7 +629,7 @@ async def add_events(demo: Demo) -> None:
 
     from sqlmodel import update
 
-    from bot.services import event_results, events
+    from bot.services import event_results, events, library
     from bot.services.broadcasts import Audience
     from bot.services.event_results import Material
     from bot.services.events import EventDraft
@@ -668,6 +669,7 @@ async def add_events(demo: Demo) -> None:
         description_ru="Знакомство с опытом сбора твёрдых бытовых отходов и управления "
                        "пастбищами.",
         starts_at=ahead, ends_at=ahead + timedelta(hours=8), capacity=12, per_district=3,
+        district_limits={await demo.district("talas"): 5},  # the host district sends more
         address="Талас району, Өмүралиев айыл өкмөтү",
         host_municipality_id=await demo.municipality("omuraliev"),
         audience=Audience(communities=[await demo.community("heads")])))
@@ -685,6 +687,9 @@ async def add_events(demo: Demo) -> None:
     await event_results.add_material(demo.db, staff_id, visit.event_id, Material(
         EXCHANGE_SLIDES.file_id, EXCHANGE_SLIDES.name, EXCHANGE_SLIDES.mime_type,
         len(EXCHANGE_SLIDES.data)))
+    tariff = library.parse_label(demo.notes.get("library_tariff", ""))
+    if tariff is not None:  # the host's practice from the library
+        await event_results.add_library_item(demo.db, staff_id, visit.event_id, tariff, "ru")
     await event_results.send_materials(demo.db, staff_id, visit.event_id)
     await event_results.rate_event(demo.db, came[0], visit.event_id, 5)
     await event_results.comment_rating(demo.db, came[0], visit.event_id,
@@ -694,8 +699,8 @@ async def add_events(demo: Demo) -> None:
 
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
-                         add_digest_settings, add_people, add_events,
-                         add_library, add_surveys]
+                         add_digest_settings, add_people, add_library, add_events,
+                         add_surveys]
 
 
 async def is_populated(db: Database) -> bool:
