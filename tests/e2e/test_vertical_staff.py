@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlmodel import select
 
+from bot.menu import commands_for
 from bot.services import (
     broadcasts,
     liaisons,
+    members,
     national_issues,
     positions,
     reference,
@@ -212,6 +214,15 @@ async def test_staff_link_a_member_to_a_state_body_from_a_paged_list_and_unlink_
     await said(boss, t("ru", "Liaison of: {body}", body=body.name))
     await ermek.send("/liaison")
     await said(ermek, t("ru", "Nothing is addressed to {body} now.", body=body.name))
+    # The command menus and /help name the new commands to those who may use them.
+    await ermek.send("/help")
+    await said(ermek, t("ru", "/liaison — the national issues and dossiers"))
+    boss_menu = {c.command for c in commands_for(
+        await members.by_telegram(db, boss.user_id), "ru")}
+    ermek_menu = {c.command for c in commands_for(
+        await members.by_telegram(db, ermek.user_id), "ru")}
+    assert {"liaisons", "stats", "inbox", "report"} <= boss_menu
+    assert "liaison" in ermek_menu and "liaisons" not in ermek_menu
     # A member who is not staff cannot link anyone, whatever the button says.
     await plain.send("/liaisons")
     await said(plain, t("ru", "You are not allowed to do that."))
