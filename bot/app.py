@@ -37,6 +37,7 @@ from bot.flows import ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
+from bot.lean_aiogram import filters_inline
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import cache, members
@@ -116,6 +117,7 @@ def make_dispatcher(db: Database, settings: Settings,
     for router in found:
         dp.include_router(router)
     dp.errors.register(_on_error)
+    filters_inline(dp)
     return dp
 
 

@@ -123,3 +123,20 @@ async def wrong_input(message: Message, step: str | None, text_steps: Collection
         await message.answer(_("Please send text, not a file, sticker or voice message."))
     else:
         await message.answer(_("Please use the buttons."))
+
+
+async def nav_press(query: CallbackQuery, state: FSMContext, signed_in: bool, action: str,
+                    cancelled: str) -> tuple[str, dict[str, Any]] | None:
+    """What a compose flow's Back / Cancel / Skip handler shares: answers the press; Cancel ends
+    the flow saying `cancelled`. Else (the step, the flow's data) for Back or Skip to go on;
+    None when there is nothing to go on with (not signed in, no step, cancelled)."""
+    await query.answer()
+    raw = await state.get_state()
+    step = raw.split(":", 1)[1] if raw and ":" in raw else None
+    if not signed_in or step is None:
+        return None
+    if action == "cancel":
+        await state.clear()
+        await show(query, cancelled)
+        return None
+    return step, await state.get_data()

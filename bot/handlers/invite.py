@@ -13,7 +13,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.flows import guard
 from bot.flows.ui import Event, show
@@ -22,8 +22,8 @@ from bot.services import invites, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.policy import Capability, capabilities
-from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Menu, Nav, Pick, parse_id
+from bot.views.buttons import PAGE_SIZE, button, grid, markup, nav_row, page_rows
+from bot.views.callbacks import MAX_PAGE, Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal, role_label
 from storage.db import Database
 from storage.enums import Role
@@ -79,16 +79,23 @@ async def _ask(event: Event, state: FSMContext, db: Database, member: MemberView
         await _ask_community(event, state, db, member)
 
 
-async def _ask_community(event: Event, state: FSMContext, db: Database,
-                         member: MemberView) -> None:
-    await state.set_state(InviteFlow.community)
-    data = await state.get_data()
+async def _community_buttons(db: Database, member: MemberView,
+                             data: dict[str, Any]) -> list[InlineKeyboardButton]:
     places = await reference.communities(db, member.language)
     buttons = [button(p.name, Pick(step="i_comm", value=str(p.id))) for p in places]
     if data.get("role") != Role.DISTRICT_LEADER:
         buttons.append(button(_("Any community"), Pick(step="i_comm", value=ANY)))
+    return buttons
+
+
+async def _ask_community(event: Event, state: FSMContext, db: Database,
+                         member: MemberView, page: int = 0) -> None:
+    """The communities a page at a time (they grow with the reference import)."""
+    await state.set_state(InviteFlow.community)
+    buttons = await _community_buttons(db, member, await state.get_data())
     await show(event, _("Which practice community is the invitation for?"),
-               markup([*grid(buttons, 1), nav_row(back=False)]))
+               markup([*page_rows(buttons, page, lambda n: Pick(step="i_cpage", value=str(n))),
+                       nav_row(back=False)]))
 
 
 @router.message(Command("invite"))
@@ -124,15 +131,19 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await query.answer(_("You are not allowed to do that."), show_alert=True)
         return
     current = (await state.get_state() or "").split(":")[-1]
-    expected = {"i_role": "role", "i_region": "region", "i_dist": "district",
-                "i_comm": "community"}[callback_data.step] if callback_data.step in {
-        "i_role", "i_region", "i_dist", "i_comm"} else None
-    if expected != current:
+    steps = {"i_role": "role", "i_region": "region", "i_dist": "district",
+             "i_comm": "community", "i_cpage": "community"}
+    data: dict[str, Any] = await state.get_data()
+    value = callback_data.value
+    page = parse_id(value, MAX_PAGE) if callback_data.step == "i_cpage" else 0
+    if steps.get(callback_data.step) != current or page is None or (
+            page and page * PAGE_SIZE >= len(await _community_buttons(db, member, data))):
         await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
         return
     await query.answer()
-    data: dict[str, Any] = await state.get_data()
-    value = callback_data.value
+    if callback_data.step == "i_cpage":
+        await _ask_community(query, state, db, member, page)
+        return
     if callback_data.step == "i_role":
         if value not in {r.value for r in Role}:
             return

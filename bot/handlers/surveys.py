@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PollAnsw
 from bot.flows import guard
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
-from bot.services import surveys
+from bot.services import survey_polls, surveys
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.surveys import Step
@@ -181,7 +181,7 @@ async def on_poll_answer(answer: PollAnswer, db: Database) -> None:
     """A vote in a quick poll (non-anonymous native polls report who voted)."""
     if answer.user is None:
         return
-    await surveys.record_poll_vote(db, answer.poll_id, answer.user.id,
+    await survey_polls.record_poll_vote(db, answer.poll_id, answer.user.id,
                                    list(answer.option_ids))
 
 

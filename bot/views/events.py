@@ -17,6 +17,7 @@ from bot.services.event_results import Participant, Report, files_of, library_it
 from bot.services.events import EventView
 from bot.services.library import label as library_label
 from bot.views.buttons import Row, button
+from bot.views.buttons import rating_row as stars_row
 from bot.views.callbacks import Actions
 from bot.views.library import Lib
 from storage.enums import EventKind, EventStatus, RegistrationStatus
@@ -171,8 +172,7 @@ def answer_row(event_id: int) -> Row:
 
 
 def rating_row(event_id: int) -> Row:
-    return [button("⭐" * n if n < 3 else f"{n}⭐", Ev(action="rate", event_id=event_id, value=n))
-            for n in range(1, 6)]
+    return stars_row(lambda n: Ev(action="rate", event_id=event_id, value=n))
 
 
 def card_buttons(view: EventView, now: datetime) -> list[Row]:

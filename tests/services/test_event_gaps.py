@@ -125,6 +125,11 @@ async def test_an_organiser_shares_a_library_item_as_a_material(db: Database) ->
             "title": "Открытые слушания по бюджету", "problem": "Жители не знали бюджет.",
             "actions": "Провели слушания.", "results": "Сбор налогов вырос."}}),
         date(2026, 11, 30))
+    heads_only = await library.submit(db, staff, ItemDraft(  # a practice community's own group
+        kind="legal_act", group_id=await f.group_id(db, "community-heads"), number="46-р",
+        adopted_on=date(2024, 3, 12),
+        texts={"ru": {"title": "О местном бюджете глав", "issuer": "Жогорку Кенеш"}}),
+        date(2026, 11, 30))
     eid = (await events.create_event(db, staff, draft(capacity=5))).event_id
     found = await event_results.find_library_items(db, staff, eid, "местном бюджете", "ru")
     assert [(p.item_id, p.title) for p in found] == [(act.item_id, "О местном бюджете")]
@@ -138,6 +143,10 @@ async def test_an_organiser_shares_a_library_item_as_a_material(db: Database) ->
         await event_results.add_library_item(db, asel.id, eid, act.item_id, "ru")
     with pytest.raises(InvalidInput):
         await event_results.add_library_item(db, staff, eid, proposed.item_id, "ru")
+    with pytest.raises(InvalidInput):  # not every attendee could open it
+        await event_results.add_library_item(db, staff, eid, heads_only.item_id, "ru")
+    assert await event_results.find_library_items(
+        db, staff, eid, f"LIB-{heads_only.item_id}", "ru") == []
     with pytest.raises(NotFound):
         await event_results.add_library_item(db, staff, eid, 2**40, "ru")
     assert await event_results.add_library_item(db, staff, eid, act.item_id, "ru") == 1
@@ -157,3 +166,20 @@ async def test_event_invitations_can_be_switched_off_in_settings(db: Database) -
     assert not prefs.wants(notify.category_of("event_invite", {}) or "")
     assert prefs.wants(notify.category_of("event_reminder", {}) or "")
     assert prefs.wants(notify.category_of("event_changed", {}) or "")
+
+
+async def test_the_sandbox_demo_shares_the_hosts_library_practice_at_the_exchange_visit(
+        db: Database) -> None:
+    from bot.sandbox import demo
+    from storage.models import Event
+
+    made = await demo.populate(db)
+    async with db.read() as s:
+        visit = (await s.exec(select(Event).where(Event.kind == "exchange"))).one()
+        rows = (await s.exec(select(EventMaterial).where(
+            EventMaterial.event_id == visit.id))).all()
+    talas = await f.district_id(db, "talas")
+    assert visit.district_limits == {str(talas): 5} and visit.per_district == 3
+    assert [m.library_item_id for m in event_results.library_items_of(list(rows))] == [
+        library.parse_label(made.notes["library_tariff"])]
+    assert len(event_results.files_of(list(rows))) == 1
