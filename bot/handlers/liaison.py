@@ -21,6 +21,7 @@ from bot.views.callbacks import Nav
 from bot.views.liaison import (
     Li,
     Ll,
+    Lr,
     bodies_keyboard,
     bodies_text,
     card,
@@ -43,6 +44,7 @@ class LiaisonFlow(StatesGroup):
     reference = State()
     documents = State()
     clarify = State()
+    correct = State()  # staff: the corrected text of a liaison's response
 
 
 @router.message(Command("liaison"), F.chat.type == "private")
@@ -144,6 +146,27 @@ async def on_button(query: CallbackQuery, callback_data: Li, state: FSMContext, 
         await query.message.answer(prompt, reply_markup=markup([nav_row(False)]))
 
 
+@router.callback_query(Lr.filter())
+async def on_correct(query: CallbackQuery, callback_data: Lr, state: FSMContext, db: Database,
+                     member: MemberView | None) -> None:
+    if member is None:
+        await query.answer(_("You are not allowed to do that."), show_alert=True)
+        return
+    try:
+        await liaisons.check_correct(db, member.id, callback_data.reply_id)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await state.set_state(LiaisonFlow.correct)
+    await state.set_data({"reply_id": callback_data.reply_id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send the corrected text of the response (up to {limit} characters); everyone "
+              "behind the issue is told.").format(limit=liaisons.TEXT_MAX),
+            reply_markup=markup([nav_row(False)]))
+
+
 @router.callback_query(Nav.filter(), StateFilter(LiaisonFlow))
 async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
                  member: MemberView | None) -> None:
@@ -191,6 +214,17 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     current = await state.get_state()
     data = await state.get_data()
     text = message.text.strip()
+    if current == LiaisonFlow.correct.state:
+        try:
+            await liaisons.correct(db, member.id, int(data["reply_id"]), text)
+        except ServiceError as exc:
+            await message.answer(refusal(exc))
+            if exc.code != "response_length":
+                await state.clear()
+            return
+        await state.clear()
+        await message.answer(_("The response is corrected; everyone behind the issue is told."))
+        return
     if current == LiaisonFlow.clarify.state:
         try:
             await liaisons.ask_clarification(db, member.id, str(data["kind"]),

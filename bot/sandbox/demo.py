@@ -88,7 +88,8 @@ MODERATOR = Person("moderator", 700_000_006, "Жылдыз Абдыкалыко�
                    language="ky", position=Position.SECRETARY, district="chatkal",
                    municipality="kanysh-kyya", communities=("secretaries", "heads"),
                    roles=(Role.MODERATOR,))
-
+LIAISON = Person("liaison", 700_000_008, "Эрмек Жумабаев", username="ermek_minfin",
+                 language="ru", position=Position.STATE_BODY, region="bishkek-city")
 LEAVER = Person("leaver", 700_000_007, "Эркинбек Жумабаев", username="erkinbek_j",
                 language="ky", position=Position.DEPUTY, district="leylek",
                 municipality="sumbula", communities=("deputies",))
@@ -137,6 +138,17 @@ PERSONAS: tuple[Persona, ...] = (
         "ky": "Бишкектеги юрист: суроолорго жооп берет, укуктук жардам көрсөтөт.",
         "ru": "Юрист из Бишкека: отвечает на вопросы, оказывает правовую помощь.",
         "en": "A lawyer in Bishkek: answers questions and gives legal help.",
+    }),
+    Persona(LIAISON, icon="🏢", title={
+        "ky": "Финансы министрлигинин өкүлү", "ru": "Представитель Минфина",
+        "en": "Ministry of Finance liaison",
+    }, about={
+        "ky": "Министрликке жөнөтүлгөн маселелерди көрүп, жооп берет; жер салыгы боюнча жооп "
+              "берилген.",
+        "ru": "Видит обращения, адресованные министерству, и отвечает на них; по земельному "
+              "налогу ответ уже дан.",
+        "en": "Sees what is addressed to the ministry (/liaison) and answers; the land-tax "
+              "dossier is answered.",
     }),
     Persona(LEAVER, icon="👋", title={
         "ky": "Кетүүнү каалаган катышуучу",
@@ -697,10 +709,18 @@ async def add_events(demo: Demo) -> None:
     demo.notes["event_webinar"] = events.event_code(webinar.event_id)
 
 
+async def add_vertical(demo: Demo) -> None:
+    """Comments on the draft law, the Union's position with the leaders, an answering liaison."""
+    from bot.sandbox import demo_vertical
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    await demo_vertical.populate(demo.db, staff_id, demo.ids, demo.ids[LIAISON.key])
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
                          add_digest_settings, add_people, add_library, add_events,
-                         add_surveys]
+                         add_surveys, add_vertical]
 
 
 async def is_populated(db: Database) -> bool:

@@ -36,6 +36,7 @@ from storage.models import (
     Member,
     Municipality,
     Region,
+    TopicGroup,
 )
 from storage.types import utcnow
 
@@ -102,7 +103,8 @@ class LibraryPick:
 async def find_library_items(db: Database, actor_id: int, event_id: int, query: str,
                              language: str) -> list[LibraryPick]:
     """Published library items the organiser may share: by number (`LIB-12` or `12`) or by a
-    search of the library groups they can read; at most five."""
+    search of the library groups they can read that are open to every member (the attendees
+    must be able to open the item); at most five."""
     async with db.read() as s:
         await organised(db, s, actor_id, event_id, policy.Action.MANAGE_EVENT)
     query = " ".join(query.split())[:200]
@@ -115,13 +117,24 @@ async def find_library_items(db: Database, actor_id: int, event_id: int, query: 
             card = await library.card(db, actor_id, item_id, language)
         except ServiceError:
             return []
-        if card.status != ItemStatus.PUBLISHED:
+        if card.status != ItemStatus.PUBLISHED or not await _open_to_all(db, card.group_id):
             return []
         return [LibraryPick(item_id, card.texts.get("title") or library.label(item_id))]
     readable = await groups.readable_groups(db, actor_id)
-    found = await search.everything(db, query, search.Scope(actor_id, readable),
+    async with db.read() as s:
+        open_groups = [g for g in (await s.exec(select(TopicGroup.id).where(
+            col(TopicGroup.id).in_(readable), col(TopicGroup.community_id).is_(None)))).all()
+            if g is not None]
+    found = await search.everything(db, query, search.Scope(actor_id, open_groups),
                                     kinds=("library",), language=language, per_page=5)
     return [LibraryPick(r.id, r.title) for r in found.results]
+
+
+async def _open_to_all(db: Database, group_id: int) -> bool:
+    """Whether every member may read this group's items (not a practice community's own)."""
+    async with db.read() as s:
+        group = await s.get(TopicGroup, group_id)
+    return group is not None and group.community_id is None
 
 
 async def add_library_item(db: Database, actor_id: int, event_id: int, item_id: int,
@@ -133,8 +146,8 @@ async def add_library_item(db: Database, actor_id: int, event_id: int, item_id: 
     if not 0 < item_id < ID_LIMIT:
         raise NotFound(what="library_item")
     card = await library.card(db, actor_id, item_id, language)  # refuses what they cannot read
-    if card.status != ItemStatus.PUBLISHED:
-        raise InvalidInput("event_library_item")
+    if card.status != ItemStatus.PUBLISHED or not await _open_to_all(db, card.group_id):
+        raise InvalidInput("event_library_item")  # attendees must be able to open it
     title = (card.texts.get("title") or library.label(item_id))[:200]
     async with db.transaction() as s:
         await organised(db, s, actor_id, event_id, policy.Action.MANAGE_EVENT)

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
-from bot.services.national_issues import check_document, move
+from bot.services.national_issues import backer_ids, check_document, move
 from storage.db import Database
 from storage.enums import DossierStatus, IssueState, MemberStatus, Position, Role
 from storage.models import (
@@ -37,6 +37,8 @@ REFERENCE_MAX = 100
 DOCUMENTS_MAX = 10
 KINDS = ("issue", "dossier")
 OUTBOX_CLARIFY = "liaison_clarification"
+OUTBOX_RESPONSE = "liaison_response"  # to staff: the response card, with Correct
+OUTBOX_CORRECTED = "liaison_corrected"  # to everyone behind the issue
 VISIBLE_ISSUE_STATES = (IssueState.FORWARDED, IssueState.RESPONDED, IssueState.RESOLVED)
 
 
@@ -245,6 +247,9 @@ async def respond(db: Database, actor_id: int, kind: str, target_id: int, text: 
                            kind="response", text=answer, reference_number=number,
                            documents=docs)
         s.add(row)
+        await s.flush()
+        for to in await _staff_ids(s):
+            notify.enqueue(s, to, OUTBOX_RESPONSE, reply_id=row.id)
         audit.record(s, actor_id, "liaison_response", kind, target_id)
         return row
 
@@ -260,33 +265,59 @@ async def ask_clarification(db: Database, actor_id: int, kind: str, target_id: i
                            kind="clarification", text=answer)
         s.add(row)
         await s.flush()
-        staff = set((await s.exec(select(RoleAssignment.member_id).where(
-            RoleAssignment.role == Role.UNION_STAFF))).all())
-        for to in sorted(staff):
+        for to in await _staff_ids(s):
             notify.enqueue(s, to, OUTBOX_CLARIFY, reply_id=row.id)
         audit.record(s, actor_id, "liaison_clarification", kind, target_id)
         return row
 
 
+async def _staff_ids(s: AsyncSession) -> list[int]:
+    return sorted(set((await s.exec(select(RoleAssignment.member_id).where(
+        RoleAssignment.role == Role.UNION_STAFF))).all()))
+
+
+async def _correctable(db: Database, s: AsyncSession, actor_id: int, reply_id: int
+                       ) -> LiaisonReply:
+    actor = await policy.load_actor(s, actor_id)
+    await policy.ensure(db, actor, policy.can_triage_issue(actor),
+                        policy.Action.TRIAGE_ISSUE, reply_id)
+    row = await s.get(LiaisonReply, reply_id)
+    if row is None or row.kind != "response":
+        raise NotFound(what="response")
+    return row
+
+
+async def check_correct(db: Database, actor_id: int, reply_id: int) -> LiaisonReply:
+    """Before asking staff for the corrected text: may they, is it a recorded response?"""
+    async with db.read() as s:
+        return await _correctable(db, s, actor_id, reply_id)
+
+
 async def correct(db: Database, actor_id: int, reply_id: int, text: str) -> LiaisonReply:
-    """Staff correct a liaison's recorded response (a typo, a wrong figure)."""
+    """Staff correct a liaison's recorded response (a typo, a wrong figure); everyone behind
+    the issue (or the dossier's issues) hears of the correction."""
     answer, _number, _docs = _checked(text, None, None)
     async with db.transaction() as s:
-        actor = await policy.load_actor(s, actor_id)
-        await policy.ensure(db, actor, policy.can_triage_issue(actor),
-                            policy.Action.TRIAGE_ISSUE, reply_id)
-        row = await s.get(LiaisonReply, reply_id)
-        if row is None or row.kind != "response":
-            raise NotFound(what="response")
+        row = await _correctable(db, s, actor_id, reply_id)
         row.text = answer
+        issues: list[NationalIssue] = []
         if row.issue_id is not None:
             issue = await s.get(NationalIssue, row.issue_id)
             if issue is not None:
-                issue.response_text = answer
+                issues.append(issue)
         if row.dossier_id is not None:
             dossier = await s.get(Dossier, row.dossier_id)
             if dossier is not None:
                 dossier.response_text = answer
+            issues += list((await s.exec(select(NationalIssue).where(
+                NationalIssue.dossier_id == row.dossier_id,
+                col(NationalIssue.response_text).is_not(None)))).all())
+        told: set[int] = set()
+        for issue in issues:
+            issue.response_text = answer
+            told.update(await backer_ids(s, issue))
+        for to in sorted(told):
+            notify.enqueue(s, to, OUTBOX_CORRECTED, reply_id=reply_id)
         audit.record(s, actor_id, "liaison_response_corrected", "liaison_reply", reply_id)
         return row
 
@@ -294,3 +325,27 @@ async def correct(db: Database, actor_id: int, reply_id: int, text: str) -> Liai
 async def reply_for_notice(db: Database, reply_id: int) -> LiaisonReply | None:
     async with db.read() as s:
         return await s.get(LiaisonReply, reply_id)
+
+
+@dataclass(frozen=True)
+class ResponseNotice:
+    """A recorded response as a notice shows it: what it answers and the body's name."""
+
+    reply: LiaisonReply
+    label: str  # "P-3 · title" or "X-2"
+    body: str
+
+
+async def response_for_notice(db: Database, reply_id: int, lang: str) -> ResponseNotice | None:
+    async with db.read() as s:
+        row = await s.get(LiaisonReply, reply_id)
+        if row is None or row.kind != "response":
+            return None
+        target: NationalIssue | Dossier | None = await s.get(NationalIssue, row.issue_id) \
+            if row.issue_id is not None else await s.get(Dossier, row.dossier_id)
+        if target is None:
+            return None
+        body = await s.get(StateBody, target.state_body_id) if target.state_body_id else None
+        label = f"P-{target.id} · {target.title}" if isinstance(target, NationalIssue) \
+            else f"X-{target.id}"
+        return ResponseNotice(row, label, body.name(lang) if body else "—")

@@ -169,7 +169,7 @@ def refusal(error: ServiceError) -> str:
         "event_district_line": _("Please write each line as a district and a number, for "
                                  "example: Талас: 5 («{line}»).").format(
             line=html.escape(str(p.get("line", "")))),
-        "event_library_item": _("Only a published library item can be shared."),
+        "event_library_item": _("Only a published library item open to all members can be shared."),
         "event_started": _("This event has already started."),
         "event_cancelled": _("This event is cancelled."),
         "event_registration_closed": _("Registration for this event is closed."),

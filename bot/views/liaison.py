@@ -122,3 +122,35 @@ def bodies_keyboard(member_id: int, bodies: list[tuple[int, str]],
                      page, lambda n: Ll(action="bodies", member_id=member_id, value=n))
     rows.append([button("⬅️ " + _("Back"), Ll(action="card", member_id=member_id))])
     return markup(rows)
+
+
+FixAction = Annotated[str, Actions("correct")]
+
+
+class Lr(CallbackData, prefix="lr"):
+    """Staff correct a liaison's recorded response."""
+
+    action: FixAction
+    reply_id: ButtonId
+
+
+def response_notice(n: liaisons.ResponseNotice) -> str:
+    """To staff: a liaison recorded their body's response."""
+    lines = ["🏛 " + _("{body} responded on {what}:").format(body=html.escape(n.body),
+                                                          what=html.escape(n.label)),
+             "", html.escape(n.reply.text[:3000])]
+    if n.reply.reference_number:
+        lines.append("№ " + html.escape(n.reply.reference_number))
+    return "\n".join(lines)
+
+
+def response_notice_keyboard(reply_id: int) -> InlineKeyboardMarkup:
+    return markup([[button("✏️ " + _("Correct"), Lr(action="correct", reply_id=reply_id))]])
+
+
+def corrected_notice(n: liaisons.ResponseNotice) -> str:
+    """To everyone behind the issue: the Union staff corrected the body's response."""
+    return "\n".join([
+        "✏️ " + _("The Union staff corrected the response of {body} on {what}:").format(
+            body=html.escape(n.body), what=html.escape(n.label)),
+        "", html.escape(n.reply.text[:3000])])

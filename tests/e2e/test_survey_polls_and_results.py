@@ -203,6 +203,8 @@ async def test_staff_send_the_results_and_respondents_get_the_charts_and_the_tab
                                                     svr("publish", sid, 1)]
     await boss.send("Всем!")  # typing instead of choosing
     await said(boss, t("ru", "Please use the buttons."))
+    await boss.upload("sticker")
+    await said(boss, t("ru", "Please use the buttons."))
     await boss.press(svr("publish", sid, 0))  # the respondents
     await said(boss, t("ru", "Write what the survey found"))
     await boss.send("Только один абзац.")

@@ -12,9 +12,19 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlmodel import select
 
-from bot.services import broadcasts, liaisons, positions, reference, roles, settings
+from bot.menu import commands_for
+from bot.services import (
+    broadcasts,
+    liaisons,
+    members,
+    national_issues,
+    positions,
+    reference,
+    roles,
+    settings,
+)
 from bot.services.broadcasts import Audience, Draft
-from bot.views.liaison import Ll
+from bot.views.liaison import Ll, Lr
 from bot.views.positions import Lo, Lp
 from storage.enums import BroadcastKind, Position, Role
 from storage.models import LawPosition
@@ -204,6 +214,15 @@ async def test_staff_link_a_member_to_a_state_body_from_a_paged_list_and_unlink_
     await said(boss, t("ru", "Liaison of: {body}", body=body.name))
     await ermek.send("/liaison")
     await said(ermek, t("ru", "Nothing is addressed to {body} now.", body=body.name))
+    # The command menus and /help name the new commands to those who may use them.
+    await ermek.send("/help")
+    await said(ermek, t("ru", "/liaison — the national issues and dossiers"))
+    boss_menu = {c.command for c in commands_for(
+        await members.by_telegram(db, boss.user_id), "ru")}
+    ermek_menu = {c.command for c in commands_for(
+        await members.by_telegram(db, ermek.user_id), "ru")}
+    assert {"liaisons", "stats", "inbox", "report"} <= boss_menu
+    assert "liaison" in ermek_menu and "liaisons" not in ermek_menu
     # A member who is not staff cannot link anyone, whatever the button says.
     await plain.send("/liaisons")
     await said(plain, t("ru", "You are not allowed to do that."))
@@ -221,3 +240,45 @@ async def test_staff_link_a_member_to_a_state_body_from_a_paged_list_and_unlink_
         assert await liaisons.body_of(s, ermek_id) is None
     await ermek.send("/liaison")
     await said(ermek, t("ru", "This is for the liaison of a state body"))
+
+
+async def test_staff_correct_a_liaisons_response_and_the_member_who_raised_the_issue_hears(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    boss = await people("Staff", "ru")
+    staff_id = await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    _liaison, liaison_id = await member(people, birge, "Эрмек Жумабаев", "ru", "talas",
+                                        position=Position.STATE_BODY, communities=())
+    author, author_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    minfin = await f.state_body_id(db, "minfin")
+    await liaisons.assign_body(db, staff_id, liaison_id, minfin)
+    issue = await f.national_issue(db, author_id, "Земельный налог")
+    assert issue.id is not None
+    await national_issues.forward(db, staff_id, issue.id, minfin)
+    reply = await liaisons.respond(db, liaison_id, "issue", issue.id,
+                                   "Минфин подготовит поправки до 1 марта.", "12-3/4567")
+    assert reply.id is not None
+    await said(author, "Минфин подготовит поправки до 1 марта.")
+    card = await said(boss, t("ru", "{body} responded on {what}:", body="Министерство финансов",
+                              what=f"P-{issue.id} · Земельный налог"))
+    assert "12-3/4567" in text_of(card)
+    fix = Lr(action="correct", reply_id=reply.id).pack()
+    assert fix in [data for _label, data in buttons(card)]
+    # A member who is not staff cannot correct it, whatever the button says.
+    await author.press_data(int((await author.transcript())[-1]["message_id"]), fix)
+    assert t("ru", "You are not allowed to do that.") in str(await author.answer())
+
+    await boss.press(fix, card)
+    await said(boss, t("ru", "Send the corrected text of the response",
+                       limit=liaisons.TEXT_MAX))
+    await boss.send("x" * 10_000)
+    await said(boss, t("ru", "Please write 2 to {limit} characters.", limit=liaisons.TEXT_MAX))
+    await boss.send("Минфин подготовит поправки до 1 апреля.")
+    await said(boss, t("ru", "The response is corrected; everyone behind the issue is told."))
+    told = await said(author, t("ru", "The Union staff corrected the response of {body} on",
+                                body="Министерство финансов",
+                                what=f"P-{issue.id} · Земельный налог"))
+    assert "до 1 апреля" in text_of(told)
+    found = await national_issues.card(db, staff_id, issue.id, "ru")
+    assert found.issue.response_text == "Минфин подготовит поправки до 1 апреля."

@@ -125,6 +125,11 @@ async def test_an_organiser_shares_a_library_item_as_a_material(db: Database) ->
             "title": "Открытые слушания по бюджету", "problem": "Жители не знали бюджет.",
             "actions": "Провели слушания.", "results": "Сбор налогов вырос."}}),
         date(2026, 11, 30))
+    heads_only = await library.submit(db, staff, ItemDraft(  # a practice community's own group
+        kind="legal_act", group_id=await f.group_id(db, "community-heads"), number="46-р",
+        adopted_on=date(2024, 3, 12),
+        texts={"ru": {"title": "О местном бюджете глав", "issuer": "Жогорку Кенеш"}}),
+        date(2026, 11, 30))
     eid = (await events.create_event(db, staff, draft(capacity=5))).event_id
     found = await event_results.find_library_items(db, staff, eid, "местном бюджете", "ru")
     assert [(p.item_id, p.title) for p in found] == [(act.item_id, "О местном бюджете")]
@@ -138,6 +143,10 @@ async def test_an_organiser_shares_a_library_item_as_a_material(db: Database) ->
         await event_results.add_library_item(db, asel.id, eid, act.item_id, "ru")
     with pytest.raises(InvalidInput):
         await event_results.add_library_item(db, staff, eid, proposed.item_id, "ru")
+    with pytest.raises(InvalidInput):  # not every attendee could open it
+        await event_results.add_library_item(db, staff, eid, heads_only.item_id, "ru")
+    assert await event_results.find_library_items(
+        db, staff, eid, f"LIB-{heads_only.item_id}", "ru") == []
     with pytest.raises(NotFound):
         await event_results.add_library_item(db, staff, eid, 2**40, "ru")
     assert await event_results.add_library_item(db, staff, eid, act.item_id, "ru") == 1

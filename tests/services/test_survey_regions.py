@@ -3,9 +3,14 @@ region keeps no figure that would give away a district hidden under the threshol
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
+
 from bot.handlers.survey_results import results_text
 from bot.i18n import in_locale
 from bot.services import surveys
+from bot.views.survey_exports import summary_xlsx
 from bot.views.surveys import RegionRate, region_rates
 from storage.db import Database
 from tests import factories as f
@@ -42,3 +47,9 @@ async def test_the_card_sums_districts_by_region_and_hides_what_would_reveal_a_s
     assert "<b>Баткенская область: &lt;5/7</b>" in card
     assert "Лейлекский район (Баткенская область): 5/5" in card
     assert "Кадамжайский район (Баткенская область): &lt;5/2" in card
+    # The summary sheet of the export and of the results sent to members says the same.
+    with in_locale("ru"):
+        book = load_workbook(io.BytesIO(summary_xlsx(found, "ru")))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert ("Баткенская область", 7, "< 5") in [row[:3] for row in rows]
+    assert ("Баткенская область", "Лейлекский район", 5, 5) in rows
