@@ -23,7 +23,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import ErrorEvent
 
-from bot import forum, menu
+from bot import forum, inbox, menu
 from bot.config import Settings, require_token
 from bot.delivery.limits import (
     ExpiredQueryMiddleware,
@@ -37,6 +37,7 @@ from bot.flows import ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
+from bot.lean_aiogram import filters_inline
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import cache, members
@@ -45,6 +46,7 @@ from bot.services.settings import QuietHours
 from storage.bus import Bus
 from storage.db import Database
 from storage.fsm import SQLStorage
+from storage.inbox import Inbox
 from storage.isolation import AdvisoryIsolation
 from storage.migrate import is_up_to_date
 
@@ -93,13 +95,18 @@ def make_dispatcher(db: Database, settings: Settings,
         # Replicas on PostgreSQL: one update at a time per conversation across processes.
         isolation = AdvisoryIsolation(db, settings.database_pool_size) \
             if db.engine.dialect.name == "postgresql" else SimpleEventIsolation()
-    dp = Dispatcher(storage=SQLStorage(db), events_isolation=isolation)
+    storage = SQLStorage(db)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp["isolation"] = isolation
     dp["settings"] = settings
+    dp["inbox"] = updates = Inbox(db, storage, settings.update_claim_seconds)
     i18n = get_i18n(settings.default_language)
     member_mw = MemberMiddleware(db)
     dp.update.outer_middleware(member_mw)
     LocaleMiddleware(i18n).setup(dp)
+    # Inside the conversation's lock, after the member's look-up: the update is marked handled
+    # with its handler's first write (storage/inbox.py).
+    dp.update.outer_middleware(inbox.UpdateMiddleware(updates))
     found = routers()
     # After the locale: a command typed in the middle of a guided flow is never its content.
     dp.message.outer_middleware(FlowCommands(known_commands(found)))
@@ -110,6 +117,7 @@ def make_dispatcher(db: Database, settings: Settings,
     for router in found:
         dp.include_router(router)
     dp.errors.register(_on_error)
+    filters_inline(dp)
     return dp
 
 
@@ -155,6 +163,8 @@ class Birge:
                               settings.send_rate_per_group_per_minute)
         self.bot = make_bot(settings, request_timeout, self.gate)
         self.dp = make_dispatcher(self.db, settings)
+        self.inbox: Inbox = self.dp["inbox"]
+        self.bot.session.middleware(inbox.on_request(self.inbox))
         self.worker = OutboxWorker(self.db, self.bot, self.gate,
                                    rate_per_second=settings.send_rate_per_second,
                                    poll_seconds=settings.outbox_poll_seconds,
@@ -192,6 +202,11 @@ class Birge:
                 await self._menu_task
             self._menu_task = None
 
+    def _replay(self) -> asyncio.Task[None]:
+        """Handle again what a crash cut short, then keep claims and take over others'."""
+        return asyncio.create_task(
+            inbox.replay_loop(self.inbox, self.dp, self.bot, db=self.db), name="replay")
+
     async def check_schema(self) -> None:
         if not await is_up_to_date(self.db.engine, self.settings.database_url):
             raise NotMigrated("the database is not migrated; run: birge db upgrade")
@@ -206,6 +221,7 @@ class Birge:
         await self.scheduler.start()
         self._tasks = [
             asyncio.create_task(self.worker.run(), name="outbox"),
+            self._replay(),
             asyncio.create_task(
                 self.dp.start_polling(self.bot, polling_timeout=polling_timeout,
                                       handle_signals=handle_signals, close_bot_session=False,
@@ -239,10 +255,14 @@ class Birge:
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
+        replay = self._replay()
         try:
             await self.dp.start_polling(self.bot, handle_signals=True, db=self.db,
                                         tasks_concurrency_limit=CONCURRENT_UPDATES)
         finally:
+            replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replay
             await self._stop_menu()
             await self.scheduler.stop()
             self.worker.stop()
@@ -257,7 +277,7 @@ class Birge:
         """Serve Telegram's webhook until SIGTERM (or SIGINT); then stop taking updates, finish
         the ones in hand, write what is pending (conversations, outbox outcomes) and hand the
         scheduler's lease to another replica at once."""
-        from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+        from aiogram.webhook.aiohttp_server import setup_application
         from aiohttp import web
 
         await self.check_schema()
@@ -265,8 +285,9 @@ class Birge:
         self._start_menu()
         assert self.settings.webhook_url
         app = web.Application()
-        handler = SimpleRequestHandler(dispatcher=self.dp, bot=self.bot,
-                                       secret_token=self.settings.webhook_secret, db=self.db)
+        handler = inbox.LoggedRequestHandler(self.inbox, dispatcher=self.dp, bot=self.bot,
+                                             secret_token=self.settings.webhook_secret,
+                                             db=self.db)
         handler.register(app, path="/webhook")
         setup_application(app, self.dp, bot=self.bot)
         # Every replica sets the same public address (the load balancer's): harmless repeats.
@@ -276,6 +297,7 @@ class Birge:
                                 self.settings.default_language)
         await self.scheduler.start()
         worker = asyncio.create_task(self.worker.run(), name="outbox")
+        replay = self._replay()
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.webhook_host, self.settings.webhook_port)
@@ -296,6 +318,9 @@ class Birge:
                        if not t.done()]
             if in_hand:
                 await asyncio.wait(in_hand, timeout=STOP_SECONDS)
+            replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replay
             await self._stop_menu()
             await self.scheduler.stop()  # running jobs finish; the lease is released
             self.worker.stop()

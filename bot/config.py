@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # Several replicas: a replica's claim on the outbox rows it is sending lasts this long unless
     # renewed; rows of a replica that died are sent by another once their claim expires.
     outbox_claim_seconds: float = Field(default=30.0, ge=2.0, le=600.0)
+    # Each update is logged before Telegram is told it arrived; the process handling it claims
+    # it this long (renewed while it works). An update a crash cut short is handled again by
+    # the next start (SQLite: at once) or by any replica once the claim runs out.
+    update_claim_seconds: float = Field(default=30.0, ge=1.0, le=600.0)
     # PostgreSQL connections per replica: the pool keeps DATABASE_POOL_SIZE open and opens up to
     # DATABASE_MAX_OVERFLOW more under load; conversations' locks take DATABASE_POOL_SIZE more
     # (README, "Running past one machine").
@@ -62,6 +66,7 @@ class Settings(BaseSettings):
     prune_outbox_days: int = Field(default=90, ge=1, le=36500)
     prune_conversation_days: int = Field(default=30, ge=1, le=36500)
     prune_audit_days: int = Field(default=365, ge=1, le=36500)
+    prune_update_days: int = Field(default=2, ge=1, le=36500)
     prune_batch_size: int = Field(default=5000, ge=100, le=100000)
     # "Write to them" in /people: how many new people a member may write to in a day.
     people_new_per_day: int = Field(default=10, ge=1, le=1000)

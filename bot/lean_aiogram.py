@@ -13,6 +13,13 @@ It also keeps the parametrised response models (`Response[Message]` …) alive. 
 per API call and pydantic caches them only weakly, so under load they were collected and rebuilt
 again and again — about 15 ms of schema building each time, the largest single cost in a profile
 of Birge under the benchmark.
+
+And it runs plain (synchronous) filters inline (`filters_inline`). aiogram calls every filter
+that is not a coroutine — each `F.text`, `F.chat.type == "private"` — through
+`asyncio.to_thread`, so one update checked against a few dozen handlers made a few dozen thread
+hops. A py-spy profile of `scripts/bench_surveys.py` at 85 answers/s showed the process pinned at
+one core with a fifth of its samples in the thread pool; these filters are attribute reads that
+take microseconds, so they now run on the event loop.
 """
 
 from __future__ import annotations
@@ -70,6 +77,37 @@ def keep_response_models() -> None:
         return found
 
     Response.__class_getitem__ = classmethod(cached)  # type: ignore[method-assign,assignment]
+
+
+def filters_inline(router: Any) -> int:
+    """Make every synchronous filter of `router` and its sub-routers run on the event loop
+    instead of in a thread. Returns how many were changed (a test checks it is not zero)."""
+    from aiogram.dispatcher.event.handler import CallableObject
+
+    def inline(obj: CallableObject) -> int:
+        if obj.awaitable:
+            return 0
+        sync = obj.callback
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return sync(*args, **kwargs)
+
+        obj.callback = call
+        obj.awaitable = True
+        return 1
+
+    changed = 0
+    for observer in router.observers.values():
+        handlers = list(getattr(observer, "handlers", []))
+        root = getattr(observer, "_handler", None)
+        if root is not None:
+            handlers.append(root)
+        for handler in handlers:
+            for flt in handler.filters or []:
+                changed += inline(flt)
+    for sub in router.sub_routers:
+        changed += filters_inline(sub)
+    return changed
 
 
 LAZY = import_lazily()

@@ -55,6 +55,11 @@ COMMANDS: list[tuple[str, Capability | None, Any]] = [
     ("legal", Capability.LEGAL_DESK, __("The legal desk")),
     ("bulletin", Capability.BULLETIN, __("The monthly bulletin")),
     ("places", Capability.PLACES, __("Municipality names")),
+    ("liaison", Capability.LIAISON, __("Addressed to your state body")),
+    ("inbox", Capability.VERTICAL, __("Questions about decisions")),
+    ("stats", Capability.VERTICAL, __("Figures for staff")),
+    ("report", Capability.VERTICAL, __("The annual report")),
+    ("liaisons", Capability.VERTICAL, __("State-body liaisons")),
     ("privacy", Capability.PRIVACY, __("Your data: download or delete")),
     ("language", None, __("Change the language")),
     ("help", None, __("What you can do")),
@@ -63,15 +68,19 @@ VISITOR = ("start", "language", "help")
 RETRY_SECONDS = 60.0
 
 
+def _allowed(member: MemberView | None) -> tuple[str, ...]:
+    if member is None:
+        return tuple(c[0] for c in COMMANDS if c[0] in VISITOR)
+    caps = set(capabilities(member.roles, member.active))
+    return tuple(c[0] for c in COMMANDS if c[1] is None or c[1] in caps)
+
+
 def commands_for(member: MemberView | None, lang: str) -> list[BotCommand]:
     """The menu of a member (or, for None, of someone who has not joined) in `lang`."""
-    if member is None:
-        allowed = [c for c in COMMANDS if c[0] in VISITOR]
-    else:
-        caps = set(capabilities(member.roles, member.active))
-        allowed = [c for c in COMMANDS if c[1] is None or c[1] in caps]
+    allowed = set(_allowed(member))
     with in_locale(lang):
-        return [BotCommand(command=name, description=str(text)) for name, _cap, text in allowed]
+        return [BotCommand(command=name, description=str(text))
+                for name, _cap, text in COMMANDS if name in allowed]
 
 
 async def set_default(bot: Bot) -> bool:
@@ -104,13 +113,17 @@ class Menus:
     def __init__(self) -> None:
         self._set: dict[int, Signature] = {}
 
+    def current(self, chat_id: int) -> Signature | None:
+        return self._set.get(chat_id)
+
     async def sync(self, bot: Bot, chat_id: int, member: MemberView | None, lang: str) -> None:
-        commands = commands_for(member, lang)
-        signature = (lang, tuple(c.command for c in commands))
+        # Every update passes here: compare names first, build the menu only when it changed.
+        signature = (lang, _allowed(member))
         if self._set.get(chat_id) == signature:
             return
         try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+            await bot.set_my_commands(commands_for(member, lang),
+                                      scope=BotCommandScopeChat(chat_id=chat_id))
         except Exception as exc:  # cosmetic: the next update tries again
             log.info("could not set the menu of chat %s: %s", chat_id, exc)
             self._set.pop(chat_id, None)
@@ -132,9 +145,18 @@ class MenuMiddleware(BaseMiddleware):
                        data: dict[str, Any]) -> Any:
         chat = data.get("event_chat")
         bot: Bot | None = data.get("bot")
-        if chat is not None and chat.type == "private" and bot is not None:
-            i18n = I18n.get_current(no_error=True)
-            lang = i18n.current_locale if i18n is not None else "ky"
-            with contextlib.suppress(Exception):
-                await self.menus.sync(bot, chat.id, data.get("member"), lang)
-        return await handler(event, data)
+        if chat is None or chat.type != "private" or bot is None:
+            return await handler(event, data)
+        i18n = I18n.get_current(no_error=True)
+        lang = i18n.current_locale if i18n is not None else "ky"
+        member = data.get("member")
+        # After the handler: the member waits for the answer, not for a cosmetic menu call (a
+        # member's first press after a restart or an invitation would wait for both). A handler
+        # that changed the member's language or roles has synced the menu itself: keep that.
+        before = self.menus.current(chat.id)
+        try:
+            return await handler(event, data)
+        finally:
+            if self.menus.current(chat.id) == before:
+                with contextlib.suppress(Exception):
+                    await self.menus.sync(bot, chat.id, member, lang)

@@ -269,7 +269,12 @@ async def phase_answers(args: argparse.Namespace, workdir: Path) -> None:
             await wait_sent(db, len(members), 300)
             print(f"answers: {len(members)} members invited; invitations delivered through the "
                   f"outbox in {time.perf_counter() - started:.1f} s")
+            procs = {"Birge": psutil.Process(birge.pid), "the emulator":
+                     psutil.Process(emulator.pid), "this driver": psutil.Process()}
+            cpu_before = {k: sum(p.cpu_times()[:2]) for k, p in procs.items()}
             stats, finished, answers, offered = await open_loop(people, sid, args)
+            used = {k: sum(p.cpu_times()[:2]) - cpu_before[k] for k, p in procs.items()}
+            cpu = used["Birge"]
             busy = psutil.Process(birge.pid).memory_info().rss / 2**20
             print(f"answers: {answers} answers in {args.seconds:.0f} s at {offered:.0f}/s "
                   f"offered by {args.pool} members at a time; {finished} members finished "
@@ -277,6 +282,10 @@ async def phase_answers(args: argparse.Namespace, workdir: Path) -> None:
             print(f"answers: reply p50 {stats.pct(50):.1f} ms, p95 {stats.pct(95):.1f} ms, "
                   f"p99 {stats.pct(99):.1f} ms, timeouts {stats.timeouts} "
                   f"(target p95 <= 100 ms)")
+            print(f"answers: Birge used {cpu:.1f} s of CPU, {1000 * cpu / max(answers, 1):.1f} ms "
+                  f"per answer (one core serves at most {answers / max(cpu, 1e-9):.0f} answers/s)")
+            print("answers: CPU per answer: " + ", ".join(
+                f"{k} {1000 * v / max(answers, 1):.1f} ms" for k, v in used.items()))
             print(f"answers: Birge resident memory idle {idle:.0f} MB (target <= 120 MB), "
                   f"after the load {busy:.0f} MB")
             if stats.slowest:

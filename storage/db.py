@@ -8,13 +8,19 @@ steps (up to 100 ms) before it retries. Under load that sleeping, not work, was 
 Birge, so on SQLite this process queues its own write transactions on an asyncio lock instead.
 A transaction opened while the same task already holds the lock (a refusal logged in its own
 transaction before anything was written) does not wait for itself.
+
+While a task handles a Telegram update (`handling`, set by bot/inbox.py), its first transaction
+that commits also marks that update handled, in the same commit (storage/inbox.py): a crash
+before it leaves the update to be handled again on start, a crash after it does not repeat it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +110,23 @@ async def check_reachable(url: str, timeout: float = 10.0) -> None:
         await engine.dispose()
 
 
+@dataclass(eq=False)
+class Handling:
+    """The update the current task is handling, until its mark is written (`marked`).
+
+    `conversations` holds the conversation states (storage/fsm.py) its handler saved meanwhile:
+    they are written with the mark, so a crash leaves neither and the update is handled again
+    from the step it arrived at. `write` adds the mark (and those states) to a transaction."""
+
+    update_id: int
+    write: Callable[[AsyncSession, Handling], Awaitable[None]]
+    marked: bool = False
+    conversations: dict[str, Any] = field(default_factory=dict)
+
+
+handling: ContextVar[Handling | None] = ContextVar("birge_handling", default=None)
+
+
 class Database:
     def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = url
@@ -119,9 +142,16 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits on success and rolls back on any error."""
         task = asyncio.current_task()
+        update = handling.get()
+        if update is not None and update.marked:
+            update = None
         if not self._serialize or (task is not None and task is self._owner):
             async with self._factory() as session, session.begin():
                 yield session
+                if update is not None:
+                    await update.write(session, update)
+            if update is not None:
+                update.marked = True
             return
         if self._write_lock is None:
             self._write_lock = asyncio.Lock()
@@ -130,8 +160,12 @@ class Database:
             try:
                 async with self._factory() as session, session.begin():
                     yield session
+                    if update is not None:
+                        await update.write(session, update)
             finally:
                 self._owner = None
+        if update is not None:
+            update.marked = True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -217,6 +217,7 @@ class NoticeCategory(StrEnum):
     BROADCASTS = "broadcasts"  # non-urgent broadcasts: laws, decisions, news, events
     NATIONAL = "national"  # national issues
     LEGAL = "legal"  # legal cases
+    EVENTS = "events"  # invitations to events (reminders of my registrations still come)
 
 
 class EventKind(StrEnum):

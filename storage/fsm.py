@@ -10,24 +10,32 @@ because a write transaction per flow step made SQLite's single writer the bottle
 (scripts/bench_updates.py). `close()` — called when Birge stops — writes whatever is pending, so a
 restart continues every conversation; a crash can lose only the answers of the last few
 milliseconds, and the member is then asked that question again.
+
+While an update is being handled (`storage.db.handling`), the states its handler saves wait in
+that update's `Handling` and are written together with its "handled" mark (storage/inbox.py):
+either with its first other transaction or when the handler returns. A crash in the middle
+leaves the conversation at the step the update arrived at, and the update is handled again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database
-from storage.models import FsmRecord
+from storage.db import Database, Handling, handling
+from storage.models import FsmRecord, UpdateLog
 from storage.types import utcnow
 
 StateType = str | State | None
@@ -44,12 +52,16 @@ class SQLStorage(BaseStorage):
         self.keys = DefaultKeyBuilder(with_destiny=True)
         self._cache: dict[str, Entry] = {}
         self._dirty: dict[str, Entry] = {}
+        self._marks: list[int] = []  # updates handled, marked with the next write (SQLite)
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
 
     async def _load(self, key: StorageKey) -> tuple[str, Entry]:
         k = self.keys.build(key)
-        found = None if self.shared else self._cache.get(k)
+        current = handling.get()
+        found = current.conversations.get(k) if current is not None else None
+        if found is None and not self.shared:
+            found = self._cache.get(k)
         if found is None:
             async with self.db.read() as s:
                 row = await s.get(FsmRecord, k)
@@ -59,6 +71,12 @@ class SQLStorage(BaseStorage):
         return k, found
 
     async def _save(self, k: str, state: str | None, data: dict[str, Any]) -> None:
+        current = handling.get()
+        if current is not None and not current.marked:
+            current.conversations[k] = (state, data)  # written with the update's mark
+            if not self.shared:
+                self._cache[k] = (state, data)
+            return
         if self.shared:
             self._dirty[k] = (state, data)
             await self.flush()
@@ -67,18 +85,44 @@ class SQLStorage(BaseStorage):
             return  # e.g. /profile clearing a conversation that had no state
         self._cache[k] = (state, data)
         self._dirty[k] = (state, data)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
         if self._writer is None or self._writer.done():
             self._wake = asyncio.Event()
-            self._writer = asyncio.create_task(self._write_loop(), name="fsm-writer")
+            # A context of its own: the writer belongs to no update.
+            self._writer = asyncio.create_task(self._write_loop(), name="fsm-writer",
+                                               context=contextvars.Context())
         assert self._wake is not None
         self._wake.set()
+
+    async def write_handled(self, session: AsyncSession, current: Handling) -> None:
+        """The conversation states an update's handler saved, in the transaction that marks
+        it handled. On SQLite they go to the background writer instead (in order with every
+        other state; a crash may lose their last milliseconds, as above)."""
+        entries, current.conversations = current.conversations, {}
+        if not entries:
+            return
+        if self.shared:
+            await self._upsert(session, entries)
+        else:
+            self._dirty.update(entries)
+            self._wake_writer()
+
+    def finish_handled(self, current: Handling) -> None:
+        """SQLite: an update's states and its mark, written together by the background writer."""
+        entries, current.conversations = current.conversations, {}
+        self._dirty.update(entries)
+        self._marks.append(current.update_id)
+        current.marked = True
+        self._wake_writer()
 
     async def _write_loop(self) -> None:
         assert self._wake is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._dirty:
+            if self._dirty or self._marks:
                 try:
                     await self.flush()
                 except Exception:
@@ -86,33 +130,41 @@ class SQLStorage(BaseStorage):
                     self._wake.set()
 
     async def flush(self) -> None:
-        """Write every pending conversation in one transaction."""
+        """Write every pending conversation (and the updates they finish) in one transaction."""
         batch, self._dirty = self._dirty, {}
-        if not batch:
+        marks, self._marks = self._marks, []
+        if not batch and not marks:
             return
         try:
             async with self.db.transaction() as s:
-                gone = [k for k, (state, data) in batch.items() if state is None and not data]
-                if gone:
-                    await s.exec(delete(FsmRecord).where(FsmRecord.key.in_(gone)))  # type: ignore[attr-defined]
-                rows = [{"key": k, "state": state, "data": data, "updated_at": utcnow()}
-                        for k, (state, data) in batch.items() if k not in gone]
-                if rows:
-                    insert = pg_insert if self.db.engine.dialect.name == "postgresql" else \
-                        sqlite_insert
-                    stmt = insert(FsmRecord).values(rows)
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=["key"],
-                        set_={"state": stmt.excluded.state, "data": stmt.excluded.data,
-                              "updated_at": stmt.excluded.updated_at},
-                    )
-                    await s.exec(stmt)
+                await self._upsert(s, batch)
+                if marks:
+                    await s.exec(update(UpdateLog)
+                                 .where(col(UpdateLog.update_id).in_(marks))
+                                 .values(handled_at=utcnow()))
         except BaseException as exc:  # a failure or a cancellation: keep the answers for later
             if not isinstance(exc, asyncio.CancelledError):
                 log.exception("saving %d conversations failed; will retry", len(batch))
             for k, v in batch.items():
                 self._dirty.setdefault(k, v)
+            self._marks[:0] = marks
             raise
+
+    async def _upsert(self, s: AsyncSession, batch: dict[str, Entry]) -> None:
+        gone = [k for k, (state, data) in batch.items() if state is None and not data]
+        if gone:
+            await s.exec(delete(FsmRecord).where(FsmRecord.key.in_(gone)))  # type: ignore[attr-defined]
+        rows = [{"key": k, "state": state, "data": data, "updated_at": utcnow()}
+                for k, (state, data) in batch.items() if k not in gone]
+        if rows:
+            insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+            stmt = insert(FsmRecord).values(rows)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"state": stmt.excluded.state, "data": stmt.excluded.data,
+                      "updated_at": stmt.excluded.updated_at},
+            )
+            await s.exec(stmt)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         k, (_, data) = await self._load(key)
@@ -145,6 +197,6 @@ class SQLStorage(BaseStorage):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
             self._writer = None
-        while self._dirty:
+        while self._dirty or self._marks:
             await self.flush()
         self._cache.clear()

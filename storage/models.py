@@ -266,6 +266,20 @@ class FsmRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class UpdateLog(SQLModel, table=True):
+    """Each Telegram update as it arrived, written before Telegram is told it was received
+    (the next getUpdates offset, or the webhook's 200): an update whose handler a crash cut
+    short is handled again on start (`storage/inbox.py`)."""
+
+    __tablename__ = "update_log"
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Until then the process that received (or took over) the update is handling it.
+    claimed_until: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
 class SendPace(SQLModel, table=True):
     """Telegram's limits for the bot as a whole, shared by every replica (PostgreSQL).
 
@@ -824,6 +838,9 @@ class Event(SQLModel, table=True):
     host_municipality_id: int | None = Field(default=None, foreign_key="municipality.id")
     capacity: int
     per_district: int | None = None  # at most this many registered from one district
+    # Limits that differ by district, overriding `per_district`: {"<district id>": limit}.
+    district_limits: dict[str, int] = Field(default_factory=dict,
+                                            sa_column=Column(JSON, nullable=False))
     registration_until: datetime = Field(sa_type=UTCDateTime)
     # A broadcast's audience: {"roles": [...], "districts": [ids], ...}; empty is everyone.
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -879,11 +896,29 @@ class EventMaterial(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
     added_by_id: int | None = Field(default=None, foreign_key="member.id")
-    file_id: str = Field(max_length=200)
+    file_id: str = Field(max_length=200)  # "" for a library item
+    # A library item shared as a material: attendees get a button to its card.
+    library_item_id: int | None = Field(default=None, foreign_key="library_item.id")
     name: str = Field(max_length=200)
     mime_type: str | None = Field(default=None, max_length=100)
     size: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EventListWatch(SQLModel, table=True):
+    """The organiser's open participant list: the message that is edited by itself when someone
+    registers or cancels. `edit_due_at` is when the last edit was queued for; a change before it
+    adds nothing (that edit reads the list when it is sent), so edits come at most one per
+    `events_live.EDIT_EVERY` per organiser."""
+
+    __tablename__ = "event_list_watch"
+    __table_args__ = (UniqueConstraint("event_id", "member_id", name="uq_event_list_watch"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    message_id: int
+    edit_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # --- the vertical loop (issue 18): positions on draft laws, liaisons, questions, figures ----------

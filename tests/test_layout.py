@@ -28,6 +28,7 @@ RANKS = {
     "bot.views": 4,
     "bot.menu": 4,
     "bot.middlewares": 4,
+    "bot.inbox": 4,
     "bot.delivery": 5,
     "bot.flows": 5,
     "bot.jobs": 5,

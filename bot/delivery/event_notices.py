@@ -14,14 +14,19 @@ from aiogram.types import BufferedInputFile
 from bot.delivery.attachments import Attachment, attachments
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _
-from bot.services import event_calendar, events
+from bot.services import event_calendar, event_districts, event_live, event_results, events
+from bot.services.errors import ServiceError
 from bot.services.events import BISHKEK
 from bot.views.buttons import Row, button, markup
 from bot.views.events import (
     Ev,
     answer_row,
     event_text,
+    library_rows,
+    material_lines,
     open_button,
+    participants_buttons,
+    participants_text,
     rating_row,
     when_label,
 )
@@ -57,8 +62,9 @@ async def render_event(db: Database, to: Recipient, kind: str,
     if kind == "event_invite":
         if event.status != EventStatus.PUBLISHED or event.registration_until <= utcnow():
             return None
+        limits = await event_districts.event_limits(db, event, lang)
         body = "📨 " + _("You are invited:") + "\n\n" + event_text(event, lang, show_link=False,
-                                                                 host=host)
+                                                                 host=host, limits=limits)
         if status in (None, RegistrationStatus.INVITED):
             rows.append(answer_row(eid))
         rows.append(open_button(eid))
@@ -105,10 +111,11 @@ async def render_event(db: Database, to: Recipient, kind: str,
             return None
         body = "📎 " + _("Thank you for taking part in {title}. Here are the materials. How "
                         "useful was it?").format(title=_title(event, lang))
-        body += "\n" + "\n".join("📎 " + html.escape(m.name) for m in materials)
+        body += "\n" + material_lines(materials)
         rows = [rating_row(eid)] if reg.rating is None else []
+        rows += library_rows(materials)
         rows.append(open_button(eid))
-        files = attachments(materials)
+        files = attachments(event_results.files_of(materials))
     elif kind == "event_for_approval":
         if event.status != EventStatus.AWAITING_APPROVAL:
             return None
@@ -144,3 +151,20 @@ def _register(kind: str) -> None:
 
 for _kind in KINDS:
     _register(_kind)
+
+
+@renderer("event_list_live")
+async def render_list_live(db: Database, to: Recipient, payload: dict[str, Any]
+                           ) -> Rendered | None:
+    """The organiser's open participant list, edited to what it is now (see `event_live`);
+    dropped when that message no longer shows the list or the member no longer organises."""
+    event_id, message_id = int(payload["event_id"]), int(payload["message_id"])
+    if await event_live.watched_message(db, to.member_id, event_id) != message_id:
+        return None
+    try:
+        found, people = await event_results.participants(db, to.member_id, event_id,
+                                                         to.language)
+    except ServiceError:
+        return None
+    return Rendered(participants_text(found, people, to.language),
+                    markup(participants_buttons(found, people, utcnow())), edit=message_id)

@@ -11,7 +11,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.delivery.render import Recipient, Rendered, renderer
 from bot.i18n import _, in_locale
-from bot.services import cache, surveys
+from bot.services import broadcasts, cache, survey_polls, surveys
 from bot.services import survey_forms as forms
 from bot.views.buttons import button, markup
 from bot.views.survey_charts import chart_kind, chart_png
@@ -26,6 +26,7 @@ from bot.views.surveys import (
     title,
 )
 from storage.db import Database
+from storage.enums import BroadcastStatus
 
 # At most this many charts follow a results broadcast (more would bury it); the table has all.
 MAX_CHARTS = 10
@@ -47,7 +48,7 @@ async def reminder(db: Database, to: Recipient, payload: dict[str, Any]) -> Rend
     return Rendered(invitation(found, to.language, reminder=True), invitation_markup(found))
 
 
-@renderer(surveys.POLL_KIND, after_sent=surveys.poll_posted)
+@renderer(surveys.POLL_KIND, after_sent=survey_polls.poll_posted)
 async def poll(db: Database, to: Recipient, payload: dict[str, Any]) -> Rendered | None:
     found = await surveys.cached(db, int(payload["survey_id"]))
     if found is None or not surveys.is_open(found):
@@ -108,8 +109,11 @@ async def results_files(db: Database, to: Recipient, payload: dict[str, Any]
                         ) -> Rendered | None:
     """After a survey's results broadcast: its charts and summary table, in the member's
     language (figures only)."""
-    sid = int(payload["survey_id"])
-    key = (sid, to.language)
+    sid, broadcast_id = int(payload["survey_id"]), int(payload["broadcast_id"])
+    sent = await broadcasts.cached(db, broadcast_id)
+    if sent is None or sent.status == BroadcastStatus.CANCELLED:
+        return None  # the files follow the broadcast, not without it
+    key = (sid, to.language, broadcast_id)  # each sending has the figures of its moment
     lock = _drawing.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
     async with lock:  # the first recipient draws, the others reuse
         made = _files.get(key)

@@ -1,6 +1,7 @@
 """Renderers of the vertical loop: a position to sign off and its reminder, a bill's new stage,
 an answer to a question about a decision and the follow-up to all recipients, an effect report
-asked, a liaison's request for clarification, the annual report's consultation."""
+asked, a liaison's request for clarification, a liaison's response (to staff, to correct) and
+its correction (to everyone behind the issue), the annual report's consultation."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.services import liaisons
 from bot.services.broadcasts import cached
 from bot.views.buttons import button, markup
 from bot.views.inbox import Qi
+from bot.views.liaison import corrected_notice, response_notice, response_notice_keyboard
 from bot.views.positions import effect_button, stage_label, vote_keyboard
 from bot.views.reports import Ar
 from storage.db import Database
@@ -128,3 +130,19 @@ async def consultation(db: Database, to: Recipient, payload: dict[str, Any]
     return Rendered("📘 " + _("The draft of the Union's annual report is open for your "
                              "comments."),
                     markup([[button(_("Comment"), Ar(action="comment", report_id=rid))]]))
+
+
+@renderer("liaison_response")
+async def liaison_response(db: Database, to: Recipient, payload: dict[str, Any]
+                           ) -> Rendered | None:
+    found = await liaisons.response_for_notice(db, int(payload["reply_id"]), to.language)
+    if found is None or found.reply.id is None:
+        return None
+    return Rendered(response_notice(found), response_notice_keyboard(found.reply.id))
+
+
+@renderer("liaison_corrected")
+async def liaison_corrected(db: Database, to: Recipient, payload: dict[str, Any]
+                            ) -> Rendered | None:
+    found = await liaisons.response_for_notice(db, int(payload["reply_id"]), to.language)
+    return Rendered(corrected_notice(found)) if found is not None else None

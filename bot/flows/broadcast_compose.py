@@ -22,7 +22,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.flows import audience as picker
 from bot.flows import dates, guard
 from bot.flows.dates import date_refusal, parse_moment
-from bot.flows.ui import Event, notice, show, wrong_input
+from bot.flows.ui import Event, nav_press, notice, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, format_when, in_locale, language_name
 from bot.services import broadcasts
 from bot.services.broadcasts import Audience, Draft
@@ -235,15 +235,12 @@ def _next(step: str, data: dict[str, Any], direction: int = 1) -> str:
 @router.callback_query(Nav.filter(), StateFilter(Compose))
 async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
                  member: MemberView | None) -> None:
-    await query.answer()
-    step = _step(await state.get_state())
-    if member is None or step is None:
+    pressed = await nav_press(query, state, member is not None, callback_data.action,
+                              _("Cancelled. Nothing was sent."))
+    if pressed is None or member is None:
         return
-    data = await state.get_data()
-    if callback_data.action == "cancel":
-        await state.clear()
-        await show(query, _("Cancelled. Nothing was sent."))
-    elif callback_data.action == "back":
+    step, data = pressed
+    if callback_data.action == "back":
         back = {"paste": "audience", "when": "audience", "confirm": "audience"}.get(step)
         await ask(query, state, db, member, back or _next(step, data, -1))
     elif callback_data.action == "skip" and step in ("text_en", "documents", "source"):

@@ -25,16 +25,16 @@ from bot.flows import audience as picker
 from bot.flows import guard
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
-from bot.flows.ui import notice, remember, show, wrong_input
+from bot.flows.ui import nav_press, notice, remember, show, wrong_input
 from bot.i18n import _, __, language_name
-from bot.services import broadcasts, events, reference
+from bot.services import broadcasts, event_districts, events, reference
 from bot.services.broadcasts import Audience
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.events import Change, EventDraft
 from bot.services.members import MemberView
 from bot.views.audience import DIMENSIONS, menu_rows
-from bot.views.buttons import button, grid, markup, nav_row
-from bot.views.callbacks import Nav, Pick, parse_id
+from bot.views.buttons import button, grid, markup, nav_row, page_rows, short
+from bot.views.callbacks import MAX_PAGE, Nav, Pick, parse_id
 from bot.views.events import Ev, event_text, kind_label, when_label
 from bot.views.labels import refusal
 from bot.views.legal import calendar
@@ -77,6 +77,7 @@ OPTIONAL = {"title_en", "description_en", "per_district"}
 _CLOCK = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 # The audience dimensions a district leader may narrow (the district is theirs).
 LEADER_DIMENSIONS = ("roles", "communities", "languages")
+HOST_PAGE = 16  # municipalities on a page of the host's choice (two columns)
 
 
 def _step(raw: str | None) -> str | None:
@@ -111,6 +112,7 @@ def _draft(data: dict[str, Any]) -> EventDraft:
         starts_at=_moment(data, "starts_at") or utcnow(),
         ends_at=_moment(data, "ends_at") or utcnow(),
         capacity=int(data.get("capacity") or 0), per_district=data.get("per_district"),
+        district_limits={int(k): int(v) for k, v in (data.get("district_limits") or {}).items()},
         address=data.get("address"), online_url=data.get("online_url"),
         host_municipality_id=data.get("host"),
         registration_until=_moment(data, "until"),
@@ -207,8 +209,10 @@ async def ask(event: Update, state: FSMContext, db: Database, member: MemberView
         await show(event, _("How many participants at most? Send a number from 1 to {limit}."
                             ).format(limit=events.CAPACITY_MAX), markup([back]))
     elif step == "per_district":
-        await show(event, _("At most how many from one district? Send a number, or skip."),
-                   markup([skip, back]))
+        await show(event, _("At most how many from one district? Send a number, or skip.")
+                   + "\n\n" + _("For a different limit in some districts, add a line for "
+                                 "each, for example:") + "\n<code>10\nТалас: 5\nЛейлек: 15"
+                   "</code>", markup([skip, back]))
     elif step == "deadline":
         today = _today()
         year, mon = month or (today.year, today.month)
@@ -224,12 +228,17 @@ async def ask(event: Update, state: FSMContext, db: Database, member: MemberView
 
 
 async def _show_host(event: Update, db: Database, member: MemberView, data: dict[str, Any],
-                     region_id: int | None = None, district_id: int | None = None) -> None:
+                     region_id: int | None = None, district_id: int | None = None,
+                     page: int = 0) -> None:
     back = [button("⬅️ " + _("Back"), Nav(action="back"))]
-    if district_id is not None:
+    if district_id is not None:  # a district may have thirty municipalities: paged
         places = await reference.municipalities(db, district_id, member.language)
-        buttons = [button(p.name, Pick(step="ehm", value=str(p.id))) for p in places]
-    elif region_id is not None:
+        buttons = [button(short(p.name, 30), Pick(step="ehm", value=str(p.id))) for p in places]
+        await show(event, _("Which municipality hosts the exchange visit?"), markup([
+            *page_rows(buttons, page, lambda n: Pick(step="ehg", value=f"{district_id}_{n}"),
+                       columns=2, size=HOST_PAGE), back]))
+        return
+    if region_id is not None:
         places = await reference.districts(db, region_id, member.language)
         buttons = [button(p.name, Pick(step="ehd", value=str(p.id))) for p in places]
     else:
@@ -237,6 +246,20 @@ async def _show_host(event: Update, db: Database, member: MemberView, data: dict
         buttons = [button(p.name, Pick(step="ehr", value=str(p.id))) for p in places]
     await show(event, _("Which municipality hosts the exchange visit?"),
                markup([*grid(buttons, 2), back]))
+
+
+async def _host_page(query: CallbackQuery, db: Database, member: MemberView,
+                     data: dict[str, Any], value: str) -> None:
+    """A page of a district's municipalities ("<district>_<page>"); a forged one is stale."""
+    district, _sep, number = value.partition("_")
+    district_id, page = parse_id(district), parse_id(number, MAX_PAGE)
+    count = len(await reference.municipalities(db, district_id, member.language)) \
+        if district_id is not None else 0
+    if page is None or page * HOST_PAGE >= count:
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    await _show_host(query, db, member, data, district_id=district_id, page=page)
 
 
 def _dimensions(data: dict[str, Any]) -> tuple[str, ...]:
@@ -267,7 +290,10 @@ async def _show_confirm(event: Update, db: Database, member: MemberView,
     async with db.read() as s:
         count = len(await broadcasts.recipients(s, Audience.from_json(data.get("audience"))))
     host = await events.host_name(db, data.get("host"), member.language)
-    text = event_text(_preview(data), member.language, show_link=True, host=host)
+    limits = await event_districts.named_limits(db, data.get("district_limits") or {},
+                                                member.language)
+    text = event_text(_preview(data), member.language, show_link=True, host=host,
+                      limits=limits)
     text += "\n\n" + _("Create the event and invite {count} members?").format(count=count)
     await show(event, text[:4000],
                markup([[button("✅ " + _("Create and invite"), Pick(step="ec", value="1"))],
@@ -287,18 +313,17 @@ def _preview_change(data: dict[str, Any]) -> str:
 @router.callback_query(Nav.filter(), StateFilter(EventCompose))
 async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
                  member: MemberView | None) -> None:
-    await query.answer()
-    step = _step(await state.get_state())
-    if member is None or step is None:
+    pressed = await nav_press(query, state, member is not None, callback_data.action,
+                              _("Cancelled. Nothing was saved."))
+    if pressed is None or member is None:
         return
-    data = await state.get_data()
-    if callback_data.action == "cancel":
-        await state.clear()
-        await show(query, _("Cancelled. Nothing was saved."))
-    elif callback_data.action == "back" and not data.get("change"):
+    step, data = pressed
+    if callback_data.action == "back" and not data.get("change"):
         await ask(query, state, db, member, _next(step, data, -1))
     elif callback_data.action == "skip" and step in OPTIONAL:
         data[step] = None
+        if step == "per_district":
+            data["district_limits"] = {}
         await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
 
@@ -383,12 +408,13 @@ async def on_text(message: Message, state: FSMContext, db: Database,
                     raise ServiceError("event_address", limit=events.ADDRESS_MAX)
                 data["address"] = text
                 data["online_url"] = None
-        elif step in ("capacity", "per_district"):
-            number = events.check_capacity(text)
-            if step == "per_district" and number is not None and number > int(
-                    data.get("capacity") or 0):
-                raise ServiceError("event_capacity", limit=data.get("capacity"))
-            data[step] = number
+        elif step == "capacity":
+            data[step] = events.check_capacity(text)
+        elif step == "per_district":
+            every, limits = await event_districts.read_limits(
+                db, text, int(data.get("capacity") or 0))
+            data["per_district"] = every
+            data["district_limits"] = {str(k): v for k, v in limits.items()}
         elif step == "deadline":
             moment = parse_moment(text, end_of_day=True)
             start = _moment(data, "starts_at")
@@ -466,6 +492,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         data["ends_at"] = (start + timedelta(minutes=int(value))).isoformat()
         await state.set_data(data)
         await ask(query, state, db, member, _next(step, data))
+    elif kind == "ehg" and step == "host":
+        await _host_page(query, db, member, data, value)
     elif kind in ("ehr", "ehd", "ehm") and step == "host" and parse_id(value) is not None:
         await query.answer()
         if kind == "ehr":
@@ -487,7 +515,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     elif kind == "ex" and step == "confirm" and data.get("change"):
         await _save_change(query, state, db, member, data)
     else:
-        await query.answer(stale)
+        await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
 
 
 async def _on_calendar(query: CallbackQuery, state: FSMContext, db: Database,

@@ -156,15 +156,16 @@ async def _answers(data: dict[str, Any], db: Database) -> str:
 
 # --- rendering each step ---------------------------------------------------------------------
 
-PAGED = ("region", "district", "municipality", "communities")  # lists that grow with the import
-PAGE_SIZE = 8
+# The lists that grow with `birge reference import`, and how many choices a page of each holds
+# (eight rows: two columns of short names, one of long ones).
+PAGED = {"region": 16, "district": 16, "municipality": 8, "communities": 8}
 
 
 def _paged(step: str, buttons: list[InlineKeyboardButton], data: dict[str, Any],
            columns: int = 1) -> list[Row]:
     """The page of a step's list the member is on ("⬅️ 2/4 ➡️" under it when there are more)."""
     return page_rows(buttons, int(data.get("page", {}).get(step, 0)),
-                     lambda n: Pick(step=step, value=f"page{n}"), columns, PAGE_SIZE)
+                     lambda n: Pick(step=step, value=f"page{n}"), columns, PAGED[step])
 
 
 def _page_press(step: str, value: str, total: int) -> int | None:
@@ -172,7 +173,7 @@ def _page_press(step: str, value: str, total: int) -> int | None:
     if step not in PAGED or not value.startswith("page"):
         return None
     number = parse_id(value[4:], MAX_PAGE)
-    return number if number is not None and number * PAGE_SIZE < total else None
+    return number if number is not None and number * PAGED[step] < total else None
 
 
 async def _list_size(step: str, data: dict[str, Any], db: Database) -> int:

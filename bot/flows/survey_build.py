@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.flows import audience as picker
 from bot.flows import guard
 from bot.flows.dates import parse_moment
-from bot.flows.ui import Event, show, wrong_input
+from bot.flows.ui import Event, nav_press, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, language_name
 from bot.services import survey_forms as forms
 from bot.services import survey_roles, surveys
@@ -331,15 +331,12 @@ PREVIOUS = {"title": "target", "intro": "title", "qtype": "intro", "qlabel": "qt
 @router.callback_query(Nav.filter(), StateFilter(Build))
 async def on_nav(query: CallbackQuery, callback_data: Nav, state: FSMContext, db: Database,
                  member: MemberView | None) -> None:
-    await query.answer()
-    step = _step(await state.get_state())
-    if member is None or step is None:
+    pressed = await nav_press(query, state, member is not None, callback_data.action,
+                              _("Cancelled. Nothing was sent."))
+    if pressed is None or member is None:
         return
-    data = await state.get_data()
-    if callback_data.action == "cancel":
-        await state.clear()
-        await show(query, _("Cancelled. Nothing was sent."))
-    elif callback_data.action == "back":
+    step, data = pressed
+    if callback_data.action == "back":
         target = PREVIOUS.get(step, "title")
         if target == "target" and not data.get("targeted"):
             target = step
@@ -557,7 +554,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     expected = {"sg": "target", "sq": "qtype", "ss": "qscale", "sm": "qmax", "sr": "qrequired",
                 "sc": "qcond", "sn": "qmore", "so": "mode", "sp": "preview"}
     if kind in expected and expected[kind] != step:
-        await query.answer(_("This button is no longer active."))
+        await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
         return
     if step == "audience" and await picker.on_button(query, state, db, member, data, kind,
                                                      value, "s"):
@@ -595,6 +592,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     elif kind == "sq" and value in forms.TYPES:
         label = data.get("q", {}).get("label") if data.get("kind") == "poll" else None
         if data.get("kind") == "poll" and value not in ("single", "multiple"):
+            await ask(query, state, db, member, "qtype")  # a forged kind: ask again
             return
         # A poll's question is asked before its kind: keep it and go on to the options.
         data["q"] = {"type": value, **({"label": label} if label else {})}

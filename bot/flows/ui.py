@@ -75,7 +75,9 @@ class Latest:
 _latest: WeakKeyDictionary[Any, Latest] = WeakKeyDictionary()
 
 
-async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> None:
+async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> int | None:
+    """Show a screen: edit the pressed message when it is the chat's last, else send anew.
+    Returns the id of the message that shows it (None when there is none to tell)."""
     if isinstance(event, CallbackQuery):
         msg = event.message
         last = event.bot is None or Latest.of(event.bot).is_last(msg.chat.id, msg.message_id) \
@@ -83,15 +85,16 @@ async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) 
         if isinstance(msg, Message) and last:
             try:
                 await msg.edit_text(text, reply_markup=kb)
-                return
+                return msg.message_id
             except TelegramBadRequest as exc:
                 if "not modified" in exc.message:
-                    return
+                    return msg.message_id
                 log.debug("edit failed, sending anew: %s", exc.message)
         if event.from_user is not None and event.bot is not None:
-            await event.bot.send_message(event.from_user.id, text, reply_markup=kb)
-        return
-    await event.answer(text, reply_markup=kb)
+            sent = await event.bot.send_message(event.from_user.id, text, reply_markup=kb)
+            return sent.message_id
+        return None
+    return (await event.answer(text, reply_markup=kb)).message_id
 
 
 async def remember(state: FSMContext, step: State, data: dict[str, Any]) -> None:
@@ -120,3 +123,20 @@ async def wrong_input(message: Message, step: str | None, text_steps: Collection
         await message.answer(_("Please send text, not a file, sticker or voice message."))
     else:
         await message.answer(_("Please use the buttons."))
+
+
+async def nav_press(query: CallbackQuery, state: FSMContext, signed_in: bool, action: str,
+                    cancelled: str) -> tuple[str, dict[str, Any]] | None:
+    """What a compose flow's Back / Cancel / Skip handler shares: answers the press; Cancel ends
+    the flow saying `cancelled`. Else (the step, the flow's data) for Back or Skip to go on;
+    None when there is nothing to go on with (not signed in, no step, cancelled)."""
+    await query.answer()
+    raw = await state.get_state()
+    step = raw.split(":", 1)[1] if raw and ":" in raw else None
+    if not signed_in or step is None:
+        return None
+    if action == "cancel":
+        await state.clear()
+        await show(query, cancelled)
+        return None
+    return step, await state.get_data()

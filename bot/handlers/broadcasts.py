@@ -78,9 +78,10 @@ async def show_report(event: Message | CallbackQuery, db: Database, member: Memb
     if found.by_place:
         lines.append("")
         for (region, district), counts in list(found.by_place.items())[:25]:
-            lines.append(f"{html.escape(district)} ({html.escape(region)}): "
-                         f"{counts.get('sent', 0)}/{counts.get('recipients', 0)} ✓"
-                         f"{counts.get('acknowledged', 0)}")
+            lines.append(_("{place}: sent {sent} of {total}, acknowledged: {acknowledged}").format(
+                place=f"{html.escape(district)} ({html.escape(region)})",
+                sent=counts.get("sent", 0), total=counts.get("recipients", 0),
+                acknowledged=counts.get("acknowledged", 0)))
     assert b.id is not None
     rows = [[button("🔄 " + _("Refresh"), Bc(action="report", broadcast_id=b.id)),
              button("📥 CSV", Bc(action="csv", broadcast_id=b.id))]]

@@ -20,8 +20,9 @@ from bot.flows.event_compose import start_change, start_new
 from bot.flows.ui import Event as Update
 from bot.flows.ui import remember, show
 from bot.i18n import _, __
-from bot.services import event_calendar, event_results, events
+from bot.services import event_calendar, event_districts, event_live, event_results, events
 from bot.services.errors import ServiceError
+from bot.services.library import label as events_library_label
 from bot.services.members import MemberView
 from bot.views.buttons import button, markup, nav_row
 from bot.views.callbacks import Menu, Nav
@@ -49,6 +50,12 @@ class EventInput(StatesGroup):
     comment = State()  # an attendee's comment on their rating
 
 
+def materials_prompt() -> str:
+    return _("Send the materials as documents (presentations, handouts, photos), then press "
+             "Done.") + "\n" + _("To share a library item, send its number "
+                                 "(<code>LIB-12</code>) or words from its title.")
+
+
 def _can_create(member: MemberView) -> bool:
     return member.active and bool({Role.UNION_STAFF, Role.DISTRICT_LEADER, Role.PARTNER}
                                   & member.roles)
@@ -62,8 +69,7 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
                                "it, or press Skip."),
                              reply_markup=markup([[button(_("Skip"), Nav(action="cancel"))]]))
     else:
-        await message.answer(_("Send the materials as documents (presentations, handouts, "
-                               "photos), then press Done."),
+        await message.answer(materials_prompt(),
                              reply_markup=markup([[button(_("Done") + " ➡️",
                                                           Ev(action="open", event_id=event_id))]]))
 
@@ -141,7 +147,8 @@ async def on_list(query: CallbackQuery, callback_data: EvL, state: FSMContext, d
 
 async def show_card(event: Update, db: Database, member: MemberView, event_id: int) -> None:
     view = await events.event_view(db, member.id, event_id, member.language)
-    await show(event, card_text(view, member.language),
+    limits = await event_districts.event_limits(db, view.event, member.language)
+    await show(event, card_text(view, member.language, limits),
                markup(card_buttons(view, utcnow())))
 
 
@@ -157,8 +164,10 @@ async def send_calendar(query: CallbackQuery, db: Database, member: MemberView,
 async def show_participants(event: Update, db: Database, member: MemberView,
                             event_id: int) -> None:
     found, people = await event_results.participants(db, member.id, event_id, member.language)
-    await show(event, participants_text(found, people, member.language),
-               markup(participants_buttons(found, people, utcnow())))
+    shown = await show(event, participants_text(found, people, member.language),
+                       markup(participants_buttons(found, people, utcnow())))
+    if shown is not None:  # it keeps itself current from now on
+        await event_live.watch(db, member.id, event_id, shown)
 
 
 @router.callback_query(Ev.filter())
@@ -181,6 +190,8 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
                data: Ev) -> None:
     action, eid, value = data.action, data.event_id, data.value
     if action == "open":
+        if isinstance(query.message, Message):  # back from the participant list, if it was
+            await event_live.unwatch(db, member.id, query.message.message_id)
         await show_card(query, db, member, eid)
         await query.answer()
     elif action in ANSWERS:
@@ -209,7 +220,7 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
             return
         await query.answer()
         if query.bot is not None and query.from_user is not None:
-            for item in attachments(view.materials):
+            for item in attachments(event_results.files_of(view.materials)):
                 await send_attachment(query.bot, query.from_user.id, item)
     elif action == "rate":
         await event_results.rate_event(db, member.id, eid, value)
@@ -255,9 +266,12 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         await event_results.participants(db, member.id, eid)  # organisers only
         await query.answer()
         await remember(state, EventInput.materials, {"event_id": eid})
-        await show(query, _("Send the materials as documents (presentations, handouts, "
-                            "photos), then press Done."),
+        await show(query, materials_prompt(),
                    markup([[button(_("Done") + " ➡️", Ev(action="open", event_id=eid))]]))
+    elif action == "lib":
+        count = await event_results.add_library_item(db, member.id, eid, value, member.language)
+        await query.answer(_("Added to the materials ({count} in all).").format(count=count),
+                           show_alert=True)
     elif action == "send":
         count = await event_results.send_materials(db, member.id, eid)
         await query.answer(_("The materials are on their way to {count} attendees.").format(
@@ -300,6 +314,31 @@ async def on_material(message: Message, state: FSMContext, db: Database,
     await message.answer(_("Added: {name} ({count} in all). Send more, or press Done.").format(
         name=html.escape(material.name), count=count),
         reply_markup=markup([[button(_("Done") + " ➡️", Ev(action="open", event_id=event_id))]]))
+
+
+@router.message(StateFilter(EventInput.materials), F.text)
+async def on_library_search(message: Message, state: FSMContext, db: Database,
+                            member: MemberView | None) -> None:
+    """Text while adding materials looks for a library item to share."""
+    if member is None or message.text is None:
+        return
+    event_id = int((await state.get_data()).get("event_id", 0))
+    try:
+        found = await event_results.find_library_items(db, member.id, event_id, message.text,
+                                                       member.language)
+    except ServiceError as exc:
+        await message.answer(refusal(exc))
+        return
+    done = [button(_("Done") + " ➡️", Ev(action="open", event_id=event_id))]
+    if not found:
+        await message.answer(_("No published library item matches. Try other words or the "
+                               "number (<code>LIB-12</code>), or send files."),
+                             reply_markup=markup([done]))
+        return
+    rows = [[button(f"📚 {events_library_label(p.item_id)} · {p.title}"[:60],
+                    Ev(action="lib", event_id=event_id, value=p.item_id))] for p in found]
+    await message.answer(_("Which library item do you share with the attendees?"),
+                         reply_markup=markup([*rows, done]))
 
 
 @router.message(StateFilter(EventInput.materials))

@@ -57,6 +57,11 @@ def help_text(member: MemberView | None) -> str:
         Capability.DECISIONS: _("/decisions — every decision and announcement you received"),
         Capability.SURVEYS: _("/surveys — surveys sent to you; leaders, moderators and staff "
                               "create surveys and quick polls and see the results"),
+        Capability.LIAISON: _("/liaison — the national issues and dossiers addressed to your "
+                              "state body: record its response or ask the Union"),
+        Capability.VERTICAL: _("/inbox — members' questions about decisions; /stats — the "
+                               "figures; /report — the annual report; /liaisons — link "
+                               "liaisons to their state bodies"),
     }
     head = _("What you can do in Birge:")
     if member.status == MemberStatus.PENDING:

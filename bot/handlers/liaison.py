@@ -1,5 +1,6 @@
 """/liaison: a state-body liaison sees what is addressed to their body, records the response
-(text, reference number, documents) and asks the Union for clarification."""
+(text, reference number, documents) and asks the Union for clarification. /liaisons: staff link
+a member to the state body they answer for, or unlink them."""
 
 from __future__ import annotations
 
@@ -12,12 +13,25 @@ from aiogram.types import CallbackQuery, Message
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import show
 from bot.i18n import _
-from bot.services import liaisons
+from bot.services import liaisons, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import button, markup, nav_row
 from bot.views.callbacks import Nav
-from bot.views.liaison import Li, card, card_keyboard, list_keyboard
+from bot.views.liaison import (
+    Li,
+    Ll,
+    Lr,
+    bodies_keyboard,
+    bodies_text,
+    card,
+    card_keyboard,
+    liaison_keyboard,
+    liaison_text,
+    list_keyboard,
+    roster_keyboard,
+    roster_text,
+)
 from bot.views.vertical_labels import refusal
 from storage.db import Database
 from storage.models import NationalIssue
@@ -30,6 +44,7 @@ class LiaisonFlow(StatesGroup):
     reference = State()
     documents = State()
     clarify = State()
+    correct = State()  # staff: the corrected text of a liaison's response
 
 
 @router.message(Command("liaison"), F.chat.type == "private")
@@ -40,13 +55,66 @@ async def on_list(message: Message, db: Database, member: MemberView | None) -> 
     try:
         found = await liaisons.addressed(db, member.id, member.language)
     except ServiceError as exc:
-        await message.answer(refusal(exc))
+        await message.answer(_("This is for the liaison of a state body, linked to it by the "
+                               "Union staff.") if exc.code == "denied" else refusal(exc))
         return
     if not found.issues and not found.dossiers:
         await message.answer(_("Nothing is addressed to {body} now.").format(body=found.body))
         return
     await message.answer(_("Addressed to {body}:").format(body=found.body),
                          reply_markup=list_keyboard(found))
+
+
+@router.message(Command("liaisons"), F.chat.type == "private")
+async def on_roster(message: Message, db: Database, member: MemberView | None) -> None:
+    if member is None:
+        await message.answer(_("You are not allowed to do that."))
+        return
+    try:
+        found = await liaisons.roster(db, member.id, member.language)
+    except ServiceError as exc:
+        await message.answer(refusal(exc))
+        return
+    await message.answer(roster_text(found), reply_markup=roster_keyboard(found, 0))
+
+
+@router.callback_query(Ll.filter())
+async def on_roster_button(query: CallbackQuery, callback_data: Ll, db: Database,
+                           member: MemberView | None) -> None:
+    if member is None:
+        await query.answer(_("You are not allowed to do that."), show_alert=True)
+        return
+    action, who, value = callback_data.action, callback_data.member_id, callback_data.value
+    lang = member.language
+    try:
+        if action == "list":
+            found = await liaisons.roster(db, member.id, lang)
+            await query.answer()
+            await show(query, roster_text(found), roster_keyboard(found, value))
+            return
+        if action == "link":
+            await liaisons.liaison(db, member.id, who, lang)  # still on the roster
+            await liaisons.assign_body(db, member.id, who, value)
+            await query.answer(_("Linked."))
+        elif action == "unlink":
+            await liaisons.liaison(db, member.id, who, lang)
+            await liaisons.unassign_body(db, member.id, who)
+            await query.answer(_("Unlinked."))
+            found = await liaisons.roster(db, member.id, lang)
+            if not any(r.member_id == who for r in found):  # no longer on the roster
+                await show(query, roster_text(found), roster_keyboard(found, 0))
+                return
+        row = await liaisons.liaison(db, member.id, who, lang)
+        if action == "bodies":
+            bodies = [(b.id, b.name) for b in await reference.state_bodies(db, lang)]
+            await query.answer()
+            await show(query, bodies_text(row), bodies_keyboard(who, bodies, value))
+            return
+        if action == "card":
+            await query.answer()
+        await show(query, liaison_text(row), liaison_keyboard(row))
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
 
 
 @router.callback_query(Li.filter())
@@ -76,6 +144,27 @@ async def on_button(query: CallbackQuery, callback_data: Li, state: FSMContext, 
         _("Send your question to the Union.")
     if isinstance(query.message, Message):
         await query.message.answer(prompt, reply_markup=markup([nav_row(False)]))
+
+
+@router.callback_query(Lr.filter())
+async def on_correct(query: CallbackQuery, callback_data: Lr, state: FSMContext, db: Database,
+                     member: MemberView | None) -> None:
+    if member is None:
+        await query.answer(_("You are not allowed to do that."), show_alert=True)
+        return
+    try:
+        await liaisons.check_correct(db, member.id, callback_data.reply_id)
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await state.set_state(LiaisonFlow.correct)
+    await state.set_data({"reply_id": callback_data.reply_id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send the corrected text of the response (up to {limit} characters); everyone "
+              "behind the issue is told.").format(limit=liaisons.TEXT_MAX),
+            reply_markup=markup([nav_row(False)]))
 
 
 @router.callback_query(Nav.filter(), StateFilter(LiaisonFlow))
@@ -125,6 +214,17 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     current = await state.get_state()
     data = await state.get_data()
     text = message.text.strip()
+    if current == LiaisonFlow.correct.state:
+        try:
+            await liaisons.correct(db, member.id, int(data["reply_id"]), text)
+        except ServiceError as exc:
+            await message.answer(refusal(exc))
+            if exc.code != "response_length":
+                await state.clear()
+            return
+        await state.clear()
+        await message.answer(_("The response is corrected; everyone behind the issue is told."))
+        return
     if current == LiaisonFlow.clarify.state:
         try:
             await liaisons.ask_clarification(db, member.id, str(data["kind"]),

@@ -5,7 +5,7 @@ adopted law."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -14,9 +14,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.flows.attachments import attachment_of
+from bot.flows.dates import date_refusal, parse_moment
 from bot.flows.ui import show
 from bot.i18n import _
-from bot.services import bill_stages, effect_reports, law_comments, positions
+from bot.services import bill_stages, effect_reports, law_comments, positions, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.views.buttons import Row, button, markup, nav_row
@@ -24,11 +25,19 @@ from bot.views.callbacks import Nav
 from bot.views.positions import (
     Bs,
     Ef,
+    Lo,
     Lp,
     Lv,
     Lw,
+    audience_keyboard,
+    audience_text,
     comment_words,
     comments_keyboard,
+    confirm_keyboard,
+    confirm_text,
+    date_prompt,
+    deadline_keyboard,
+    deadline_text,
     effect_words,
     letter_words,
     position_card,
@@ -39,10 +48,9 @@ from bot.views.positions import (
 )
 from bot.views.vertical_labels import refusal
 from storage.db import Database
-from storage.types import utcnow
 
 router = Router(name="positions")
-SIGNOFF_DAYS = 7
+OPEN_KEY = "position_open"  # the audience and deadline chosen before a sign-off opens
 
 
 class PositionDraft(StatesGroup):
@@ -50,6 +58,10 @@ class PositionDraft(StatesGroup):
     text_ky = State()
     text_ru = State()
     file = State()
+
+
+class PositionOpen(StatesGroup):
+    date = State()
 
 
 class PositionSent(StatesGroup):
@@ -167,12 +179,10 @@ async def on_position(query: CallbackQuery, callback_data: Lp, state: FSMContext
     action, pid = callback_data.action, callback_data.position_id
     try:
         if action == "open":
-            asked = await positions.open_signoff(
-                db, member.id, pid, utcnow() + timedelta(days=SIGNOFF_DAYS))
-            await query.answer(_("{count} district leaders are asked to sign off.").format(
-                count=asked), show_alert=True)
-            p = await positions.get(db, member.id, pid)
-            await show(query, position_card(p, member.language), position_keyboard(p))
+            await positions.audience_size(db, member.id, pid)  # staff, and still a draft
+            await state.update_data({OPEN_KEY: {"pid": pid, "coms": [], "until": None}})
+            await query.answer()
+            await _show_audience(query, db, member, pid, set())
             return
         if action == "tally":
             found = await positions.tally(db, member.id, pid, member.language)
@@ -210,6 +220,92 @@ async def on_position(query: CallbackQuery, callback_data: Lp, state: FSMContext
         await show(query, position_card(p, member.language), position_keyboard(p))
     except ServiceError as exc:
         await query.answer(refusal(exc), show_alert=True)
+
+
+async def _show_audience(event: CallbackQuery | Message, db: Database, member: MemberView,
+                         pid: int, chosen: set[int]) -> None:
+    communities = [(c.id, c.name) for c in await reference.communities(db, member.language)]
+    await show(event, audience_text(pid), audience_keyboard(pid, communities, chosen))
+
+
+async def _show_confirm(event: CallbackQuery | Message, db: Database, member: MemberView,
+                        pid: int, chosen: list[int], until: datetime) -> None:
+    count = await positions.audience_size(db, member.id, pid, chosen)
+    names = [c.name for c in await reference.communities(db, member.language)
+             if c.id in chosen]
+    await show(event, confirm_text(pid, names, count, until, member.language),
+               confirm_keyboard(pid, count))
+
+
+@router.callback_query(Lo.filter())
+async def on_open(query: CallbackQuery, callback_data: Lo, state: FSMContext, db: Database,
+                  member: MemberView | None) -> None:
+    """Staff choose who signs the position off and until when, see how many leaders that is,
+    and confirm."""
+    chosen = (await state.get_data()).get(OPEN_KEY) or {}
+    pid, action, value = callback_data.position_id, callback_data.action, callback_data.value
+    if member is None or chosen.get("pid") != pid:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    coms = {int(c) for c in chosen.get("coms") or []}
+    until = datetime.fromisoformat(chosen["until"]) if chosen.get("until") else None
+    try:
+        await positions.audience_size(db, member.id, pid, sorted(coms))
+        if action in ("aud", "all", "com"):
+            if action == "all":
+                coms = set()
+            elif action == "com":
+                known = {c.id for c in await reference.communities(db, member.language)}
+                if value not in known:
+                    await query.answer(_("That choice is not available. Please try again."))
+                    return
+                coms ^= {value}
+            await _show_audience(query, db, member, pid, coms)
+        elif action == "next":
+            await show(query, deadline_text(), deadline_keyboard(pid))
+        elif action == "days":
+            until = positions.preset_deadline(value)
+            await _show_confirm(query, db, member, pid, sorted(coms), until)
+        elif action == "date":
+            await state.set_state(PositionOpen.date)
+            await show(query, date_prompt(), markup([nav_row(False)]))
+        elif until is None:  # "go" before a deadline was chosen
+            await show(query, deadline_text(), deadline_keyboard(pid))
+        else:
+            asked = await positions.open_signoff(db, member.id, pid, until, sorted(coms))
+            await state.update_data({OPEN_KEY: None})
+            await query.answer(_("{count} district leaders are asked to sign off.").format(
+                count=asked), show_alert=True)
+            p = await positions.get(db, member.id, pid)
+            await show(query, position_card(p, member.language), position_keyboard(p))
+            return
+    except ServiceError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await state.update_data({OPEN_KEY: {"pid": pid, "coms": sorted(coms),
+                                        "until": until.isoformat() if until else None}})
+    await query.answer()
+
+
+async def _typed_deadline(message: Message, state: FSMContext, db: Database,
+                          member: MemberView, text: str) -> None:
+    chosen = (await state.get_data()).get(OPEN_KEY) or {}
+    moment = parse_moment(text, end_of_day=True)
+    if moment is None:
+        await message.answer(date_refusal(text, date_prompt()))
+        return
+    try:
+        until = positions.check_deadline(moment)
+        pid, coms = int(chosen["pid"]), [int(c) for c in chosen.get("coms") or []]
+        await state.set_state(None)
+        await state.update_data({OPEN_KEY: {"pid": pid, "coms": coms,
+                                            "until": until.isoformat()}})
+        await _show_confirm(message, db, member, pid, coms, until)
+    except (KeyError, TypeError, ValueError):
+        await state.clear()
+        await message.answer(_("This button is no longer active."))
+    except ServiceError as exc:
+        await message.answer(refusal(exc))
 
 
 @router.callback_query(Lv.filter())
@@ -257,7 +353,7 @@ async def on_effect(query: CallbackQuery, callback_data: Ef, state: FSMContext, 
                                    reply_markup=markup([nav_row(False)]))
 
 
-FLOWS = StateFilter(PositionDraft, PositionSent, LeaderRemark, EffectForm)
+FLOWS = StateFilter(PositionDraft, PositionOpen, PositionSent, LeaderRemark, EffectForm)
 
 
 @router.callback_query(Nav.filter(), FLOWS)
@@ -367,6 +463,9 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     current = await state.get_state()
     if current in (PositionDraft.file.state, EffectForm.document.state):
         await message.answer(_("Please send a document, or press Skip."))
+        return
+    if current == PositionOpen.date.state:
+        await _typed_deadline(message, state, db, member, message.text)
         return
     await _next(message, state, db, member, message.text)
 

@@ -36,6 +36,7 @@ def category_label(category: NoticeCategory) -> str:
         NoticeCategory.BROADCASTS: _("Broadcasts (urgent ones always come)"),
         NoticeCategory.NATIONAL: _("National issues"),
         NoticeCategory.LEGAL: _("Legal help"),
+        NoticeCategory.EVENTS: _("Event invitations"),
     }[category]
 
 

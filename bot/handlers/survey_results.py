@@ -25,7 +25,7 @@ from bot.views.buttons import button, markup, nav_row
 from bot.views.callbacks import Nav
 from bot.views.survey_charts import chart_kind, chart_png
 from bot.views.survey_exports import responses_csv, responses_xlsx
-from bot.views.surveys import Svr, survey_refusal, title
+from bot.views.surveys import Svr, region_rates, survey_refusal, title
 from storage.db import Database
 from storage.models import Survey
 
@@ -43,7 +43,11 @@ def results_text(found: Results, lang: str) -> str:
     s = found.survey
     state = _("open until {when}").format(when=format_when(s.deadline, lang)) \
         if surveys.is_open(s) else pgettext("survey", "closed")
+    # A poll in a forum thread invites nobody: whoever is in the thread may vote.
+    forum = s.forum_thread_id is not None
+    of = "" if forum else "/{invited}"
     lines = [f"<b>S-{s.id} · {title(s, lang)}</b>", state,
+             _("Voted: {count}").format(count=found.responded) if forum else
              _("Responses: {responded} of {invited} ({rate}%)").format(
                  responded=found.responded, invited=found.invited,
                  rate=round(found.rate * 100))]
@@ -54,10 +58,14 @@ def results_text(found: Results, lang: str) -> str:
                               "figure.").format(count=ANONYMOUS_THRESHOLD))
     if found.by_place:
         lines.append("")
+        for r in region_rates(found):
+            got = f"&lt;{ANONYMOUS_THRESHOLD}" if r.hidden else str(r.responded)
+            lines.append(f"<b>{html.escape(r.region)}: {got}{of.format(invited=r.invited)}</b>")
+        lines.append("")
         for p in found.by_place[:40]:
             got = f"&lt;{ANONYMOUS_THRESHOLD}" if p.hidden else str(p.responded)
-            lines.append(f"{html.escape(p.district)} ({html.escape(p.region)}): {got}/"
-                         f"{p.invited}")
+            lines.append(f"{html.escape(p.district)} ({html.escape(p.region)}): {got}"
+                         + of.format(invited=p.invited))
     for i, q in enumerate(found.questions, 1):
         summary = ""
         if q.mean is not None:
@@ -202,6 +210,17 @@ async def on_publish_audience_text(message: Message) -> None:
     await message.answer(_("Please use the buttons."))
 
 
+@router.message(StateFilter(Publish.text), ~F.text)
+async def on_publish_not_text(message: Message) -> None:
+    """A sticker, photo or file where the results' text is awaited."""
+    await message.answer(_paragraphs())
+
+
+def _paragraphs() -> str:
+    return _("Please send a paragraph in Kyrgyz and one in Russian, separated by an empty "
+             "line (at most {limit} characters each).").format(limit=3500)
+
+
 @router.message(StateFilter(Publish.text), F.text, ~F.text.startswith("/"))
 async def on_publish_text(message: Message, state: FSMContext, db: Database,
                           member: MemberView | None) -> None:
@@ -212,9 +231,7 @@ async def on_publish_text(message: Message, state: FSMContext, db: Database,
         return
     parts = [p.strip() for p in message.text.split("\n\n") if p.strip()]
     if len(parts) < 2:
-        await message.answer(_("Please send a paragraph in Kyrgyz and one in Russian, "
-                               "separated by an empty line (at most {limit} characters "
-                               "each).").format(limit=3500))
+        await message.answer(_paragraphs())
         return
     survey = await surveys.get(db, sid)
     if survey is None:

@@ -7,6 +7,8 @@ conversation state, so a restart or days away continue at the same question.
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -16,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PollAnsw
 from bot.flows import guard
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
-from bot.services import surveys
+from bot.services import survey_polls, surveys
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.surveys import Step
@@ -139,6 +141,12 @@ async def on_button(query: CallbackQuery, callback_data: Sv, state: FSMContext, 
             raise ServiceError("survey_stale")
     except ServiceError as exc:
         await query.answer(survey_refusal(exc)[:200], show_alert=True)
+        if exc.code == "survey_stale" and await state.get_state() == SurveyAnswer.active.state:
+            # An older question's button: show the one the member is on (a restart may have
+            # lost its message).
+            with contextlib.suppress(ServiceError):
+                await present(query, state, await surveys.begin(db, member.id, sid),
+                              member.language, new=True)
         return
     await query.answer()
     await present(query, state, step, member.language)
@@ -173,7 +181,7 @@ async def on_poll_answer(answer: PollAnswer, db: Database) -> None:
     """A vote in a quick poll (non-anonymous native polls report who voted)."""
     if answer.user is None:
         return
-    await surveys.record_poll_vote(db, answer.poll_id, answer.user.id,
+    await survey_polls.record_poll_vote(db, answer.poll_id, answer.user.id,
                                    list(answer.option_ids))
 
 

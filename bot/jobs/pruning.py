@@ -1,5 +1,6 @@
 """Pruning what a year leaves behind (bot/services/pruning.py): finished outbox rows,
-finished conversation states and audit rows older than their configured ages. Daily; idempotent."""
+finished conversation states, audit rows and logged updates older than their configured ages.
+Daily; idempotent."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ async def prune(ctx: JobContext) -> None:
     s = ctx.settings
     done = await pruning.prune(ctx.db, ctx.now, outbox_days=s.prune_outbox_days,
                                conversation_days=s.prune_conversation_days,
-                               audit_days=s.prune_audit_days, batch=s.prune_batch_size)
-    if done.outbox or done.conversations or done.audit:
-        log.info("pruned: %d outbox rows, %d conversation states, %d audit rows",
-                 done.outbox, done.conversations, done.audit)
+                               audit_days=s.prune_audit_days, update_days=s.prune_update_days,
+                               batch=s.prune_batch_size)
+    if done.outbox or done.conversations or done.audit or done.updates:
+        log.info("pruned: %d outbox rows, %d conversation states, %d audit rows, %d updates",
+                 done.outbox, done.conversations, done.audit, done.updates)

@@ -88,7 +88,8 @@ MODERATOR = Person("moderator", 700_000_006, "Жылдыз Абдыкалыко�
                    language="ky", position=Position.SECRETARY, district="chatkal",
                    municipality="kanysh-kyya", communities=("secretaries", "heads"),
                    roles=(Role.MODERATOR,))
-
+LIAISON = Person("liaison", 700_000_008, "Эрмек Жумабаев", username="ermek_minfin",
+                 language="ru", position=Position.STATE_BODY, region="bishkek-city")
 LEAVER = Person("leaver", 700_000_007, "Эркинбек Жумабаев", username="erkinbek_j",
                 language="ky", position=Position.DEPUTY, district="leylek",
                 municipality="sumbula", communities=("deputies",))
@@ -137,6 +138,17 @@ PERSONAS: tuple[Persona, ...] = (
         "ky": "Бишкектеги юрист: суроолорго жооп берет, укуктук жардам көрсөтөт.",
         "ru": "Юрист из Бишкека: отвечает на вопросы, оказывает правовую помощь.",
         "en": "A lawyer in Bishkek: answers questions and gives legal help.",
+    }),
+    Persona(LIAISON, icon="🏢", title={
+        "ky": "Финансы министрлигинин өкүлү", "ru": "Представитель Минфина",
+        "en": "Ministry of Finance liaison",
+    }, about={
+        "ky": "Министрликке жөнөтүлгөн маселелерди көрүп, жооп берет; жер салыгы боюнча жооп "
+              "берилген.",
+        "ru": "Видит обращения, адресованные министерству, и отвечает на них; по земельному "
+              "налогу ответ уже дан.",
+        "en": "Sees what is addressed to the ministry (/liaison) and answers; the land-tax "
+              "dossier is answered.",
     }),
     Persona(LEAVER, icon="👋", title={
         "ky": "Кетүүнү каалаган катышуучу",
@@ -600,6 +612,7 @@ async def add_library(demo: Demo) -> None:
     moderator = demo.ids[MODERATOR.key]
     await library.review(demo.db, moderator, tariff.item_id, "approve")
     await library.adopt(demo.db, finance, tariff.item_id)
+    demo.notes["library_tariff"] = library.label(tariff.item_id)  # shared at the exchange visit
 
 
 @dataclass(frozen=True)
@@ -628,7 +641,7 @@ async def add_events(demo: Demo) -> None:
 
     from sqlmodel import update
 
-    from bot.services import event_results, events
+    from bot.services import event_results, events, library
     from bot.services.broadcasts import Audience
     from bot.services.event_results import Material
     from bot.services.events import EventDraft
@@ -668,6 +681,7 @@ async def add_events(demo: Demo) -> None:
         description_ru="Знакомство с опытом сбора твёрдых бытовых отходов и управления "
                        "пастбищами.",
         starts_at=ahead, ends_at=ahead + timedelta(hours=8), capacity=12, per_district=3,
+        district_limits={await demo.district("talas"): 5},  # the host district sends more
         address="Талас району, Өмүралиев айыл өкмөтү",
         host_municipality_id=await demo.municipality("omuraliev"),
         audience=Audience(communities=[await demo.community("heads")])))
@@ -685,6 +699,9 @@ async def add_events(demo: Demo) -> None:
     await event_results.add_material(demo.db, staff_id, visit.event_id, Material(
         EXCHANGE_SLIDES.file_id, EXCHANGE_SLIDES.name, EXCHANGE_SLIDES.mime_type,
         len(EXCHANGE_SLIDES.data)))
+    tariff = library.parse_label(demo.notes.get("library_tariff", ""))
+    if tariff is not None:  # the host's practice from the library
+        await event_results.add_library_item(demo.db, staff_id, visit.event_id, tariff, "ru")
     await event_results.send_materials(demo.db, staff_id, visit.event_id)
     await event_results.rate_event(demo.db, came[0], visit.event_id, 5)
     await event_results.comment_rating(demo.db, came[0], visit.event_id,
@@ -692,10 +709,18 @@ async def add_events(demo: Demo) -> None:
     demo.notes["event_webinar"] = events.event_code(webinar.event_id)
 
 
+async def add_vertical(demo: Demo) -> None:
+    """Comments on the draft law, the Union's position with the leaders, an answering liaison."""
+    from bot.sandbox import demo_vertical
+
+    staff_id = next(demo.ids[p.key] for p in PEOPLE if p.staff)
+    await demo_vertical.populate(demo.db, staff_id, demo.ids, demo.ids[LIAISON.key])
+
+
 STEPS: list[DemoStep] = [add_staff, add_members, add_roles, add_pending, add_invites,
                          add_broadcasts, add_national_issues, add_legal, add_questions,
-                         add_digest_settings, add_people, add_events,
-                         add_library, add_surveys]
+                         add_digest_settings, add_people, add_library, add_events,
+                         add_surveys, add_vertical]
 
 
 async def is_populated(db: Database) -> bool:

@@ -311,6 +311,7 @@ class Sandbox:
             "forum": {"chat_id": demo.FORUM_CHAT_ID, "title": demo.FORUM_TITLE},
             "commands": self.emulator.commands(),
             "seq": self.emulator.seq,
+            "upload_limit": UPLOAD_LIMIT,  # the page refuses a larger file in its own words
         }
 
     async def _add_persona(self, request: web.Request) -> JSON:

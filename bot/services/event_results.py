@@ -16,8 +16,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, notify, policy
-from bot.services.errors import InvalidInput, InvalidState, NotFound
+from bot.services import audit, files, groups, library, notify, policy, search
+from bot.services.errors import InvalidInput, InvalidState, NotFound, ServiceError
 from bot.services.events import (
     ANSWERED,
     BISHKEK,
@@ -27,7 +27,7 @@ from bot.services.events import (
     registration_of,
 )
 from storage.db import Database
-from storage.enums import EventStatus, RegistrationStatus
+from storage.enums import EventStatus, ItemStatus, RegistrationStatus
 from storage.models import (
     District,
     Event,
@@ -36,6 +36,7 @@ from storage.models import (
     Member,
     Municipality,
     Region,
+    TopicGroup,
 )
 from storage.types import utcnow
 
@@ -91,6 +92,86 @@ async def add_material(db: Database, actor_id: int, event_id: int, material: Mat
                             name=material.name, mime_type=material.mime_type,
                             size=material.size))
         return int(count) + 1
+
+
+@dataclass(frozen=True)
+class LibraryPick:
+    item_id: int
+    title: str
+
+
+async def find_library_items(db: Database, actor_id: int, event_id: int, query: str,
+                             language: str) -> list[LibraryPick]:
+    """Published library items the organiser may share: by number (`LIB-12` or `12`) or by a
+    search of the library groups they can read that are open to every member (the attendees
+    must be able to open the item); at most five."""
+    async with db.read() as s:
+        await organised(db, s, actor_id, event_id, policy.Action.MANAGE_EVENT)
+    query = " ".join(query.split())[:200]
+    item_id = library.parse_label(query) or (int(query) if query.isdigit()
+                                             and len(query) < 12 else None)
+    if item_id is not None and not 0 < item_id < ID_LIMIT:
+        return []
+    if item_id is not None:
+        try:
+            card = await library.card(db, actor_id, item_id, language)
+        except ServiceError:
+            return []
+        if card.status != ItemStatus.PUBLISHED or not await _open_to_all(db, card.group_id):
+            return []
+        return [LibraryPick(item_id, card.texts.get("title") or library.label(item_id))]
+    readable = await groups.readable_groups(db, actor_id)
+    async with db.read() as s:
+        open_groups = [g for g in (await s.exec(select(TopicGroup.id).where(
+            col(TopicGroup.id).in_(readable), col(TopicGroup.community_id).is_(None)))).all()
+            if g is not None]
+    found = await search.everything(db, query, search.Scope(actor_id, open_groups),
+                                    kinds=("library",), language=language, per_page=5)
+    return [LibraryPick(r.id, r.title) for r in found.results]
+
+
+async def _open_to_all(db: Database, group_id: int) -> bool:
+    """Whether every member may read this group's items (not a practice community's own)."""
+    async with db.read() as s:
+        group = await s.get(TopicGroup, group_id)
+    return group is not None and group.community_id is None
+
+
+async def add_library_item(db: Database, actor_id: int, event_id: int, item_id: int,
+                           language: str) -> int:
+    """A published library item the organiser can read, shared as a material: attendees get a
+    button to its card. Twice is once. Returns how many materials the event has."""
+    async with db.read() as s:
+        await organised(db, s, actor_id, event_id, policy.Action.MANAGE_EVENT)
+    if not 0 < item_id < ID_LIMIT:
+        raise NotFound(what="library_item")
+    card = await library.card(db, actor_id, item_id, language)  # refuses what they cannot read
+    if card.status != ItemStatus.PUBLISHED or not await _open_to_all(db, card.group_id):
+        raise InvalidInput("event_library_item")  # attendees must be able to open it
+    title = (card.texts.get("title") or library.label(item_id))[:200]
+    async with db.transaction() as s:
+        await organised(db, s, actor_id, event_id, policy.Action.MANAGE_EVENT)
+        count = int((await s.exec(select(func.count()).where(
+            EventMaterial.event_id == event_id))).one())
+        if (await s.exec(select(EventMaterial.id).where(
+                EventMaterial.event_id == event_id,
+                EventMaterial.library_item_id == item_id))).first() is not None:
+            return count
+        if count >= MATERIALS_MAX:
+            raise InvalidInput("event_materials", limit=MATERIALS_MAX)
+        s.add(EventMaterial(event_id=event_id, added_by_id=actor_id, file_id="", name=title,
+                            library_item_id=item_id))
+        audit.record(s, actor_id, "event_library_item", "event", event_id, item=item_id)
+        return count + 1
+
+
+def files_of(materials: list[EventMaterial]) -> list[EventMaterial]:
+    """The materials that are files (not library items)."""
+    return [m for m in materials if m.library_item_id is None and m.file_id]
+
+
+def library_items_of(materials: list[EventMaterial]) -> list[EventMaterial]:
+    return [m for m in materials if m.library_item_id is not None]
 
 
 async def send_materials(db: Database, actor_id: int, event_id: int) -> int:

@@ -30,7 +30,7 @@ from sqlalchemy import func, insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, broadcasts, notify, policy
+from bot.services import audit, broadcasts, event_live, notify, policy
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
@@ -41,6 +41,7 @@ from storage.enums import (
     Role,
 )
 from storage.models import (
+    District,
     Event,
     EventMaterial,
     EventRegistration,
@@ -56,7 +57,8 @@ DESCRIPTION_MAX = 3000
 ADDRESS_MAX = 300
 URL_MAX = 500
 CAPACITY_MAX = 10_000
-ID_LIMIT = 2**62  # a forged id beyond SQL's integers is simply not found
+DISTRICT_LIMITS_MAX = 60
+ID_LIMIT = 2**31  # a forged id beyond INTEGER ids (32 bits on PostgreSQL) is not found
 DAY_BEFORE = timedelta(hours=24)
 HOUR_BEFORE = timedelta(hours=1)
 UPCOMING_DAYS = 7
@@ -88,6 +90,8 @@ class EventDraft:
     online_url: str | None = None
     host_municipality_id: int | None = None
     per_district: int | None = None
+    # Limits that differ by district (district id -> limit), overriding `per_district`.
+    district_limits: dict[int, int] = field(default_factory=dict)
     registration_until: datetime | None = None  # None: until the start
     audience: Audience = field(default_factory=Audience)
 
@@ -170,6 +174,12 @@ def _clean(draft: EventDraft, now: datetime) -> EventDraft:
     assert capacity is not None
     if per_district is not None and per_district > capacity:
         raise InvalidInput("event_capacity", limit=capacity)
+    limits = dict(draft.district_limits or {})
+    if len(limits) > DISTRICT_LIMITS_MAX:
+        raise InvalidInput("event_district_limits", limit=DISTRICT_LIMITS_MAX)
+    for district_id, limit in limits.items():
+        if not 0 < district_id < ID_LIMIT or check_capacity(limit) is None or limit > capacity:
+            raise InvalidInput("event_capacity", limit=capacity)
     return EventDraft(
         kind=kind,
         title_ky=_text(draft.title_ky, TITLE_MAX, "event_title") or "",
@@ -182,7 +192,8 @@ def _clean(draft: EventDraft, now: datetime) -> EventDraft:
         starts_at=draft.starts_at, ends_at=draft.ends_at, capacity=capacity,
         address=address, online_url=url,
         host_municipality_id=draft.host_municipality_id if kind == EventKind.EXCHANGE else None,
-        per_district=per_district, registration_until=until, audience=draft.audience,
+        per_district=per_district, district_limits=limits, registration_until=until,
+        audience=draft.audience,
     )
 
 
@@ -275,6 +286,10 @@ async def create_event(db: Database, actor_id: int, draft: EventDraft) -> Create
         if draft.host_municipality_id is not None and await s.get(
                 Municipality, draft.host_municipality_id) is None:
             raise InvalidInput("event_host")
+        if draft.district_limits and len((await s.exec(select(District.id).where(
+                col(District.id).in_(list(draft.district_limits))))).all()) != len(
+                draft.district_limits):
+            raise InvalidInput("event_district_limits", limit=DISTRICT_LIMITS_MAX)
         assert draft.registration_until is not None
         event = Event(
             kind=draft.kind, title_ky=draft.title_ky, title_ru=draft.title_ru,
@@ -283,6 +298,7 @@ async def create_event(db: Database, actor_id: int, draft: EventDraft) -> Create
             starts_at=draft.starts_at, ends_at=draft.ends_at, address=draft.address,
             online_url=draft.online_url, host_municipality_id=draft.host_municipality_id,
             capacity=draft.capacity, per_district=draft.per_district,
+            district_limits={str(k): v for k, v in sorted(draft.district_limits.items())},
             registration_until=draft.registration_until, audience=draft.audience.as_json(),
             status=status, created_by_id=actor_id,
             approved_by_id=actor_id if status == EventStatus.PUBLISHED else None,
@@ -340,13 +356,23 @@ async def reject_event(db: Database, actor_id: int, event_id: int) -> Created:
 # --- members answer ---------------------------------------------------------------------------
 
 
+def district_limit(event: Event, district_id: int | None) -> int | None:
+    """The most that may register from this district: its own limit, else the one for every
+    district, else none."""
+    if district_id is None:
+        return None
+    own = (event.district_limits or {}).get(str(district_id))
+    return int(own) if own is not None else event.per_district
+
+
 async def _district_full(s: AsyncSession, event: Event, district_id: int | None) -> bool:
-    if event.per_district is None or district_id is None:
+    limit = district_limit(event, district_id)
+    if limit is None:
         return False
     taken = (await s.exec(select(func.count()).where(
         EventRegistration.event_id == event.id, EventRegistration.district_id == district_id,
         EventRegistration.status == RegistrationStatus.REGISTERED))).one()
-    return int(taken) >= event.per_district
+    return int(taken) >= limit
 
 
 async def _take_seat(s: AsyncSession, event: Event, district_id: int | None) -> bool:
@@ -450,6 +476,7 @@ async def respond(db: Database, member_id: int, event_id: int,
             await _free_seat(s, event)
             await _move_up(s, event)
         audit.record(s, member_id, "event_answered", "event", event_id, status=str(reg.status))
+        await event_live.list_changed(s, event_id, now)
         if reg.status == RegistrationStatus.WAITLISTED:
             return Answer(RegistrationStatus.WAITLISTED, await _waiting_place(s, event_id, reg))
         return Answer(RegistrationStatus(reg.status))
@@ -479,6 +506,7 @@ async def cancel_registration(db: Database, member_id: int, event_id: int) -> An
             await _free_seat(s, event)
             await _move_up(s, event)
         audit.record(s, member_id, "event_registration_cancelled", "event", event_id)
+        await event_live.list_changed(s, event_id)
         return Answer(RegistrationStatus.CANCELLED)
 
 

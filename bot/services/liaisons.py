@@ -13,17 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
-from bot.services.national_issues import check_document, move
+from bot.services.national_issues import backer_ids, check_document, move
 from storage.db import Database
-from storage.enums import DossierStatus, IssueState, Role
+from storage.enums import DossierStatus, IssueState, MemberStatus, Position, Role
 from storage.models import (
     Dossier,
     LiaisonReply,
+    Member,
     NationalIssue,
     RoleAssignment,
     StateBody,
@@ -36,18 +37,31 @@ REFERENCE_MAX = 100
 DOCUMENTS_MAX = 10
 KINDS = ("issue", "dossier")
 OUTBOX_CLARIFY = "liaison_clarification"
+OUTBOX_RESPONSE = "liaison_response"  # to staff: the response card, with Correct
+OUTBOX_CORRECTED = "liaison_corrected"  # to everyone behind the issue
 VISIBLE_ISSUE_STATES = (IssueState.FORWARDED, IssueState.RESPONDED, IssueState.RESOLVED)
 
 
 async def assign_body(db: Database, actor_id: int, member_id: int, state_body_id: int) -> None:
-    """Staff link a liaison to the state body they answer for."""
+    """Staff make an active member the liaison of a state body (granting the liaison role when
+    they do not hold it yet), or move a liaison to another body."""
     async with db.transaction() as s:
         actor = await policy.load_actor(s, actor_id)
         await policy.ensure(db, actor, policy.can_manage_roles(actor),
                             policy.Action.MANAGE_ROLES, member_id)
-        liaison = await policy.load_actor(s, member_id)
-        if not liaison.has(Role.STATE_LIAISON) or await s.get(StateBody, state_body_id) is None:
+        member = await s.get(Member, member_id)
+        body = await s.get(StateBody, state_body_id)
+        if member is None or member.status != MemberStatus.ACTIVE or body is None \
+                or not body.active:
             raise InvalidInput("liaison_body")
+        held = (await s.exec(select(RoleAssignment.id).where(
+            RoleAssignment.member_id == member_id,
+            RoleAssignment.role == Role.STATE_LIAISON))).first()
+        if held is None:
+            s.add(RoleAssignment(member_id=member_id, role=Role.STATE_LIAISON,
+                                 granted_by_id=actor_id))
+            audit.record(s, actor_id, "role_granted", "member", member_id,
+                         role=str(Role.STATE_LIAISON))
         row = await s.get(StateLiaison, member_id)
         if row is None:
             s.add(StateLiaison(member_id=member_id, state_body_id=state_body_id))
@@ -55,6 +69,70 @@ async def assign_body(db: Database, actor_id: int, member_id: int, state_body_id
             row.state_body_id = state_body_id
         audit.record(s, actor_id, "liaison_body", "member", member_id,
                      payload={"body": state_body_id})
+
+
+async def unassign_body(db: Database, actor_id: int, member_id: int) -> bool:
+    """Staff unlink a liaison from their state body; they stop being a liaison. False when
+    they were not one."""
+    async with db.transaction() as s:
+        actor = await policy.load_actor(s, actor_id)
+        await policy.ensure(db, actor, policy.can_manage_roles(actor),
+                            policy.Action.MANAGE_ROLES, member_id)
+        row = await s.get(StateLiaison, member_id)
+        grants = (await s.exec(select(RoleAssignment).where(
+            RoleAssignment.member_id == member_id,
+            RoleAssignment.role == Role.STATE_LIAISON))).all()
+        if row is None and not grants:
+            return False
+        if row is not None:
+            await s.delete(row)
+        for grant in grants:
+            await s.delete(grant)
+        audit.record(s, actor_id, "liaison_unlinked", "member", member_id)
+    return True
+
+
+ROSTER_PAGE = 8
+
+
+@dataclass(frozen=True)
+class Liaison:
+    """A member staff may link to a state body: a liaison, or someone who works in one."""
+
+    member_id: int
+    name: str
+    body_id: int | None
+    body: str | None
+
+
+async def _roster_query(s: AsyncSession) -> list[Member]:
+    liaisons_ = select(RoleAssignment.member_id).where(RoleAssignment.role == Role.STATE_LIAISON)
+    return list((await s.exec(select(Member).where(
+        Member.status == MemberStatus.ACTIVE,
+        or_(Member.position == Position.STATE_BODY, col(Member.id).in_(liaisons_)))
+        .order_by(col(Member.full_name), col(Member.id)))).all())
+
+
+async def roster(db: Database, actor_id: int, lang: str) -> list[Liaison]:
+    """For staff: the liaisons and the members who work in a state body, by name, each with
+    the body they answer for."""
+    async with db.read() as s:
+        actor = await policy.load_actor(s, actor_id)
+        await policy.ensure(db, actor, policy.can_manage_roles(actor),
+                            policy.Action.MANAGE_ROLES)
+        members = await _roster_query(s)
+        links = {r.member_id: r.state_body_id for r in (await s.exec(select(StateLiaison))).all()}
+        bodies = {b.id: b.name(lang) for b in (await s.exec(select(StateBody))).all()}
+    return [Liaison(m.id or 0, m.full_name or "—", links.get(m.id or 0),
+                    bodies.get(links.get(m.id or 0))) for m in members]
+
+
+async def liaison(db: Database, actor_id: int, member_id: int, lang: str) -> Liaison:
+    """One row of the roster (staff only); NotFound for anyone who is not on it."""
+    for row in await roster(db, actor_id, lang):
+        if row.member_id == member_id:
+            return row
+    raise NotFound(what="member")
 
 
 async def body_of(s: AsyncSession, member_id: int) -> int | None:
@@ -169,6 +247,9 @@ async def respond(db: Database, actor_id: int, kind: str, target_id: int, text: 
                            kind="response", text=answer, reference_number=number,
                            documents=docs)
         s.add(row)
+        await s.flush()
+        for to in await _staff_ids(s):
+            notify.enqueue(s, to, OUTBOX_RESPONSE, reply_id=row.id)
         audit.record(s, actor_id, "liaison_response", kind, target_id)
         return row
 
@@ -184,33 +265,59 @@ async def ask_clarification(db: Database, actor_id: int, kind: str, target_id: i
                            kind="clarification", text=answer)
         s.add(row)
         await s.flush()
-        staff = set((await s.exec(select(RoleAssignment.member_id).where(
-            RoleAssignment.role == Role.UNION_STAFF))).all())
-        for to in sorted(staff):
+        for to in await _staff_ids(s):
             notify.enqueue(s, to, OUTBOX_CLARIFY, reply_id=row.id)
         audit.record(s, actor_id, "liaison_clarification", kind, target_id)
         return row
 
 
+async def _staff_ids(s: AsyncSession) -> list[int]:
+    return sorted(set((await s.exec(select(RoleAssignment.member_id).where(
+        RoleAssignment.role == Role.UNION_STAFF))).all()))
+
+
+async def _correctable(db: Database, s: AsyncSession, actor_id: int, reply_id: int
+                       ) -> LiaisonReply:
+    actor = await policy.load_actor(s, actor_id)
+    await policy.ensure(db, actor, policy.can_triage_issue(actor),
+                        policy.Action.TRIAGE_ISSUE, reply_id)
+    row = await s.get(LiaisonReply, reply_id)
+    if row is None or row.kind != "response":
+        raise NotFound(what="response")
+    return row
+
+
+async def check_correct(db: Database, actor_id: int, reply_id: int) -> LiaisonReply:
+    """Before asking staff for the corrected text: may they, is it a recorded response?"""
+    async with db.read() as s:
+        return await _correctable(db, s, actor_id, reply_id)
+
+
 async def correct(db: Database, actor_id: int, reply_id: int, text: str) -> LiaisonReply:
-    """Staff correct a liaison's recorded response (a typo, a wrong figure)."""
+    """Staff correct a liaison's recorded response (a typo, a wrong figure); everyone behind
+    the issue (or the dossier's issues) hears of the correction."""
     answer, _number, _docs = _checked(text, None, None)
     async with db.transaction() as s:
-        actor = await policy.load_actor(s, actor_id)
-        await policy.ensure(db, actor, policy.can_triage_issue(actor),
-                            policy.Action.TRIAGE_ISSUE, reply_id)
-        row = await s.get(LiaisonReply, reply_id)
-        if row is None or row.kind != "response":
-            raise NotFound(what="response")
+        row = await _correctable(db, s, actor_id, reply_id)
         row.text = answer
+        issues: list[NationalIssue] = []
         if row.issue_id is not None:
             issue = await s.get(NationalIssue, row.issue_id)
             if issue is not None:
-                issue.response_text = answer
+                issues.append(issue)
         if row.dossier_id is not None:
             dossier = await s.get(Dossier, row.dossier_id)
             if dossier is not None:
                 dossier.response_text = answer
+            issues += list((await s.exec(select(NationalIssue).where(
+                NationalIssue.dossier_id == row.dossier_id,
+                col(NationalIssue.response_text).is_not(None)))).all())
+        told: set[int] = set()
+        for issue in issues:
+            issue.response_text = answer
+            told.update(await backer_ids(s, issue))
+        for to in sorted(told):
+            notify.enqueue(s, to, OUTBOX_CORRECTED, reply_id=reply_id)
         audit.record(s, actor_id, "liaison_response_corrected", "liaison_reply", reply_id)
         return row
 
@@ -218,3 +325,27 @@ async def correct(db: Database, actor_id: int, reply_id: int, text: str) -> Liai
 async def reply_for_notice(db: Database, reply_id: int) -> LiaisonReply | None:
     async with db.read() as s:
         return await s.get(LiaisonReply, reply_id)
+
+
+@dataclass(frozen=True)
+class ResponseNotice:
+    """A recorded response as a notice shows it: what it answers and the body's name."""
+
+    reply: LiaisonReply
+    label: str  # "P-3 · title" or "X-2"
+    body: str
+
+
+async def response_for_notice(db: Database, reply_id: int, lang: str) -> ResponseNotice | None:
+    async with db.read() as s:
+        row = await s.get(LiaisonReply, reply_id)
+        if row is None or row.kind != "response":
+            return None
+        target: NationalIssue | Dossier | None = await s.get(NationalIssue, row.issue_id) \
+            if row.issue_id is not None else await s.get(Dossier, row.dossier_id)
+        if target is None:
+            return None
+        body = await s.get(StateBody, target.state_body_id) if target.state_body_id else None
+        label = f"P-{target.id} · {target.title}" if isinstance(target, NationalIssue) \
+            else f"X-{target.id}"
+        return ResponseNotice(row, label, body.name(lang) if body else "—")

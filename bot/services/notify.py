@@ -46,6 +46,7 @@ KIND_CATEGORY: dict[str, str] = {
     "question_follow_up": "answers", "question_resolved": "answers",
     "question_duplicate": "answers",
     "issue_state": "national", "issue_raised": "national",
+    "event_invite": "events",
     **{kind: "legal" for kind in (
         "legal_new", "legal_taken", "legal_assigned", "legal_info", "legal_reply",
         "legal_answer", "legal_closed", "legal_reopened")},

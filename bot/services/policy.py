@@ -465,6 +465,8 @@ class Capability(StrEnum):
     LIBRARY = "library"
     DECISIONS = "decisions"
     SURVEYS = "surveys"
+    LIAISON = "liaison"  # a state body's liaison: /liaison
+    VERTICAL = "vertical"  # staff: /inbox, /stats, /report, /liaisons
 
 
 def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capability]:
@@ -494,6 +496,10 @@ def capabilities(roles: frozenset[Role] | set[Role], active: bool) -> list[Capab
     if Role.UNION_STAFF in roles or Role.DISTRICT_LEADER in roles:
         caps.append(Capability.PLACES)
     caps.append(Capability.SURVEYS)
+    if Role.STATE_LIAISON in roles:
+        caps.append(Capability.LIAISON)
+    if Role.UNION_STAFF in roles:
+        caps.append(Capability.VERTICAL)
     return caps
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,6 +43,11 @@ ADDRESSEE_MAX = 300
 REMARK_MAX = 2000
 DOCUMENTS_MAX = 5
 REMIND_BEFORE = timedelta(hours=24)
+DEADLINE_MIN = timedelta(hours=1)
+DEADLINE_MAX = timedelta(days=90)
+PRESET_DAYS = (3, 7, 14)
+PRESET_HOUR = 18  # a preset deadline closes at 18:00 in Bishkek on its day
+BISHKEK = ZoneInfo("Asia/Bishkek")
 OUTBOX_SIGNOFF = "position_signoff"
 OUTBOX_REMINDER = "position_reminder"
 
@@ -105,20 +111,55 @@ async def _leaders(s: AsyncSession, community_ids: list[int]) -> list[RoleAssign
     return list((await s.exec(query)).all())
 
 
+def preset_deadline(days: int, now: datetime | None = None) -> datetime:
+    """`days` days from today, at 18:00 in Bishkek (one of `PRESET_DAYS`)."""
+    if days not in PRESET_DAYS:
+        raise InvalidInput("position_deadline")
+    local = (now or utcnow()).astimezone(BISHKEK) + timedelta(days=days)
+    return local.replace(hour=PRESET_HOUR, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def check_deadline(deadline: datetime, now: datetime | None = None) -> datetime:
+    """A sign-off deadline at least an hour and at most 90 days away."""
+    now = now or utcnow()
+    if not now + DEADLINE_MIN < deadline <= now + DEADLINE_MAX:
+        raise InvalidInput("position_deadline", days=DEADLINE_MAX.days)
+    return deadline
+
+
+async def _chosen(s: AsyncSession, community_ids: list[int] | None) -> list[int]:
+    chosen = sorted(set(community_ids or []))
+    for cid in chosen:
+        if await s.get(Community, cid) is None:
+            raise InvalidInput("position_communities")
+    return chosen
+
+
+async def audience_size(db: Database, actor_id: int, position_id: int,
+                        community_ids: list[int] | None = None) -> int:
+    """How many district leaders a sign-off would ask (all, or those of the chosen
+    communities), for the confirmation before it opens."""
+    async with db.read() as s:
+        await _staff(db, s, actor_id, position_id)
+        position = await _load(s, position_id)
+        if position.status != "draft":
+            raise InvalidState("position_not_draft")
+        chosen = await _chosen(s, community_ids)
+        return len({r.member_id for r in await _leaders(s, chosen)})
+
+
 async def open_signoff(db: Database, actor_id: int, position_id: int, deadline: datetime,
                        community_ids: list[int] | None = None) -> int:
     """Put the position to the district leaders until `deadline`; returns how many are asked."""
-    if deadline <= utcnow() + timedelta(hours=1):
-        raise InvalidInput("position_deadline")
+    check_deadline(deadline)
     async with db.transaction() as s:
         await _staff(db, s, actor_id, position_id)
         position = await _load(s, position_id)
         if position.status != "draft":
             raise InvalidState("position_not_draft")
-        chosen = sorted(set(community_ids or []))
-        for cid in chosen:
-            if await s.get(Community, cid) is None:
-                raise InvalidInput("position_communities")
+        chosen = await _chosen(s, community_ids)
+        if not await _leaders(s, chosen):
+            raise InvalidInput("position_nobody")
         position.community_ids = chosen
         position.deadline = deadline
         position.status = "signoff"

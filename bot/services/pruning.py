@@ -5,7 +5,8 @@
   `broadcast_outcome`, which its report reads with the rows that remain, so the report keeps its
   figures;
 - conversation states of finished conversations (no state) untouched for `PRUNE_CONVERSATION_DAYS`;
-- audit rows older than `PRUNE_AUDIT_DAYS`.
+- audit rows older than `PRUNE_AUDIT_DAYS`;
+- logged updates (storage/inbox.py) received more than `PRUNE_UPDATE_DAYS` ago.
 
 Each batch (`PRUNE_BATCH_SIZE` rows) is one short transaction, so members' replies never wait
 long behind the job. Running it again deletes nothing more: it is idempotent.
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
+from storage import inbox
 from storage.db import Database
 from storage.enums import OutboxStatus
 from storage.models import AuditLog, BroadcastOutcome, FsmRecord, Member, Outbox
@@ -34,6 +36,7 @@ class Pruned:
     outbox: int = 0
     conversations: int = 0
     audit: int = 0
+    updates: int = 0
 
 
 async def _outbox_batch(db: Database, cutoff: datetime, batch: int,
@@ -97,7 +100,7 @@ async def _audit_batch(db: Database, cutoff: datetime, batch: int) -> int:
 
 
 async def prune(db: Database, now: datetime, *, outbox_days: int, conversation_days: int,
-                audit_days: int, batch: int = 5000) -> Pruned:
+                audit_days: int, update_days: int = 2, batch: int = 5000) -> Pruned:
     """Delete what is older than its age, batch by batch; the counts of what went."""
     done = Pruned()
     last = 0
@@ -112,6 +115,8 @@ async def prune(db: Database, now: datetime, *, outbox_days: int, conversation_d
         done.conversations += n
     while n := await _audit_batch(db, now - timedelta(days=audit_days), batch):
         done.audit += n
+    while n := await inbox.prune_batch(db, now - timedelta(days=update_days), batch):
+        done.updates += n
     return done
 
 

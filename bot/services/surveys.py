@@ -17,10 +17,10 @@ Why this shape:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,8 +76,6 @@ REMINDER_KIND = "survey_reminder"
 POLL_KIND = "survey_poll"
 POLL_STOP_KIND = "survey_poll_stop"
 POLL_RESULTS_KIND = "survey_poll_results"
-# How long a vote waits for the outbox to record the poll it was cast in (seconds).
-POLL_RECORD_WAIT = 5.0
 
 
 class Status:
@@ -383,14 +381,16 @@ async def begin(db: Database, member_id: int, survey_id: int) -> Step:
     """Open a survey to answer: continue where the member was, or start at the first question.
     In per-municipality mode the first member to start answers for the municipality."""
     for _attempt in range(2):
+        # Read without SQLite's one writer: most opens continue a response that exists.
+        async with db.read() as s:
+            ctx = await _context(db, s, member_id, survey_id)
+            by = await _answered_by(s, ctx)
+        if by is not None or ctx.response is not None:
+            return _step(ctx, by)
+        first = forms.next_after(ctx.survey.questions, {}, None)
+        anonymous = ctx.survey.anonymous
         try:
             async with db.transaction() as s:
-                ctx = await _context(db, s, member_id, survey_id)
-                by = await _answered_by(s, ctx)
-                if by is not None or ctx.response is not None:
-                    return _step(ctx, by)
-                first = forms.next_after(ctx.survey.questions, {}, None)
-                anonymous = ctx.survey.anonymous
                 ctx.response = SurveyResponse(
                     survey_id=survey_id, key=ctx.key,
                     member_id=None if anonymous else member_id,
@@ -402,7 +402,7 @@ async def begin(db: Database, member_id: int, survey_id: int) -> Step:
                 await s.flush()
                 return _step(ctx)
         except IntegrityError:
-            continue  # another member of the municipality started a moment before
+            continue  # another member of the municipality (or a second tap) started first
     raise InvalidState("survey_busy")
 
 
@@ -445,38 +445,62 @@ def _advance(ctx: _Ctx, answers: dict[str, Any], name: str) -> None:
     _write(ctx, answers, after)
 
 
+async def _change(db: Database, member_id: int, survey_id: int,
+                  change: Callable[[_Ctx], None]) -> Step:
+    """Read the member's response outside the writer's lock, let `change` decide (it raises to
+    refuse), then write it with one conditional UPDATE. SQLite has one writer: a transaction that
+    also read held it for four round trips to the database thread, and 100 answers a second
+    queued behind it (scripts/bench_surveys.py). A response changed in between (the same member
+    tapping twice) is read again."""
+    for _attempt in range(3):
+        async with db.read() as s:
+            ctx = await _own(db, s, member_id, survey_id)
+        r = ctx.response
+        assert r is not None and r.id is not None
+        seen = r.updated_at
+        change(ctx)
+        async with db.transaction() as s:
+            done = await s.exec(
+                update(SurveyResponse)
+                .where(col(SurveyResponse.id) == r.id, col(SurveyResponse.updated_at) == seen)
+                .values(answers=r.answers, current=r.current, updated_at=r.updated_at))
+            if done.rowcount == 1:
+                return _step(ctx)
+    raise InvalidState("survey_busy")
+
+
 async def answer(db: Database, member_id: int, survey_id: int, name: str, value: Any) -> Step:
     """A complete answer to the current question (a choice, a scale point, a typed number,
     date or text, or a finished multiple choice or ranking); moves on."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         q = _at(ctx, name)
         checked = forms.check_value(q, value)
         assert ctx.response is not None
-        answers = {**ctx.response.answers, name: checked}
-        _advance(ctx, answers, name)
-        return _step(ctx)
+        _advance(ctx, {**ctx.response.answers, name: checked}, name)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def answer_typed(db: Database, member_id: int, survey_id: int, text: str) -> Step:
     """A message typed while a number, date or text question is shown."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         assert ctx.response is not None
         if ctx.response.current is None:
             raise InvalidInput("survey_use_buttons")
         q = _at(ctx, ctx.response.current)
         value = forms.parse_typed(q, text)
-        answers = {**ctx.response.answers, q["name"]: value}
-        _advance(ctx, answers, q["name"])
-        return _step(ctx)
+        _advance(ctx, {**ctx.response.answers, q["name"]: value}, q["name"])
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def tap(db: Database, member_id: int, survey_id: int, name: str, choice: str) -> Step:
     """Multiple choice: toggle an option; ranking: put the next option in order. Stays on the
     question until Done."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         q = _at(ctx, name)
         assert ctx.response is not None
         current = ctx.response.answers.get(name)
@@ -487,26 +511,28 @@ async def tap(db: Database, member_id: int, survey_id: int, name: str, choice: s
         else:
             raise InvalidInput("survey_choice")
         _write(ctx, {**ctx.response.answers, name: value}, name)
-        return _step(ctx)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def undo(db: Database, member_id: int, survey_id: int, name: str) -> Step:
     """Ranking: take back the last option put in order."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         q = _at(ctx, name)
         assert ctx.response is not None
         order = list(ctx.response.answers.get(name) or [])
         if q["type"] != "ranking":
             raise InvalidInput("survey_choice")
         _write(ctx, {**ctx.response.answers, name: order[:-1]}, name)
-        return _step(ctx)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def done(db: Database, member_id: int, survey_id: int, name: str) -> Step:
     """Multiple choice or ranking: the taps so far are the answer."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         q = _at(ctx, name)
         assert ctx.response is not None
         value = ctx.response.answers.get(name)
@@ -515,26 +541,27 @@ async def done(db: Database, member_id: int, survey_id: int, name: str) -> Step:
         else:
             answers = {**ctx.response.answers, name: forms.check_value(q, value or [])}
         _advance(ctx, answers, name)
-        return _step(ctx)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def skip(db: Database, member_id: int, survey_id: int, name: str) -> Step:
     """Leave an optional question unanswered."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         q = _at(ctx, name)
         if q["required"]:
             raise InvalidInput("survey_required")
         assert ctx.response is not None
-        answers = {k: v for k, v in ctx.response.answers.items() if k != name}
-        _advance(ctx, answers, name)
-        return _step(ctx)
+        _advance(ctx, {k: v for k, v in ctx.response.answers.items() if k != name}, name)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def back(db: Database, member_id: int, survey_id: int) -> Step:
     """The question before the current one (from the summary: the last one)."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         r = ctx.response
         assert r is not None
         questions = ctx.survey.questions
@@ -544,19 +571,21 @@ async def back(db: Database, member_id: int, survey_id: int) -> Step:
         else:
             target = forms.before(questions, r.answers, r.current) or r.current
         _write(ctx, dict(r.answers), target)
-        return _step(ctx)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def edit(db: Database, member_id: int, survey_id: int, name: str) -> Step:
     """From the summary: go to one question to change its answer (until the deadline)."""
-    async with db.transaction() as s:
-        ctx = await _own(db, s, member_id, survey_id)
+
+    def change(ctx: _Ctx) -> None:
         r = ctx.response
         assert r is not None
         if name not in {q["name"] for q in forms.path(ctx.survey.questions, r.answers)}:
             raise InvalidState("survey_stale")
         _write(ctx, dict(r.answers), name)
-        return _step(ctx)
+
+    return await _change(db, member_id, survey_id, change)
 
 
 async def submit(db: Database, member_id: int, survey_id: int) -> Step:
@@ -717,72 +746,3 @@ async def close_survey(db: Database, actor_id: int, survey_id: int) -> None:
         await _close(s, survey, utcnow())
         audit.record(s, actor_id, "survey_closed_early", "survey", survey_id)
     cache.clear_all()
-
-
-# --- quick polls --------------------------------------------------------------------------------
-
-
-async def poll_posted(session: AsyncSession, payload: dict[str, Any], message_id: int) -> None:
-    """The outbox sent a native poll: remember it to match its votes and stop it later."""
-    poll_id = payload.get("poll_id")
-    if not poll_id:
-        return
-    session.add(SurveyPoll(poll_id=str(poll_id), survey_id=int(payload["survey_id"]),
-                           chat_id=int(payload["chat_id"]), message_id=message_id))
-
-
-async def _poll_recorded(db: Database, poll_id: str) -> bool:
-    """The outbox records a poll it sent a moment after sending it (in its next batch): a vote
-    cast at once waits that long for it rather than being lost."""
-    for _attempt in range(int(POLL_RECORD_WAIT / 0.1)):
-        async with db.read() as s:
-            if await s.get(SurveyPoll, poll_id) is not None:
-                return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-async def record_poll_vote(db: Database, poll_id: str, telegram_id: int,
-                           option_ids: list[int]) -> bool:
-    """A `poll_answer` update: the member's choice in a quick poll (none: the vote was taken
-    back). False when the poll, the voter or the time is not Birge's to count."""
-    if not await _poll_recorded(db, poll_id):
-        return False
-    async with db.transaction() as s:
-        poll = await s.get(SurveyPoll, poll_id)
-        if poll is None:
-            return False
-        survey = await s.get(Survey, poll.survey_id)
-        member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
-        if survey is None or member is None or member.status != MemberStatus.ACTIVE \
-                or not is_open(survey):
-            return False
-        if survey.forum_thread_id is None and \
-                await s.get(SurveyInvite, (survey.id, member.id)) is None:
-            return False
-        q = survey.questions[0]
-        names = [c["name"] for c in q["choices"]]
-        key = f"m:{member.id}"
-        response = (await s.exec(select(SurveyResponse).where(
-            SurveyResponse.survey_id == survey.id, SurveyResponse.key == key))).first()
-        if not option_ids:
-            if response is not None:
-                await s.delete(response)
-            return True
-        if any(not 0 <= i < len(names) for i in option_ids):
-            return False
-        chosen = [names[i] for i in option_ids]
-        value = chosen[0] if q["type"] == "single" else chosen
-        try:
-            value = forms.check_value(q, value)
-        except InvalidInput:
-            return False
-        now = utcnow()
-        if response is None:
-            s.add(SurveyResponse(survey_id=survey.id or 0, key=key, member_id=member.id,
-                                 district_id=member.district_id, region_id=member.region_id,
-                                 answers={q["name"]: value}, submitted_at=now))
-        else:
-            response.answers = {q["name"]: value}
-            response.submitted_at = response.updated_at = now
-        return True

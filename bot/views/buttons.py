@@ -75,3 +75,9 @@ def page_rows(buttons: Sequence[InlineKeyboardButton], page: int,
 def page_number(raw: str) -> int:
     """A page carried in a button ("2"); anything else is the first page."""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+
+
+def rating_row(data: Callable[[int], CallbackData]) -> Row:
+    """The one style of a rating everywhere (events, lessons, legal help): "1⭐" … "5⭐";
+    `data(n)` is the button for n stars."""
+    return [button(f"{n}⭐", data(n)) for n in range(1, 6)]

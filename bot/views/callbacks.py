@@ -86,6 +86,8 @@ _unpack = CallbackData.unpack.__func__  # type: ignore[attr-defined]
 def read_button(cls: type[CallbackData], value: str) -> Any:
     """aiogram's `unpack`, then Birge's rules for integers and actions (ValueError: stale)."""
     _prefix, *parts = value.split(cls.__separator__)
+    if _prefix != cls.__prefix__:  # every button class's filter sees every press: fail fast
+        raise ValueError(f"not a {cls.__name__} button")
     for (name, field), raw in zip(cls.model_fields.items(), parts, strict=False):
         if field.annotation is int and raw != "":
             negative = isinstance(field.default, int) and field.default < 0

@@ -13,12 +13,15 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.i18n import _, format_when, pgettext
 from bot.services import events
-from bot.services.event_results import Participant, Report
+from bot.services.event_results import Participant, Report, files_of, library_items_of
 from bot.services.events import EventView
+from bot.services.library import label as library_label
 from bot.views.buttons import Row, button
+from bot.views.buttons import rating_row as stars_row
 from bot.views.callbacks import Actions
+from bot.views.library import Lib
 from storage.enums import EventKind, EventStatus, RegistrationStatus
-from storage.models import Event
+from storage.models import Event, EventMaterial
 
 BISHKEK = events.BISHKEK
 CARD_MAX = 3900
@@ -31,7 +34,8 @@ class Ev(CallbackData, prefix="ev"):
 
     action: Annotated[str, Actions(
         "approve", "att", "cancel", "chplace", "chtime", "csv", "cxl", "cxlok", "files", "ics",
-        "list", "mat", "maybe", "no", "open", "rate", "reg", "reject", "report", "send", "xlsx")]
+        "lib", "list", "mat", "maybe", "no", "open", "rate", "reg", "reject", "report", "send",
+        "xlsx")]
     event_id: int
     value: int = 0
 
@@ -98,7 +102,7 @@ def event_line(event: Event, locale: str, status: str | None = None) -> str:
 
 
 def event_text(event: Event, locale: str, *, show_link: bool, host: str | None = None,
-               seats: bool = True) -> str:
+               seats: bool = True, limits: list[tuple[str, int]] | None = None) -> str:
     """The event in the member's language; the online link only when `show_link`."""
     lines = [f"{KIND_EMOJI.get(event.kind, '📅')} <b>{html.escape(event.title(locale))}</b>",
              f"{kind_label(event.kind)} · {events.event_code(event.id or 0)}"]
@@ -121,6 +125,9 @@ def event_text(event: Event, locale: str, *, show_link: bool, host: str | None =
             taken=event.registered, capacity=event.capacity)
             + (" · " + _("at most {count} per district").format(count=event.per_district)
                if event.per_district else ""))
+        if limits:
+            lines.append("🏘 " + _("Own limits: {list}").format(list=html.escape(", ".join(
+                f"{name} — {count}" for name, count in limits))))
         lines.append("⏰ " + _("Registration until: {date}").format(
             date=day_label(event.registration_until, locale)))
     lines.append("")
@@ -128,9 +135,10 @@ def event_text(event: Event, locale: str, *, show_link: bool, host: str | None =
     return "\n".join(lines)[:CARD_MAX]
 
 
-def card_text(view: EventView, locale: str) -> str:
+def card_text(view: EventView, locale: str,
+              limits: list[tuple[str, int]] | None = None) -> str:
     text = event_text(view.event, locale, show_link=view.registered or view.organiser,
-                      host=view.host)
+                      host=view.host, limits=limits)
     if view.status is not None and view.status != RegistrationStatus.INVITED:
         mine = _("Your answer: {status}").format(status=status_label(view.status))
         if view.waiting_place:
@@ -140,9 +148,21 @@ def card_text(view: EventView, locale: str) -> str:
         text += "\n" + _("Waiting list: {count}").format(count=view.waiting)
     if view.materials and (view.organiser or (view.registration and
                                                view.registration.attended)):
-        text += "\n\n" + _("Materials:") + "\n" + "\n".join(
-            "📎 " + html.escape(m.name) for m in view.materials)
+        text += "\n\n" + _("Materials:") + "\n" + material_lines(view.materials)
     return text[:4000]
+
+
+def material_lines(materials: list[EventMaterial]) -> str:
+    """Files as 📎 names, library items as 📚 LIB-12 · title."""
+    return "\n".join(
+        f"📚 {library_label(m.library_item_id)} · {html.escape(m.name)}"
+        if m.library_item_id is not None else "📎 " + html.escape(m.name) for m in materials)
+
+
+def library_rows(materials: list[EventMaterial]) -> list[Row]:
+    """A button to each shared library item's card."""
+    return [[button(f"📚 {m.name}"[:40], Lib(action="open", item_id=m.library_item_id))]
+            for m in library_items_of(materials) if m.library_item_id is not None][:10]
 
 
 def answer_row(event_id: int) -> Row:
@@ -152,8 +172,7 @@ def answer_row(event_id: int) -> Row:
 
 
 def rating_row(event_id: int) -> Row:
-    return [button("⭐" * n if n < 3 else f"{n}⭐", Ev(action="rate", event_id=event_id, value=n))
-            for n in range(1, 6)]
+    return stars_row(lambda n: Ev(action="rate", event_id=event_id, value=n))
 
 
 def card_buttons(view: EventView, now: datetime) -> list[Row]:
@@ -176,9 +195,12 @@ def card_buttons(view: EventView, now: datetime) -> list[Row]:
     if view.registered and event.status != EventStatus.CANCELLED:
         rows.append([button("📅 " + _("Calendar file"), Ev(action="ics", event_id=eid))])
     attended = view.registration is not None and view.registration.attended
-    if attended and view.materials:
-        rows.append([button("📎 " + _("Materials ({count})").format(count=len(view.materials)),
+    shared = files_of(view.materials)
+    if attended and shared:
+        rows.append([button("📎 " + _("Materials ({count})").format(count=len(shared)),
                             Ev(action="files", event_id=eid))])
+    if attended or view.organiser:
+        rows += library_rows(view.materials)
     if attended and view.registration is not None and view.registration.rating is None \
             and event.starts_at <= now:
         rows.append(rating_row(eid))

@@ -5,6 +5,8 @@ Kept together so a translator sees them side by side and a handler never spells 
 
 from __future__ import annotations
 
+import html
+
 from bot.i18n import _
 from bot.services.errors import ServiceError
 from storage.enums import MemberStatus, Position, Role
@@ -159,6 +161,15 @@ def refusal(error: ServiceError) -> str:
         "event_capacity": _("Please send a number from 1 to {limit}.").format(
             limit=p.get("limit", 10000)),
         "event_scope": _("A district leader's event is for their own district only."),
+        "event_district_limits": _("At most {limit} districts with their own limit.").format(
+            limit=p.get("limit", 60)),
+        "event_district_name": _("No district is called «{name}». Please write its name as "
+                                 "in the list of districts, for example: Талас: 5.").format(
+            name=html.escape(str(p.get("name", "")))),
+        "event_district_line": _("Please write each line as a district and a number, for "
+                                 "example: Талас: 5 («{line}»).").format(
+            line=html.escape(str(p.get("line", "")))),
+        "event_library_item": _("Only a published library item open to all members can be shared."),
         "event_started": _("This event has already started."),
         "event_cancelled": _("This event is cancelled."),
         "event_registration_closed": _("Registration for this event is closed."),

@@ -14,6 +14,7 @@ from bot.i18n import _, format_day, format_month, format_when, pgettext, weekday
 from bot.services import legal
 from bot.services.legal import CaseView
 from bot.views.buttons import Row, button, markup, short
+from bot.views.buttons import rating_row as stars_row
 from bot.views.callbacks import Lc, Pick
 from storage.enums import LegalCategory, LegalEventKind, LegalStatus
 from storage.models import LegalCase
@@ -170,8 +171,7 @@ def case_buttons(view: CaseView, cut: bool = False) -> InlineKeyboardMarkup:
 
 
 def rating_row(case_id: int) -> Row:
-    return [button("⭐" * n if n < 3 else f"{n}⭐", Lc(action="rate", case_id=case_id, value=n))
-            for n in range(1, 6)]
+    return stars_row(lambda n: Lc(action="rate", case_id=case_id, value=n))
 
 
 def open_button(case_id: int) -> Row:

@@ -4,14 +4,15 @@ sign-off by the district leaders, the bill's stage, and the effect reports of ad
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, format_when
+from bot.i18n import _, format_when, ngettext
 from bot.services import bill_stages, effect_reports, law_comments, positions
-from bot.views.buttons import button, markup
+from bot.views.buttons import Row, button, markup, short
 from bot.views.callbacks import Actions, ButtonId, ButtonPage
 from storage.models import LawPosition
 
@@ -36,6 +37,18 @@ class Lp(CallbackData, prefix="lp"):
 
     action: PositionAction
     position_id: ButtonId
+
+
+OpenAction = Annotated[str, Actions("aud", "all", "com", "next", "days", "date", "go")]
+
+
+class Lo(CallbackData, prefix="lo"):
+    """Staff put a position to the leaders: the audience (all, or a community toggled by
+    `value`), the deadline (`value` preset days, or typed), the confirmation."""
+
+    action: OpenAction
+    position_id: ButtonId
+    value: ButtonId = 0
 
 
 VoteAction = Annotated[str, Actions(*positions.VOTES)]
@@ -193,3 +206,60 @@ def effect_words(lang: str) -> effect_reports.ReportWords:
 def effect_button(broadcast_id: int) -> InlineKeyboardMarkup:
     return markup([[button("📝 " + _("Report the effect"),
                            Ef(action="report", broadcast_id=broadcast_id))]])
+
+
+def audience_text(position_id: int) -> str:
+    return _("Who is asked to sign off L-{id}? All district leaders, or the leaders of the "
+             "practice communities you tick.").format(id=position_id)
+
+
+def audience_keyboard(position_id: int, communities: list[tuple[int, str]],
+                      chosen: set[int]) -> InlineKeyboardMarkup:
+    rows: list[Row] = [[button(("🔘 " if not chosen else "⚪ ") + _("All district leaders"),
+                               Lo(action="all", position_id=position_id))]]
+    rows += [[button(("☑️ " if cid in chosen else "⬜ ") + short(name, 40),
+                     Lo(action="com", position_id=position_id, value=cid))]
+             for cid, name in communities]
+    rows.append([button("✖️ " + _("Cancel"), Lp(action="card", position_id=position_id)),
+                 button(_("Next") + " ➡️", Lo(action="next", position_id=position_id))])
+    return markup(rows)
+
+
+def deadline_text() -> str:
+    return _("Until when can the leaders answer? One reminder goes a day before.")
+
+
+def deadline_keyboard(position_id: int) -> InlineKeyboardMarkup:
+    presets = [button(ngettext("{n} day", "{n} days", n).format(n=n),
+                      Lo(action="days", position_id=position_id, value=n))
+               for n in positions.PRESET_DAYS]
+    return markup([presets,
+                   [button("📅 " + _("Type a date"), Lo(action="date", position_id=position_id))],
+                   [button("⬅️ " + _("Back"), Lo(action="aud", position_id=position_id)),
+                    button("✖️ " + _("Cancel"), Lp(action="card", position_id=position_id))]])
+
+
+def date_prompt() -> str:
+    return _("Send the deadline in Bishkek time as {example} (a day alone means its end), at "
+             "most {days} days ahead.").format(example="25.12.2026 18:00",
+                                               days=positions.DEADLINE_MAX.days)
+
+
+def confirm_text(position_id: int, audience: list[str], count: int, until: datetime,
+                 lang: str) -> str:
+    who = ", ".join(audience) if audience else _("all district leaders")
+    return "\n".join([
+        "🗳 " + _("Put L-{id} to the district leaders?").format(id=position_id),
+        _("Who: {audience}").format(audience=html.escape(who)),
+        _("Leaders to be asked: {count}").format(count=count),
+        _("Until: {when}").format(when=format_when(until, lang))])
+
+
+def confirm_keyboard(position_id: int, count: int) -> InlineKeyboardMarkup:
+    rows: list[Row] = []
+    if count:
+        rows.append([button("✅ " + _("Put to the leaders"),
+                            Lo(action="go", position_id=position_id))])
+    rows.append([button("⬅️ " + _("Back"), Lo(action="next", position_id=position_id)),
+                 button("✖️ " + _("Cancel"), Lp(action="card", position_id=position_id))])
+    return markup(rows)

@@ -46,6 +46,12 @@ def _png(fig: Any, left: float = 0.1) -> bytes:
     return out.getvalue()
 
 
+def _whole_numbers(axis: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def chart_kind(question: dict[str, Any]) -> str | None:
     return {"single": "bars", "multiple": "bars", "scale": "histogram", "number": "histogram",
             "ranking": "borda"}.get(question["type"])
@@ -72,6 +78,7 @@ def chart_png(result: QuestionResult, lang: str) -> bytes | None:
                     f" {value} ({value * 100 / total:.0f}%)", va="center", fontsize=9)
         ax.set_xlabel(_("Answers: {count}").format(count=result.answered))
         ax.set_xlim(0, max([*values, 1]) * 1.25)
+        _whole_numbers(ax.xaxis)  # counts of answers: no "0.5"
     elif kind == "histogram":
         mean = result.mean
         if q["type"] == "scale":
@@ -92,6 +99,7 @@ def chart_png(result: QuestionResult, lang: str) -> bytes | None:
             ax.text(mean, ax.get_ylim()[1] * 0.95, " " + _("mean: {value}").format(
                 value=f"{mean:.1f}"), color=ACCENT, va="top", fontsize=10)
         ax.set_ylabel(_("Answers: {count}").format(count=result.answered))
+        _whole_numbers(ax.yaxis)
     else:
         order = result.borda[::-1]
         ax.barh([_wrap(names.get(k, k)) for k, _v in order], [v for _k, v in order],

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import _
 from bot.services import survey_forms as forms
 from bot.services.surveys import ANONYMOUS_THRESHOLD, ExportRow, Results
-from bot.views.surveys import value_text
+from bot.views.surveys import region_rates, value_text
 from storage.models import Survey
 
 TIMEZONE = ZoneInfo("Asia/Bishkek")
@@ -87,6 +87,11 @@ def _summary(summary: Any, survey: Survey, results: Results, lang: str) -> None:
     summary.append([survey.title(lang)])
     summary.append([_("Invited"), results.invited])
     summary.append([_("Responded"), results.responded])
+    summary.append([])
+    summary.append([_("Region"), _("Invited"), _("Responded")])
+    for region in region_rates(results):
+        shown: str | int = f"< {ANONYMOUS_THRESHOLD}" if region.hidden else region.responded
+        summary.append([region.region, region.invited, shown])
     summary.append([])
     summary.append([_("Region"), _("District"), _("Invited"), _("Responded")])
     for place in results.by_place:

@@ -8,6 +8,7 @@ Telegram allows 64 bytes); the services re-check everything they name.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -16,7 +17,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import _, format_when, pgettext
 from bot.services import survey_forms as forms
 from bot.services.errors import ServiceError
-from bot.services.surveys import Listed, Results, Step
+from bot.services.surveys import ANONYMOUS_THRESHOLD, Listed, PlaceRate, Results, Step
 from bot.views.buttons import Row, button, grid, markup
 from bot.views.callbacks import Actions
 from bot.views.labels import refusal
@@ -265,6 +266,30 @@ def member_list(found: list[Listed], lang: str) -> tuple[str, InlineKeyboardMark
 
 
 # --- refusals -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionRate:
+    region: str
+    invited: int
+    responded: int
+    hidden: bool = False
+
+
+def region_rates(found: Results) -> list[RegionRate]:
+    """The response rate by region, summed from its districts. An anonymous survey's region
+    shows no figure where fewer than the threshold answered, nor where one of its districts
+    hides its figure (the region's total less the other districts would give it away)."""
+    regions: dict[str, list[PlaceRate]] = {}
+    for place in found.by_place:
+        regions.setdefault(place.region, []).append(place)
+    rates = []
+    for region, places in regions.items():
+        responded = sum(p.responded for p in places)
+        hidden = found.survey.anonymous and (
+            responded < ANONYMOUS_THRESHOLD or any(p.hidden for p in places))
+        rates.append(RegionRate(region, sum(p.invited for p in places), responded, hidden))
+    return rates
 
 
 def both_languages(text: dict[str, str] | None, limit: int) -> str | None:

@@ -17,7 +17,10 @@ def refusal(error: ServiceError) -> str:
             limit=p.get("limit", 4000)),
         "position_remark": _("Please write your remark or reason: 2 to {limit} "
                              "characters.").format(limit=p.get("limit", 2000)),
-        "position_deadline": _("The deadline must be at least an hour from now."),
+        "position_deadline": _("The deadline must be at least an hour and at most {days} "
+                               "days from now.").format(days=p.get("days", 90)),
+        "position_nobody": _("No district leader would be asked: choose other communities."),
+        "position_communities": _("That choice is not available. Please try again."),
         "position_not_draft": _("This position has already been put to the leaders."),
         "position_final": _("This position is already final."),
         "position_not_final": _("Finalise the position first."),
@@ -33,6 +36,7 @@ def refusal(error: ServiceError) -> str:
         "effect_reported": _("You have already reported on this law. Thank you."),
         "effect_length": _("That is too long: at most {limit} characters.").format(
             limit=p.get("limit", 2000)),
+        "liaison_body": _("Choose a state body from the list."),
         "liaison_answered": _("A response to this is already recorded."),
         "liaison_reference": _("Please send the reference number (up to {limit} "
                                "characters).").format(limit=p.get("limit", 100)),

@@ -100,8 +100,9 @@ async def snapshot(db: Database, forged: bool = False) -> dict[str, list[Any]]:
     async with db.read() as s:
         for table in SQLModel.metadata.sorted_tables:
             # The machinery of several replicas (the lease, Telegram's shared sending slots,
-            # scheduled runs) changes with time, not with what a member pressed.
-            if table.name in ("scheduler_lease", "send_pace", "job_run") or (
+            # scheduled runs) changes with time, not with what a member pressed; every update
+            # is logged as it arrives (the press itself), whatever it does.
+            if table.name in ("scheduler_lease", "send_pace", "job_run", "update_log") or (
                     forged and table.name == "fsm_record"):
                 continue
             query = f"SELECT * FROM {table.name}"

@@ -3,12 +3,16 @@ every page forward and back, a choice keeps its page, and a forged page is refus
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 from bot.flows.dates import BISHKEK
 from bot.sandbox.client import Person
-from bot.services import members, reference
+from bot.services import groups, members, reference, survey_roles
 from bot.views.events import EvL
+from bot.views.people import Pe
+from bot.views.surveys import Svr
 from storage.db import Database
 from storage.types import utcnow
 from tests import factories as f
@@ -23,8 +27,10 @@ from tests.e2e.conftest import (
     said,
     t,
 )
+from tests.e2e.journeys import member
 
 FORWARD, BACK = "➡️", "⬅️"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 async def import_places(db: Database, rows: list[str]) -> None:
@@ -40,8 +46,24 @@ async def many_communities(db: Database, count: int = 22) -> list[str]:
     return names
 
 
+async def big_district(db: Database, municipalities: int) -> tuple[int, int]:
+    """A new district of the Talas region with that many municipalities ("big-01", …):
+    (the region's id, the district's id)."""
+    region = await f.region_of(db, await f.district_id(db, "talas"))
+    code = next(r.code for r in await reference.regions(db, "ru") if r.id == region)
+    await import_places(db, [f"district,big-district,{code},Чоң району,Большой район,"
+                             "Big District,99,"] + [
+        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
+        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, municipalities + 1)])
+    return region, await f.district_id(db, "big-district")
+
+
 def choices(message: JSON, marker: str) -> list[str]:
-    return [label for label, _data in buttons(message) if marker in label]
+    """The labels of the choices containing `marker` (not the arrows, the page counter, Back or
+    Cancel)."""
+    return [label for label, _data in buttons(message) if marker in label
+            and label not in (FORWARD, BACK) and not re.fullmatch(r"\d+/\d+", label)
+            and not label.startswith(("⬅️ ", "✖️ "))]
 
 
 def arrow(message: JSON, which: str) -> str | None:
@@ -91,13 +113,7 @@ async def test_joining_pages_a_district_with_thirty_municipalities(
     birge: Running, people: PersonFactory
 ) -> None:
     db = birge.db
-    talas_region = await f.region_of(db, await f.district_id(db, "talas"))
-    region_code = next(r.code for r in await _regions(db) if r.id == talas_region)
-    await import_places(db, [f"district,big-district,{region_code},Чоң району,Большой район,"
-                             "Big District,99,"] + [
-        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
-        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, 31)])
-    big = await f.district_id(db, "big-district")
+    talas_region, big = await big_district(db, 30)
     person = await people("Aizada", "ru")
     await person.send("/start")
     await said(person, t("ru", "Choose your language."))
@@ -176,12 +192,12 @@ async def _regions(db: Database) -> list[reference.Place]:
 # --- the audience in the compose flows --------------------------------------------------------
 
 
-async def _event_to_audience(boss: Person) -> JSON:
+async def _event_to_place(boss: Person, kind: str) -> None:
     await boss.send("/events")
     await said(boss, t("ru", "Events: webinars"))
     await press(boss, EvL(view="new").pack())
     await said(boss, t("ru", "New event. What kind is it?"))
-    await press(boss, pick("ek", "webinar"))
+    await press(boss, pick("ek", kind))
     for text in ("Жергиликтүү бюджет", "Местный бюджет"):
         await said(boss, t("ru", "Send the event's title in {language}"))
         await boss.send(text)
@@ -200,6 +216,10 @@ async def _event_to_audience(boss: Person) -> JSON:
     await said(boss, t("ru", "When does it end?"))
     await press(boss, pick("el", "120"))
     await said(boss, t("ru", "Where? Send the address, or the online link"))
+
+
+async def _event_to_audience(boss: Person) -> JSON:
+    await _event_to_place(boss, "webinar")
     await boss.send("https://zoom.us/j/777")
     await said(boss, t("ru", "How many participants at most?"))
     await boss.send("30")
@@ -284,3 +304,147 @@ async def test_an_event_audience_pages_the_communities(
     assert len(await walk(boss, first, prompt, "▫️")) == 3
     await forged_pages_are_refused(boss, first, [
         pick("eg_comm", 3), pick("eg_comm", "٣"), pick("eg_rol", 1)])
+
+
+async def test_a_survey_audience_pages_the_communities(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    await many_communities(db)
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    await boss.send("/surveys")
+    await said(boss, t("ru", "No open surveys for you now."))
+    await boss.press(Svr(action="import", survey_id=0).pack())
+    await said(boss, t("ru", "Send the XLSForm file").split("<")[0])
+    await boss.upload("document", (DATA / "needs_survey.xlsx").read_bytes(),
+                      filename="needs.xlsx")
+    await said(boss, t("ru", "Send the title: the first line"))
+    await boss.send("Муктаждыктарды изилдөө\nИзучение потребностей")
+    await said(boss, t("ru", "Send the introduction"))
+    await boss.send("Сурамжылоого катышыңыз.\n\nПримите участие в опросе.")
+    await said(boss, t("ru", "How do members answer?"))
+    await boss.press(pick("so", "anonymous"))
+    menu = await said(boss, t("ru", "Who should receive it?"))
+    prompt = t("ru", "Tap to choose, then go back to the audience.")
+    await boss.press_data(int(menu["message_id"]), pick("sa", "communities"))
+    first = await said(boss, prompt)
+    assert len(await walk(boss, first, prompt, "▫️")) == 3
+    await forged_pages_are_refused(boss, first, [
+        pick("sg_comm", 3), pick("sg_comm", "0x1"), pick("sg_lang", 1)])
+    third = await turn(boss, await turn(boss, first, FORWARD, prompt), FORWARD, prompt)
+    await boss.press_data(int(third["message_id"]),
+                          next(data for label, data in buttons(third) if label.startswith("▫️")))
+    again = await said(boss, prompt)
+    assert len(choices(again, "✅")) == 1 and "3/3" in [label for label, _ in buttons(again)]
+
+
+async def test_a_quick_poll_pages_the_topic_groups_to_send_it_to(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    boss = await people("Staff", "ru")
+    staff_id = await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    made = [await groups.create_group(db, staff_id, {"ky": f"Топ {i:02d}",
+                                                     "ru": f"Группа по теме {i:02d}"})
+            for i in range(1, 21)]
+    offered = await survey_roles.group_choices(db, staff_id, "ru")
+    assert set(made) <= {gid for gid, _name, _thread in offered}
+    await boss.send("/surveys")
+    await said(boss, t("ru", "No open surveys for you now."))
+    await boss.press(Svr(action="poll", survey_id=0).pack())
+    prompt = t("ru", "Who is it for?")
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "👥 Группа по теме")
+    everything = [label for page in pages for label in page]
+    assert len(pages) >= 3
+    assert {f"👥 Группа по теме {i:02d}" for i in range(1, 21)} <= set(everything)
+    await forged_pages_are_refused(boss, first, [
+        pick("sg", f"page{len(pages)}"), pick("sg", "page٢"), pick("sg", "page99999999999")])
+    last = first
+    while arrow(last, FORWARD) is not None:
+        last = await turn(boss, last, FORWARD, prompt)
+    await press(boss, pick("sg", f"g{made[-1]}"))
+    await said(boss, t("ru", "Send the title: the first line"))
+
+
+async def test_the_host_of_an_exchange_visit_is_found_among_thirty_municipalities(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    talas_region, big = await big_district(db, 40)
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    await _event_to_place(boss, "exchange")
+    await boss.send("Талас, айыл өкмөтүнүн имараты")
+    prompt = t("ru", "Which municipality hosts the exchange visit?")
+    await said(boss, prompt)
+    await press(boss, pick("ehr", talas_region))
+    await said(boss, prompt)
+    await press(boss, pick("ehd", big))
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "Айылный аймак")
+    assert len(pages) == 3  # 40 municipalities, sixteen a page
+    await forged_pages_are_refused(boss, first, [
+        pick("ehg", f"{big}_3"), pick("ehg", "999999_0"), pick("ehg", f"{big}_x"),
+        pick("ehg", "")])
+    await turn(boss, await turn(boss, first, FORWARD, prompt), FORWARD, prompt)
+    await press(boss, pick("ehm", await f.municipality_id(db, "big-40")))
+    await said(boss, t("ru", "How many participants at most?"))
+
+
+async def test_an_invitation_pages_the_practice_communities(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    names = await many_communities(db)
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    leylek = await f.district_id(db, "leylek")
+    await boss.send("/invite")
+    await said(boss, t("ru", "Whom do you invite? Choose the role."))
+    await press(boss, pick("i_role", "member"))
+    await said(boss, t("ru", "Choose the region."))
+    await press(boss, pick("i_region", await f.region_of(db, leylek)))
+    await said(boss, t("ru", "Choose the district."))
+    await press(boss, pick("i_dist", leylek))
+    prompt = t("ru", "Which practice community is the invitation for?")
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "")
+    offered = {label for page in pages for label in page}
+    assert len(pages) == 4 and set(names) <= offered  # 26 communities and "Any", eight a page
+    assert t("ru", "Any community") in pages[-1]
+    await forged_pages_are_refused(boss, first, [
+        pick("i_cpage", 4), pick("i_cpage", "²"), pick("i_cpage", "-1")])
+    last = first
+    while arrow(last, FORWARD) is not None:
+        last = await turn(boss, last, FORWARD, prompt)
+    wanted = await f.community_id(db, "cop-22")
+    await press(boss, pick("i_comm", wanted))
+    await said(boss, "https://t.me/")
+
+
+async def test_the_member_directory_pages_the_municipalities_and_communities_to_filter_by(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    _region, big = await big_district(db, 25)
+    await many_communities(db)
+    asel, _asel_id = await member(people, birge, "Асель Маматова", "ru", "talas")
+    await asel.send("/people")
+    directory = await said(asel, t("ru", "Member directory"))
+    await asel.press_data(int(directory["message_id"]), Pe(action="fm", value=f"d{big}").pack())
+    prompt = t("ru", "Choose a municipality.")
+    first = await said(asel, prompt)
+    pages = await walk(asel, first, prompt, "Айылный аймак")
+    assert len(pages) == 3 and len({m for page in pages for m in page}) == 25
+    await forged_pages_are_refused(asel, first, [
+        Pe(action="fm", id=3, value=f"d{big}").pack(),
+        Pe(action="fm", id=2**40, value=f"d{big}").pack()])
+    last = await turn(asel, await turn(asel, first, FORWARD, prompt), FORWARD, prompt)
+    assert "Айылный аймак 25" in choices(last, "Айылный")
+    await asel.press_data(int(last["message_id"]), Pe(action="fc", value=f"d{big}").pack())
+    prompt = t("ru", "Choose a practice community.")
+    first = await said(asel, prompt)
+    assert len(await walk(asel, first, prompt, "Сообщество практики")) == 3  # 26, ten a page
+    await forged_pages_are_refused(asel, first, [Pe(action="fc", id=3, value=f"d{big}").pack()])

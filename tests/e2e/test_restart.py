@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from sqlmodel import update
+from pathlib import Path
 
+from sqlmodel import select, update
+
+from bot.sandbox.client import EmulatorClient
+from bot.sandbox.emulator import EmulatorServer
 from bot.services import members
+from storage import inbox
+from storage.db import Database
 from storage.enums import MemberStatus, OutboxStatus
-from storage.models import Outbox
+from storage.models import Outbox, Question
 from tests import factories as f
-from tests.e2e.conftest import PersonFactory, Running, nav, pick, press, said, t
+from tests.e2e.conftest import (
+    PersonFactory,
+    Running,
+    nav,
+    pick,
+    press,
+    said,
+    t,
+    text_of,
+    wait_for,
+)
+from tests.e2e.test_questions import NAME_STEP
+from tests.replicas.cluster import Cluster
+
+QUESTION = "Как утвердить местный бюджет, если кенеш не собрался вовремя на сессию?"
 
 
 async def test_a_newcomer_continues_onboarding_after_the_bot_restarts(
@@ -92,3 +112,72 @@ async def test_after_a_kill_between_a_step_and_its_prompt_the_next_press_shows_t
     await said(person, t("ru", "Write your question: what happened"))
     await person.send("Как утвердить местный бюджет, если кенеш не собрался вовремя?")
     await said(person, t("ru", "You may attach up to {limit} documents or photos"))
+
+
+async def _held(tg: EmulatorClient, count: int) -> None:
+    """Wait until the emulator holds `count` injected timeouts in all (a handler is mid-way)."""
+    async def holding() -> bool:
+        return int((await tg.stats()).get("injected_failures", 0)) >= count
+    await wait_for(holding, timeout=60)
+
+
+async def _questions(db: Database, text: str) -> int:
+    async with db.read() as s:
+        return len((await s.exec(select(Question.id).where(Question.text == text))).all())
+
+
+async def test_a_question_typed_while_birge_is_killed_mid_handler_is_handled_once_after_restart(
+    server: EmulatorServer, tg: EmulatorClient, people: PersonFactory, db_url: str,
+    tmp_path: Path
+) -> None:
+    """Birge (a real `birge run` process, polling) is SIGKILLed while the handler of a typed
+    question waits on Telegram: the question is handled after the restart, once. Killed again
+    after posting it, the restart does not post it twice."""
+    db = Database(db_url)
+    try:
+        person = await people("Asel", "ru")
+        await f.member(db, "Асель Маматова", telegram_id=person.user_id, language="ru")
+        group = await f.group_id(db, "budget")
+        cluster = Cluster(db_url, server.url, tmp_path,
+                          {"WEBHOOK_URL": "", "UPDATE_CLAIM_SECONDS": "2"})
+        birge = cluster.start()
+        try:
+            await person.send("/ask")
+            await said(person, t("ru", "In which group do you want to ask?"), timeout=60)
+            await press(person, pick("qg", group))
+            await said(person, t("ru", "Write your question"))
+
+            # The next prompt hangs on Telegram's side; Birge dies while it waits.
+            await tg.fail(1, "timeout", methods=["sendMessage"], chat_id=person.user_id,
+                          hold_seconds=30)
+            await person.send(QUESTION)
+            await _held(tg, 1)
+            birge.kill()
+            assert len(await inbox.unhandled(db)) == 1  # the question's update, kept
+            assert await _questions(db, QUESTION) == 0
+
+            birge = cluster.start()
+            await said(person, t("ru", "You may attach up to"), timeout=60)
+            await press(person, nav("skip"))
+            await said(person, t("ru", NAME_STEP))
+            await press(person, pick("qa", "no"))
+            await said(person, t("ru", "Check your question:"), QUESTION[:40])
+
+            # Posted, and killed before the member is told: not posted again after the restart.
+            await tg.fail(2, "timeout", methods=["sendMessage", "editMessageText"],
+                          chat_id=person.user_id, hold_seconds=30)
+            await press(person, pick("qc", "yes"))
+            await _held(tg, 2)
+            birge.kill()
+            assert await _questions(db, QUESTION) == 1
+            birge = cluster.start()
+            await person.send("/help")
+            await said(person, "/ask", timeout=60)
+            assert await _questions(db, QUESTION) == 1
+            assert await inbox.unhandled(db) == []
+            transcript = " ".join(text_of(m) for m in await person.transcript())
+            assert t("ru", "Please send the files as documents") not in transcript
+        finally:
+            cluster.stop_all()
+    finally:
+        await db.dispose()

@@ -137,7 +137,10 @@ async def test_a_moderator_posts_a_quick_poll_in_the_forum_thread_and_the_thread
 
     # The moderator closes it from the results card: the poll stops, the thread gets the result.
     await mod.press(svr("card", sid))
-    await said(mod, "S-", "Бюджеттик жыйын")
+    card = await said(mod, "S-", "Бюджеттик жыйын")
+    # Nobody is invited to a thread's poll: the card counts votes, not "3 of 0".
+    assert t("ky", "Voted: {count}", count=3) in text_of(card) and "/0" not in text_of(card)
+    assert "Лейлек району (Баткен облусу): 1\n" in text_of(card)
     await mod.press(svr("close", sid))
     assert t("ky", "The survey is closed.") in str(await mod.answer())
 
@@ -169,7 +172,7 @@ async def test_staff_send_the_results_and_respondents_get_the_charts_and_the_tab
     asel, asel_id = await member(people, birge, "Асель Маматова", "ru", "leylek", "katran")
     nurlan, nurlan_id = await member(people, birge, "Нурлан Абдылдаев", "ky", "leylek",
                                      "sumbula")
-    bakyt, _b = await member(people, birge, "Бакыт Осмонов", "ru", "leylek")
+    bakyt, bakyt_id = await member(people, birge, "Бакыт Осмонов", "ru", "leylek")
     stranger, _s = await member(people, birge, "Бектур Сыдыков", "ru", "talas")
     sid = await create(db, staff_id, Audience(districts=[await f.district_id(db, "leylek")]))
     await said(asel, "Потребности муниципалитетов")
@@ -200,9 +203,15 @@ async def test_staff_send_the_results_and_respondents_get_the_charts_and_the_tab
                                                     svr("publish", sid, 1)]
     await boss.send("Всем!")  # typing instead of choosing
     await said(boss, t("ru", "Please use the buttons."))
+    await boss.upload("sticker")
+    await said(boss, t("ru", "Please use the buttons."))
     await boss.press(svr("publish", sid, 0))  # the respondents
     await said(boss, t("ru", "Write what the survey found"))
     await boss.send("Только один абзац.")
+    await said(boss, t("ru", "Please send a paragraph in Kyrgyz and one in Russian"))
+    await boss.send("ж" * 10_000 + "\n\nДлинно.")
+    await said(boss, t("ru", "The Kyrgyz and Russian texts are required"))
+    await boss.upload("sticker")
     await said(boss, t("ru", "Please send a paragraph in Kyrgyz and one in Russian"))
     await boss.send("Суу түтүгү оңдолот.\n\nВодопровод отремонтируют весной.")
     sent = await said(boss, t("ru", "The results go to {count} members as broadcast B-{id}.")
@@ -243,3 +252,24 @@ async def test_staff_send_the_results_and_respondents_get_the_charts_and_the_tab
         assert not {"Асель Маматова", "Нурлан Абдылдаев", "Нужна вода."} & set(map(str, found))
     await silent(bakyt, timeout=1.5)  # invited, did not answer: not among the respondents
     await silent(stranger)
+
+    # Bakyt answers late; sent again to everyone invited, the figures are today's.
+    await answer_all(db, bakyt_id, sid, {"budget": "yes", "trust": 9, "problems": ["roads"],
+                                         "priority": ["roads", "water", "waste"]})
+    await boss.press(svr("publish", sid, 1))
+    await said(boss, t("ru", "Write what the survey found"))
+    await boss.send("Дагы бир жолу.\n\nЕщё раз: спасибо всем.")
+    again = await said(boss, t("ru", "The results go to {count} members as broadcast B-{id}.")
+                       .split("{")[0])
+    assert "(3)" in text_of(again)
+    await said(bakyt, "Ещё раз: спасибо всем.")
+
+    async def table_of_bakyt() -> bool:
+        return len((await files_of(bakyt))[1]) == 1
+
+    await wait_for(table_of_bakyt)
+    document = (await files_of(bakyt))[1][0]["document"]
+    assert isinstance(document, dict)
+    book = load_workbook(io.BytesIO(await bakyt.client.file(str(document["file_id"]))))
+    summary = list(book.worksheets[0].iter_rows(values_only=True))
+    assert (t("ru", "Responded"), 3) in [row[:2] for row in summary]

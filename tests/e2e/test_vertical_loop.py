@@ -28,7 +28,7 @@ from bot.services.errors import InvalidState, PermissionDenied
 from bot.views.callbacks import Bc
 from bot.views.inbox import Qi
 from bot.views.liaison import Li
-from bot.views.positions import Lp, Lv, Lw
+from bot.views.positions import Lo, Lp, Lv, Lw
 from storage.enums import BroadcastKind, IssueState, Position, Role
 from storage.models import District, LawPosition, Outbox
 from storage.types import utcnow
@@ -143,6 +143,12 @@ async def test_a_position_is_signed_off_by_leaders_with_remarks_and_sent_as_a_le
                                        "Союз долбоорду колдойт.", "Союз поддерживает проект.")
     assert p.id is not None
     await tap(boss, Lp(action="open", position_id=p.id).pack())
+    await said(boss, t("ru", "Who is asked to sign off L-{id}?", id=p.id))
+    await press(boss, Lo(action="next", position_id=p.id).pack())
+    await said(boss, t("ru", "Until when can the leaders answer?"))
+    await press(boss, Lo(action="days", position_id=p.id, value=7).pack())
+    await said(boss, t("ru", "Leaders to be asked: {count}", count=2))
+    await press(boss, Lo(action="go", position_id=p.id).pack())
     notice = await said(leader, t("ru", "The Union asks you, as a district leader"))
     assert "Союз поддерживает проект." in text_of(notice)
     await leader.press(Lv(action="remarks", position_id=p.id).pack(), notice)

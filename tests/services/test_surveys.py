@@ -3,13 +3,14 @@ municipality, anonymous tokens and the threshold, the one reminder and closing, 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.services import survey_forms as forms
-from bot.services import surveys
+from bot.services import survey_polls, surveys
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, PermissionDenied
 from storage.db import Database
@@ -73,6 +74,37 @@ async def test_a_branch_is_followed_and_a_submitted_response_counts_once(db: Dat
     assert (found.invited, found.responded) == (1, 1)
     trust = next(q for q in found.questions if q.question["name"] == "trust")
     assert trust.mean == 9
+
+
+async def test_a_finance_officer_tapping_two_options_at_once_keeps_both(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow connection delivers two taps together: each is written on the response the
+    other left (the write is conditional on what was read), none is lost."""
+    staff = await f.staff(db)
+    m = await f.member(db, "Бермет", district="leylek", municipality="katran")
+    sid = await create(db, staff, Audience(districts=[await f.district_id(db, "leylek")]))
+    await surveys.begin(db, m.id, sid)
+    await surveys.answer(db, m.id, sid, "budget", "yes")
+    await surveys.answer(db, m.id, sid, "trust", 6)
+    # Both taps read the response before either writes.
+    both_read = asyncio.Barrier(2)
+    reads = 0
+    own = surveys._own
+
+    async def read_together(*args: object) -> object:
+        nonlocal reads
+        found = await own(*args)  # type: ignore[arg-type]
+        reads += 1
+        if reads <= 2:
+            await both_read.wait()
+        return found
+
+    monkeypatch.setattr(surveys, "_own", read_together)
+    await asyncio.gather(surveys.tap(db, m.id, sid, "problems", "water"),
+                         surveys.tap(db, m.id, sid, "problems", "roads"))
+    assert reads == 3  # the second write found the response changed and read it again
+    step = await surveys.done(db, m.id, sid, "problems")
+    assert sorted(step.answers["problems"]) == ["roads", "water"]
 
 
 async def test_a_district_leader_asks_only_their_district_and_strangers_cannot_answer(
@@ -160,15 +192,15 @@ async def test_a_quick_poll_counts_votes_and_taken_back_votes(db: Database) -> N
         Audience(districts=[await f.district_id(db, "leylek")]), kind="poll",
         questions=[q]))).survey_id
     async with db.transaction() as s:
-        await surveys.poll_posted(s, {"survey_id": sid, "poll_id": "P1", "chat_id": 555}, 7)
-    assert await surveys.record_poll_vote(db, "P1", 555, [1])
-    assert not await surveys.record_poll_vote(db, "P1", 999, [1])
-    assert not await surveys.record_poll_vote(db, "nope", 555, [1])
+        await survey_polls.poll_posted(s, {"survey_id": sid, "poll_id": "P1", "chat_id": 555}, 7)
+    assert await survey_polls.record_poll_vote(db, "P1", 555, [1])
+    assert not await survey_polls.record_poll_vote(db, "P1", 999, [1])
+    assert not await survey_polls.record_poll_vote(db, "nope", 555, [1])
     found = await surveys.results(db, staff, sid)
     assert found.questions[0].counts == {"yes": 0, "no": 1}
-    assert await surveys.record_poll_vote(db, "P1", 555, [])
+    assert await survey_polls.record_poll_vote(db, "P1", 555, [])
     assert (await surveys.results(db, staff, sid)).responded == 0
-    await surveys.record_poll_vote(db, "P1", 555, [0])
+    await survey_polls.record_poll_vote(db, "P1", 555, [0])
     await surveys.run_deadlines(db, utcnow() + timedelta(days=6))
     async with db.read() as s:
         poll = await s.get(SurveyPoll, "P1")
