@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import _
 from bot.services import people, places
 from bot.services.errors import ServiceError
-from bot.views.buttons import button, grid, markup
+from bot.views.buttons import button, grid, markup, page_rows, short
 from bot.views.callbacks import Menu
 from bot.views.labels import position_label, refusal, role_label
 from storage.enums import Role
@@ -125,10 +125,20 @@ def directory_keyboard(page: people.Page, filters: people.Filters,
     return markup(rows)
 
 
+CHOICES_PAGE = 10  # filter choices on a page (two columns): a district has up to ~40 places
+
+
 def choice_keyboard(options: list[tuple[int, str]], action: str, packed: str,
-                    any_action: str | None = None) -> InlineKeyboardMarkup:
-    rows = grid([button(name[:40], Pe(action=action, id=oid, value=packed))
-                 for oid, name in options], 2)
+                    any_action: str | None = None, page_action: str | None = None,
+                    page: int = 0) -> InlineKeyboardMarkup:
+    """A filter's choices; with `page_action`, a page at a time (`Pe.id` is then the page)."""
+    buttons = [button(short(name, 40), Pe(action=action, id=oid, value=packed))
+               for oid, name in options]
+    if page_action is None:
+        rows = grid(buttons, 2)
+    else:
+        rows = page_rows(buttons, page, lambda n: Pe(action=page_action, id=n, value=packed),
+                         columns=2, size=CHOICES_PAGE)
     if any_action:
         rows.append([button(_("Any"), Pe(action=any_action, value=packed))])
     rows.append([button("⬅️ " + _("Back"), Pe(action="pg", value=packed))])

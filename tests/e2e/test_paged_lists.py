@@ -11,6 +11,7 @@ from bot.flows.dates import BISHKEK
 from bot.sandbox.client import Person
 from bot.services import groups, members, reference, survey_roles
 from bot.views.events import EvL
+from bot.views.people import Pe
 from bot.views.surveys import Svr
 from storage.db import Database
 from storage.types import utcnow
@@ -26,6 +27,7 @@ from tests.e2e.conftest import (
     said,
     t,
 )
+from tests.e2e.journeys import member
 
 FORWARD, BACK = "➡️", "⬅️"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -42,6 +44,18 @@ async def many_communities(db: Database, count: int = 22) -> list[str]:
     await import_places(db, [f"community,cop-{i:02d},,Коомчулук {i:02d},{name},Community {i:02d},"
                              f"{100 + i}," for i, name in enumerate(names, 1)])
     return names
+
+
+async def big_district(db: Database, municipalities: int) -> tuple[int, int]:
+    """A new district of the Talas region with that many municipalities ("big-01", …):
+    (the region's id, the district's id)."""
+    region = await f.region_of(db, await f.district_id(db, "talas"))
+    code = next(r.code for r in await reference.regions(db, "ru") if r.id == region)
+    await import_places(db, [f"district,big-district,{code},Чоң району,Большой район,"
+                             "Big District,99,"] + [
+        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
+        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, municipalities + 1)])
+    return region, await f.district_id(db, "big-district")
 
 
 def choices(message: JSON, marker: str) -> list[str]:
@@ -99,13 +113,7 @@ async def test_joining_pages_a_district_with_thirty_municipalities(
     birge: Running, people: PersonFactory
 ) -> None:
     db = birge.db
-    talas_region = await f.region_of(db, await f.district_id(db, "talas"))
-    region_code = next(r.code for r in await _regions(db) if r.id == talas_region)
-    await import_places(db, [f"district,big-district,{region_code},Чоң району,Большой район,"
-                             "Big District,99,"] + [
-        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
-        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, 31)])
-    big = await f.district_id(db, "big-district")
+    talas_region, big = await big_district(db, 30)
     person = await people("Aizada", "ru")
     await person.send("/start")
     await said(person, t("ru", "Choose your language."))
@@ -364,13 +372,7 @@ async def test_the_host_of_an_exchange_visit_is_found_among_thirty_municipalitie
     birge: Running, people: PersonFactory
 ) -> None:
     db = birge.db
-    talas_region = await f.region_of(db, await f.district_id(db, "talas"))
-    region_code = next(r.code for r in await _regions(db) if r.id == talas_region)
-    await import_places(db, [f"district,big-district,{region_code},Чоң району,Большой район,"
-                             "Big District,99,"] + [
-        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
-        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, 41)])
-    big = await f.district_id(db, "big-district")
+    talas_region, big = await big_district(db, 40)
     boss = await people("Staff", "ru")
     await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
     await _event_to_place(boss, "exchange")
@@ -420,3 +422,29 @@ async def test_an_invitation_pages_the_practice_communities(
     wanted = await f.community_id(db, "cop-22")
     await press(boss, pick("i_comm", wanted))
     await said(boss, "https://t.me/")
+
+
+async def test_the_member_directory_pages_the_municipalities_and_communities_to_filter_by(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    _region, big = await big_district(db, 25)
+    await many_communities(db)
+    asel, _asel_id = await member(people, birge, "Асель Маматова", "ru", "talas")
+    await asel.send("/people")
+    directory = await said(asel, t("ru", "Member directory"))
+    await asel.press_data(int(directory["message_id"]), Pe(action="fm", value=f"d{big}").pack())
+    prompt = t("ru", "Choose a municipality.")
+    first = await said(asel, prompt)
+    pages = await walk(asel, first, prompt, "Айылный аймак")
+    assert len(pages) == 3 and len({m for page in pages for m in page}) == 25
+    await forged_pages_are_refused(asel, first, [
+        Pe(action="fm", id=3, value=f"d{big}").pack(),
+        Pe(action="fm", id=2**40, value=f"d{big}").pack()])
+    last = await turn(asel, await turn(asel, first, FORWARD, prompt), FORWARD, prompt)
+    assert "Айылный аймак 25" in choices(last, "Айылный")
+    await asel.press_data(int(last["message_id"]), Pe(action="fc", value=f"d{big}").pack())
+    prompt = t("ru", "Choose a practice community.")
+    first = await said(asel, prompt)
+    assert len(await walk(asel, first, prompt, "Сообщество практики")) == 3  # 26, ten a page
+    await forged_pages_are_refused(asel, first, [Pe(action="fc", id=3, value=f"d{big}").pack()])
