@@ -98,6 +98,7 @@ async def walk(person: Person, first: JSON, prompt: str, marker: str) -> list[li
 async def forged_pages_are_refused(person: Person, message: JSON, forged: list[str]) -> None:
     """Each forged page on `message`: a short "no longer active", the message unchanged and
     nothing new in the chat."""
+    await person.replies(timeout=0.3, settle_ms=300)  # the page turns' edits, if still coming
     for data in forged:
         await person.press_data(int(message["message_id"]), data)
         answer = await person.answer()
@@ -448,3 +449,25 @@ async def test_the_member_directory_pages_the_municipalities_and_communities_to_
     first = await said(asel, prompt)
     assert len(await walk(asel, first, prompt, "Сообщество практики")) == 3  # 26, ten a page
     await forged_pages_are_refused(asel, first, [Pe(action="fc", id=3, value=f"d{big}").pack()])
+
+
+async def test_the_issue_list_pages_the_state_bodies_to_filter_by(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    await import_places(db, [f"state_body,agency-{i:02d},,Агенттик {i:02d},Агентство {i:02d},"
+                             f"Agency {i:02d},{200 + i}," for i in range(1, 11)])
+    bodies = await reference.state_bodies(db, "ru")
+    assert len(bodies) == 24
+    bakyt, _ = await member(people, birge, "Бакыт Осмонов", "ru")
+    await bakyt.send("/issues")
+    listing = await said(bakyt, t("ru", "National issues"))
+    body_filter = next(data for _label, data in buttons(listing) if data.startswith("i:fb:"))
+    await bakyt.press_data(int(listing["message_id"]), body_filter)
+    prompt = t("ru", "Choose a filter:")
+    first = await said(bakyt, prompt)
+    pages = await walk(bakyt, first, prompt, "")
+    assert len(pages) == 3 and len({label for page in pages for label in page}) == 24
+    assert "Агентство 10" in pages[-1]
+    await forged_pages_are_refused(bakyt, first, [
+        body_filter.replace("i:fb:0:", "i:fb:3:"), body_filter.replace("i:fb:0:", "i:fb:٢:")])
