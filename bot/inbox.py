@@ -53,7 +53,7 @@ class UpdateMiddleware:
         update_id = event.update_id if isinstance(event, Update) else None
         if update_id is None:
             return await handler(event, data)
-        if self.inbox.is_repeat(update_id):
+        if not data.get("replayed") and self.inbox.is_repeat(update_id):
             log.info("update %s arrived again; handled once already", update_id)
             return UNHANDLED
         current = self.inbox.begin(update_id)
@@ -104,7 +104,7 @@ async def replay_loop(inbox: Inbox, dp: Dispatcher, bot: Bot, **data: Any) -> No
                          payload.get("update_id"))
                 update = Update.model_validate(payload, context={"bot": bot})
                 with contextlib.suppress(Exception):  # the error handler has answered it
-                    await dp.feed_update(bot, update, **data)
+                    await dp.feed_update(bot, update, replayed=True, **data)
         except asyncio.CancelledError:
             raise
         except Exception:
