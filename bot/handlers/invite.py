@@ -136,9 +136,12 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     data: dict[str, Any] = await state.get_data()
     value = callback_data.value
     page = parse_id(value, MAX_PAGE) if callback_data.step == "i_cpage" else 0
-    if steps.get(callback_data.step) != current or page is None or (
-            page and page * PAGE_SIZE >= len(await _community_buttons(db, member, data))):
+    if steps.get(callback_data.step) != current:
         await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
+        return
+    if page is None or (page and page * PAGE_SIZE >= len(
+            await _community_buttons(db, member, data))):  # a forged page: the list stays
+        await query.answer(_("This button is no longer active."))
         return
     await query.answer()
     if callback_data.step == "i_cpage":
