@@ -285,9 +285,8 @@ class Birge:
         self._start_menu()
         assert self.settings.webhook_url
         app = web.Application()
-        handler = inbox.LoggedRequestHandler(self.inbox, dispatcher=self.dp, bot=self.bot,
-                                             secret_token=self.settings.webhook_secret,
-                                             db=self.db)
+        handler = inbox.webhook_handler(self.inbox, dispatcher=self.dp, bot=self.bot,
+                                        secret_token=self.settings.webhook_secret, db=self.db)
         handler.register(app, path="/webhook")
         setup_application(app, self.dp, bot=self.bot)
         # Every replica sets the same public address (the load balancer's): harmless repeats.

@@ -3,7 +3,7 @@
 - `Inbox.on_request` on the Bot's session: a getUpdates answer is logged before aiogram sees it,
   so before the next getUpdates confirms it to Telegram. If logging fails, aiogram treats it as a
   failed getUpdates: it waits and asks again from the same offset.
-- `LoggedRequestHandler`: a webhook call is logged before its 200.
+- `webhook_handler`: a webhook call is logged before its 200.
 - `UpdateMiddleware` (outermost of Birge's own, on `dp.update`): runs the handler with the update
   as `storage.db.handling` and marks it handled when it returns, also when it failed (the error
   handler answered the member; a failing update is not retried forever). A handler cancelled by a
@@ -25,8 +25,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.methods import GetUpdates
 from aiogram.types import TelegramObject, Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
 
 from storage.db import handling
 from storage.inbox import Inbox
@@ -55,7 +53,7 @@ class UpdateMiddleware:
         update_id = event.update_id if isinstance(event, Update) else None
         if update_id is None:
             return await handler(event, data)
-        if self.inbox.is_repeat(update_id):
+        if not data.get("replayed") and self.inbox.is_repeat(update_id):
             log.info("update %s arrived again; handled once already", update_id)
             return UNHANDLED
         current = self.inbox.begin(update_id)
@@ -76,21 +74,24 @@ class UpdateMiddleware:
         return result
 
 
-class LoggedRequestHandler(SimpleRequestHandler):
-    """aiogram's webhook handler, logging each update before it answers Telegram."""
+def webhook_handler(inbox: Inbox, **kwargs: Any) -> Any:
+    """aiogram's webhook handler, logging each update before it answers Telegram (imported
+    only in webhook mode: polling never loads aiogram's webhook server)."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
 
-    def __init__(self, inbox: Inbox, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.inbox = inbox
+    class LoggedRequestHandler(SimpleRequestHandler):
+        async def handle(self, request: web.Request) -> web.Response:
+            bot = await self.resolve_bot(request)
+            secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if self.verify_secret(secret, bot):
+                with contextlib.suppress(ValueError):
+                    payload = await request.json(loads=orjson.loads)
+                    if isinstance(payload, dict) and isinstance(payload.get("update_id"), int):
+                        await inbox.record([payload])
+            return await super().handle(request)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        bot = await self.resolve_bot(request)
-        if self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
-            with contextlib.suppress(ValueError):
-                payload = await request.json(loads=orjson.loads)
-                if isinstance(payload, dict) and isinstance(payload.get("update_id"), int):
-                    await self.inbox.record([payload])
-        return await super().handle(request)
+    return LoggedRequestHandler(**kwargs)
 
 
 async def replay_loop(inbox: Inbox, dp: Dispatcher, bot: Bot, **data: Any) -> None:
@@ -103,7 +104,7 @@ async def replay_loop(inbox: Inbox, dp: Dispatcher, bot: Bot, **data: Any) -> No
                          payload.get("update_id"))
                 update = Update.model_validate(payload, context={"bot": bot})
                 with contextlib.suppress(Exception):  # the error handler has answered it
-                    await dp.feed_update(bot, update, **data)
+                    await dp.feed_update(bot, update, replayed=True, **data)
         except asyncio.CancelledError:
             raise
         except Exception:

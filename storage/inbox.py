@@ -70,7 +70,7 @@ class Inbox:
             update_id = row["update_id"]
             if update_id in new:
                 self._handling(update_id)
-            elif update_id not in self.in_hand:
+            else:  # handled, or handled by whoever took it over: never by this copy
                 self.repeated.add(update_id)
         return sorted(new)
 

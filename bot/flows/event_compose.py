@@ -515,7 +515,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     elif kind == "ex" and step == "confirm" and data.get("change"):
         await _save_change(query, state, db, member, data)
     else:
-        await query.answer(stale)
+        await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
 
 
 async def _on_calendar(query: CallbackQuery, state: FSMContext, db: Database,

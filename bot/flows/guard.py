@@ -25,6 +25,11 @@ where `resume(message, state, db, member, step)` shows the prompt of `step` (the
 state name after ":") as a new message. A flow that does not register still gets the rule; Birge
 then points to "the step above" instead of showing it again. `show_step` is public: anything
 that needs the member to see their current step again (a restart, a language change) calls it.
+
+A button pressed on an older step (a message from before a restart whose next prompt never
+went out, or simply an old message) is answered "no longer active" by `stale_press`, which then
+shows the step the member is on: every flow's stale branch and the catch-all for buttons nothing
+handles call it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from aiogram import BaseMiddleware, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import StatesGroup
-from aiogram.types import Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import _
 from bot.services.members import MemberView
@@ -110,6 +115,23 @@ async def show_step(message: Message, state: FSMContext, db: Database,
         return False
     await flow.resume(message, state, db, member, step)
     return True
+
+
+async def stale_press(query: CallbackQuery, state: FSMContext | None, db: Database | None,
+                      member: MemberView | None) -> None:
+    """An old step's button: say so, and show the member the step they are on (its prompt may
+    have been lost to a restart)."""
+    await query.answer(_("This button is no longer active."))
+    message = query.message
+    if state is None or db is None or not isinstance(message, Message) \
+            or message.chat.type != "private":
+        return
+    # The step is sent as a new message to the member's chat, as if they had written.
+    mine = message.model_copy(update={"from_user": query.from_user})
+    try:
+        await show_step(mine, state, db, member)
+    except Exception:  # a step that cannot be shown stays as it was: the press is answered
+        log.exception("showing the current step after a stale press failed")
 
 
 async def how_to_go_on(message: Message, state: FSMContext, db: Database,

@@ -465,7 +465,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     expected = {"yk": "kind", "yg": "group", "yl": "languages", "ya": "act_status",
                 "yv": "visibility", "yc": "confirm"}[callback_data.step]
     if d["step"] != expected:
-        await query.answer(_("This button is no longer active."))
+        await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
         return
     value = callback_data.value
     if expected == "kind":

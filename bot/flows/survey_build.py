@@ -554,7 +554,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     expected = {"sg": "target", "sq": "qtype", "ss": "qscale", "sm": "qmax", "sr": "qrequired",
                 "sc": "qcond", "sn": "qmore", "so": "mode", "sp": "preview"}
     if kind in expected and expected[kind] != step:
-        await query.answer(_("This button is no longer active."))
+        await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
         return
     if step == "audience" and await picker.on_button(query, state, db, member, data, kind,
                                                      value, "s"):

@@ -14,8 +14,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import forum
 from bot.config import Settings
+from bot.flows import guard
 from bot.flows.ui import Event, remember, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import broadcasts, groups, reference
 from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
@@ -162,12 +163,33 @@ async def on_admin(query: CallbackQuery, callback_data: Gr, state: FSMContext, d
     data = {"ga": {"mode": callback_data.action, "group_id": callback_data.group_id}}
     if callback_data.action == "addmod":
         await remember(state, GroupAdmin.moderator, data)
-        await show(query, _("Send the new moderator's Telegram @username or numeric id."),
-                   markup([nav_row(back=False)]))
+        await _ask(query, state, db, member, "moderator")
         return
     await remember(state, GroupAdmin.name_ky, data)
-    await show(query, _("Send the group's name in Kyrgyz (2 to {limit} characters).").format(
-        limit=groups.NAME_MAX), markup([nav_row(back=False)]))
+    await _ask(query, state, db, member, "name_ky")
+
+
+async def _ask(event: Event, state: FSMContext, db: Database, member: MemberView,
+               step: str) -> None:
+    """The prompt of `step` (the state is already there)."""
+    if step == "moderator":
+        await show(event, _("Send the new moderator's Telegram @username or numeric id."),
+                   markup([nav_row(back=False)]))
+    elif step == "name_ky":
+        await show(event, _("Send the group's name in Kyrgyz (2 to {limit} characters).").format(
+            limit=groups.NAME_MAX), markup([nav_row(back=False)]))
+    elif step == "name_ru":
+        await show(event, _("Now the name in Russian."), markup([nav_row(back=False)]))
+    elif step == "name_en":
+        await show(event, _("Now the name in English, or skip."), markup([
+            [button(_("Skip") + " ➡️", Nav(action="skip"))], nav_row(back=False)]))
+    elif step == "description":
+        await show(event, _("Send a short description of the group (up to {limit} characters), "
+                            "or skip.").format(limit=groups.DESCRIPTION_MAX),
+                   markup([[button(_("Skip") + " ➡️", Nav(action="skip"))],
+                           nav_row(back=False)]))
+    elif step == "community":
+        await _ask_community(event, state, db, member)
 
 
 def _ga(everything: dict[str, Any]) -> dict[str, Any]:
@@ -204,13 +226,11 @@ async def on_admin_text(message: Message, state: FSMContext, db: Database,
     if step == GroupAdmin.name_ky.state:
         data["ky"] = text
         await remember(state, GroupAdmin.name_ru, {**everything, "ga": data})
-        await message.answer(_("Now the name in Russian."), reply_markup=markup([nav_row(
-            back=False)]))
+        await _ask(message, state, db, member, "name_ru")
     elif step == GroupAdmin.name_ru.state:
         data["ru"] = text
         await remember(state, GroupAdmin.name_en, {**everything, "ga": data})
-        await message.answer(_("Now the name in English, or skip."), reply_markup=markup([
-            [button(_("Skip") + " ➡️", Nav(action="skip"))], nav_row(back=False)]))
+        await _ask(message, state, db, member, "name_en")
     elif step == GroupAdmin.name_en.state:
         data["en"] = text
         await state.update_data(ga=data)
@@ -237,9 +257,7 @@ async def _after_names(event: Event, state: FSMContext, db: Database, member: Me
         await show_group(event, db, member, int(data["group_id"]))
         return
     await state.set_state(GroupAdmin.description)
-    await show(event, _("Send a short description of the group (up to {limit} characters), or "
-                        "skip.").format(limit=groups.DESCRIPTION_MAX),
-               markup([[button(_("Skip") + " ➡️", Nav(action="skip"))], nav_row(back=False)]))
+    await _ask(event, state, db, member, "description")
 
 
 async def _ask_community(event: Event, state: FSMContext, db: Database,
@@ -297,3 +315,12 @@ async def on_community(query: CallbackQuery, callback_data: Pick, state: FSMCont
 @router.message(StateFilter(GroupAdmin))
 async def on_admin_other(message: Message) -> None:
     await message.answer(_("Please send text, not a file, sticker or voice message."))
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is not None and await groups.may_manage(db, member.id):
+        await _ask(message, state, db, member, step)
+
+
+guard.register(GroupAdmin, __("the topic group you are setting up"), _resume)

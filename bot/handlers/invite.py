@@ -15,8 +15,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
+from bot.flows import guard
 from bot.flows.ui import Event, show
-from bot.i18n import _
+from bot.i18n import _, __
 from bot.services import invites, reference
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -48,9 +49,32 @@ async def _begin(event: Event, state: FSMContext, db: Database, member: MemberVi
     await state.set_data({"role": Role.MEMBER.value})
     if Role.UNION_STAFF in member.roles:
         await state.set_state(InviteFlow.role)
+        await _ask(event, state, db, member, "role")
+    else:
+        await _ask_community(event, state, db, member)
+
+
+async def _ask(event: Event, state: FSMContext, db: Database, member: MemberView,
+               step: str) -> None:
+    """The prompt of `step` (the state is already there)."""
+    data = await state.get_data()
+    if step == "role":
         buttons = [button(role_label(r), Pick(step="i_role", value=r.value)) for r in Role]
         await show(event, _("Whom do you invite? Choose the role."),
                    markup([*grid(buttons, 2), nav_row(back=False)]))
+    elif step == "region":
+        regions = await reference.regions(db, member.language)
+        buttons = [button(p.name, Pick(step="i_region", value=str(p.id))) for p in regions
+                   if p.kind == "oblast"]
+        rows = grid(buttons, 2)
+        if data.get("role") != Role.DISTRICT_LEADER:
+            rows.append([button(_("Any district"), Pick(step="i_region", value=ANY))])
+        await show(event, _("Choose the region."), markup([*rows, nav_row(back=False)]))
+    elif step == "district":
+        places = await reference.districts(db, int(data.get("region_id") or 0), member.language)
+        buttons = [button(p.name, Pick(step="i_dist", value=str(p.id))) for p in places]
+        await show(event, _("Choose the district."), markup([*grid(buttons, 2),
+                                                              nav_row(back=False)]))
     else:
         await _ask_community(event, state, db, member)
 
@@ -112,8 +136,11 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     data: dict[str, Any] = await state.get_data()
     value = callback_data.value
     page = parse_id(value, MAX_PAGE) if callback_data.step == "i_cpage" else 0
-    if steps.get(callback_data.step) != current or page is None or (
-            page and page * PAGE_SIZE >= len(await _community_buttons(db, member, data))):
+    if steps.get(callback_data.step) != current:
+        await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
+        return
+    if page is None or (page and page * PAGE_SIZE >= len(
+            await _community_buttons(db, member, data))):  # a forged page: the list stays
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
@@ -126,24 +153,16 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         data["role"] = value
         await state.set_data(data)
         await state.set_state(InviteFlow.region)
-        regions = await reference.regions(db, member.language)
-        buttons = [button(p.name, Pick(step="i_region", value=str(p.id))) for p in regions
-                   if p.kind == "oblast"]
-        rows = grid(buttons, 2)
-        if value != Role.DISTRICT_LEADER:
-            rows.append([button(_("Any district"), Pick(step="i_region", value=ANY))])
-        await show(query, _("Choose the region."), markup([*rows, nav_row(back=False)]))
+        await _ask(query, state, db, member, "region")
         return
     if callback_data.step == "i_region":
         if value == ANY:
             await _ask_community(query, state, db, member)
             return
+        data["region_id"] = parse_id(value) or 0
+        await state.set_data(data)
         await state.set_state(InviteFlow.district)
-        places = await reference.districts(db, parse_id(value) or 0,
-                                           member.language)
-        buttons = [button(p.name, Pick(step="i_dist", value=str(p.id))) for p in places]
-        await show(query, _("Choose the district."), markup([*grid(buttons, 2),
-                                                              nav_row(back=False)]))
+        await _ask(query, state, db, member, "district")
         return
     if callback_data.step == "i_dist":
         data["district_id"] = parse_id(value)
@@ -164,3 +183,12 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
     await show(query, _("Invitation for: {role}. It works once, for 30 days. Send this link to "
                         "the person:").format(role=role_label(invite.role))
                + f"\n\n{html.escape(link)}")
+
+
+async def _resume(message: Message, state: FSMContext, db: Database, member: MemberView | None,
+                  step: str) -> None:
+    if member is not None and _allowed(member):
+        await _ask(message, state, db, member, step)
+
+
+guard.register(InviteFlow, __("the invitation you are making"), _resume)

@@ -24,7 +24,17 @@ from bot.services import dossiers, issue_exports, labels, policy, reference
 from bot.services import national_issues as ni
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, grid, markup, nav_row, page_number, page_rows, short
+from bot.views.buttons import (
+    PAGE_SIZE,
+    Row,
+    button,
+    grid,
+    markup,
+    nav_row,
+    page_number,
+    page_rows,
+    short,
+)
 from bot.views.callbacks import MAX_ID, MAX_PAGE, Dos, Iss, Menu, Nav, parse_id
 from bot.views.issues import (
     backing_line,
@@ -239,9 +249,14 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         found = parse_filters(value)
         key = action[1]
         buttons = await _filter_options(db, member, key, found)
+        columns = 1 if key == "b" else 2  # state bodies have long names
+        if issue_id * PAGE_SIZE * columns >= max(len(buttons), 1):  # `issue_id`: the page
+            await query.answer(_("This button is no longer active."))
+            return
         await query.answer()
         await show(query, _("Choose a filter:"), markup([
-            *grid(buttons, 1 if key == "b" else 2),
+            *page_rows(buttons, issue_id, lambda n: Iss(action=action, issue_id=n, value=value),
+                       columns, PAGE_SIZE * columns),
             [button("✖️ " + _("Any"), Iss(action="l", value=pack_filters(found, **{key: None})))]]))
     elif action == "o":
         await show_card(query, db, member, issue_id)

@@ -24,6 +24,7 @@ from bot.views.buttons import button, markup
 from bot.views.callbacks import Menu
 from bot.views.labels import role_label
 from bot.views.people import (
+    CHOICES_PAGE,
     Pe,
     card_keyboard,
     card_text,
@@ -170,16 +171,22 @@ async def _act(query: CallbackQuery, state: FSMContext, db: Database, member: Me
         if not filters.district_id:
             await query.answer(_("Choose a district first."), show_alert=True)
             return
-        await query.answer()
         options = [(m.id, m.name) for m in await reference.municipalities(
             db, filters.district_id, lang)]
-        await show(query, _("Choose a municipality."), choice_keyboard(options, "sm", packed,
-                                                                     "xm"))
-    elif action == "fc":
+        if oid * CHOICES_PAGE >= max(len(options), 1):  # `oid` is the page
+            await query.answer(_("This button is no longer active."))
+            return
         await query.answer()
+        await show(query, _("Choose a municipality."), choice_keyboard(
+            options, "sm", packed, "xm", page_action="fm", page=oid))
+    elif action == "fc":
         options = [(c.id, c.name) for c in await reference.communities(db, lang)]
-        await show(query, _("Choose a practice community."),
-                   choice_keyboard(options, "sc", packed, "xc"))
+        if oid * CHOICES_PAGE >= max(len(options), 1):
+            await query.answer(_("This button is no longer active."))
+            return
+        await query.answer()
+        await show(query, _("Choose a practice community."), choice_keyboard(
+            options, "sc", packed, "xc", page_action="fc", page=oid))
     elif action == "fo":
         await query.answer()
         options = [(i, role_label(r)) for i, r in enumerate(people.ROLES)]

@@ -23,6 +23,7 @@ from bot.views.library import Dec, Lib, Srf
 from bot.views.library import kind_label as item_kind_label
 from bot.views.questions import clip, status_label
 from storage.db import Database
+from storage.enums import ItemKind
 
 router = Router(name="search")
 router.message.filter(F.chat.type == "private")
@@ -64,31 +65,38 @@ def _filter_label(kind: str) -> str:
 
 
 async def show_results(event: Event, state: FSMContext, db: Database, member: MemberView,
-                       query: str, page: int = 0, kind: str = "", group_id: int = 0) -> None:
+                       query: str, page: int = 0, kind: str = "", group_id: int = 0,
+                       item: str = "") -> None:
     query = query[:QUERY_MAX]
+    item = item if kind == "library" and item in {k.value for k in ItemKind} else ""
     await state.set_state(Search.query)  # another message searches again
-    await state.update_data(kb_query=query, kb_kind=kind, kb_group=group_id)
+    await state.update_data(kb_query=query, kb_kind=kind, kb_group=group_id, kb_item=item)
     readable = await groups.readable_groups(db, member.id)
     scope = search.Scope(member.id, readable, await decisions.is_staff(db, member.id))
     kinds = (kind,) if kind in search.KINDS else search.KINDS
     found = await search.everything(db, query, scope, kinds=kinds,
                                     group_id=group_id if group_id in readable else None,
-                                    language=member.language, page=page)
+                                    item_kind=item or None, language=member.language, page=page)
     filters: Row = [button(("• " if kind == k else "") + _filter_label(k),
                            Srf(kind=k, group_id=group_id)) for k in FILTERS]
     group_name = next((g.name for g in await groups.list_groups(db, member.id, member.language)
                        if g.id == group_id), None) if group_id else None
     chooser = [button("🗂 " + (group_name[:20] if group_name else _("All groups")),
                       Srf(kind=kind, group_id=group_id, choose="group"))]
+    # With the library filter, its own kinds: practices, legal acts, templates… (press again:
+    # all kinds).
+    items: Row = [button(("• " if item == k.value else "") + item_kind_label(k)[:2].strip(),
+                         Srf(kind=kind, group_id=group_id, item=k.value))
+                  for k in ItemKind] if kind == "library" else []
     if not found.results:
         await show(event, _("Nothing found for “{query}”. Try other or fewer words.").format(
-            query=html.escape(clip(query, 100))), markup([filters, chooser,
+            query=html.escape(clip(query, 100))), markup([filters, chooser, items,
                                                            nav_row(back=False)]))
         return
     total = f"{found.total}+" if found.capped else str(found.total)
     lines = [_("Found: {total}. Page {page} of {pages}.").format(
         total=total, page=found.page + 1, pages=found.pages)]
-    rows: list[Row] = [filters, chooser]
+    rows: list[Row] = [filters, chooser, items]
     for result in found.results:
         line, label, data = _result_line(result)
         lines.append(line)
@@ -147,7 +155,8 @@ async def on_page(query: CallbackQuery, callback_data: Kb, state: FSMContext, db
         return
     await query.answer()
     await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page,
-                       str(data.get("kb_kind") or ""), int(data.get("kb_group") or 0))
+                       str(data.get("kb_kind") or ""), int(data.get("kb_group") or 0),
+                       str(data.get("kb_item") or ""))
 
 
 @router.callback_query(Srf.filter())
@@ -167,7 +176,8 @@ async def on_filter(query: CallbackQuery, callback_data: Srf, state: FSMContext,
         await show(query, _("Search in which group?"), markup(rows))
         return
     await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page,
-                       callback_data.kind, callback_data.group_id)
+                       callback_data.kind, callback_data.group_id,
+                       "" if callback_data.item == data.get("kb_item") else callback_data.item)
 
 
 @router.callback_query(Nav.filter(), StateFilter(Search.query))

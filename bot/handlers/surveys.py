@@ -7,6 +7,8 @@ conversation state, so a restart or days away continue at the same question.
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -139,6 +141,12 @@ async def on_button(query: CallbackQuery, callback_data: Sv, state: FSMContext, 
             raise ServiceError("survey_stale")
     except ServiceError as exc:
         await query.answer(survey_refusal(exc)[:200], show_alert=True)
+        if exc.code == "survey_stale" and await state.get_state() == SurveyAnswer.active.state:
+            # An older question's button: show the one the member is on (a restart may have
+            # lost its message).
+            with contextlib.suppress(ServiceError):
+                await present(query, state, await surveys.begin(db, member.id, sid),
+                              member.language, new=True)
         return
     await query.answer()
     await present(query, state, step, member.language)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.i18n import _
 from bot.services.members import MemberView
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 router = Router(name="unhandled")
@@ -42,5 +45,7 @@ async def on_edited(message: Message) -> None:
 
 
 @router.callback_query()
-async def on_stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer active."))
+async def on_stale_button(query: CallbackQuery, state: FSMContext | None = None,
+                          db: Database | None = None, member: MemberView | None = None) -> None:
+    """A button no handler takes: in the middle of a flow, the member sees their step again."""
+    await guard.stale_press(query, state, db, member)

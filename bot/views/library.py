@@ -63,12 +63,14 @@ class Dec(CallbackData, prefix="dec"):
 
 class Srf(CallbackData, prefix="srf"):
     """/search results: a kind filter ("" all), a group filter (0 all; `choose` "group" opens
-    the list of groups) and the page."""
+    the list of groups), the page, and with the library filter a kind of item ("" all)."""
 
     kind: Annotated[str, Actions("", "question", "library", "decision")] = ""
     group_id: int = 0
     choose: Annotated[str, Actions("", "group")] = ""
     page: int = 0
+    item: Annotated[str, Actions("", "practice", "legal_act", "template", "method",
+                                 "partner")] = ""
 
 
 def kind_label(kind: ItemKind | str) -> str:

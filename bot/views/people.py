@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import _
 from bot.services import people, places
 from bot.services.errors import ServiceError
-from bot.views.buttons import button, grid, markup
+from bot.views.buttons import button, grid, markup, page_rows, short
 from bot.views.callbacks import Menu
 from bot.views.labels import position_label, refusal, role_label
 from storage.enums import Role
@@ -125,10 +125,20 @@ def directory_keyboard(page: people.Page, filters: people.Filters,
     return markup(rows)
 
 
+CHOICES_PAGE = 10  # filter choices on a page (two columns): a district has up to ~40 places
+
+
 def choice_keyboard(options: list[tuple[int, str]], action: str, packed: str,
-                    any_action: str | None = None) -> InlineKeyboardMarkup:
-    rows = grid([button(name[:40], Pe(action=action, id=oid, value=packed))
-                 for oid, name in options], 2)
+                    any_action: str | None = None, page_action: str | None = None,
+                    page: int = 0) -> InlineKeyboardMarkup:
+    """A filter's choices; with `page_action`, a page at a time (`Pe.id` is then the page)."""
+    buttons = [button(short(name, 40), Pe(action=action, id=oid, value=packed))
+               for oid, name in options]
+    if page_action is None:
+        rows = grid(buttons, 2)
+    else:
+        rows = page_rows(buttons, page, lambda n: Pe(action=page_action, id=n, value=packed),
+                         columns=2, size=CHOICES_PAGE)
     if any_action:
         rows.append([button(_("Any"), Pe(action=any_action, value=packed))])
     rows.append([button("⬅️ " + _("Back"), Pe(action="pg", value=packed))])
@@ -229,8 +239,10 @@ def pending_text(items: list[places.PendingPlace]) -> str:
     return "\n".join(lines)
 
 
-def pending_keyboard(items: list[places.PendingPlace]) -> InlineKeyboardMarkup:
-    rows = [[button(p.name[:40], Mu(action="o", id=p.id))] for p in items[:20]]
+def pending_keyboard(items: list[places.PendingPlace], page: int = 0) -> InlineKeyboardMarkup:
+    """The names waiting for a decision, a page at a time (`Mu.id` of "list" is the page)."""
+    rows = page_rows([button(short(p.name, 40), Mu(action="o", id=p.id)) for p in items], page,
+                     lambda n: Mu(action="list", id=n))
     rows.append([button("➕ " + _("Add a municipality"), Mu(action="add"))])
     rows.append([button("🏠 " + _("Menu"), Menu(item="home"))])
     return markup(rows)
@@ -256,10 +268,12 @@ def proposed_keyboard(p: places.PendingPlace) -> InlineKeyboardMarkup:
     return markup(rows)
 
 
-def targets_keyboard(source_id: int,
-                     targets: list[places.Suggestion]) -> InlineKeyboardMarkup:
-    rows = [[button(t.name[:40], Mu(action="mt", id=source_id, value=t.id))]
-            for t in targets[:30]]
+def targets_keyboard(source_id: int, targets: list[places.Suggestion],
+                     page: int = 0) -> InlineKeyboardMarkup:
+    """The municipalities to merge a name into, a page at a time (`Mu.value` of "mg")."""
+    rows = page_rows([button(short(t.name, 40), Mu(action="mt", id=source_id, value=t.id))
+                      for t in targets], page,
+                     lambda n: Mu(action="mg", id=source_id, value=n))
     rows.append([button("⬅️ " + _("Back"), Mu(action="o", id=source_id))])
     return markup(rows)
 

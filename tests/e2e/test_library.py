@@ -354,6 +354,21 @@ async def test_legal_acts_imported_from_xlsx_are_found_by_number_and_by_a_stemme
     document = await said(asel, "")
     assert document is not None
 
+    # The library filter of /search narrows to one kind of item: legal acts, then templates.
+    template = next(i for i in await items(birge) if i.kind == "template")
+    act_label, template_label = library.label(act.id or 0), library.label(template.id or 0)
+    await asel.send("/search местного")
+    both = text_of(await said(asel, act_label))
+    assert template_label in both
+    await press(asel, Srf(kind="library").pack())
+    await said(asel, act_label, template_label)
+    await press(asel, Srf(kind="library", item="legal_act").pack())
+    only = text_of(await said(asel, act_label))
+    assert template_label not in only
+    await press(asel, Srf(kind="library", item="template").pack())
+    only = text_of(await said(asel, template_label))
+    assert act_label not in only
+
 
 def _cli(cwd: Path, name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env

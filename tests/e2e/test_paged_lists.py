@@ -11,6 +11,7 @@ from bot.flows.dates import BISHKEK
 from bot.sandbox.client import Person
 from bot.services import groups, members, reference, survey_roles
 from bot.views.events import EvL
+from bot.views.people import Mu, Pe
 from bot.views.surveys import Svr
 from storage.db import Database
 from storage.types import utcnow
@@ -26,6 +27,7 @@ from tests.e2e.conftest import (
     said,
     t,
 )
+from tests.e2e.journeys import member
 
 FORWARD, BACK = "➡️", "⬅️"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -42,6 +44,18 @@ async def many_communities(db: Database, count: int = 22) -> list[str]:
     await import_places(db, [f"community,cop-{i:02d},,Коомчулук {i:02d},{name},Community {i:02d},"
                              f"{100 + i}," for i, name in enumerate(names, 1)])
     return names
+
+
+async def big_district(db: Database, municipalities: int) -> tuple[int, int]:
+    """A new district of the Talas region with that many municipalities ("big-01", …):
+    (the region's id, the district's id)."""
+    region = await f.region_of(db, await f.district_id(db, "talas"))
+    code = next(r.code for r in await reference.regions(db, "ru") if r.id == region)
+    await import_places(db, [f"district,big-district,{code},Чоң району,Большой район,"
+                             "Big District,99,"] + [
+        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
+        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, municipalities + 1)])
+    return region, await f.district_id(db, "big-district")
 
 
 def choices(message: JSON, marker: str) -> list[str]:
@@ -84,6 +98,7 @@ async def walk(person: Person, first: JSON, prompt: str, marker: str) -> list[li
 async def forged_pages_are_refused(person: Person, message: JSON, forged: list[str]) -> None:
     """Each forged page on `message`: a short "no longer active", the message unchanged and
     nothing new in the chat."""
+    await person.replies(timeout=0.3, settle_ms=300)  # the page turns' edits, if still coming
     for data in forged:
         await person.press_data(int(message["message_id"]), data)
         answer = await person.answer()
@@ -99,13 +114,7 @@ async def test_joining_pages_a_district_with_thirty_municipalities(
     birge: Running, people: PersonFactory
 ) -> None:
     db = birge.db
-    talas_region = await f.region_of(db, await f.district_id(db, "talas"))
-    region_code = next(r.code for r in await _regions(db) if r.id == talas_region)
-    await import_places(db, [f"district,big-district,{region_code},Чоң району,Большой район,"
-                             "Big District,99,"] + [
-        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
-        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, 31)])
-    big = await f.district_id(db, "big-district")
+    talas_region, big = await big_district(db, 30)
     person = await people("Aizada", "ru")
     await person.send("/start")
     await said(person, t("ru", "Choose your language."))
@@ -364,13 +373,7 @@ async def test_the_host_of_an_exchange_visit_is_found_among_thirty_municipalitie
     birge: Running, people: PersonFactory
 ) -> None:
     db = birge.db
-    talas_region = await f.region_of(db, await f.district_id(db, "talas"))
-    region_code = next(r.code for r in await _regions(db) if r.id == talas_region)
-    await import_places(db, [f"district,big-district,{region_code},Чоң району,Большой район,"
-                             "Big District,99,"] + [
-        f"municipality,big-{i:02d},big-district,Айыл {i:02d} аймагы,Айылный аймак {i:02d},"
-        f"Aiyl aimak {i:02d},{i},aiyl_aimak" for i in range(1, 41)])
-    big = await f.district_id(db, "big-district")
+    talas_region, big = await big_district(db, 40)
     boss = await people("Staff", "ru")
     await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
     await _event_to_place(boss, "exchange")
@@ -420,3 +423,84 @@ async def test_an_invitation_pages_the_practice_communities(
     wanted = await f.community_id(db, "cop-22")
     await press(boss, pick("i_comm", wanted))
     await said(boss, "https://t.me/")
+
+
+async def test_the_member_directory_pages_the_municipalities_and_communities_to_filter_by(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    _region, big = await big_district(db, 25)
+    await many_communities(db)
+    asel, _asel_id = await member(people, birge, "Асель Маматова", "ru", "talas")
+    await asel.send("/people")
+    directory = await said(asel, t("ru", "Member directory"))
+    await asel.press_data(int(directory["message_id"]), Pe(action="fm", value=f"d{big}").pack())
+    prompt = t("ru", "Choose a municipality.")
+    first = await said(asel, prompt)
+    pages = await walk(asel, first, prompt, "Айылный аймак")
+    assert len(pages) == 3 and len({m for page in pages for m in page}) == 25
+    await forged_pages_are_refused(asel, first, [
+        Pe(action="fm", id=3, value=f"d{big}").pack(),
+        Pe(action="fm", id=2**40, value=f"d{big}").pack()])
+    last = await turn(asel, await turn(asel, first, FORWARD, prompt), FORWARD, prompt)
+    assert "Айылный аймак 25" in choices(last, "Айылный")
+    await asel.press_data(int(last["message_id"]), Pe(action="fc", value=f"d{big}").pack())
+    prompt = t("ru", "Choose a practice community.")
+    first = await said(asel, prompt)
+    assert len(await walk(asel, first, prompt, "Сообщество практики")) == 3  # 26, ten a page
+    await forged_pages_are_refused(asel, first, [Pe(action="fc", id=3, value=f"d{big}").pack()])
+
+
+async def test_the_issue_list_pages_the_state_bodies_to_filter_by(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    await import_places(db, [f"state_body,agency-{i:02d},,Агенттик {i:02d},Агентство {i:02d},"
+                             f"Agency {i:02d},{200 + i}," for i in range(1, 11)])
+    bodies = await reference.state_bodies(db, "ru")
+    assert len(bodies) == 24
+    bakyt, _ = await member(people, birge, "Бакыт Осмонов", "ru")
+    await bakyt.send("/issues")
+    listing = await said(bakyt, t("ru", "National issues"))
+    body_filter = next(data for _label, data in buttons(listing) if data.startswith("i:fb:"))
+    await bakyt.press_data(int(listing["message_id"]), body_filter)
+    prompt = t("ru", "Choose a filter:")
+    first = await said(bakyt, prompt)
+    pages = await walk(bakyt, first, prompt, "")
+    assert len(pages) == 3 and len({label for page in pages for label in page}) == 24
+    assert "Агентство 10" in pages[-1]
+    await forged_pages_are_refused(bakyt, first, [
+        body_filter.replace("i:fb:0:", "i:fb:3:"), body_filter.replace("i:fb:0:", "i:fb:٢:")])
+
+
+async def test_staff_page_through_pending_names_and_the_places_to_merge_them_into(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    _region, _big = await big_district(db, 25)
+    surnames = [a + b for a in ("Ас", "Бак", "Жум", "Кад", "Мам", "Нур", "Ос", "Сад", "Ток",
+                                "Чын") for b in ("анов", "ыров")]
+    for i, surname in enumerate(surnames, 1):
+        await f.applicant(db, f"Айбек {surname}", district="big-district",
+                          municipality_other=f"Новое село {i:02d}")
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    await boss.send("/places")
+    prompt = t("ru", "New names typed by members")
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "Новое село")
+    assert len(pages) == 3 and len({n for page in pages for n in page}) == 20
+    await forged_pages_are_refused(boss, first, [
+        Mu(action="list", id=3).pack(), Mu(action="list", id=2**62).pack()])
+    last = await turn(boss, await turn(boss, first, FORWARD, prompt), FORWARD, prompt)
+    source = next(data for label, data in buttons(last) if label.startswith("Новое село"))
+    await boss.press_data(int(last["message_id"]), source)
+    card = await said(boss, t("ru", "Confirm it as a new municipality"))
+    merge = next(data for _label, data in buttons(card) if data.startswith("mu:mg:"))
+    await boss.press_data(int(card["message_id"]), merge)
+    prompt = t("ru", "Merge it into which municipality?")
+    first = await said(boss, prompt)
+    assert len(await walk(boss, first, prompt, "Айылный аймак")) >= 3  # 25, eight a page
+    source_id = int(merge.split(":")[2])
+    await forged_pages_are_refused(boss, first, [
+        Mu(action="mg", id=source_id, value=99).pack()])

@@ -60,3 +60,21 @@ async def test_postgresql_uses_its_full_text_index(db: Database) -> None:
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_%_search_tsv'"))).all()
     assert {r[0] for r in indexes} == {"ix_question_search_tsv", "ix_library_search_tsv",
                                        "ix_decision_search_tsv"}
+
+
+async def test_a_rare_word_outweighs_a_common_one_on_both_databases(db: Database) -> None:
+    """The /ask similar step: a question sharing the rare word comes before questions that
+    only repeat the word every question has (bm25's IDF, on PostgreSQL as on SQLite)."""
+    asker = await f.member(db, "Асель Маматова")
+    group = await f.group_id(db, "budget")
+    mod = await f.moderator(db, "Модератор Бюджета", "budget")
+    common = [await questions.ask_question(db, asker.id, QuestionDraft(
+        group, f"Бюджет, бюджет жана дагы бюджет: айылдын бюджети качан бекитилет? ({n})"))
+        for n in range(5)]
+    rare = await questions.ask_question(db, asker.id, QuestionDraft(
+        group, "Ирригациялык каналды ким тазалайт жана качан?"))
+    for q in (*common, rare):
+        await questions.answer_question(db, mod.id, q, "Жооп: мыйзам боюнча отуз күн ичинде.")
+    readable = await groups.readable_groups(db, asker.id)
+    similar = await search.similar(db, "Ирригациялык бюджет", readable)
+    assert [h.question_id for h in similar][:1] == [rare]

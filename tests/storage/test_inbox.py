@@ -54,6 +54,19 @@ async def test_an_update_that_arrives_again_is_not_handled_twice(db: Database) -
     assert await box.record([_update(5), _update(6)]) == [6]
     assert box.is_repeat(5) and not box.is_repeat(6)
 
+    # Unhandled when the process died; the next one takes it over, and Telegram sends it again
+    # as well: the copy that came again is not handled (the taken-over one is).
+    sixth = box.begin(6)
+    assert sixth is not None
+    await box.finish(sixth)
+    dead = Inbox(db, SQLStorage(db, shared=True), claim_seconds=1)
+    assert await dead.record([_update(7)]) == [7]
+    await asyncio.sleep(1.1)
+    after_crash = Inbox(db, SQLStorage(db, shared=True))
+    assert [u["update_id"] for u in await after_crash.take_over()] == [7]
+    assert await after_crash.record([_update(7)]) == []
+    assert after_crash.is_repeat(7) and after_crash.begin(7) is not None
+
 
 async def test_the_mark_commits_with_the_handlers_first_write_and_its_states(
     db: Database
