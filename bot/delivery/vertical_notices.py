@@ -15,7 +15,12 @@ from bot.services import liaisons
 from bot.services.broadcasts import cached
 from bot.views.buttons import button, markup
 from bot.views.inbox import Qi
-from bot.views.liaison import corrected_notice, response_notice, response_notice_keyboard
+from bot.views.liaison import (
+    clarification_keyboard,
+    corrected_notice,
+    response_notice,
+    response_notice_keyboard,
+)
 from bot.views.positions import effect_button, stage_label, vote_keyboard
 from bot.views.reports import Ar
 from storage.db import Database
@@ -119,7 +124,19 @@ async def clarification(db: Database, to: Recipient, payload: dict[str, Any]
     if row is None:
         return None
     what = f"P-{row.issue_id}" if row.issue_id else f"X-{row.dossier_id}"
+    assert row.id is not None
     return Rendered("❔ " + _("A state-body liaison asks for clarification on {what}:").format(
+        what=what) + "\n\n" + html.escape(row.text), clarification_keyboard(row.id))
+
+
+@renderer("liaison_answer")
+async def liaison_answer(db: Database, to: Recipient, payload: dict[str, Any]
+                         ) -> Rendered | None:
+    row = await liaisons.reply_for_notice(db, int(payload["reply_id"]))
+    if row is None:
+        return None
+    what = f"P-{row.issue_id}" if row.issue_id else f"X-{row.dossier_id}"
+    return Rendered("💬 " + _("The Union answered your question on {what}:").format(
         what=what) + "\n\n" + html.escape(row.text))
 
 

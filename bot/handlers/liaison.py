@@ -45,6 +45,7 @@ class LiaisonFlow(StatesGroup):
     documents = State()
     clarify = State()
     correct = State()  # staff: the corrected text of a liaison's response
+    answer = State()  # staff: the answer to a liaison's question
 
 
 @router.message(Command("liaison"), F.chat.type == "private")
@@ -152,19 +153,24 @@ async def on_correct(query: CallbackQuery, callback_data: Lr, state: FSMContext,
     if member is None:
         await query.answer(_("You are not allowed to do that."), show_alert=True)
         return
+    fixing = callback_data.action == "correct"
     try:
-        await liaisons.check_correct(db, member.id, callback_data.reply_id)
+        if fixing:
+            await liaisons.check_correct(db, member.id, callback_data.reply_id)
+        else:
+            await liaisons.check_clarification(db, member.id, callback_data.reply_id)
     except ServiceError as exc:
         await query.answer(refusal(exc), show_alert=True)
         return
-    await state.set_state(LiaisonFlow.correct)
+    await state.set_state(LiaisonFlow.correct if fixing else LiaisonFlow.answer)
     await state.set_data({"reply_id": callback_data.reply_id})
     await query.answer()
+    prompt = _("Send the corrected text of the response (up to {limit} characters); everyone "
+               "behind the issue is told.") if fixing else \
+        _("Send your answer to the liaison (up to {limit} characters).")
     if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Send the corrected text of the response (up to {limit} characters); everyone "
-              "behind the issue is told.").format(limit=liaisons.TEXT_MAX),
-            reply_markup=markup([nav_row(False)]))
+        await query.message.answer(prompt.format(limit=liaisons.TEXT_MAX),
+                                   reply_markup=markup([nav_row(False)]))
 
 
 @router.callback_query(Nav.filter(), StateFilter(LiaisonFlow))
@@ -214,16 +220,21 @@ async def on_text(message: Message, state: FSMContext, db: Database,
     current = await state.get_state()
     data = await state.get_data()
     text = message.text.strip()
-    if current == LiaisonFlow.correct.state:
+    if current in (LiaisonFlow.correct.state, LiaisonFlow.answer.state):
+        fixing = current == LiaisonFlow.correct.state
         try:
-            await liaisons.correct(db, member.id, int(data["reply_id"]), text)
+            if fixing:
+                await liaisons.correct(db, member.id, int(data["reply_id"]), text)
+            else:
+                await liaisons.answer_clarification(db, member.id, int(data["reply_id"]), text)
         except ServiceError as exc:
             await message.answer(refusal(exc))
             if exc.code != "response_length":
                 await state.clear()
             return
         await state.clear()
-        await message.answer(_("The response is corrected; everyone behind the issue is told."))
+        await message.answer(_("The response is corrected; everyone behind the issue is told.")
+                             if fixing else _("Your answer was sent to the liaison."))
         return
     if current == LiaisonFlow.clarify.state:
         try:

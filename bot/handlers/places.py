@@ -17,7 +17,7 @@ from bot.i18n import _, __
 from bot.services import places, policy, reference
 from bot.services.errors import InvalidState, ServiceError
 from bot.services.members import MemberView
-from bot.views.buttons import button, grid, markup
+from bot.views.buttons import PAGE_SIZE, button, grid, markup
 from bot.views.people import (
     Mu,
     pending_keyboard,
@@ -45,9 +45,9 @@ def _may(member: MemberView | None) -> bool:
         policy.capabilities(member.roles, member.active)
 
 
-async def show_pending(event: Event, db: Database, member: MemberView) -> None:
+async def show_pending(event: Event, db: Database, member: MemberView, page: int = 0) -> None:
     items = await places.pending(db, member.id, member.language)
-    await show(event, pending_text(items), pending_keyboard(items))
+    await show(event, pending_text(items), pending_keyboard(items, page))
 
 
 @router.message(Command("places"))
@@ -76,9 +76,12 @@ async def on_mu(query: CallbackQuery, callback_data: Mu, state: FSMContext, db: 
         return
     lang = member.language
     try:
-        if action == "list":
+        if action == "list":  # `oid` is the page
+            if oid and oid * PAGE_SIZE >= len(await places.pending(db, member.id, lang)):
+                await query.answer(_("This button is no longer active."))
+                return
             await query.answer()
-            await show_pending(query, db, member)
+            await show_pending(query, db, member, oid)
         elif action == "o":
             found = await places.pending_one(db, member.id, oid, lang)
             if found is None:
@@ -95,9 +98,12 @@ async def on_mu(query: CallbackQuery, callback_data: Mu, state: FSMContext, db: 
             await show_pending(query, db, member)
         elif action == "mg":
             targets = await places.merge_targets(db, member.id, oid, lang)
+            if value and value * PAGE_SIZE >= len(targets):  # `value` is the page
+                await query.answer(_("This button is no longer active."))
+                return
             await query.answer()
             await show(query, _("Merge it into which municipality?"),
-                       targets_keyboard(oid, targets))
+                       targets_keyboard(oid, targets, value))
         elif action == "mt":
             source = await places.name_of(db, oid, lang)
             target = await places.name_of(db, value, lang)

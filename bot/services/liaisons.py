@@ -39,6 +39,7 @@ KINDS = ("issue", "dossier")
 OUTBOX_CLARIFY = "liaison_clarification"
 OUTBOX_RESPONSE = "liaison_response"  # to staff: the response card, with Correct
 OUTBOX_CORRECTED = "liaison_corrected"  # to everyone behind the issue
+OUTBOX_ANSWER = "liaison_answer"  # to a liaison: the Union's answer to their question
 VISIBLE_ISSUE_STATES = (IssueState.FORWARDED, IssueState.RESPONDED, IssueState.RESOLVED)
 
 
@@ -268,6 +269,38 @@ async def ask_clarification(db: Database, actor_id: int, kind: str, target_id: i
         for to in await _staff_ids(s):
             notify.enqueue(s, to, OUTBOX_CLARIFY, reply_id=row.id)
         audit.record(s, actor_id, "liaison_clarification", kind, target_id)
+        return row
+
+
+async def _clarification(db: Database, s: AsyncSession, actor_id: int, reply_id: int
+                         ) -> LiaisonReply:
+    actor = await policy.load_actor(s, actor_id)
+    await policy.ensure(db, actor, policy.can_triage_issue(actor),
+                        policy.Action.TRIAGE_ISSUE, reply_id)
+    row = await s.get(LiaisonReply, reply_id)
+    if row is None or row.kind != "clarification":
+        raise NotFound(what="clarification")
+    return row
+
+
+async def check_clarification(db: Database, actor_id: int, reply_id: int) -> None:
+    """Before asking staff for their answer: may they, is it a liaison's question?"""
+    async with db.read() as s:
+        await _clarification(db, s, actor_id, reply_id)
+
+
+async def answer_clarification(db: Database, actor_id: int, reply_id: int,
+                               text: str) -> LiaisonReply:
+    """Staff answer a liaison's request for clarification; the liaison hears it."""
+    answer, _number, _docs = _checked(text, None, None)
+    async with db.transaction() as s:
+        asked = await _clarification(db, s, actor_id, reply_id)
+        row = LiaisonReply(issue_id=asked.issue_id, dossier_id=asked.dossier_id,
+                           by_id=actor_id, kind="answer", text=answer)
+        s.add(row)
+        await s.flush()
+        notify.enqueue(s, asked.by_id, OUTBOX_ANSWER, reply_id=row.id, question_id=reply_id)
+        audit.record(s, actor_id, "liaison_clarified", "liaison_reply", reply_id)
         return row
 
 

@@ -124,11 +124,11 @@ def bodies_keyboard(member_id: int, bodies: list[tuple[int, str]],
     return markup(rows)
 
 
-FixAction = Annotated[str, Actions("correct")]
+FixAction = Annotated[str, Actions("correct", "answer")]
 
 
 class Lr(CallbackData, prefix="lr"):
-    """Staff correct a liaison's recorded response."""
+    """Staff correct a liaison's recorded response, or answer a liaison's question."""
 
     action: FixAction
     reply_id: ButtonId
@@ -154,3 +154,7 @@ def corrected_notice(n: liaisons.ResponseNotice) -> str:
         "✏️ " + _("The Union staff corrected the response of {body} on {what}:").format(
             body=html.escape(n.body), what=html.escape(n.label)),
         "", html.escape(n.reply.text[:3000])])
+
+
+def clarification_keyboard(reply_id: int) -> InlineKeyboardMarkup:
+    return markup([[button("💬 " + _("Answer"), Lr(action="answer", reply_id=reply_id))]])

@@ -239,8 +239,10 @@ def pending_text(items: list[places.PendingPlace]) -> str:
     return "\n".join(lines)
 
 
-def pending_keyboard(items: list[places.PendingPlace]) -> InlineKeyboardMarkup:
-    rows = [[button(p.name[:40], Mu(action="o", id=p.id))] for p in items[:20]]
+def pending_keyboard(items: list[places.PendingPlace], page: int = 0) -> InlineKeyboardMarkup:
+    """The names waiting for a decision, a page at a time (`Mu.id` of "list" is the page)."""
+    rows = page_rows([button(short(p.name, 40), Mu(action="o", id=p.id)) for p in items], page,
+                     lambda n: Mu(action="list", id=n))
     rows.append([button("➕ " + _("Add a municipality"), Mu(action="add"))])
     rows.append([button("🏠 " + _("Menu"), Menu(item="home"))])
     return markup(rows)
@@ -266,10 +268,12 @@ def proposed_keyboard(p: places.PendingPlace) -> InlineKeyboardMarkup:
     return markup(rows)
 
 
-def targets_keyboard(source_id: int,
-                     targets: list[places.Suggestion]) -> InlineKeyboardMarkup:
-    rows = [[button(t.name[:40], Mu(action="mt", id=source_id, value=t.id))]
-            for t in targets[:30]]
+def targets_keyboard(source_id: int, targets: list[places.Suggestion],
+                     page: int = 0) -> InlineKeyboardMarkup:
+    """The municipalities to merge a name into, a page at a time (`Mu.value` of "mg")."""
+    rows = page_rows([button(short(t.name, 40), Mu(action="mt", id=source_id, value=t.id))
+                      for t in targets], page,
+                     lambda n: Mu(action="mg", id=source_id, value=n))
     rows.append([button("⬅️ " + _("Back"), Mu(action="o", id=source_id))])
     return markup(rows)
 

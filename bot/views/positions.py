@@ -4,6 +4,7 @@ sign-off by the district leaders, the bill's stage, and the effect reports of ad
 from __future__ import annotations
 
 import html
+from collections import Counter
 from datetime import datetime
 from typing import Annotated
 
@@ -166,7 +167,15 @@ def position_keyboard(p: LawPosition) -> InlineKeyboardMarkup:
 def tally_text(t: positions.Tally) -> str:
     lines = [_("Sign-off of L-{id}: {answered} of {asked} answered").format(
         id=t.position.id, answered=t.answered, asked=t.asked),
-        f"✅ {t.counts['agree']} · ✍️ {t.counts['remarks']} · ❌ {t.counts['disagree']}", ""]
+        f"✅ {t.counts['agree']} · ✍️ {t.counts['remarks']} · ❌ {t.counts['disagree']}", "",
+        _("By community:")]
+    communities: dict[str, Counter[str | None]] = {}
+    for r in t.rows:
+        communities.setdefault(r.community, Counter())[r.vote] += 1
+    for name, c in sorted(communities.items()):
+        lines.append(f"{html.escape(name)}: {c.total() - c[None]}/{c.total()} · "
+                     f"✅ {c['agree']} · ✍️ {c['remarks']} · ❌ {c['disagree']}")
+    lines += ["", _("By district:")]
     for r in t.rows:
         line = (f"{html.escape(r.district)}, {html.escape(r.community)}: "
                 f"{html.escape(vote_label(r.vote))}")

@@ -11,7 +11,7 @@ from bot.flows.dates import BISHKEK
 from bot.sandbox.client import Person
 from bot.services import groups, members, reference, survey_roles
 from bot.views.events import EvL
-from bot.views.people import Pe
+from bot.views.people import Mu, Pe
 from bot.views.surveys import Svr
 from storage.db import Database
 from storage.types import utcnow
@@ -471,3 +471,36 @@ async def test_the_issue_list_pages_the_state_bodies_to_filter_by(
     assert "Агентство 10" in pages[-1]
     await forged_pages_are_refused(bakyt, first, [
         body_filter.replace("i:fb:0:", "i:fb:3:"), body_filter.replace("i:fb:0:", "i:fb:٢:")])
+
+
+async def test_staff_page_through_pending_names_and_the_places_to_merge_them_into(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    _region, _big = await big_district(db, 25)
+    surnames = [a + b for a in ("Ас", "Бак", "Жум", "Кад", "Мам", "Нур", "Ос", "Сад", "Ток",
+                                "Чын") for b in ("анов", "ыров")]
+    for i, surname in enumerate(surnames, 1):
+        await f.applicant(db, f"Айбек {surname}", district="big-district",
+                          municipality_other=f"Новое село {i:02d}")
+    boss = await people("Staff", "ru")
+    await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    await boss.send("/places")
+    prompt = t("ru", "New names typed by members")
+    first = await said(boss, prompt)
+    pages = await walk(boss, first, prompt, "Новое село")
+    assert len(pages) == 3 and len({n for page in pages for n in page}) == 20
+    await forged_pages_are_refused(boss, first, [
+        Mu(action="list", id=3).pack(), Mu(action="list", id=2**62).pack()])
+    last = await turn(boss, await turn(boss, first, FORWARD, prompt), FORWARD, prompt)
+    source = next(data for label, data in buttons(last) if label.startswith("Новое село"))
+    await boss.press_data(int(last["message_id"]), source)
+    card = await said(boss, t("ru", "Confirm it as a new municipality"))
+    merge = next(data for _label, data in buttons(card) if data.startswith("mu:mg:"))
+    await boss.press_data(int(card["message_id"]), merge)
+    prompt = t("ru", "Merge it into which municipality?")
+    first = await said(boss, prompt)
+    assert len(await walk(boss, first, prompt, "Айылный аймак")) >= 3  # 25, eight a page
+    source_id = int(merge.split(":")[2])
+    await forged_pages_are_refused(boss, first, [
+        Mu(action="mg", id=source_id, value=99).pack()])

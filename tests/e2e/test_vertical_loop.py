@@ -175,6 +175,10 @@ async def test_a_position_is_signed_off_by_leaders_with_remarks_and_sent_as_a_le
     except InvalidState as exc:
         assert exc.code in ("signoff_closed", "already_signed")
 
+    await tap(boss, Lp(action="tally", position_id=p.id).pack())
+    tally = text_of(await said(boss, t("ru", "By community:")))
+    assert "Главы айыл окмоту: 1/1 · ✅ 0 · ✍️ 1 · ❌ 0" in tally
+    assert "Финансисты: 1/1 · ✅ 0 · ✍️ 0 · ❌ 1" in tally
     await tap(boss, Lp(action="final", position_id=p.id).pack())
     await tap(boss, Lp(action="sent", position_id=p.id).pack())
     await said(boss, t("ru", "Send the letter's reference number."))

@@ -24,7 +24,7 @@ from bot.services import (
     settings,
 )
 from bot.services.broadcasts import Audience, Draft
-from bot.views.liaison import Ll, Lr
+from bot.views.liaison import Li, Ll, Lr
 from bot.views.positions import Lo, Lp
 from storage.enums import BroadcastKind, Position, Role
 from storage.models import LawPosition
@@ -282,3 +282,40 @@ async def test_staff_correct_a_liaisons_response_and_the_member_who_raised_the_i
     assert "до 1 апреля" in text_of(told)
     found = await national_issues.card(db, staff_id, issue.id, "ru")
     assert found.issue.response_text == "Минфин подготовит поправки до 1 апреля."
+
+
+async def test_staff_answer_a_liaisons_question_and_the_liaison_hears_it(
+    birge: Running, people: PersonFactory
+) -> None:
+    db = birge.db
+    boss = await people("Staff", "ru")
+    staff_id = await f.staff(db, boss.user_id, "Сотрудник Союза", language="ru")
+    liaison, liaison_id = await member(people, birge, "Эрмек Жумабаев", "ru", "talas",
+                                       position=Position.STATE_BODY, communities=())
+    _author, author_id = await member(people, birge, "Асель Маматова", "ru", "leylek")
+    minfin = await f.state_body_id(db, "minfin")
+    await liaisons.assign_body(db, staff_id, liaison_id, minfin)
+    issue = await f.national_issue(db, author_id, "Земельный налог")
+    assert issue.id is not None
+    await national_issues.forward(db, staff_id, issue.id, minfin)
+
+    await liaison.send("/liaison")
+    listed = await said(liaison, t("ru", "Addressed to {body}:", body="Министерство финансов"))
+    await liaison.press(Li(action="show", kind="issue", target_id=issue.id).pack(), listed)
+    card = await said(liaison, f"P-{issue.id}")
+    await liaison.press(Li(action="clarify", kind="issue", target_id=issue.id).pack(), card)
+    await said(liaison, t("ru", "Send your question to the Union."))
+    await liaison.send("Какие районы затронуты?")
+    await said(liaison, t("ru", "Your question was sent to the Union staff."))
+    asked = await said(boss, "Какие районы затронуты?")
+    answer = next(data for _label, data in buttons(asked) if data.startswith("lr:answer:"))
+    await boss.press(answer, asked)
+    await said(boss, t("ru", "Send your answer to the liaison", limit=liaisons.TEXT_MAX))
+    await boss.send("Таласская и Баткенская области, 14 районов.")
+    await said(boss, t("ru", "Your answer was sent to the liaison."))
+    heard = await said(liaison, t("ru", "The Union answered your question on {what}:",
+                                  what=f"P-{issue.id}"))
+    assert "14 районов" in text_of(heard)
+    # A forged press by the liaison themselves is refused.
+    await liaison.press_data(int(heard["message_id"]), answer)
+    assert t("ru", "You are not allowed to do that.") in str(await liaison.answer())
