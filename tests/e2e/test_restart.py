@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import select, update
 
 from bot.sandbox.client import EmulatorClient
@@ -26,7 +27,7 @@ from tests.e2e.conftest import (
     wait_for,
 )
 from tests.e2e.test_questions import NAME_STEP
-from tests.replicas.cluster import Cluster
+from tests.replicas.cluster import Cluster, Replica
 
 QUESTION = "Как утвердить местный бюджет, если кенеш не собрался вовремя на сессию?"
 
@@ -126,21 +127,30 @@ async def _questions(db: Database, text: str) -> int:
         return len((await s.exec(select(Question.id).where(Question.text == text))).all())
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_a_question_typed_while_birge_is_killed_mid_handler_is_handled_once_after_restart(
     server: EmulatorServer, tg: EmulatorClient, people: PersonFactory, db_url: str,
-    tmp_path: Path
+    tmp_path: Path, mode: str
 ) -> None:
-    """Birge (a real `birge run` process, polling) is SIGKILLed while the handler of a typed
-    question waits on Telegram: the question is handled after the restart, once. Killed again
-    after posting it, the restart does not post it twice."""
+    """Birge (a real `birge run` process, polling or behind a webhook) is SIGKILLed while the
+    handler of a typed question waits on Telegram: the question is handled after the restart,
+    once. Killed again after posting it, the restart does not post it twice."""
     db = Database(db_url)
     try:
         person = await people("Asel", "ru")
         await f.member(db, "Асель Маматова", telegram_id=person.user_id, language="ru")
         group = await f.group_id(db, "budget")
-        cluster = Cluster(db_url, server.url, tmp_path,
-                          {"WEBHOOK_URL": "", "UPDATE_CLAIM_SECONDS": "2"})
-        birge = cluster.start()
+        env = {"UPDATE_CLAIM_SECONDS": "2"} | ({"WEBHOOK_URL": ""} if mode == "polling" else {})
+        cluster = Cluster(db_url, server.url, tmp_path, env)
+
+        async def start() -> Replica:
+            replica = cluster.start()
+            if mode == "webhook":
+                await cluster.ready(replica)
+                server.emulator.webhook_backends = cluster.backends()
+            return replica
+
+        birge = await start()
         try:
             await person.send("/ask")
             await said(person, t("ru", "In which group do you want to ask?"), timeout=60)
@@ -156,7 +166,7 @@ async def test_a_question_typed_while_birge_is_killed_mid_handler_is_handled_onc
             assert len(await inbox.unhandled(db)) == 1  # the question's update, kept
             assert await _questions(db, QUESTION) == 0
 
-            birge = cluster.start()
+            birge = await start()
             await said(person, t("ru", "You may attach up to"), timeout=60)
             await press(person, nav("skip"))
             await said(person, t("ru", NAME_STEP))
@@ -170,7 +180,7 @@ async def test_a_question_typed_while_birge_is_killed_mid_handler_is_handled_onc
             await _held(tg, 2)
             birge.kill()
             assert await _questions(db, QUESTION) == 1
-            birge = cluster.start()
+            birge = await start()
             await person.send("/help")
             await said(person, "/ask", timeout=60)
             assert await _questions(db, QUESTION) == 1
