@@ -141,7 +141,7 @@ class SQLStorage(BaseStorage):
                 if marks:
                     await s.exec(update(UpdateLog)
                                  .where(col(UpdateLog.update_id).in_(marks))
-                                 .values(handled_at=utcnow()))
+                                 .values(handled_at=utcnow(), payload={}))
         except BaseException as exc:  # a failure or a cancellation: keep the answers for later
             if not isinstance(exc, asyncio.CancelledError):
                 log.exception("saving %d conversations failed; will retry", len(batch))

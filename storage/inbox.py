@@ -13,6 +13,9 @@ claim has run out (its own predecessor's after a crash, or another replica's) an
 A claim is taken with a conditional UPDATE, so two replicas never take the same row. On SQLite
 only one process runs Birge, so at start it takes every unhandled row at once.
 
+A handled update keeps only its id (to know a repeat): its payload — a member's words and name —
+is dropped when it is marked, so a deleted account leaves nothing of itself here.
+
 An update that arrives again (Telegram re-sends what was not confirmed before a crash, or retries
 a webhook) is found in the log and not handled a second time.
 """
@@ -88,7 +91,7 @@ class Inbox:
     async def _write(self, session: AsyncSession, current: Handling) -> None:
         await session.exec(update(UpdateLog)
                            .where(col(UpdateLog.update_id) == current.update_id)
-                           .values(handled_at=utcnow()))
+                           .values(handled_at=utcnow(), payload={}))
         await self.storage.write_handled(session, current)
 
     async def finish(self, current: Handling) -> None:
