@@ -36,7 +36,7 @@ from bot.services import files, groups, library
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.library import ItemDraft
 from bot.services.members import MemberView
-from bot.views.buttons import button, grid, markup, nav_row
+from bot.views.buttons import button, grid, markup, nav_row, page_number, page_rows, short
 from bot.views.callbacks import Nav, Pick
 from bot.views.labels import refusal
 from bot.views.library import (
@@ -195,7 +195,9 @@ async def ask(event: Event, state: FSMContext, db: Database, member: MemberView,
     elif step == "group":
         await remember(state, LibFlow.group, everything)
         options = await _groups_for(db, member, kind)
-        rows = [[button(name[:60], Pick(step="yg", value=str(gid)))] for gid, name in options]
+        rows = page_rows([button(short(name, 60), Pick(step="yg", value=str(gid)))
+                          for gid, name in options], int(d.get("group_page", 0)),
+                         lambda n: Pick(step="ygp", value=str(n)))
         await show(event, head + _("Which topic group is it for?"),
                    markup([*rows, nav_row(back=False)]))
     elif step == "languages":
@@ -453,7 +455,7 @@ async def on_other(message: Message, state: FSMContext) -> None:
         await wrong_input(message, step, TEXT_STEPS, files_step="files")
 
 
-@router.callback_query(Pick.filter(F.step.in_({"yk", "yg", "yl", "ya", "yv", "yc"})),
+@router.callback_query(Pick.filter(F.step.in_({"yk", "yg", "ygp", "yl", "ya", "yv", "yc"})),
                        StateFilter(LibFlow))
 async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, db: Database,
                   member: MemberView | None) -> None:
@@ -462,7 +464,7 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
         await query.answer()
         return
     d = everything["lib"]
-    expected = {"yk": "kind", "yg": "group", "yl": "languages", "ya": "act_status",
+    expected = {"yk": "kind", "yg": "group", "ygp": "group", "yl": "languages", "ya": "act_status",
                 "yv": "visibility", "yc": "confirm"}[callback_data.step]
     if d["step"] != expected:
         await guard.stale_press(query, state, db, member)  # its prompt, lost to a restart?
@@ -474,6 +476,8 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, state: FSMContext, 
             return
         d["kind"] = value
         d["step"] = "group"
+    elif callback_data.step == "ygp":  # another page of the groups
+        d["group_page"] = page_number(value)
     elif expected == "group":
         options = {gid for gid, _n in await _groups_for(db, member, d["kind"])}
         if not value.isdigit() or int(value) not in options:

@@ -21,8 +21,8 @@ from bot.services import broadcasts, groups, reference
 from bot.services.errors import ServiceError
 from bot.services.forums import forums_of
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, grid, markup, nav_row
-from bot.views.callbacks import Gr, GrMod, Menu, Nav, Pick, parse_id
+from bot.views.buttons import Row, button, grid, markup, nav_row, page_rows
+from bot.views.callbacks import Gr, GrMod, GrPage, Menu, Nav, Pick, parse_id
 from bot.views.labels import refusal
 from bot.views.questions import group_text
 from storage.db import Database
@@ -40,11 +40,12 @@ class GroupAdmin(StatesGroup):
     moderator = State()
 
 
-async def show_groups(event: Event, db: Database, member: MemberView) -> None:
+async def show_groups(event: Event, db: Database, member: MemberView, page: int = 0) -> None:
     lines = await groups.list_groups(db, member.id, member.language)
-    rows: list[Row] = [[button(("⭐️ " if g.joined else "") + ("🔒 " if g.community_only else "")
-                               + f"{g.name} · {g.members}", Gr(action="open", group_id=g.id))]
-                       for g in lines]
+    buttons = [button(("⭐️ " if g.joined else "") + ("🔒 " if g.community_only else "")
+                      + f"{g.name} · {g.members}", Gr(action="open", group_id=g.id))
+               for g in lines]
+    rows: list[Row] = page_rows(buttons, page, lambda n: GrPage(page=n))
     if await groups.may_manage(db, member.id):
         rows.append([button("➕ " + _("New group"), Gr(action="new", group_id=0))])
     await show(event, _("Topic groups. ⭐️ marks the ones you follow; 🔒 is open to one "
@@ -102,6 +103,14 @@ async def on_groups_button(query: CallbackQuery, db: Database,
     await query.answer()
     if member is not None:
         await show_groups(query, db, member)
+
+
+@router.callback_query(GrPage.filter())
+async def on_groups_page(query: CallbackQuery, callback_data: GrPage, db: Database,
+                         member: MemberView | None) -> None:
+    await query.answer()
+    if member is not None:
+        await show_groups(query, db, member, callback_data.page)
 
 
 @router.callback_query(Gr.filter(F.action.in_({"open", "join", "leave", "archive", "mods"})))

@@ -25,7 +25,7 @@ from bot.services.forums import forums_of
 from bot.services.members import MemberView
 from bot.views.broadcasts import broadcast_text
 from bot.views.broadcasts import kind_label as broadcast_kind
-from bot.views.buttons import Row, button, markup, nav_row
+from bot.views.buttons import Row, button, markup, nav_row, page_rows, short
 from bot.views.callbacks import Menu, Nav, Qn
 from bot.views.digests import day_label
 from bot.views.labels import refusal
@@ -64,10 +64,10 @@ def _allowed(member: MemberView | None) -> bool:
 # --- browsing ----------------------------------------------------------------------------------
 
 
-async def show_home(event: Event, db: Database, member: MemberView) -> None:
-    rows: list[Row] = []
-    for g in await groups.list_groups(db, member.id, member.language):
-        rows.append([button(("⭐ " if g.joined else "") + g.name[:50], LibList(group_id=g.id))])
+async def show_home(event: Event, db: Database, member: MemberView, page: int = 0) -> None:
+    shelves = [button(("⭐ " if g.joined else "") + short(g.name, 50), LibList(group_id=g.id))
+               for g in await groups.list_groups(db, member.id, member.language)]
+    rows: list[Row] = page_rows(shelves, page, lambda n: LibList(group_id=0, page=n))
     rows.append([button("💡 " + _("Propose a practice"), LibMenu(item="propose"))])
     kinds = await library.may_add(db, member.id)
     if any(k != ItemKind.PRACTICE for k in kinds):
@@ -165,7 +165,7 @@ async def on_list(query: CallbackQuery, callback_data: LibList, db: Database,
         return
     assert member is not None
     if callback_data.group_id == 0:
-        await show_home(query, db, member)
+        await show_home(query, db, member, callback_data.page)
     else:
         await show_group(query, db, member, callback_data)
 

@@ -17,7 +17,7 @@ from bot.flows.ui import Event, show
 from bot.i18n import _
 from bot.services import decisions, groups, library, questions, search
 from bot.services.members import MemberView
-from bot.views.buttons import Row, button, markup, nav_row
+from bot.views.buttons import Row, button, markup, nav_row, page_rows, short
 from bot.views.callbacks import Kb, Menu, Nav, Qn
 from bot.views.library import Dec, Lib, Srf
 from bot.views.library import kind_label as item_kind_label
@@ -171,8 +171,9 @@ async def on_filter(query: CallbackQuery, callback_data: Srf, state: FSMContext,
         lines = await groups.list_groups(db, member.id, member.language)
         rows = [[button(("• " if not data.get("kb_group") else "") + _("All groups"),
                         Srf(kind=callback_data.kind, group_id=0))]]
-        rows += [[button(g.name[:40], Srf(kind=callback_data.kind, group_id=g.id))]
-                 for g in lines]
+        rows += page_rows([button(short(g.name, 40), Srf(kind=callback_data.kind, group_id=g.id))
+                           for g in lines], callback_data.page,
+                          lambda n: Srf(kind=callback_data.kind, choose="group", page=n))
         await show(query, _("Search in which group?"), markup(rows))
         return
     await show_results(query, state, db, member, str(data["kb_query"]), callback_data.page,

@@ -192,6 +192,12 @@ class Gr(CallbackData, prefix="g"):
     group_id: ButtonId
 
 
+class GrPage(CallbackData, prefix="gpg"):
+    """A page of the list of topic groups (/groups)."""
+
+    page: int
+
+
 class GrMod(CallbackData, prefix="gm"):
     """Staff remove one moderator from a group."""
 
