@@ -272,21 +272,23 @@ async def ask_clarification(db: Database, actor_id: int, kind: str, target_id: i
         return row
 
 
-async def _clarification(db: Database, s: AsyncSession, actor_id: int, reply_id: int
-                         ) -> LiaisonReply:
+async def _staff_reply(db: Database, s: AsyncSession, actor_id: int, reply_id: int,
+                      kind: str) -> LiaisonReply:
+    """A liaison's reply of `kind` ("clarification" to answer, "response" to correct), for a
+    member who may triage issues."""
     actor = await policy.load_actor(s, actor_id)
     await policy.ensure(db, actor, policy.can_triage_issue(actor),
                         policy.Action.TRIAGE_ISSUE, reply_id)
     row = await s.get(LiaisonReply, reply_id)
-    if row is None or row.kind != "clarification":
-        raise NotFound(what="clarification")
+    if row is None or row.kind != kind:
+        raise NotFound(what=kind)
     return row
 
 
 async def check_clarification(db: Database, actor_id: int, reply_id: int) -> None:
     """Before asking staff for their answer: may they, is it a liaison's question?"""
     async with db.read() as s:
-        await _clarification(db, s, actor_id, reply_id)
+        await _staff_reply(db, s, actor_id, reply_id, "clarification")
 
 
 async def answer_clarification(db: Database, actor_id: int, reply_id: int,
@@ -294,7 +296,7 @@ async def answer_clarification(db: Database, actor_id: int, reply_id: int,
     """Staff answer a liaison's request for clarification; the liaison hears it."""
     answer, _number, _docs = _checked(text, None, None)
     async with db.transaction() as s:
-        asked = await _clarification(db, s, actor_id, reply_id)
+        asked = await _staff_reply(db, s, actor_id, reply_id, "clarification")
         row = LiaisonReply(issue_id=asked.issue_id, dossier_id=asked.dossier_id,
                            by_id=actor_id, kind="answer", text=answer)
         s.add(row)
@@ -309,21 +311,10 @@ async def _staff_ids(s: AsyncSession) -> list[int]:
         RoleAssignment.role == Role.UNION_STAFF))).all()))
 
 
-async def _correctable(db: Database, s: AsyncSession, actor_id: int, reply_id: int
-                       ) -> LiaisonReply:
-    actor = await policy.load_actor(s, actor_id)
-    await policy.ensure(db, actor, policy.can_triage_issue(actor),
-                        policy.Action.TRIAGE_ISSUE, reply_id)
-    row = await s.get(LiaisonReply, reply_id)
-    if row is None or row.kind != "response":
-        raise NotFound(what="response")
-    return row
-
-
 async def check_correct(db: Database, actor_id: int, reply_id: int) -> LiaisonReply:
     """Before asking staff for the corrected text: may they, is it a recorded response?"""
     async with db.read() as s:
-        return await _correctable(db, s, actor_id, reply_id)
+        return await _staff_reply(db, s, actor_id, reply_id, "response")
 
 
 async def correct(db: Database, actor_id: int, reply_id: int, text: str) -> LiaisonReply:
@@ -331,7 +322,7 @@ async def correct(db: Database, actor_id: int, reply_id: int, text: str) -> Liai
     the issue (or the dossier's issues) hears of the correction."""
     answer, _number, _docs = _checked(text, None, None)
     async with db.transaction() as s:
-        row = await _correctable(db, s, actor_id, reply_id)
+        row = await _staff_reply(db, s, actor_id, reply_id, "response")
         row.text = answer
         issues: list[NationalIssue] = []
         if row.issue_id is not None:
