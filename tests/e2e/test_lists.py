@@ -42,8 +42,18 @@ async def every_page(person: Person, first: JSON, marker: str) -> list[str]:
         if not forward:
             return labels
         await person.press_data(int(message["message_id"]), forward[0])
-        message = await said(person, "")
+        message = await next_page(person, message)
     raise AssertionError("the pages never end")
+
+
+async def next_page(person: Person, page: JSON) -> JSON:
+    """The same message edited into its next page (anything else the bot says meanwhile, or a
+    repeat of the page just left, is passed over)."""
+    for _ in range(20):
+        message = await said(person, "")
+        if message["message_id"] == page["message_id"] and buttons(message) != buttons(page):
+            return message
+    raise AssertionError("the page never turned")
 
 
 async def test_add_to_dossier_offers_every_state_body_by_pages(
