@@ -337,7 +337,8 @@ async def year(url: str, workdir: Path) -> None:
         began = time.perf_counter()
         done = await pruning.prune(db, datetime.now(UTC), outbox_days=s.prune_outbox_days,
                                    conversation_days=s.prune_conversation_days,
-                                   audit_days=s.prune_audit_days, batch=s.prune_batch_size)
+                                   audit_days=s.prune_audit_days,
+                                   update_days=s.prune_update_days, batch=s.prune_batch_size)
         pruned_in = time.perf_counter() - began
         await compact(db)
         after = await database_size(db)
@@ -470,10 +471,32 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=150, help="members consenting at once")
     parser.add_argument("--year", action="store_true",
                         help="first fill the database with a year's volume and prune it")
-    parser.add_argument("--database", help="Birge's database URL (default: a new SQLite file)")
+    parser.add_argument("--database", help="Birge's database URL (default: a new SQLite file); "
+                        "'local' starts a throwaway PostgreSQL server")
     parser.add_argument("--year-only", action="store_true",
                         help="with --year: stop after filling and pruning")
     args = parser.parse_args()
+    if args.database == "local":
+        from bench_search import admin
+        from sqlalchemy.engine import make_url
+
+        from storage.local_postgres import LocalPostgres
+
+        local = LocalPostgres().start()
+        try:
+            await admin(local.url(), 'DROP DATABASE IF EXISTS "birge_bench_updates" WITH (FORCE)')
+            await admin(local.url(), 'CREATE DATABASE "birge_bench_updates"')
+            args.database = make_url(local.url()).set(database="birge_bench_updates") \
+                .render_as_string(hide_password=False)
+            print("database: PostgreSQL (a throwaway local server)", flush=True)
+            await run(args)
+        finally:
+            local.stop()
+        return
+    await run(args)
+
+
+async def run(args: argparse.Namespace) -> None:
     global DATABASE_URL
     if args.year:
         keep = tempfile.mkdtemp(prefix="birge-year-")
