@@ -37,7 +37,7 @@ from bot.flows import ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
-from bot.lean_aiogram import filters_inline
+from bot.lean_aiogram import filters_inline, gate_buttons
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import cache, members
@@ -73,7 +73,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=False),
         timeout=request_timeout,
-        json_loads=orjson.loads,
+        json_loads=inbox.loads,  # orjson; keeps a getUpdates answer for the update log
         json_dumps=_json_dumps,
     )
     session.middleware(ui.Latest.on_request)  # what the bot sent last in each chat
@@ -118,6 +118,7 @@ def make_dispatcher(db: Database, settings: Settings,
         dp.include_router(router)
     dp.errors.register(_on_error)
     filters_inline(dp)
+    gate_buttons(dp)
     return dp
 
 
