@@ -1,7 +1,7 @@
 """search_speed: PostgreSQL's search tables keep only the words' vector, indexed by word prefix
 
 Revision ID: 0018_search_speed
-Revises: 0017_update_log
+Revises: 0018_state_body_names
 Create Date: 2026-11-30 09:10:00
 
 On PostgreSQL each search table (`question_search`, `library_search`, `decision_search`) was
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0018_search_speed'
-down_revision: str | None = '0017_update_log'
+down_revision: str | None = '0018_state_body_names'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
