@@ -30,6 +30,7 @@ from tests.e2e.conftest import (
     PersonFactory,
     Running,
     buttons,
+    carries,
     nav,
     outbox_rows,
     press,
@@ -78,7 +79,7 @@ async def offered(person: Person, data: str, timeout: float = 6.0) -> None:
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         for message in await person.replies(timeout=0.3):
-            if data in [d for _, d in buttons(message)]:
+            if any(carries(d, data) for _, d in buttons(message)):
                 return
     raise AssertionError(f"no button {data!r} was offered")
 
@@ -86,7 +87,8 @@ async def offered(person: Person, data: str, timeout: float = 6.0) -> None:
 async def tap(person: Person, data: str) -> None:
     """Press a button once the bot has shown it (a step that edits its message in place)."""
     shown = [d for message in await person.transcript() for _, d in buttons(message)]
-    if data not in shown:  # a notice may have come after the screen: look further up too
+    # A notice may have come after the screen: look further up too.
+    if not any(carries(d, data) for d in shown):
         await offered(person, data)
     await press(person, data)
 

@@ -32,6 +32,7 @@ from tests.e2e.conftest import (
     Running,
     buttons,
     nav,
+    navs,
     pick,
     press,
     said,
@@ -578,7 +579,7 @@ async def test_an_author_writes_in_the_languages_she_chooses_and_readers_get_a_f
     await press(asel, nav("skip"))
     title = await said(asel, t("ru", "Language of this text: {language}", language="Русский"),
                        t("ru", "A short title"))
-    assert nav("skip") not in [data for _l, data in buttons(title)]  # required in each language
+    assert "skip" not in navs(title)  # required in each language
     await asel.send("Вывоз мусора по графику")
     await said(asel, t("ru", "What was the problem?"))
     for then in ("What did the municipality do?", "What are the results", "What did it cost",
