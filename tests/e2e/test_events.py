@@ -500,7 +500,8 @@ async def test_late_forged_and_odd_input_gets_a_short_answer_and_writes_nothing(
         await tap(boss, EvL(view="new").pack())
         await tap(boss, pick("ek", "training"))
         for step in ("Тренинг", "Тренинг", None, "Сүрөттөмө", "Описание", None):
-            if step is None:
+            if step is None:  # English is optional: skipped once its step is shown
+                await said(boss, "English")
                 await tap(boss, nav("skip"))
             else:
                 await boss.send(step)
@@ -539,9 +540,11 @@ async def test_a_partners_exchange_visit_waits_for_staff_and_then_invites(
         await said(ngo, t("en", "Send the event's title in {language}"))
         for text in ("Жайыт башкаруу: тажрыйба алмашуу", "Управление пастбищами: обмен опытом"):
             await ngo.send(text)
+        await said(ngo, t("en", "Send the event's title in {language}"), "English")
         await tap(ngo, nav("skip"))
         for text in ("Өмүралиевге сапар.", "Визит в Омуралиев."):
             await ngo.send(text)
+        await said(ngo, t("en", "Send the event's description in {language}"), "English")
         await tap(ngo, nav("skip"))
         await said(ngo, t("en", "Which day does it start?"))
         await ngo.send("10.12.2026 09:00")

@@ -153,15 +153,18 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
     await said(aizada, t("ru", "In which languages will you write?"))
     await press(aizada, pick("yl", "ok"))
     await said(aizada, t("ru", "A short title"))
-    for _step in ("title", "problem", "actions", "results"):
+    for then in ("What was the problem?", "What did the municipality do?",
+                 "What are the results", "What did it cost"):  # Keep: each step as it was
         await press(aizada, nav("skip"))
-    await said(aizada, t("ru", "What did it cost"))
+        await said(aizada, t("ru", then))
     await aizada.send("20 000 сомов из местного бюджета.")
     await said(aizada, t("ru", "What should others watch out for?"))
     await press(aizada, nav("skip"))
+    await said(aizada, t("ru", "How can colleagues reach you"))
     await press(aizada, nav("skip"))
     await said(aizada, t("ru", "Show your name with the practice?"))
     await press(aizada, pick("yv", "0"))
+    await said(aizada, t("ru", "Send photos and documents"))
     await press(aizada, nav("skip"))
     await said(aizada, t("ru", "Please check:"), "20 000")
     await press(aizada, pick("yc", "yes"))
