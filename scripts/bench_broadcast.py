@@ -9,10 +9,15 @@ copy), and the p95 reply latency of members who use the bot while the broadcast 
 2. fast: the same at a much higher cap, to show the engine itself is not the limit;
 3. crash: SIGKILL Birge twice in the middle of a broadcast, start it again each time.
 
+--year fills each run's database with a year of Birge's data first (scripts/year_data.py: 10,000
+members, 100,000 questions, 1,500,000 outbox rows, ...) and sends to the year's members (issue 20);
+--database runs on PostgreSQL ('local' starts a throwaway server from Debian's binaries).
+
 Members are written straight into the database with bulk inserts (a benchmark needs 10,000 of them
 in seconds; the tests build members through the services). Not a test: it prints figures.
 
     .venv/bin/python scripts/bench_broadcast.py [--recipients 10000] [--cap 30] [--fast-cap 500]
+        [--runs capped,fast,crash] [--year [SCALE]] [--database local|postgresql+asyncpg://...]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,14 +163,64 @@ def start_emulator(port: int, cap: float) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL)
 
 
-async def register(client: EmulatorClient, count: int) -> None:
+async def register(client: EmulatorClient, ids: list[int]) -> None:
     sem = asyncio.Semaphore(64)
 
-    async def one(i: int) -> None:
+    async def one(i: int, telegram_id: int) -> None:
         async with sem:
-            await client.add_user(FIRST_ID + i, f"Member {i}", language_code="ru")
+            await client.add_user(telegram_id, f"Member {i}", language_code="ru")
 
-    await asyncio.gather(*(one(i) for i in range(count)))
+    await asyncio.gather(*(one(i, t) for i, t in enumerate(ids)))
+
+
+async def year_members(url: str, scale: float) -> tuple[int, list[int]]:
+    """--year: fill the database with a year's volume (scripts/year_data.py); its active
+    members in the districts are the recipients, and one staff member is added."""
+    from year_data import fill_year
+
+    db = Database(url)
+    try:
+        began = time.perf_counter()
+        counts = await fill_year(db, scale=scale)
+        print(f"year of data: {sum(counts.values()):,} rows in "
+              f"{time.perf_counter() - began:.0f} s", flush=True)
+        async with db.transaction() as s:
+            ids = [t for (t,) in (await s.exec(  # type: ignore[call-overload]
+                text("SELECT telegram_id FROM member WHERE status = 'active' "
+                     "AND district_id IS NOT NULL ORDER BY id"))).all()]
+            staff = Member(telegram_id=1, full_name="Bench Staff", position=Position.EXPERT,
+                           status=MemberStatus.ACTIVE, language="ru")
+            s.add(staff)
+            await s.flush()
+            assert staff.id is not None
+            s.add(RoleAssignment(member_id=staff.id, role=Role.UNION_STAFF))
+            return staff.id, ids
+    finally:
+        await db.dispose()
+
+
+@contextlib.asynccontextmanager
+async def database(server: str | None, tmp: Path, name: str) -> AsyncIterator[str]:
+    """A fresh migrated database for one run: a SQLite file, or `birge_bench_<name>` on the
+    PostgreSQL server (dropped afterwards)."""
+    if server is None:
+        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        await asyncio.to_thread(upgrade, url)
+        yield url
+        return
+    from bench_search import admin
+    from sqlalchemy.engine import make_url
+
+    dbname = f"birge_bench_{name}"
+    url = make_url(server).set(database=dbname).render_as_string(hide_password=False)
+    await admin(server, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    await admin(server, f'CREATE DATABASE "{dbname}"')
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        with contextlib.suppress(Exception):
+            await admin(server, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 async def active_members(client: EmulatorClient, stop: asyncio.Event, run: Run,
@@ -188,16 +244,17 @@ async def active_members(client: EmulatorClient, stop: asyncio.Event, run: Run,
     await asyncio.gather(*(one(n) for n in range(count)))
 
 
-async def delivered_counts(client: EmulatorClient, count: int) -> tuple[int, int, int]:
+async def delivered_counts(client: EmulatorClient, ids: list[int]) -> tuple[int, int, int]:
     stats = await client.stats()
     per_chat: dict[str, int] = stats["bot_messages"]
-    copies = [per_chat.get(str(FIRST_ID + i), 0) for i in range(count)]
+    copies = [per_chat.get(str(t), 0) for t in ids]
     return (sum(1 for c in copies if c >= 1), sum(c - 1 for c in copies if c > 1),
             int(stats.get("responses_429", 0)))
 
 
 async def one_run(name: str, cap: float, recipients: int, kills: int,
-                  measure_replies: bool) -> Run:
+                  measure_replies: bool, server: str | None = None,
+                  year: float = 0.0) -> Run:
     port = free_port()
     api = f"http://127.0.0.1:{port}"
     emulator = start_emulator(port, cap)
@@ -212,11 +269,16 @@ async def one_run(name: str, cap: float, recipients: int, kills: int,
                     await client.seq()
                     break
                 await asyncio.sleep(0.1)
-            with tempfile.TemporaryDirectory() as tmp:
-                db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-                await asyncio.to_thread(upgrade, db_url)
-                staff_id = await populate(db_url, recipients)
-                await register(client, recipients)
+            async with contextlib.AsyncExitStack() as stack:
+                tmp = stack.enter_context(tempfile.TemporaryDirectory())
+                db_url = await stack.enter_async_context(database(server, Path(tmp), name))
+                if year:
+                    staff_id, ids = await year_members(db_url, year)
+                    recipients = run.recipients = len(ids)
+                else:
+                    staff_id = await populate(db_url, recipients)
+                    ids = [FIRST_ID + i for i in range(recipients)]
+                await register(client, ids)
                 birge = start_birge(api, db_url, Path(tmp), cap)
                 await asyncio.sleep(3)
                 stop = asyncio.Event()
@@ -227,12 +289,13 @@ async def one_run(name: str, cap: float, recipients: int, kills: int,
                 started = time.perf_counter()
                 samples: list[tuple[float, int]] = []
                 kill_at = [recipients * (k + 1) / (kills + 2) for k in range(kills)]
-                deadline = started + recipients / cap * 3 + 60
+                # A killed Birge's claimed rows wait for their claim to expire (30 s) first.
+                deadline = started + recipients / cap * 3 + 60 + 40 * kills
                 while time.perf_counter() < deadline:
                     # The emulator's stats walk every chat; asking often would stall it and
                     # bunch up Birge's messages (showing 429s that are the driver's doing).
                     await asyncio.sleep(1.0 if recipients <= 3000 else 5.0)
-                    got, _dup, _429 = await delivered_counts(client, recipients)
+                    got, _dup, _429 = await delivered_counts(client, ids)
                     samples.append((time.perf_counter(), got))
                     if kill_at and got >= kill_at[0]:
                         kill_at.pop(0)
@@ -248,7 +311,7 @@ async def one_run(name: str, cap: float, recipients: int, kills: int,
                 if actives is not None:
                     await actives
                 run.delivered, run.duplicates, run.responses_429 = await delivered_counts(
-                    client, recipients)
+                    client, ids)
                 run.lost = recipients - run.delivered
                 if os.environ.get("BENCH_SHOW_429"):
                     for call in await client.calls():
@@ -280,15 +343,36 @@ async def main() -> None:
     parser.add_argument("--crash-recipients", type=int, default=3_000)
     parser.add_argument("--runs", default="capped,fast,crash",
                         help="which runs, comma-separated")
+    parser.add_argument("--year", nargs="?", type=float, const=1.0, default=0.0,
+                        help="first fill each run's database with a year's volume (times this "
+                        "scale); the year's members are the recipients")
+    parser.add_argument("--database", help="run on this PostgreSQL server "
+                        "(postgresql+asyncpg://..., or 'local' for a throwaway one)")
     args = parser.parse_args()
     runs = set(args.runs.split(","))
-    print(f"machine: {os.cpu_count()} cores", flush=True)
-    if "capped" in runs:
-        (await one_run("capped", args.cap, args.recipients, 0, True)).print()
-    if "fast" in runs:
-        (await one_run("fast", args.fast_cap, args.recipients, 0, True)).print()
-    if "crash" in runs:
-        (await one_run("crash", args.fast_cap / 5, args.crash_recipients, 2, False)).print()
+    local = None
+    server = args.database
+    if server == "local":
+        from storage.local_postgres import LocalPostgres
+
+        local = LocalPostgres().start()
+        server = local.url()
+    print(f"machine: {os.cpu_count()} cores; "
+          f"{'PostgreSQL' if server else 'SQLite'}{'; a year of data' if args.year else ''}",
+          flush=True)
+    try:
+        if "capped" in runs:
+            (await one_run("capped", args.cap, args.recipients, 0, True, server,
+                           args.year)).print()
+        if "fast" in runs:
+            (await one_run("fast", args.fast_cap, args.recipients, 0, True, server,
+                           args.year)).print()
+        if "crash" in runs:
+            (await one_run("crash", args.fast_cap / 5, args.crash_recipients, 2, False, server,
+                           args.year)).print()
+    finally:
+        if local is not None:
+            local.stop()
 
 
 if __name__ == "__main__":

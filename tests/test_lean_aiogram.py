@@ -63,3 +63,52 @@ async def test_birges_filters_run_on_the_event_loop_not_in_threads(tmp_path: Pat
 
 async def _handler() -> None:
     return None
+
+
+
+async def test_a_button_press_reaches_only_routers_with_a_handler_for_its_prefix(
+        tmp_path: Path) -> None:
+    """A survey answer is not offered to routers that only take other buttons; a router with
+    a handler that could take any press (the fallback) is still asked."""
+    from typing import Any
+
+    from aiogram import F, Router
+    from aiogram.types import CallbackQuery
+
+    from bot.app import make_dispatcher
+    from bot.config import Settings
+    from bot.lean_aiogram import button_prefixes, gate_buttons
+    from bot.views.callbacks import Pick
+    from bot.views.surveys import Sv
+    from storage.db import Database
+
+    dispatcher, picks, answers, loose = Router(), Router(), Router(), Router()
+    picks.callback_query(Pick.filter())(_handler)
+    answers.callback_query(Sv.filter())(_handler)
+    loose.callback_query(F.data == "x")(_handler)
+    asked: list[Router] = []
+    for router in (picks, answers, loose):
+        dispatcher.include_router(router)
+
+        async def spy(*args: Any, _router: Router = router, **kwargs: Any) -> Any:
+            asked.append(_router)
+            return await type(_router)._propagate_event(_router, *args, **kwargs)
+
+        router._propagate_event = spy  # type: ignore[method-assign]
+    assert button_prefixes(picks) == {"p"} and button_prefixes(loose) is None
+    assert gate_buttons(dispatcher) == 2
+
+    press = CallbackQuery.model_validate({
+        "id": "1", "chat_instance": "c", "data": "sv:1:o:q1:a",
+        "from": {"id": 1, "is_bot": False, "first_name": "A"}})
+    await dispatcher.propagate_event("callback_query", press)
+    assert asked == [answers, loose]
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+    try:
+        dp = make_dispatcher(db, Settings())
+        ungated = [r.name for r in dp.sub_routers if "propagate_event" not in vars(r)]
+        assert ungated == ["unhandled"]
+    finally:
+        await db.dispose()
+
