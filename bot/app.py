@@ -73,7 +73,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=False),
         timeout=request_timeout,
-        json_loads=orjson.loads,
+        json_loads=inbox.loads,  # orjson; keeps a getUpdates answer for the update log
         json_dumps=_json_dumps,
     )
     session.middleware(ui.Latest.on_request)  # what the bot sent last in each chat

@@ -2,7 +2,10 @@
 
 - `Inbox.on_request` on the Bot's session: a getUpdates answer is logged before aiogram sees it,
   so before the next getUpdates confirms it to Telegram. If logging fails, aiogram treats it as a
-  failed getUpdates: it waits and asks again from the same offset.
+  failed getUpdates: it waits and asks again from the same offset. What is logged is each update
+  as Telegram sent it (`loads` keeps the parsed answer): serializing aiogram's `Update` objects
+  back would build pydantic's serializer and validator for nearly every Telegram type, about
+  3 MB of idle memory (issue 20), and cost time on every update.
 - `webhook_handler`: a webhook call is logged before its 200.
 - `UpdateMiddleware` (outermost of Birge's own, on `dp.update`): runs the handler with the update
   as `storage.db.handling` and marks it handled when it returns, also when it failed (the error
@@ -18,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -33,13 +37,42 @@ log = logging.getLogger("birge.inbox")
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
+# Set by `on_request` around a getUpdates call: `loads` puts the parsed answer here.
+_answers: ContextVar[list[Any] | None] = ContextVar("birge_raw_answers", default=None)
+
+
+def loads(content: str | bytes) -> Any:
+    """The session's JSON parser (orjson): also hands a getUpdates answer to `on_request`."""
+    data = orjson.loads(content)
+    answers = _answers.get()
+    if answers is not None:
+        answers.append(data)
+    return data
+
+
+def _as_sent(answers: list[Any], updates: list[Update]) -> list[dict[str, Any]]:
+    """The updates of a getUpdates answer as Telegram sent them (in order, as aiogram read
+    them); serialized back only if the answer was not parsed by `loads`."""
+    raw = answers[-1].get("result") if answers and isinstance(answers[-1], dict) else None
+    if isinstance(raw, list) and len(raw) == len(updates) and all(
+            isinstance(r, dict) and r.get("update_id") == u.update_id
+            for r, u in zip(raw, updates, strict=True)):
+        return raw
+    return [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+
 
 def on_request(inbox: Inbox) -> Any:
     async def middleware(make_request: Any, bot: Any, method: Any) -> Any:
-        response = await make_request(bot, method)
-        if isinstance(method, GetUpdates) and response:
-            await inbox.record(u.model_dump(mode="json", exclude_none=True, by_alias=True)
-                               for u in response)
+        if not isinstance(method, GetUpdates):
+            return await make_request(bot, method)
+        answers: list[Any] = []
+        token = _answers.set(answers)
+        try:
+            response = await make_request(bot, method)
+        finally:
+            _answers.reset(token)
+        if response:
+            await inbox.record(_as_sent(answers, response))
         return response
 
     return middleware

@@ -14,6 +14,13 @@ per API call and pydantic caches them only weakly, so under load they were colle
 again and again — about 15 ms of schema building each time, the largest single cost in a profile
 of Birge under the benchmark.
 
+Two smaller savings at import (issue 20, idle memory): aiogram's API methods that need no forward
+reference were built eagerly as each class was defined (134 validators, ~1.7 MB): they are now
+deferred like the types (`_DeferMethods`). And aiogram takes its three sentinel objects (UNSET,
+UNHANDLED, REJECTED) from `unittest.mock`, which imports the whole `unittest` framework (~1.3 MB);
+while aiogram is imported, `unittest.mock` is a small module with the same `sentinel`, and it is
+taken out again afterwards, so `import unittest.mock` anywhere later gets the real one.
+
 And it runs plain (synchronous) filters inline (`filters_inline`). aiogram calls every filter
 that is not a coroutine — each `F.text`, `F.chat.type == "private"` — through
 `asyncio.to_thread`, so one update checked against a few dozen handlers made a few dozen thread
@@ -24,10 +31,81 @@ take microseconds, so they now run on the event loop.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import sys
+import types
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel
+
+
+class _Sentinel:
+    """`unittest.mock.sentinel.NAME`: one object per name, kept by copy and pickle."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"sentinel.{self.name}"
+
+    def __copy__(self) -> _Sentinel:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _Sentinel:
+        return self
+
+
+class _Sentinels:
+    def __init__(self) -> None:
+        self._made: dict[str, _Sentinel] = {}
+
+    def __getattr__(self, name: str) -> _Sentinel:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._made.setdefault(name, _Sentinel(name))
+
+
+@contextmanager
+def _light_mock() -> Iterator[None]:
+    """While aiogram is imported: `unittest.mock` is a module holding only `sentinel`."""
+    if "unittest.mock" in sys.modules:
+        yield
+        return
+    light = types.ModuleType("unittest.mock")
+    light.sentinel = _Sentinels()  # type: ignore[attr-defined]
+    sys.modules["unittest.mock"] = light
+    try:
+        yield
+    finally:
+        if sys.modules.get("unittest.mock") is light:
+            del sys.modules["unittest.mock"]
+
+
+class _DeferMethods(importlib.abc.MetaPathFinder):
+    """Makes `aiogram.methods.base.TelegramMethod` defer its subclasses' validators (as
+    aiogram's types already do) right after that module runs, before any method is defined."""
+
+    NAME = "aiogram.methods.base"
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.NAME:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        loader = spec.loader if spec is not None else None
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            run(module)
+            module.TelegramMethod.model_config["defer_build"] = True
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def import_lazily() -> bool:
@@ -49,10 +127,15 @@ def import_lazily() -> bool:
         return None
 
     BaseModel.model_rebuild = classmethod(deferred)  # type: ignore[method-assign,assignment]
+    finder = _DeferMethods()
+    sys.meta_path.insert(0, finder)
     try:
-        import aiogram.methods
-        import aiogram.types
+        with _light_mock():
+            import aiogram.dispatcher.event.bases
+            import aiogram.methods
+            import aiogram.types
     finally:
+        sys.meta_path.remove(finder)
         BaseModel.model_rebuild = original  # type: ignore[method-assign]
     if not namespace:
         return False

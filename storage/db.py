@@ -68,6 +68,18 @@ class DatabaseUnavailable(Exception):
     The message is one line naming the cause (`birge` prints it and stops)."""
 
 
+def insert_for(dialect: str) -> Callable[..., Any]:
+    """`insert()` with ON CONFLICT for the engine's dialect (`engine.dialect.name`), imported
+    when first used: a Birge on SQLite never loads PostgreSQL's dialect (~2 MB, issue 20)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def is_postgresql(url: str) -> bool:
     return url.startswith("postgresql")
 

@@ -29,12 +29,10 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database, Handling, handling
+from storage.db import Database, Handling, handling, insert_for
 from storage.models import FsmRecord, UpdateLog
 from storage.types import utcnow
 
@@ -157,7 +155,7 @@ class SQLStorage(BaseStorage):
         rows = [{"key": k, "state": state, "data": data, "updated_at": utcnow()}
                 for k, (state, data) in batch.items() if k not in gone]
         if rows:
-            insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+            insert = insert_for(self.db.engine.dialect.name)
             stmt = insert(FsmRecord).values(rows)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["key"],

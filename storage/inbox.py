@@ -27,12 +27,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database, Handling
+from storage.db import Database, Handling, insert_for
 from storage.fsm import SQLStorage
 from storage.models import UpdateLog
 from storage.types import utcnow
@@ -64,7 +62,7 @@ class Inbox:
                  "claimed_until": now + self.claim} for u in updates]
         if not rows:
             return []
-        insert = sqlite_insert if self.sqlite else pg_insert
+        insert = insert_for(self.db.engine.dialect.name)
         stmt = insert(UpdateLog).values(rows).on_conflict_do_nothing(
             index_elements=["update_id"]).returning(col(UpdateLog.update_id))
         async with self.db.transaction() as s:

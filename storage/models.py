@@ -122,13 +122,16 @@ class RoleAssignment(SQLModel, table=True):
     __tablename__ = "role_assignment"
     __table_args__ = (
         UniqueConstraint("member_id", "role", "community_id", "district_id"),
+        # One district leader per district: unique where role = 'district_leader'. The migration
+        # (0001) gives PostgreSQL the same predicate; `postgresql_where` here would load
+        # SQLAlchemy's PostgreSQL dialect into every Birge on SQLite (~2 MB idle, issue 20).
+        # Alembic does not compare index predicates: models and migrations match on both.
         Index(
             "uq_district_leader",
             "community_id",
             "district_id",
             unique=True,
             sqlite_where=text("role = 'district_leader'"),
-            postgresql_where=text("role = 'district_leader'"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

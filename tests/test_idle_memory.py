@@ -1,11 +1,13 @@
 """Idle memory (issue 20): charts, exports, parsers, fuzzy matching, stemming and Alembic are
-imported when first used, never by starting Birge."""
+imported when first used, never by starting Birge; neither are PostgreSQL's drivers and dialect on
+SQLite, nor the `unittest` framework aiogram would pull in for three sentinels."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from storage.migrate import head_from_files, head_revision
 
@@ -17,6 +19,31 @@ import json, sys
 import bot.cli, bot.app, bot.scheduler, bot.jobs, bot.delivery, bot.handlers  # noqa: F401
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
+
+
+# Birge as `birge run` builds it on SQLite: every feature's router (handlers are imported by
+# `routers()`), the Bot, the Dispatcher, the outbox worker and the scheduler.
+BUILD = """
+import json, os, sys
+os.environ.update(BOT_TOKEN="123456:IDLE", DATABASE_URL="sqlite+aiosqlite:///" + sys.argv[1])
+from bot.app import Birge
+from bot.config import Settings
+app = Birge(Settings())
+assert app.dp.sub_routers
+print(json.dumps(sorted(sys.modules)))
+"""
+
+ON_SQLITE = ("sqlalchemy.dialects.postgresql", "asyncpg", "psycopg", "unittest")
+
+
+def test_building_birge_on_sqlite_imports_no_heavy_module(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", BUILD, str(tmp_path / "idle.db")],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    heavy = [name for name in loaded
+             if any(name == h or name.startswith(h + ".") for h in (*HEAVY, *ON_SQLITE))]
+    assert heavy == []
 
 
 def test_starting_birge_imports_no_heavy_module() -> None:

@@ -30,13 +30,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import notify, survey_digest
-from storage.db import Database
+from storage.db import Database, insert_for
 from storage.enums import (
     BroadcastKind,
     BroadcastStatus,
@@ -713,7 +711,7 @@ async def _record(db: Database, chunk: list[Due], built: dict[int, Digest],
         missing = [i for i in ids if i not in have]
         if missing:  # executemany: one compiled statement, not a 1,000-row VALUES list
             # Another run may insert the same defaults at once: the first one wins.
-            dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            dialect = insert_for(conn.dialect.name)
             await conn.execute(dialect(MemberSettings).on_conflict_do_nothing(), [
                 {"member_id": i, "digest_frequency": DigestFrequency.WEEKLY.value,
                  "digest_weekday": 0, "digest_hour": 9, "quiet_hours": True, "muted": [],

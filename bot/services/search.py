@@ -261,12 +261,32 @@ def _tsquery(stems: list[str], op: str) -> str:
     return f"to_tsquery('simple', '{joined}')"
 
 
+def _keys(stems: list[str], op: str) -> str:
+    """The same stems as a tsquery over `search_keys` (migration 0018): each stem's first
+    `PREFIX_KEYS` letters, an exact key of the prefix index (a longer stem is checked on the
+    row's words afterwards)."""
+    joined = (" & " if op == "AND" else " | ").join(
+        f"''{w[:PREFIX_KEYS]}''" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
+    return f"to_tsquery('simple', '{joined}')"
+
+
+PREFIX_KEYS = 6
+
+
 class PostgresBackend(_TableBackend):
-    """PostgreSQL: each index table has a `tsv` column, generated from its two columns with the
-    'simple' text-search configuration (lower-cased words as written, no stemmer, like FTS5's
-    unicode61), under a GIN index (migration 0014). The stems are matched as word prefixes
-    (`'stem':*`, as FTS5's `"stem"*`) over the newest `limit` matches, as on SQLite; each is
-    quoted and holds letters and digits only, so no query is tsquery syntax.
+    """PostgreSQL: each index table is (rowid, tsv): the words of its two columns as a tsvector
+    ('simple': lower-cased words as written, no stemmer, like FTS5's unicode61), stored in the
+    row uncompressed, and a GIN index of `search_keys(tsv)`: every word's prefixes of 3-6
+    letters (migration 0018; FTS5's `prefix = '3 4 5 6'`). The stems are
+    matched as word prefixes (`'stem':*`, as FTS5's `"stem"*`) over the newest `limit`
+    matches, as on SQLite; each is quoted and holds letters and digits only, so no query is
+    tsquery syntax.
+
+    The newest matches, two ways in one statement: the newest `WINDOW` × `limit` rows are
+    read newest first until `limit` match (a common word: a few hundred rows); only when the
+    window holds fewer, the GIN index gives every match (then few) and the newest are kept.
+    A prefix query on the words' own index unioned the posting lists of every word with that
+    prefix (all 100,000 rows for "бюджет") before intersecting: 15-30 ms for two common stems.
 
     Rank: FTS5's bm25, rebuilt on the candidates only from what PostgreSQL gives cheaply. A
     term's frequency in a row comes from `ts_rank` of that one term (its sum of 1/j² per
@@ -274,23 +294,37 @@ class PostgresBackend(_TableBackend):
     (`length(tsv)`) against the candidates' mean; a term's IDF is estimated from how many
     candidates hold it, scaled by the share of the index the candidates span (rowids grow with
     time and the candidates are the newest matches), where counting the index for every common
-    prefix would cost more than the search. The candidates' vectors are copied out once
-    (`tsv || ''`): ranking them in place decompressed a long one for every term. `ts_rank` of
-    the whole query (no IDF) ranked a rare word no higher than "бюджет": PostgreSQL and SQLite
-    agreed on 0.13-0.37 of a top 5; now on 0.50-0.76 (`bench_search.py --database local`)."""
+    prefix would cost more than the search. `ts_rank` of the whole query (no IDF) ranked a
+    rare word no higher than "бюджет": PostgreSQL and SQLite agreed on 0.13-0.37 of a top 5;
+    now on 0.50-0.76 (`bench_search.py --database local`)."""
 
     K1, B = 1.2, 0.75
+    WINDOW = 3
+    VECTOR = "to_tsvector('simple'::regconfig, CAST({a} AS text) || ' ' || CAST({b} AS text))"
+
+    async def put(self, session: AsyncSession, index: str, rowid: int, first: str,
+                  second: str) -> None:
+        await self.drop(session, index, rowid)
+        vector = self.VECTOR.format(a=":a", b=":b")
+        await session.exec(text(  # type: ignore[call-overload]
+            f"INSERT INTO {index} (rowid, tsv) VALUES (:id, {vector})"
+        ).bindparams(id=rowid, a=first, b=second))
 
     async def prepare(self, session: AsyncSession) -> None:
         """The matches are at most `CANDIDATES` rows: fetch each one's question, item or
-        broadcast by primary key. Left to itself the planner hashed the whole `question` table
-        (a sequential scan of every question, for every search)."""
-        await session.exec(text("SET LOCAL enable_hashjoin = off"))  # type: ignore[call-overload]
-        await session.exec(text("SET LOCAL enable_mergejoin = off"))  # type: ignore[call-overload]
+        broadcast by primary key (left to itself the planner hashed the whole `question`
+        table); no JIT (it compiled for a second when a plan's cost looked high) and no
+        parallel workers (starting them costs more than a search)."""
+        await session.exec(text(  # type: ignore[call-overload]
+            "SELECT set_config('enable_hashjoin', 'off', true), "
+            "set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"))
 
     def matches(self, index: str, stems: list[str], op: str,
                 limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         assert index in INDEXES
+        n, query = int(limit), _tsquery(stems, op)
+        recheck = f" AND tsv @@ {query}" if any(len(t) > PREFIX_KEYS for t in stems) else ""
         ranks, counts, terms_ = [], [], []
         for i, stem_ in enumerate(stems):
             ranks.append(f"ts_rank(tsv, {_tsquery([stem_], op)}, 0) AS r{i}")
@@ -302,16 +336,27 @@ class PostgresBackend(_TableBackend):
             terms_.append(f"{idf} * {freq} * {self.K1 + 1} / ({freq} + {self.K1} * "
                           f"({1 - self.B} + {self.B} * f.len / s.avglen))")
         sql = (
-            f"WITH c AS (SELECT rowid, tsv FROM {index} WHERE tsv @@ {_tsquery(stems, op)} "
-            f"ORDER BY rowid DESC LIMIT {int(limit)}), "
+            # h: the index's rowids and how many of the newest rows the window reads.
+            f"WITH h AS MATERIALIZED (SELECT m.*, ceil(sqrt({self.WINDOW * n} * "
+            f"greatest(m.hi - m.lo + 1, 1))) AS win FROM (SELECT coalesce(max(rowid), 0) AS "
+            f"hi, coalesce(min(rowid), 0) AS lo FROM {index}) m), "
+            f"w AS MATERIALIZED (SELECT rowid, tsv FROM (SELECT rowid, tsv FROM {index} "
+            f"ORDER BY rowid DESC LIMIT (SELECT win FROM h)) x WHERE tsv @@ {query} "
+            f"LIMIT {n}), "
+            f"k AS MATERIALIZED (SELECT (SELECT count(*) FROM w) >= {n} OR hi - lo < win "
+            f"AS done FROM h), "
+            f"c AS (SELECT rowid, tsv FROM w WHERE (SELECT done FROM k) UNION ALL "
+            f"SELECT t.rowid, t.tsv FROM (SELECT rowid FROM {index} WHERE search_keys(tsv) @@ "
+            f"{_keys(stems, op)}{recheck} AND NOT (SELECT done FROM k) "
+            f"ORDER BY rowid + 0 DESC LIMIT {n}) g JOIN {index} t ON t.rowid = g.rowid), "
             f"d AS MATERIALIZED (SELECT rowid, tsv || ''::tsvector AS tsv FROM c), "
             f"f AS (SELECT rowid, greatest(length(tsv), 1) AS len, {', '.join(ranks)} FROM d), "
             f"s0 AS (SELECT count(*) AS n, min(rowid) AS lo, avg(len) AS avglen, "
             f"{', '.join(counts)} FROM f), "
-            f"s AS (SELECT s0.*, greatest(m.hi, s0.n)::float AS total, "
-            f"CASE WHEN s0.n < {int(limit)} THEN 1.0 "
-            f"ELSE m.hi::float / greatest(m.hi - s0.lo + 1, 1) END AS scale "
-            f"FROM s0, (SELECT coalesce(max(rowid), 1) AS hi FROM {index}) m) "
+            f"s AS (SELECT s0.*, greatest(h.hi, s0.n)::float AS total, "
+            f"CASE WHEN s0.n < {n} THEN 1.0 "
+            f"ELSE greatest(h.hi, 1)::float / greatest(h.hi - s0.lo + 1, 1) END AS scale "
+            f"FROM s0, h) "
             f"SELECT f.rowid, -({' + '.join(terms_)}) AS rank FROM f, s")
         return sql, {}
 
@@ -417,7 +462,7 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-async def _ranked(db: Database, stems: list[str], group_ids: list[int],
+async def _ranked(db: Database, s: AsyncSession, stems: list[str], group_ids: list[int],
                   statuses: tuple[str, ...] | None, op: str) -> list[int]:
     """The matching questions' ids, best first (at most `CANDIDATES`), in one query."""
     s_ = _subquery(db, "question_search", stems, op)
@@ -426,17 +471,14 @@ async def _ranked(db: Database, stems: list[str], group_ids: list[int],
     if statuses:
         query = query.where(col(Question.status).in_(statuses))
     query = query.order_by(s_.c.rank, col(Question.id).desc()).limit(CANDIDATES)
-    async with db.read() as s:
-        await backend(db).prepare(s)
-        return [int(r) for r in (await s.exec(query)).all() if r is not None]
+    return [int(r) for r in (await s.exec(query)).all() if r is not None]
 
 
-async def _hits(db: Database, ids: list[int]) -> list[Hit]:
+async def _hits(s: AsyncSession, ids: list[int]) -> list[Hit]:
     if not ids:
         return []
-    async with db.read() as s:
-        rows = (await s.exec(select(Question.id, Question.group_id, Question.status,
-                                    Question.text).where(col(Question.id).in_(ids)))).all()
+    rows = (await s.exec(select(Question.id, Question.group_id, Question.status,
+                                Question.text).where(col(Question.id).in_(ids)))).all()
     found = {int(r[0] or 0): Hit(int(r[0] or 0), int(r[1]), str(r[2]), str(r[3])) for r in rows}
     return [found[i] for i in ids if i in found]
 
@@ -447,12 +489,14 @@ async def search(db: Database, query: str, group_ids: list[int], page: int = 0,
     stems = terms(query)
     if not stems or not group_ids:
         return Page([], 0, 0, per_page)
-    for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
-        ranked = await _ranked(db, stems, group_ids, None, op)
-        if ranked:
-            page = min(max(0, page), (len(ranked) - 1) // per_page)
-            hits = await _hits(db, ranked[page * per_page:(page + 1) * per_page])
-            return Page(hits, len(ranked), page, per_page)
+    async with db.read() as s:  # one session: the ranking and the page's rows
+        await backend(db).prepare(s)
+        for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
+            ranked = await _ranked(db, s, stems, group_ids, None, op)
+            if ranked:
+                page = min(max(0, page), (len(ranked) - 1) // per_page)
+                hits = await _hits(s, ranked[page * per_page:(page + 1) * per_page])
+                return Page(hits, len(ranked), page, per_page)
     return Page([], 0, 0, per_page)
 
 
@@ -466,9 +510,11 @@ async def similar(db: Database, question_text: str, group_ids: list[int],
     stems = _similar_stems(question_text)
     if not stems or not group_ids:
         return []
-    ranked = await _ranked(db, stems, group_ids,
-                           (QuestionStatus.ANSWERED.value, QuestionStatus.RESOLVED.value), "OR")
-    return await _hits(db, ranked[:limit])
+    async with db.read() as s:
+        await backend(db).prepare(s)
+        ranked = await _ranked(db, s, stems, group_ids, (QuestionStatus.ANSWERED.value,
+                                                         QuestionStatus.RESOLVED.value), "OR")
+        return await _hits(s, ranked[:limit])
 
 
 # --- one search over questions, library items and decisions -----------------------------------
@@ -557,10 +603,14 @@ async def _ranked_items(db: Database, s: AsyncSession, stems: list[str], op: str
     return _exact_first(rows, "library", exact)
 
 
+def _numbered(number: str) -> bool:
+    return bool(number) and len(number) <= 100 and any(c.isdigit() for c in number)
+
+
 async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
                      item_kind: str | None) -> list[tuple[bool, float, str, int]]:
     """A legal act whose number is the query (numbers are often too short for the index)."""
-    if not number or len(number) > 100 or not any(c.isdigit() for c in number):
+    if not _numbered(number):
         return []
     query = select(LibraryItem.id).where(
         LibraryItem.number_key == number, LibraryItem.status == "published",
@@ -605,26 +655,32 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     found: list[tuple[bool, float, str, int]] = []
     Ranked = list[tuple[bool, float, str, int]]
 
+    numbered = "library" in kinds and _numbered(number)
+
     async def one(kind: str, op: str) -> Ranked:
-        # Each kind on its own connection: SQLite answers the three at once on two cores.
+        # Each kind on its own connection: SQLite answers the three at once on two cores. The
+        # legal-act number is looked up on the library's, on the first pass.
         async with db.read() as s:
             await backend(db).prepare(s)
             if kind == "question":
                 return await _ranked_questions(db, s, stems, op, group_ids)
             if kind == "library":
+                if numbered and op == ops[0]:
+                    found.extend(await _by_number(s, number, group_ids, item_kind))
                 return await _ranked_items(db, s, stems, op, group_ids, item_kind, exact)
             return await _ranked_decisions(db, s, stems, op, scope, exact)
 
-    if "library" in kinds:
+    ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
+    if numbered and not stems:
         async with db.read() as s:
             found += await _by_number(s, number, group_ids, item_kind)
-    ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
+    ranked: Ranked = []
     for op in ops if stems else ():
         parts = await asyncio.gather(*(one(kind, op) for kind in KINDS if kind in kinds))
         ranked = [hit for part in parts for hit in part]
         if ranked:
-            found += ranked
             break
+    found += ranked
     seen: set[tuple[str, int]] = set()
     merged = []
     for _hit, _rank, kind, id_ in sorted(found, key=lambda f: (not f[0], f[1])):
