@@ -510,11 +510,17 @@ async def similar(db: Database, question_text: str, group_ids: list[int],
     stems = _similar_stems(question_text)
     if not stems or not group_ids:
         return []
-    async with db.read() as s:
+    s_ = _subquery(db, "question_search", stems, "OR")
+    query = (select(Question.id, Question.group_id, Question.status, Question.text)
+             .join(s_, s_.c.rowid == Question.id)
+             .where(col(Question.group_id).in_(group_ids),
+                    col(Question.status).in_((QuestionStatus.ANSWERED.value,
+                                              QuestionStatus.RESOLVED.value)))
+             .order_by(s_.c.rank, col(Question.id).desc()).limit(limit))
+    async with db.read() as s:  # the best few and what they show, in one statement
         await backend(db).prepare(s)
-        ranked = await _ranked(db, s, stems, group_ids, (QuestionStatus.ANSWERED.value,
-                                                         QuestionStatus.RESOLVED.value), "OR")
-        return await _hits(s, ranked[:limit])
+        rows = (await s.exec(query)).all()
+    return [Hit(int(i or 0), int(g), str(st), str(t)) for i, g, st, t in rows]
 
 
 # --- one search over questions, library items and decisions -----------------------------------
