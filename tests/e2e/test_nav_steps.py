@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bot.flows import steps
+from bot.handlers import routers
 from bot.sandbox.client import Person
 from bot.views.callbacks import Gr, Lq, Menu, Nav
 from storage.db import Database
@@ -229,6 +230,7 @@ async def test_staff_press_skip_on_the_english_name_while_choosing_who_may_join_
 
 @pytest.mark.parametrize("action", ["back", "cancel", "done", "skip"])
 def test_every_step_of_every_flow_fits_its_buttons_in_telegrams_64_bytes(action: str) -> None:
+    routers()  # every flow registers itself as its module is imported
     assert steps.tracked_states(), "no flow carries its step on its buttons"
     for raw in steps.tracked_states():
         flow, _sep, step = raw.partition(":")
