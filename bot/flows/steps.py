@@ -19,7 +19,8 @@ A Cancel of another flow (one finished long ago, or set aside) is stale: it must
 draft going on now. An unstamped button (from a version of Birge before the stamp, or from a
 flow not tracked yet) is stale in a tracked flow.
 
-A flow not tracked yet (the ones in bot/handlers/) keeps the old rule for its own unstamped
+Every flow of bot/flows/ is tracked, and of bot/handlers/ the group setup, the invitation and
+an issue's typed answers. A flow not tracked yet keeps the old rule for its own unstamped
 buttons; a stamped button pressed there is another flow's, and stale.
 
 A flow opts in with `track(Group)`, under one condition: it sets a step's state before it shows

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from bot.flows import steps
+from bot.handlers import routers
 from bot.sandbox.client import Person
-from bot.views.callbacks import Lq, Menu, Nav
+from bot.views.callbacks import Gr, Lq, Menu, Nav
 from storage.db import Database
 from storage.enums import Position
 from storage.types import utcnow
@@ -201,8 +202,35 @@ async def test_a_back_from_before_birge_was_updated_carries_no_step_and_changes_
     await finishes_joining_from_the_district(aigul, birge.db)
 
 
+async def test_staff_press_skip_on_the_english_name_while_choosing_who_may_join_a_new_group(
+    birge: Running, people: PersonFactory
+) -> None:
+    boss = await people("Staff", "ru")
+    await f.staff(birge.db, boss.user_id, "Сотрудник Союза", language="ru")
+    await boss.send("/groups")
+    await said(boss, t("ru", "Topic groups."))
+    await press(boss, Gr(action="new", group_id=0).pack())
+    await said(boss, t("ru", "Send the group's name in Kyrgyz"))
+    await boss.send("Айыл чарба")
+    await said(boss, t("ru", "Now the name in Russian."))
+    await boss.send("Сельское хозяйство")
+    english_step = await said(boss, t("ru", "Now the name in English, or skip."))
+    await boss.send("Agriculture")
+    await said(boss, t("ru", "Send a short description"))
+    await boss.send("Пастбища, вода для полива, ветеринария.")
+    await said(boss, t("ru", "Who may join the group?"))
+
+    answered = await press_on(boss, english_step, t("ru", "Skip") + " ➡️", "ru")
+
+    assert t("ru", NO_LONGER_ACTIVE) in answered  # the new group is not cancelled
+    await said(boss, t("ru", "Who may join the group?"))
+    await press(boss, pick("gc", "all"))
+    await said(boss, "Сельское хозяйство", t("ru", "No moderators yet."))
+
+
 @pytest.mark.parametrize("action", ["back", "cancel", "done", "skip"])
 def test_every_step_of_every_flow_fits_its_buttons_in_telegrams_64_bytes(action: str) -> None:
+    routers()  # every flow registers itself as its module is imported
     assert steps.tracked_states(), "no flow carries its step on its buttons"
     for raw in steps.tracked_states():
         flow, _sep, step = raw.partition(":")
