@@ -52,6 +52,7 @@ from typing import Any
 
 import psutil
 
+from bot.flows.steps import read_nav
 from bot.sandbox.client import EmulatorClient, Person
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,12 +151,13 @@ class BirgeMember:
         picks = [d for d in data if d.startswith("p:") and not d.startswith("p:consent")]
         if "p:consent:yes" in data:
             return lambda: self.p.press("p:consent:yes", msg)
-        if "n:done" in data:
-            return lambda: self.p.press("n:done", msg)
+        navs = {n.action: d for d in data if (n := read_nav(d)) is not None}
+        if "done" in navs:
+            return lambda: self.p.press(navs["done"], msg)
         if picks and "(" in text[:4]:
             choice = next((d for d in picks if not d.endswith(":other")), picks[0])
             return lambda: self.p.press(choice, msg)
-        if data == ["n:back", "n:cancel"] or data == ["n:cancel"]:  # a text question
+        if data and len(navs) == len(data) and set(navs) <= {"back", "cancel"}:  # text asked
             name = f"Мүчө Номер{chr(0x0410 + self.n % 32)}"
             return lambda: self.p.send(name if "(2/" in text else "Айыл аймагы")
         self.joined = True

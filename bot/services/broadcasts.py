@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.services import audit, cache, decision_questions, decisions, notify, policy
+from bot.services import audit, cache, decision_questions, decisions, notify, policy, roles
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import (
@@ -438,8 +438,7 @@ async def ask_about(db: Database, member_id: int, broadcast_id: int, text: str) 
         s.add(response)
         await s.flush()
         decision_questions.track(s, response)
-        staff = set((await s.exec(select(RoleAssignment.member_id).where(
-            RoleAssignment.role == Role.UNION_STAFF))).all())
+        staff = set(await roles.staff_ids(s))
         for to in sorted(staff | {broadcast.created_by_id}):
             if to != member_id:
                 notify.enqueue(s, to, "broadcast_question", response_id=response.id)

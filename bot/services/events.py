@@ -30,7 +30,7 @@ from sqlalchemy import func, insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, broadcasts, event_live, notify, policy
+from bot.services import audit, broadcasts, event_live, notify, policy, roles
 from bot.services.broadcasts import Audience
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
@@ -47,7 +47,6 @@ from storage.models import (
     EventRegistration,
     Member,
     Municipality,
-    RoleAssignment,
 )
 from storage.types import utcnow
 
@@ -227,12 +226,6 @@ async def registration_of(s: AsyncSession, event_id: int,
         EventRegistration.member_id == member_id))).first()
 
 
-async def _staff_ids(s: AsyncSession) -> list[int]:
-    rows = (await s.exec(select(RoleAssignment.member_id).where(
-        RoleAssignment.role == Role.UNION_STAFF))).all()
-    return sorted(set(rows))
-
-
 # --- creating, approving, inviting -------------------------------------------------------------
 
 
@@ -310,7 +303,7 @@ async def create_event(db: Database, actor_id: int, draft: EventDraft) -> Create
         if status == EventStatus.PUBLISHED:
             invited = await _invite(s, event)
         else:
-            for staff_id in await _staff_ids(s):
+            for staff_id in await roles.staff_ids(s):
                 notify.enqueue(s, staff_id, "event_for_approval", event_id=event.id)
         audit.record(s, actor_id, "event_created", "event", event.id, status=str(status),
                      invited=invited)

@@ -20,7 +20,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.services import audit, files, notify, policy
+from bot.services import audit, files, notify, policy, roles
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.legal_figures import (  # re-exported: callers use `legal.monthly_figures`
     Figures,  # noqa: F401
@@ -150,20 +150,12 @@ async def _lawyer_ids(s: AsyncSession) -> list[int]:
     return sorted(set(rows))
 
 
-async def _staff_ids(s: AsyncSession) -> list[int]:
-    rows = (await s.exec(
-        select(RoleAssignment.member_id).join(Member, col(Member.id) == RoleAssignment.member_id)
-        .where(RoleAssignment.role == Role.UNION_STAFF, Member.status == MemberStatus.ACTIVE)
-    )).all()
-    return sorted(set(rows))
-
-
 async def _desk(s: AsyncSession, case: LegalCase) -> list[int]:
     """Who hears about a case's news on the lawyers' side: its assignee, else every lawyer,
     else (no lawyer yet) Union staff."""
     if case.assignee_id is not None:
         return [case.assignee_id]
-    return await _lawyer_ids(s) or await _staff_ids(s)
+    return await _lawyer_ids(s) or await roles.staff_ids(s, active_only=True)
 
 
 async def _event(s: AsyncSession, case: LegalCase, author_id: int | None,
@@ -739,7 +731,7 @@ async def remind_and_escalate(db: Database, now: datetime, *, first_response_hou
                 .values(escalated_at=now))
             if marked.rowcount and case_id is not None:
                 case = await _load(s, case_id)
-                _tell(s, await _staff_ids(s), "legal_escalated", case)
+                _tell(s, await roles.staff_ids(s, active_only=True), "legal_escalated", case)
                 escalated += 1
         soon = (await s.exec(select(LegalCase.id).where(
             waiting, col(LegalCase.reminded_at).is_(None),

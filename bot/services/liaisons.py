@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, notify, policy
+from bot.services import audit, notify, policy, roles
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from bot.services.national_issues import backer_ids, check_document, move
 from storage.db import Database
@@ -249,7 +249,7 @@ async def respond(db: Database, actor_id: int, kind: str, target_id: int, text: 
                            documents=docs)
         s.add(row)
         await s.flush()
-        for to in await _staff_ids(s):
+        for to in await roles.staff_ids(s):
             notify.enqueue(s, to, OUTBOX_RESPONSE, reply_id=row.id)
         audit.record(s, actor_id, "liaison_response", kind, target_id)
         return row
@@ -266,7 +266,7 @@ async def ask_clarification(db: Database, actor_id: int, kind: str, target_id: i
                            kind="clarification", text=answer)
         s.add(row)
         await s.flush()
-        for to in await _staff_ids(s):
+        for to in await roles.staff_ids(s):
             notify.enqueue(s, to, OUTBOX_CLARIFY, reply_id=row.id)
         audit.record(s, actor_id, "liaison_clarification", kind, target_id)
         return row
@@ -304,11 +304,6 @@ async def answer_clarification(db: Database, actor_id: int, reply_id: int,
         notify.enqueue(s, asked.by_id, OUTBOX_ANSWER, reply_id=row.id, question_id=reply_id)
         audit.record(s, actor_id, "liaison_clarified", "liaison_reply", reply_id)
         return row
-
-
-async def _staff_ids(s: AsyncSession) -> list[int]:
-    return sorted(set((await s.exec(select(RoleAssignment.member_id).where(
-        RoleAssignment.role == Role.UNION_STAFF))).all()))
 
 
 async def check_correct(db: Database, actor_id: int, reply_id: int) -> LiaisonReply:

@@ -19,10 +19,10 @@ from typing import Any
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, files, notify, policy
+from bot.services import audit, files, notify, policy, roles
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
-from storage.enums import AttachmentKind, IssueState, IssueTopic, Role
+from storage.enums import AttachmentKind, IssueState, IssueTopic
 from storage.models import (
     District,
     Dossier,
@@ -30,7 +30,6 @@ from storage.models import (
     Member,
     Municipality,
     NationalIssue,
-    RoleAssignment,
     StateBody,
 )
 from storage.types import utcnow
@@ -245,11 +244,6 @@ async def _as_staff(db: Database, s: AsyncSession, actor_id: int,
 # --- raising and co-signing ----------------------------------------------------------------------
 
 
-async def _staff_ids(s: AsyncSession) -> set[int]:
-    return set((await s.exec(select(RoleAssignment.member_id).where(
-        RoleAssignment.role == Role.UNION_STAFF))).all())
-
-
 async def raise_issue(db: Database, actor_id: int, draft: IssueDraft) -> NationalIssue:
     """A member raises a problem; their municipality and district come from their profile.
     The Union staff are told there is a new issue to triage."""
@@ -276,7 +270,7 @@ async def raise_issue(db: Database, actor_id: int, draft: IssueDraft) -> Nationa
         await s.flush()
         assert issue.id is not None
         await _recount(s, issue)
-        for staff_id in sorted(await _staff_ids(s) - {actor_id}):
+        for staff_id in sorted(set(await roles.staff_ids(s)) - {actor_id}):
             notify.enqueue(s, staff_id, OUTBOX_RAISED, issue_id=issue.id)
         audit.record(s, actor_id, "issue_raised", "national_issue", issue.id,
                      restricted=draft.restricted)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
@@ -13,6 +14,15 @@ from storage.db import Database
 from storage.enums import MemberStatus, Position, Role
 from storage.models import Community, District, Member, RoleAssignment
 from storage.types import utcnow
+
+
+async def staff_ids(s: AsyncSession, *, active_only: bool = False) -> list[int]:
+    """Every Union staff member's id, once each, in order (whom staff notices go to)."""
+    query = select(RoleAssignment.member_id).where(RoleAssignment.role == Role.UNION_STAFF)
+    if active_only:
+        query = query.join(Member, col(Member.id) == RoleAssignment.member_id).where(
+            Member.status == MemberStatus.ACTIVE)
+    return sorted(set((await s.exec(query)).all()))
 
 
 async def bootstrap_admin(db: Database, telegram_id: int, full_name: str = "Admin") -> int:
