@@ -33,7 +33,7 @@ from bot.delivery.limits import (
     make_gate,
 )
 from bot.delivery.worker import OutboxWorker
-from bot.flows import ui
+from bot.flows import steps, ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
@@ -77,6 +77,7 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
         json_dumps=_json_dumps,
     )
     session.middleware(ui.Latest.on_request)  # what the bot sent last in each chat
+    session.middleware(steps.on_request)  # Back / Skip / Cancel carry the member's step
     session.middleware(GateMiddleware(gate or SendGate(
         settings.send_rate_per_second, settings.send_rate_per_chat_per_second,
         settings.send_rate_per_group_per_minute)))
@@ -114,6 +115,9 @@ def make_dispatcher(db: Database, settings: Settings,
     menus = dp["menus"] = menu.Menus()
     dp.message.outer_middleware(menu.MenuMiddleware(menus))
     dp.callback_query.outer_middleware(menu.MenuMiddleware(menus))
+    # Last: Back / Skip / Cancel pressed on an older step or another flow's message is stale.
+    dp.message.outer_middleware(steps.NavSteps())
+    dp.callback_query.outer_middleware(steps.NavSteps())
     for router in found:
         dp.include_router(router)
     dp.errors.register(_on_error)

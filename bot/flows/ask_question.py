@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.attachments import attachment_of
 from bot.flows.cards import show_question
 from bot.flows.ui import Event, remember, show
@@ -334,3 +334,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(Ask, __("your question"), _resume)
+steps.track(Ask)

@@ -20,7 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import audience as picker
-from bot.flows import dates, guard
+from bot.flows import dates, guard, steps
 from bot.flows.dates import date_refusal, parse_moment
 from bot.flows.ui import Event, nav_press, notice, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, format_when, in_locale, language_name
@@ -454,3 +454,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(Compose, __("the broadcast you are writing"), _resume)
+steps.track(Compose)

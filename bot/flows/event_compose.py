@@ -22,7 +22,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.flows import audience as picker
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.dates import BISHKEK, parse_moment
 from bot.flows.ui import Event as Update
 from bot.flows.ui import nav_press, notice, remember, show, wrong_input
@@ -619,3 +619,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(EventCompose, __("the event you are creating"), _resume)
+steps.track(EventCompose)

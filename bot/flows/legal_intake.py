@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.dates import BISHKEK, date_refusal, parse_moment
 from bot.flows.ui import Event, notice, remember, show, wrong_input
 from bot.i18n import _, __, format_day
@@ -366,3 +366,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(LegalIntake, __("your request to the lawyers"), _resume)
+steps.track(LegalIntake)

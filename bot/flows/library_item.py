@@ -28,7 +28,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import TIMEZONE, _, __, language_name
@@ -346,6 +346,7 @@ async def resume(message: Message, state: FSMContext, db: Database, member: Memb
 
 
 guard.register(LibFlow, __("your library item"), resume)
+steps.track(LibFlow)
 
 
 async def _data(state: FSMContext) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.cards import show_profile
 from bot.flows.ui import Event, notice, remember, show
 from bot.i18n import LANGUAGES, _, __, in_locale, language_name
@@ -594,3 +594,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(Onboarding, __("joining Birge"), _resume)
+steps.track(Onboarding)

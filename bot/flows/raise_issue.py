@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.attachments import attachment_of
 from bot.flows.ui import Event, remember, show, wrong_input
 from bot.i18n import _, __
@@ -300,3 +300,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(RaiseIssue, __("the problem you are raising"), _resume)
+steps.track(RaiseIssue)

@@ -24,7 +24,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.config import Settings
 from bot.flows import audience as picker
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.dates import parse_moment
 from bot.flows.ui import Event, nav_press, show, wrong_input
 from bot.i18n import LANGUAGES, _, __, language_name
@@ -670,3 +670,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(Build, __("the survey you are building"), _resume)
+steps.track(Build)

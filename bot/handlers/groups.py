@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import forum
 from bot.config import Settings
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.ui import Event, remember, show
 from bot.i18n import _, __
 from bot.services import broadcasts, groups, reference
@@ -333,3 +333,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(GroupAdmin, __("the topic group you are setting up"), _resume)
+steps.track(GroupAdmin)

@@ -15,7 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
-from bot.flows import guard
+from bot.flows import guard, steps
 from bot.flows.ui import Event, show
 from bot.i18n import _, __
 from bot.services import invites, reference
@@ -192,3 +192,4 @@ async def _resume(message: Message, state: FSMContext, db: Database, member: Mem
 
 
 guard.register(InviteFlow, __("the invitation you are making"), _resume)
+steps.track(InviteFlow)

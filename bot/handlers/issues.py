@@ -18,6 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 
 from bot.delivery.attachments import send_attachments
+from bot.flows import steps
 from bot.flows.ui import Event, notice, show
 from bot.i18n import _
 from bot.services import dossiers, issue_exports, labels, policy, reference
@@ -421,3 +422,6 @@ async def on_input(message: Message, state: FSMContext, db: Database,
 @router.message(StateFilter(IssueInput))
 async def on_input_not_text(message: Message) -> None:
     await message.answer(_("Please send text, not a file, sticker or voice message."))
+
+
+steps.track(IssueInput)

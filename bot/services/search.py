@@ -48,7 +48,6 @@ matches, where each stem is a word prefix and `op` is AND or OR.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +55,8 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import Float, Integer, column, text
+from sqlalchemy import Float, Integer, String, cast, column, literal, null, text, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -261,12 +261,32 @@ def _tsquery(stems: list[str], op: str) -> str:
     return f"to_tsquery('simple', '{joined}')"
 
 
+def _keys(stems: list[str], op: str) -> str:
+    """The same stems as a tsquery over `search_keys` (migration 0018): each stem's first
+    `PREFIX_KEYS` letters, an exact key of the prefix index (a longer stem is checked on the
+    row's words afterwards)."""
+    joined = (" & " if op == "AND" else " | ").join(
+        f"''{w[:PREFIX_KEYS]}''" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
+    return f"to_tsquery('simple', '{joined}')"
+
+
+PREFIX_KEYS = 6
+
+
 class PostgresBackend(_TableBackend):
-    """PostgreSQL: each index table has a `tsv` column, generated from its two columns with the
-    'simple' text-search configuration (lower-cased words as written, no stemmer, like FTS5's
-    unicode61), under a GIN index (migration 0014). The stems are matched as word prefixes
-    (`'stem':*`, as FTS5's `"stem"*`) over the newest `limit` matches, as on SQLite; each is
-    quoted and holds letters and digits only, so no query is tsquery syntax.
+    """PostgreSQL: each index table is (rowid, tsv): the words of its two columns as a tsvector
+    ('simple': lower-cased words as written, no stemmer, like FTS5's unicode61), stored in the
+    row uncompressed, and a GIN index of `search_keys(tsv)`: every word's prefixes of 3-6
+    letters (migration 0018; FTS5's `prefix = '3 4 5 6'`). The stems are
+    matched as word prefixes (`'stem':*`, as FTS5's `"stem"*`) over the newest `limit`
+    matches, as on SQLite; each is quoted and holds letters and digits only, so no query is
+    tsquery syntax.
+
+    The newest matches, two ways in one statement: the newest `WINDOW` × `limit` rows are
+    read newest first until `limit` match (a common word: a few hundred rows); only when the
+    window holds fewer, the GIN index gives every match (then few) and the newest are kept.
+    A prefix query on the words' own index unioned the posting lists of every word with that
+    prefix (all 100,000 rows for "бюджет") before intersecting: 15-30 ms for two common stems.
 
     Rank: FTS5's bm25, rebuilt on the candidates only from what PostgreSQL gives cheaply. A
     term's frequency in a row comes from `ts_rank` of that one term (its sum of 1/j² per
@@ -274,23 +294,38 @@ class PostgresBackend(_TableBackend):
     (`length(tsv)`) against the candidates' mean; a term's IDF is estimated from how many
     candidates hold it, scaled by the share of the index the candidates span (rowids grow with
     time and the candidates are the newest matches), where counting the index for every common
-    prefix would cost more than the search. The candidates' vectors are copied out once
-    (`tsv || ''`): ranking them in place decompressed a long one for every term. `ts_rank` of
-    the whole query (no IDF) ranked a rare word no higher than "бюджет": PostgreSQL and SQLite
-    agreed on 0.13-0.37 of a top 5; now on 0.50-0.76 (`bench_search.py --database local`)."""
+    prefix would cost more than the search. `ts_rank` of the whole query (no IDF) ranked a
+    rare word no higher than "бюджет": PostgreSQL and SQLite agreed on 0.13-0.37 of a top 5;
+    now on 0.50-0.76 (`bench_search.py --database local`). The vectors are ranked where they
+    lie in the row (a copy of each, made when they were compressed, cost more than it saved)."""
 
     K1, B = 1.2, 0.75
+    WINDOW = 3
+    VECTOR = "to_tsvector('simple'::regconfig, CAST({a} AS text) || ' ' || CAST({b} AS text))"
+
+    async def put(self, session: AsyncSession, index: str, rowid: int, first: str,
+                  second: str) -> None:
+        await self.drop(session, index, rowid)
+        vector = self.VECTOR.format(a=":a", b=":b")
+        await session.exec(text(  # type: ignore[call-overload]
+            f"INSERT INTO {index} (rowid, tsv) VALUES (:id, {vector})"
+        ).bindparams(id=rowid, a=first, b=second))
 
     async def prepare(self, session: AsyncSession) -> None:
         """The matches are at most `CANDIDATES` rows: fetch each one's question, item or
-        broadcast by primary key. Left to itself the planner hashed the whole `question` table
-        (a sequential scan of every question, for every search)."""
-        await session.exec(text("SET LOCAL enable_hashjoin = off"))  # type: ignore[call-overload]
-        await session.exec(text("SET LOCAL enable_mergejoin = off"))  # type: ignore[call-overload]
+        broadcast by primary key (left to itself the planner hashed the whole `question`
+        table); no JIT (it compiled for a second when a plan's cost looked high) and no
+        parallel workers (starting them costs more than a search)."""
+        await session.exec(text(  # type: ignore[call-overload]
+            "SELECT set_config('enable_hashjoin', 'off', true), "
+            "set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"))
 
     def matches(self, index: str, stems: list[str], op: str,
                 limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         assert index in INDEXES
+        n, query = int(limit), _tsquery(stems, op)
+        recheck = f" AND tsv @@ {query}" if any(len(t) > PREFIX_KEYS for t in stems) else ""
         ranks, counts, terms_ = [], [], []
         for i, stem_ in enumerate(stems):
             ranks.append(f"ts_rank(tsv, {_tsquery([stem_], op)}, 0) AS r{i}")
@@ -302,16 +337,26 @@ class PostgresBackend(_TableBackend):
             terms_.append(f"{idf} * {freq} * {self.K1 + 1} / ({freq} + {self.K1} * "
                           f"({1 - self.B} + {self.B} * f.len / s.avglen))")
         sql = (
-            f"WITH c AS (SELECT rowid, tsv FROM {index} WHERE tsv @@ {_tsquery(stems, op)} "
-            f"ORDER BY rowid DESC LIMIT {int(limit)}), "
-            f"d AS MATERIALIZED (SELECT rowid, tsv || ''::tsvector AS tsv FROM c), "
-            f"f AS (SELECT rowid, greatest(length(tsv), 1) AS len, {', '.join(ranks)} FROM d), "
+            # h: the index's rowids and how many of the newest rows the window reads.
+            f"WITH h AS MATERIALIZED (SELECT m.*, ceil(sqrt({self.WINDOW * n} * "
+            f"greatest(m.hi - m.lo + 1, 1))) AS win FROM (SELECT coalesce(max(rowid), 0) AS "
+            f"hi, coalesce(min(rowid), 0) AS lo FROM {index}) m), "
+            f"w AS MATERIALIZED (SELECT rowid, tsv FROM (SELECT rowid, tsv FROM {index} "
+            f"ORDER BY rowid DESC LIMIT (SELECT win FROM h)) x WHERE tsv @@ {query} "
+            f"LIMIT {n}), "
+            f"k AS MATERIALIZED (SELECT (SELECT count(*) FROM w) >= {n} OR hi - lo < win "
+            f"AS done FROM h), "
+            f"c AS (SELECT rowid, tsv FROM w WHERE (SELECT done FROM k) UNION ALL "
+            f"SELECT t.rowid, t.tsv FROM (SELECT rowid FROM {index} WHERE search_keys(tsv) @@ "
+            f"{_keys(stems, op)}{recheck} AND NOT (SELECT done FROM k) "
+            f"ORDER BY rowid + 0 DESC LIMIT {n}) g JOIN {index} t ON t.rowid = g.rowid), "
+            f"f AS (SELECT rowid, greatest(length(tsv), 1) AS len, {', '.join(ranks)} FROM c), "
             f"s0 AS (SELECT count(*) AS n, min(rowid) AS lo, avg(len) AS avglen, "
             f"{', '.join(counts)} FROM f), "
-            f"s AS (SELECT s0.*, greatest(m.hi, s0.n)::float AS total, "
-            f"CASE WHEN s0.n < {int(limit)} THEN 1.0 "
-            f"ELSE m.hi::float / greatest(m.hi - s0.lo + 1, 1) END AS scale "
-            f"FROM s0, (SELECT coalesce(max(rowid), 1) AS hi FROM {index}) m) "
+            f"s AS (SELECT s0.*, greatest(h.hi, s0.n)::float AS total, "
+            f"CASE WHEN s0.n < {n} THEN 1.0 "
+            f"ELSE greatest(h.hi, 1)::float / greatest(h.hi - s0.lo + 1, 1) END AS scale "
+            f"FROM s0, h) "
             f"SELECT f.rowid, -({' + '.join(terms_)}) AS rank FROM f, s")
         return sql, {}
 
@@ -417,7 +462,7 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-async def _ranked(db: Database, stems: list[str], group_ids: list[int],
+async def _ranked(db: Database, s: AsyncSession, stems: list[str], group_ids: list[int],
                   statuses: tuple[str, ...] | None, op: str) -> list[int]:
     """The matching questions' ids, best first (at most `CANDIDATES`), in one query."""
     s_ = _subquery(db, "question_search", stems, op)
@@ -426,17 +471,14 @@ async def _ranked(db: Database, stems: list[str], group_ids: list[int],
     if statuses:
         query = query.where(col(Question.status).in_(statuses))
     query = query.order_by(s_.c.rank, col(Question.id).desc()).limit(CANDIDATES)
-    async with db.read() as s:
-        await backend(db).prepare(s)
-        return [int(r) for r in (await s.exec(query)).all() if r is not None]
+    return [int(r) for r in (await s.exec(query)).all() if r is not None]
 
 
-async def _hits(db: Database, ids: list[int]) -> list[Hit]:
+async def _hits(s: AsyncSession, ids: list[int]) -> list[Hit]:
     if not ids:
         return []
-    async with db.read() as s:
-        rows = (await s.exec(select(Question.id, Question.group_id, Question.status,
-                                    Question.text).where(col(Question.id).in_(ids)))).all()
+    rows = (await s.exec(select(Question.id, Question.group_id, Question.status,
+                                Question.text).where(col(Question.id).in_(ids)))).all()
     found = {int(r[0] or 0): Hit(int(r[0] or 0), int(r[1]), str(r[2]), str(r[3])) for r in rows}
     return [found[i] for i in ids if i in found]
 
@@ -447,12 +489,14 @@ async def search(db: Database, query: str, group_ids: list[int], page: int = 0,
     stems = terms(query)
     if not stems or not group_ids:
         return Page([], 0, 0, per_page)
-    for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
-        ranked = await _ranked(db, stems, group_ids, None, op)
-        if ranked:
-            page = min(max(0, page), (len(ranked) - 1) // per_page)
-            hits = await _hits(db, ranked[page * per_page:(page + 1) * per_page])
-            return Page(hits, len(ranked), page, per_page)
+    async with db.read() as s:  # one session: the ranking and the page's rows
+        await backend(db).prepare(s)
+        for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
+            ranked = await _ranked(db, s, stems, group_ids, None, op)
+            if ranked:
+                page = min(max(0, page), (len(ranked) - 1) // per_page)
+                hits = await _hits(s, ranked[page * per_page:(page + 1) * per_page])
+                return Page(hits, len(ranked), page, per_page)
     return Page([], 0, 0, per_page)
 
 
@@ -466,9 +510,17 @@ async def similar(db: Database, question_text: str, group_ids: list[int],
     stems = _similar_stems(question_text)
     if not stems or not group_ids:
         return []
-    ranked = await _ranked(db, stems, group_ids,
-                           (QuestionStatus.ANSWERED.value, QuestionStatus.RESOLVED.value), "OR")
-    return await _hits(db, ranked[:limit])
+    s_ = _subquery(db, "question_search", stems, "OR")
+    query = (select(Question.id, Question.group_id, Question.status, Question.text)
+             .join(s_, s_.c.rowid == Question.id)
+             .where(col(Question.group_id).in_(group_ids),
+                    col(Question.status).in_((QuestionStatus.ANSWERED.value,
+                                              QuestionStatus.RESOLVED.value)))
+             .order_by(s_.c.rank, col(Question.id).desc()).limit(limit))
+    async with db.read() as s:  # the best few and what they show, in one statement
+        await backend(db).prepare(s)
+        rows = (await s.exec(query)).all()
+    return [Hit(int(i or 0), int(g), str(st), str(t)) for i, g, st, t in rows]
 
 
 # --- one search over questions, library items and decisions -----------------------------------
@@ -522,59 +574,61 @@ def _flat(value: str) -> str:
     return " ".join(_WORD.findall(normalize(value)))
 
 
-async def _ranked_questions(db: Database, s: AsyncSession, stems: list[str], op: str,
-                            group_ids: list[int]) -> list[tuple[bool, float, str, int]]:
+Ranked = list[tuple[bool, float, str, int]]
+_NO_TITLE = cast(null(), String)
+
+
+def _questions_part(db: Database, stems: list[str], op: str, group_ids: list[int]) -> Any:
     s_ = _subquery(db, "question_search", stems, op, SECONDARY_CANDIDATES)
-    query = (select(Question.id, s_.c.rank).join(s_, s_.c.rowid == Question.id)
-             .where(col(Question.group_id).in_(group_ids or [-1]))
-             .order_by(s_.c.rank, col(Question.id).desc()).limit(SECONDARY_CANDIDATES))
-    return [(False, float(r or 0), "question", int(i or 0))
-            for i, r in (await s.exec(query)).all()]
+    return (sa_select(col(Question.id).label("id"), s_.c.rank.label("rank"),
+                   _NO_TITLE.label("t1"), _NO_TITLE.label("t2"), _NO_TITLE.label("t3"))
+            .join(s_, s_.c.rowid == Question.id)
+            .where(col(Question.group_id).in_(group_ids or [-1]))
+            .order_by(s_.c.rank, col(Question.id).desc()).limit(SECONDARY_CANDIDATES))
 
 
 def _exact_first(rows: Sequence[tuple[int, float, tuple[Any, ...]]], kind: str,
-                 exact: str) -> list[tuple[bool, float, str, int]]:
+                 exact: str) -> Ranked:
     """Rows (id, rank, titles) best first, marked when a title is exactly the query; an exact
     title ranks high by bm25 anyway, so only the first `EXACT_LOOKS` are compared."""
     return [(i < EXACT_LOOKS and bool(exact) and any(t and _flat(t) == exact for t in titles),
              rank, kind, id_) for i, (id_, rank, titles) in enumerate(rows)]
 
 
-async def _ranked_items(db: Database, s: AsyncSession, stems: list[str], op: str,
-                        group_ids: list[int], item_kind: str | None, exact: str
-                        ) -> list[tuple[bool, float, str, int]]:
+def _items_part(db: Database, stems: list[str], op: str, group_ids: list[int],
+                item_kind: str | None) -> Any:
     s_ = _subquery(db, "library_search", stems, op, SECONDARY_CANDIDATES)
-    query = (select(LibraryItem.id, s_.c.rank, LibraryItem.title_ky,  # type: ignore[call-overload]
-                    LibraryItem.title_ru, LibraryItem.title_en)
+    query = (sa_select(col(LibraryItem.id).label("id"), s_.c.rank.label("rank"),
+                    col(LibraryItem.title_ky).label("t1"), col(LibraryItem.title_ru).label("t2"),
+                    col(LibraryItem.title_en).label("t3"))
              .join(s_, s_.c.rowid == LibraryItem.id)
              .where(col(LibraryItem.group_id).in_(group_ids or [-1]),
-                    LibraryItem.status == "published"))
+                    col(LibraryItem.status) == "published"))
     if item_kind:
-        query = query.where(LibraryItem.kind == item_kind)
-    query = query.order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(SECONDARY_CANDIDATES)
-    rows = [(int(i or 0), float(rank or 0), (ky, ru, en))
-            for i, rank, ky, ru, en in (await s.exec(query)).all()]
-    return _exact_first(rows, "library", exact)
+        query = query.where(col(LibraryItem.kind) == item_kind)
+    return query.order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(SECONDARY_CANDIDATES)
 
 
-async def _by_number(s: AsyncSession, number: str, group_ids: list[int],
-                     item_kind: str | None) -> list[tuple[bool, float, str, int]]:
-    """A legal act whose number is the query (numbers are often too short for the index)."""
-    if not number or len(number) > 100 or not any(c.isdigit() for c in number):
-        return []
-    query = select(LibraryItem.id).where(
-        LibraryItem.number_key == number, LibraryItem.status == "published",
+def _numbered(number: str) -> bool:
+    return bool(number) and len(number) <= 100 and any(c.isdigit() for c in number)
+
+
+def _number_part(number: str, group_ids: list[int], item_kind: str | None) -> Any:
+    """Legal acts whose number is the query (numbers are often too short for the index)."""
+    query = sa_select(col(LibraryItem.id).label("id"), cast(literal(-1e9), Float).label("rank"),
+                   _NO_TITLE.label("t1"), _NO_TITLE.label("t2"), _NO_TITLE.label("t3")).where(
+        col(LibraryItem.number_key) == number, col(LibraryItem.status) == "published",
         col(LibraryItem.group_id).in_(group_ids or [-1]))
     if item_kind:
-        query = query.where(LibraryItem.kind == item_kind)
-    return [(True, -1e9, "library", int(i or 0)) for i in (await s.exec(query)).all()]
+        query = query.where(col(LibraryItem.kind) == item_kind)
+    return query.limit(SECONDARY_CANDIDATES)
 
 
-async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op: str,
-                            scope: Scope, exact: str) -> list[tuple[bool, float, str, int]]:
+def _decisions_part(db: Database, stems: list[str], op: str, scope: Scope) -> Any:
     s_ = _subquery(db, "decision_search", stems, op, SECONDARY_CANDIDATES)
-    query = (select(Broadcast.id, s_.c.rank, Broadcast.title,  # type: ignore[call-overload]
-                    Broadcast.title_ky, Broadcast.title_en)
+    query = (sa_select(col(Broadcast.id).label("id"), s_.c.rank.label("rank"),
+                    col(Broadcast.title).label("t1"), col(Broadcast.title_ky).label("t2"),
+                    col(Broadcast.title_en).label("t3"))
              .join(s_, s_.c.rowid == Broadcast.id)
              .where(col(Broadcast.status).in_(SENT_STATUSES),
                     col(Broadcast.started_at) <= utcnow()))
@@ -583,17 +637,37 @@ async def _ranked_decisions(db: Database, s: AsyncSession, stems: list[str], op:
             DecisionReceipt.member_id == scope.member_id,
             DecisionReceipt.broadcast_id == Broadcast.id).exists()
         query = query.where(mine)
-    query = query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(SECONDARY_CANDIDATES)
-    rows = [(int(i or 0), float(rank or 0), (ru, ky, en))
-            for i, rank, ru, ky, en in (await s.exec(query)).all()]
-    return _exact_first(rows, "decision", exact)
+    return query.order_by(s_.c.rank, col(Broadcast.id).desc()).limit(SECONDARY_CANDIDATES)
+
+
+async def _ranked_parts(s: AsyncSession, parts: dict[str, Any],
+                        exact: str) -> tuple[Ranked, Ranked]:
+    """Every kind's ranked rows in one statement (one round trip to the database, where the
+    three kinds on their own connections waited on each other's threads and round trips),
+    best first within each kind, kinds in the order given: (the number's matches, the
+    words')."""
+    if not parts:
+        return [], []
+    subs = [p.subquery(f"p_{name}") for name, p in parts.items()]
+    query = union_all(*(sa_select(literal(name).label("kind"), sub.c.id, sub.c.rank, sub.c.t1,
+                               sub.c.t2, sub.c.t3) for name, sub in zip(parts, subs, strict=True)))
+    by_kind: dict[str, list[tuple[int, float, tuple[Any, ...]]]] = {name: [] for name in parts}
+    for name, id_, rank, t1, t2, t3 in (await s.exec(query)).all():  # type: ignore[call-overload]
+        by_kind[name].append((int(id_ or 0), float(rank or 0), (t1, t2, t3)))
+    numbers: Ranked = [(True, rank, "library", id_) for id_, rank, _t in by_kind.pop("number", [])]
+    words: Ranked = []
+    for name, rows in by_kind.items():
+        rows.sort(key=lambda r: (r[1], -r[0]))
+        words += _exact_first(rows, name, exact if name != "question" else "")
+    return numbers, words
 
 
 async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str, ...] = KINDS,
                      group_id: int | None = None, item_kind: str | None = None,
                      language: str = "ru", page: int = 0, per_page: int = 5) -> Results:
     """`/search`: answered questions, library items and decisions the member may see, best
-    first: an exact title (or legal-act number) first, then by rank. Any text is a safe query."""
+    first: an exact title (or legal-act number) first, then by rank. Any text is a safe query.
+    One session: each pass (every stem, then any stem) is one statement over the kinds."""
     query = query[:4000]
     stems = terms(query)
     exact, number = _flat(query), number_key(query)
@@ -602,82 +676,72 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
         kinds = tuple(k for k in kinds if k != "decision")  # decisions have no group or kind
     if item_kind:
         kinds = tuple(k for k in kinds if k == "library")
-    found: list[tuple[bool, float, str, int]] = []
-    Ranked = list[tuple[bool, float, str, int]]
-
-    async def one(kind: str, op: str) -> Ranked:
-        # Each kind on its own connection: SQLite answers the three at once on two cores.
-        async with db.read() as s:
-            await backend(db).prepare(s)
-            if kind == "question":
-                return await _ranked_questions(db, s, stems, op, group_ids)
-            if kind == "library":
-                return await _ranked_items(db, s, stems, op, group_ids, item_kind, exact)
-            return await _ranked_decisions(db, s, stems, op, scope, exact)
-
-    if "library" in kinds:
-        async with db.read() as s:
-            found += await _by_number(s, number, group_ids, item_kind)
+    numbered = "library" in kinds and _numbered(number)
     ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
-    for op in ops if stems else ():
-        parts = await asyncio.gather(*(one(kind, op) for kind in KINDS if kind in kinds))
-        ranked = [hit for part in parts for hit in part]
-        if ranked:
-            found += ranked
-            break
-    seen: set[tuple[str, int]] = set()
-    merged = []
-    for _hit, _rank, kind, id_ in sorted(found, key=lambda f: (not f[0], f[1])):
-        if (kind, id_) not in seen:
-            seen.add((kind, id_))
-            merged.append((kind, id_))
-    merged = merged[:COUNT_CAP]
-    counts: dict[str, int] = {}
-    for kind, _id in merged:
-        counts[kind] = counts.get(kind, 0) + 1
-    if not merged:
-        return Results([], 0, 0, per_page)
-    page = min(max(0, page), (len(merged) - 1) // per_page)
-    results = await _results(db, merged[page * per_page:(page + 1) * per_page], language)
+    found: Ranked = []
+    async with db.read() as s:
+        await backend(db).prepare(s)
+        for i, op in enumerate(ops if stems else ("",)):
+            parts: dict[str, Any] = {}
+            if numbered and i == 0:
+                parts["number"] = _number_part(number, group_ids, item_kind)
+            if stems and "question" in kinds:
+                parts["question"] = _questions_part(db, stems, op, group_ids)
+            if stems and "library" in kinds:
+                parts["library"] = _items_part(db, stems, op, group_ids, item_kind)
+            if stems and "decision" in kinds:
+                parts["decision"] = _decisions_part(db, stems, op, scope)
+            numbers, words = await _ranked_parts(s, parts, exact)
+            found += numbers
+            if words:
+                found += words
+                break
+        seen: set[tuple[str, int]] = set()
+        merged = []
+        for _hit, _rank, kind, id_ in sorted(found, key=lambda f: (not f[0], f[1])):
+            if (kind, id_) not in seen:
+                seen.add((kind, id_))
+                merged.append((kind, id_))
+        merged = merged[:COUNT_CAP]
+        counts: dict[str, int] = {}
+        for kind, _id in merged:
+            counts[kind] = counts.get(kind, 0) + 1
+        if not merged:
+            return Results([], 0, 0, per_page)
+        page = min(max(0, page), (len(merged) - 1) // per_page)
+        results = await _results(s, merged[page * per_page:(page + 1) * per_page], language)
     capped = any(n >= SECONDARY_CANDIDATES for n in counts.values())
     return Results(results, len(merged), page, per_page, counts, capped)
 
 
-async def _results(db: Database, wanted: list[tuple[str, int]], language: str) -> list[Result]:
+async def _results(s: AsyncSession, wanted: list[tuple[str, int]],
+                   language: str) -> list[Result]:
     ids: dict[str, list[int]] = {k: [i for kind, i in wanted if kind == k] for k in KINDS}
-
-    async def questions_() -> list[Result]:
-        async with db.read() as s:
-            rows = (await s.exec(select(  # type: ignore[call-overload]
+    out: dict[tuple[str, int], Result] = {}
+    if ids["question"]:
+        for i, g, t, st, w in (await s.exec(select(  # type: ignore[call-overload]
                 Question.id, Question.group_id, Question.text, Question.status,
-                Question.created_at).where(col(Question.id).in_(ids["question"])))).all()
-        return [Result("question", int(i or 0), t, g, st, w) for i, g, t, st, w in rows]
-
-    async def items_() -> list[Result]:
-        async with db.read() as s:
-            rows = (await s.exec(select(  # type: ignore[call-overload]
+                Question.created_at).where(col(Question.id).in_(ids["question"])))).all():
+            out["question", int(i or 0)] = Result("question", int(i or 0), t, g, st, w)
+    if ids["library"]:
+        for i, g, kind, ky, ru, en, w in (await s.exec(select(  # type: ignore[call-overload]
                 LibraryItem.id, LibraryItem.group_id, LibraryItem.kind, LibraryItem.title_ky,
                 LibraryItem.title_ru, LibraryItem.title_en, LibraryItem.published_at)
-                .where(col(LibraryItem.id).in_(ids["library"])))).all()
-        return [Result("library", int(i or 0),
-                       {"ky": ky, "ru": ru, "en": en}.get(language) or ru or ky or en or "",
-                       g, kind, w) for i, g, kind, ky, ru, en, w in rows]
-
-    async def decisions_() -> list[Result]:
-        async with db.read() as s:
-            rows = (await s.exec(select(  # type: ignore[call-overload]
-                Broadcast.id, Broadcast.title, Broadcast.title_ky, Broadcast.title_en,
-                Broadcast.kind, Broadcast.started_at)
-                .where(col(Broadcast.id).in_(ids["decision"])))).all()
+                .where(col(LibraryItem.id).in_(ids["library"])))).all():
+            out["library", int(i or 0)] = Result(
+                "library", int(i or 0),
+                {"ky": ky, "ru": ru, "en": en}.get(language) or ru or ky or en or "", g, kind, w)
+    if ids["decision"]:
         order = {"ky": ("ky", "ru", "en"), "en": ("en", "ru", "ky")}.get(language,
                                                                        ("ru", "ky", "en"))
-        return [Result("decision", int(i or 0),
-                       next((t for lg in order if (t := {"ky": ky, "ru": ru, "en": en}[lg])),
-                            ru or ""), None, k, w) for i, ru, ky, en, k, w in rows]
-
-    readers = {"question": questions_, "library": items_, "decision": decisions_}
-    parts = await asyncio.gather(*(readers[k]() for k in KINDS if ids[k]))
-    out = {(r.kind, r.id): r for part in parts for r in part}
+        for i, ru, ky, en, k, w in (await s.exec(select(  # type: ignore[call-overload]
+                Broadcast.id, Broadcast.title, Broadcast.title_ky, Broadcast.title_en,
+                Broadcast.kind, Broadcast.started_at)
+                .where(col(Broadcast.id).in_(ids["decision"])))).all():
+            titles = {"ky": ky, "ru": ru, "en": en}
+            out["decision", int(i or 0)] = Result(
+                "decision", int(i or 0), next((t for lg in order if (t := titles[lg])), ru or ""),
+                None, k, w)
     return [out[w] for w in wanted if w in out]
 
 

@@ -117,12 +117,25 @@ class Pick(CallbackData, prefix="p"):
 
 
 NavAction = Annotated[str, Actions("back", "cancel", "done", "skip")]
+_STEP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,29}")
+
+
+def _step_name(value: object) -> str:
+    if isinstance(value, str) and (value == "" or _STEP_NAME.fullmatch(value)):
+        return value
+    raise ValueError("not a flow or step Birge puts on a button")
+
+
+StepName = Annotated[str, BeforeValidator(_step_name)]
 
 
 class Nav(CallbackData, prefix="n"):
-    """Back / cancel / done / skip inside a flow."""
+    """Back / cancel / done / skip inside a flow; `flow` and `step` name the step the button
+    was shown for (its FSM state "Flow:step"), stamped as it is sent (bot/flows/steps.py)."""
 
     action: NavAction
+    flow: StepName = ""
+    step: StepName = ""
 
 
 DecideAction = Annotated[str, Actions("approve", "reject")]

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from bot.app import Birge
 from bot.config import Settings
+from bot.flows.steps import read_nav
 from bot.i18n import _, in_locale, pgettext, read_catalog
 from bot.sandbox.client import EmulatorClient, Person
 from bot.sandbox.emulator import BotAPIEmulator, EmulatorServer
@@ -188,7 +189,25 @@ def pick(step: str, value: object) -> str:
 
 
 def nav(action: str) -> str:
+    """Back, Skip, Done or Cancel: `press` finds it on the newest message that has it, whatever
+    step it carries (a flow's buttons carry the step they were shown for)."""
     return Nav(action=action).pack()
+
+
+def carries(found: str, wanted: str) -> bool:
+    """A button's data is what a test asks for: the same data, or for `nav(…)` the same action
+    shown for any step."""
+    if found == wanted:
+        return True
+    asked, seen = read_nav(wanted), read_nav(found)
+    return asked is not None and not asked.flow and seen is not None \
+        and seen.action == asked.action
+
+
+def navs(message: JSON) -> list[str]:
+    """The Back / Skip / Done / Cancel buttons a message offers ("back", "cancel", …)."""
+    found = [read_nav(data) for _text, data in buttons(message)]
+    return [n.action for n in found if n is not None]
 
 
 def decide(action: str, member_id: int) -> str:
@@ -196,8 +215,20 @@ def decide(action: str, member_id: int) -> str:
 
 
 async def press(person: Person, data: str) -> None:
-    """Press the button carrying `data` on the newest bot message that has it."""
-    await person.press(data)
+    """Press the button carrying `data` on the newest bot message that has it; for `nav(…)`,
+    that message's Back (Skip, Done, Cancel), whichever step it was shown for."""
+    wanted = read_nav(data)
+    if wanted is None or wanted.flow:
+        await person.press(data)
+        return
+    for message in reversed(await person.client.transcript(person.chat_id, person.thread_id)):
+        if not message.get("from_bot") or message.get("deleted"):
+            continue
+        for _text, found in buttons(message):
+            if carries(found, data):
+                await person.press(found, int(message["message_id"]))
+                return
+    raise AssertionError(f"no message offers {wanted.action!r}")
 
 
 async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:

@@ -25,7 +25,17 @@ from storage.db import Database
 from storage.enums import MemberStatus, OutboxStatus
 from storage.models import SQLModel
 from tests import factories as f
-from tests.e2e.conftest import PersonFactory, Running, decide, nav, outbox_rows, pick, said, t
+from tests.e2e.conftest import (
+    PersonFactory,
+    Running,
+    decide,
+    nav,
+    outbox_rows,
+    pick,
+    press,
+    said,
+    t,
+)
 
 # Values a member's app can send where Birge put an id: beyond SQLite's and PostgreSQL's
 # 64-bit integer, superscript and Arabic-Indic digits, negative, padded.
@@ -255,7 +265,7 @@ async def test_odd_ids_in_the_ask_group_pick_and_the_raise_state_body_pick(
     await said(person, t("ru", "What is the problem?"))
     await person.send("Налог на пастбища собирают дважды: район и айыл окмоту.")
     await said(person, t("ru", "Which law, rule or practice causes it?"))
-    await person.press(nav("skip"))
+    await press(person, nav("skip"))
     await said(person, t("ru", "What do you propose?"))
     await person.send("Оставить сбор только айыл окмоту и вернуть переплату.")
     body_step = await said(person, t("ru", "Which state body should act?"))

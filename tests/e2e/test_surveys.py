@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     buttons,
     nav,
     pick,
+    press,
     said,
     silent,
     t,
@@ -254,7 +255,7 @@ async def test_a_district_leader_builds_a_survey_in_the_bot_one_answer_per_munic
     await said(lead, t("ru", "Send the title: the first line"))
     await lead.send("Суу түтүгү\nВодопровод")
     await said(lead, t("ru", "Send the introduction"))
-    await lead.press(nav("skip"))
+    await press(lead, nav("skip"))
     await said(lead, t("ru", "Question {number}: what kind?", number=1))
     await lead.press(pick("sq", "single"))
     await said(lead, t("ru", "Send the question"))

@@ -46,8 +46,17 @@ from tests.e2e.journeys import member
 TZ = ZoneInfo("Asia/Bishkek")
 
 
-def bishkek(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=TZ).astimezone(UTC)
+# The tests travel to a Monday after the real today (as tests/e2e/test_digests.py does): Birge's
+# jobs, first registered at the real time, must fall due before the travelled clock, and a fixed
+# date broke once the wall clock passed it.
+_today = datetime.now(TZ).date()
+MONDAY = _today + timedelta(days=14 - _today.weekday())
+
+
+def bishkek(day: int, hour: int, minute: int = 0) -> datetime:
+    """A day after `MONDAY` (0 is that Monday) at this Bishkek time, as aware UTC."""
+    moment = datetime.combine(MONDAY + timedelta(days=day), datetime.min.time(), tzinfo=TZ)
+    return moment.replace(hour=hour, minute=minute).astimezone(UTC)
 
 
 async def _leader(people: PersonFactory, birge: Running, name: str, district: str,
@@ -85,14 +94,14 @@ async def test_the_signoff_reminder_reaches_only_those_who_have_not_answered_onc
     birge: Running, people: PersonFactory
 ) -> None:
     await birge.stop()
-    with time_machine.travel(bishkek(11, 30, 10), tick=True) as clock:
+    with time_machine.travel(bishkek(0, 10), tick=True) as clock:
         await birge.start()
         db = birge.db
         staff_id = await f.staff(db, None, "Сотрудник Союза", language="ru")
         asel, asel_id = await _leader(people, birge, "Асель Лидер", "leylek")
         bakyt, bakyt_id = await _leader(people, birge, "Бакыт Лидер", "talas", "finance")
         pid = await _position(birge, staff_id)
-        asked = await positions.open_signoff(db, staff_id, pid, bishkek(12, 3, 18))
+        asked = await positions.open_signoff(db, staff_id, pid, bishkek(3, 18))
         assert asked == 2
         await said(asel, t("ru", "The Union asks you, as a district leader"))
         await said(bakyt, t("ru", "The Union asks you, as a district leader"))
@@ -103,7 +112,7 @@ async def test_the_signoff_reminder_reaches_only_those_who_have_not_answered_onc
         assert await birge.app.scheduler.run_job("positions.reminders") is True
         await silent(bakyt)
         await birge.stop()
-        clock.move_to(bishkek(12, 2, 20))  # 22 hours before; Birge was down at the time
+        clock.move_to(bishkek(2, 20))  # 22 hours before; Birge was down at the time
         await birge.start()
         reminder = await said(bakyt, t("ru", "Reminder: the sign-off closes soon."), timeout=10)
         assert "Союз поддерживает проект." in str(reminder)
