@@ -37,7 +37,7 @@ from bot.flows import steps, ui
 from bot.flows.guard import FlowCommands, known_commands
 from bot.handlers import routers
 from bot.i18n import _, get_i18n
-from bot.lean_aiogram import filters_inline, gate_buttons
+from bot.lean_aiogram import filters_inline, gate_routers
 from bot.middlewares import LocaleMiddleware, MemberMiddleware
 from bot.scheduler import Scheduler
 from bot.services import cache, members
@@ -122,7 +122,7 @@ def make_dispatcher(db: Database, settings: Settings,
         dp.include_router(router)
     dp.errors.register(_on_error)
     filters_inline(dp)
-    gate_buttons(dp)
+    gate_routers(dp)
     return dp
 
 

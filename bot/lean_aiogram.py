@@ -213,30 +213,84 @@ def button_prefixes(router: Any) -> frozenset[str] | None:
     return frozenset(found)
 
 
-def gate_buttons(dispatcher: Any) -> int:
-    """Send a button press only to the routers that have a handler for its prefix.
+def message_keys(router: Any) -> tuple[frozenset[str], frozenset[str | None]] | None:
+    """The commands (casefolded) and conversation states in which some message handler of
+    `router` (or of its sub-routers) can match; None when a handler could take any message
+    (no command or state filter, a command pattern, a state wildcard)."""
+    from aiogram.filters import Command, StateFilter
+    from aiogram.fsm.state import State, StatesGroup
 
-    aiogram offers a press to every router in turn, and each runs its middlewares and checks
-    each of its handlers' filters until one matches: with 37 routers and about a hundred button
-    handlers, a py-spy profile of scripts/bench_surveys.py found a fifth of Birge's time per
-    answer spent there. A router whose every button handler names its button class (Birge's
-    rule) cannot take a press with another prefix, so it is skipped at once; a router with any
-    handler that could take any press is always asked. Returns how many routers are gated."""
+    commands: set[str] = set()
+    states: set[str | None] = set()
+    for handler in router.message.handlers:
+        filters = [f.callback for f in handler.filters or []]
+        command = next((f for f in filters if isinstance(f, Command)), None)
+        state = next((f for f in filters if isinstance(f, StateFilter)), None)
+        if command is not None:
+            if command.prefix != "/" or not all(isinstance(c, str) for c in command.commands):
+                return None
+            commands.update(str(c).casefold() for c in command.commands)
+        elif state is not None:
+            for allowed in state.states:
+                if allowed is None or (isinstance(allowed, str) and allowed != "*"):
+                    states.add(allowed)
+                elif isinstance(allowed, State) and allowed.state not in (None, "*"):
+                    states.add(allowed.state)
+                elif isinstance(allowed, type) and issubclass(allowed, StatesGroup):
+                    states.update(allowed.__all_states_names__)
+                else:
+                    return None
+        else:
+            return None
+    for sub in router.sub_routers:
+        inner = message_keys(sub)
+        if inner is None:
+            return None
+        commands |= inner[0]
+        states |= inner[1]
+    return frozenset(commands), frozenset(states)
+
+
+def _command(message: Any) -> str | None:
+    """The command a message starts with ("/help@birge_bot x" → "help"), casefolded."""
+    text = getattr(message, "text", None) or getattr(message, "caption", None) or ""
+    if not text.startswith("/"):
+        return None
+    return text.split(maxsplit=1)[0][1:].partition("@")[0].casefold()
+
+
+def gate_routers(dispatcher: Any) -> int:
+    """Offer a button press or a message only to the routers that have a handler for it.
+
+    aiogram offers each update to every router in turn, and each runs its middlewares and
+    checks each of its handlers' filters until one matches: with 37 routers and about a hundred
+    handlers per kind, a py-spy profile of scripts/bench_surveys.py found a fifth of Birge's time
+    per answer spent there. A router whose every button handler names its button class
+    (Birge's rule) cannot take a press with another prefix; one whose every message handler
+    needs a command or a conversation state cannot take a message that is neither. Such a
+    router is skipped at once for those updates; a router with a handler that could take
+    anything is always asked. Returns how many (router, kind of update) pairs are gated."""
     from aiogram.dispatcher.event.bases import UNHANDLED
 
     gated = 0
     for router in dispatcher.sub_routers:
         prefixes = button_prefixes(router)
-        if prefixes is None:
+        keys = message_keys(router)
+        if prefixes is None and keys is None:
             continue
-        gated += 1
+        gated += (prefixes is not None) + (keys is not None)
         propagate = router.propagate_event
 
-        async def gate(update_type: str, event: Any, *, _prefixes: frozenset[str] = prefixes,
+        async def gate(update_type: str, event: Any, *,
+                       _prefixes: frozenset[str] | None = prefixes,
+                       _keys: tuple[frozenset[str], frozenset[str | None]] | None = keys,
                        _propagate: Any = propagate, **kwargs: Any) -> Any:
-            if update_type == "callback_query":
+            if update_type == "callback_query" and _prefixes is not None:
                 data = getattr(event, "data", None) or ""
                 if data.split(":", 1)[0] not in _prefixes:
+                    return UNHANDLED
+            elif update_type == "message" and _keys is not None:
+                if _command(event) not in _keys[0] and kwargs.get("raw_state") not in _keys[1]:
                     return UNHANDLED
             return await _propagate(update_type=update_type, event=event, **kwargs)
 

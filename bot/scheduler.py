@@ -1,12 +1,13 @@
 """Time-based work: APScheduler with its jobs persisted in the Birge database, in Asia/Bishkek.
 
 Why this shape:
-- APScheduler 3 is stable and its `SQLAlchemyJobStore` keeps each job's next run time in our own
-  database (table `apscheduler_jobs`, created by a migration so replicas never race to create
-  it), so a restart resumes the schedule instead of starting it anew. Its job stores are
-  synchronous, so the scheduler runs in its own thread (`BackgroundScheduler`): a job store
-  write that waits on SQLite's lock never blocks the event loop. A job's body is a coroutine run
-  on Birge's loop (`run_coroutine_threadsafe`).
+- APScheduler 3 is stable and its job store keeps each job's next run time in our own database
+  (table `apscheduler_jobs`, created by a migration so replicas never race to create it), so a
+  restart resumes the schedule instead of starting it anew. APScheduler is synchronous, so it
+  runs in its own thread (`BackgroundScheduler`); its job store (storage/jobstore.py) and the
+  slot records run their statements on Birge's own async engine and loop while that thread
+  waits: no second, synchronous driver (psycopg on PostgreSQL, ~10 MB idle; issue 20). A job's
+  body is a coroutine run on Birge's loop (`run_coroutine_threadsafe`).
 - A job registered again at start keeps its stored next run time, so a run that fell due while
   Birge was down is late, not lost. Jobs coalesce: many missed runs become one.
 - Several replicas run on one database: only the holder of the `scheduler_lease` row runs
@@ -35,21 +36,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine, create_engine
 
 import bot.jobs  # noqa: F401  (registers every feature's jobs)
 from bot.config import Settings
 from bot.jobs.registry import REGISTRY, JobContext
 from storage.db import Database
+from storage.jobstore import LoopJobStore
 from storage.lease import (
     finish_slot,
     hold_lease,
     reclaim_slot,
     release_lease,
     take_slot,
-    take_slot_sync,
     unfinished_slots,
 )
 from storage.types import utcnow
@@ -60,15 +59,6 @@ LEASE = "scheduler"
 LEASE_SECONDS = 6
 HEARTBEAT_SECONDS = 2
 JOB_TIMEOUT_SECONDS = 600
-
-
-def sync_url(url: str) -> str:
-    """The job store is synchronous: the same database through a synchronous driver."""
-    if url.startswith("sqlite+aiosqlite://"):
-        return "sqlite://" + url[len("sqlite+aiosqlite://"):]
-    if url.startswith("postgresql+asyncpg://"):
-        return "postgresql+psycopg://" + url[len("postgresql+asyncpg://"):]
-    return url
 
 
 class _SlotExecutor(ThreadPoolExecutor):
@@ -114,7 +104,6 @@ class Scheduler:
         self._aps: BackgroundScheduler | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._switch = asyncio.Lock()
-        self._sync_engine: Engine | None = None
         self.leader = False
 
     async def start(self) -> None:
@@ -124,15 +113,9 @@ class Scheduler:
         self._heartbeat = asyncio.create_task(self._beat(), name="scheduler-lease")
 
     async def _start_aps(self) -> None:
-        self._sync_engine = create_engine(
-            sync_url(self.db.url), pool_size=1, max_overflow=1,
-            **({"connect_args": {"timeout": 30}} if self.db.url.startswith("sqlite") else {}))
-        store = SQLAlchemyJobStore(url=sync_url(self.db.url),
-                                   engine_options={"connect_args": {"timeout": 30}}
-                                   if self.db.url.startswith("sqlite") else
-                                   {"pool_size": 1, "max_overflow": 1})
         aps = BackgroundScheduler(
-            jobstores={"default": store}, executors={"default": _SlotExecutor(self)},
+            jobstores={"default": LoopJobStore(self.db)},
+            executors={"default": _SlotExecutor(self)},
             timezone=self.settings.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
@@ -147,17 +130,15 @@ class Scheduler:
         aps, self._aps = self._aps, None
         if aps is not None:
             await asyncio.to_thread(aps.shutdown, wait)
-        engine, self._sync_engine = self._sync_engine, None
-        if engine is not None and wait:
-            engine.dispose()
 
     def claim_slot(self, name: str, slot: datetime) -> bool:
         """In the scheduler's thread: record that this process runs `name` for `slot`."""
-        engine = self._sync_engine
-        if engine is None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return False
         try:
-            return take_slot_sync(engine, name, slot, self.holder)
+            return asyncio.run_coroutine_threadsafe(
+                take_slot(self.db, name, slot, self.holder), loop).result(JOB_TIMEOUT_SECONDS)
         except Exception:
             log.exception("could not record the run of %s for %s", name, slot)
             return False
@@ -271,8 +252,9 @@ class Scheduler:
         except Exception:
             log.exception("job %s failed", name)
 
-    def next_run(self, name: str) -> datetime | None:
-        if self._aps is None:
+    async def next_run(self, name: str) -> datetime | None:
+        aps = self._aps
+        if aps is None:
             return None
-        job = self._aps.get_job(name)
+        job = await asyncio.to_thread(aps.get_job, name)  # the job store waits on this loop
         return job.next_run_time if job is not None else None

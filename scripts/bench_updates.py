@@ -25,6 +25,9 @@ text with a text and a button press with an edit. Not a test: it prints figures 
 100,000 questions with answers, 1,500,000 broadcast outbox rows, ...), prunes it as the daily
 job would and prints the database size before and after; Birge is then measured on it.
 
+--memory-only starts Birge, lets it answer one /help and prints only its idle resident memory
+(measured as in the full run; seconds instead of minutes).
+
 BENCH_PROFILE=/tmp/birge.prof runs Birge under cProfile and writes the profile there.
 """
 
@@ -89,7 +92,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_http(url: str, timeout: float = 20.0) -> None:
+async def wait_http(url: str, timeout: float = 60.0) -> None:
     import aiohttp
 
     deadline = time.monotonic() + timeout
@@ -398,13 +401,18 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
+async def idle_memory(client: EmulatorClient, proc: subprocess.Popen[bytes]) -> float:
+    """Resident memory (MB) once the bot has answered its first /help and rested a second."""
+    await warm_up(client, proc)
+    await asyncio.sleep(1.0)
+    return float(psutil.Process(proc.pid).memory_info().rss / 2**20)
+
+
 async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Namespace,
                   workdir: Path, ids: itertools.count[int], emulator_pid: int) -> dict[str, Any]:
     proc = start_birge(api, workdir) if kind == "birge" else start_echo(api)
     try:
-        await warm_up(client, proc)
-        await asyncio.sleep(1.0)
-        idle_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+        idle_rss = await idle_memory(client, proc)
         make = BirgeMember if kind == "birge" else EchoMember
 
         def crowd(n: int) -> list[Any]:
@@ -477,6 +485,8 @@ async def main() -> None:
                         "'local' starts a throwaway PostgreSQL server")
     parser.add_argument("--year-only", action="store_true",
                         help="with --year: stop after filling and pruning")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only start Birge and print its idle resident memory")
     args = parser.parse_args()
     if args.database == "local":
         from bench_search import admin
@@ -531,6 +541,14 @@ async def measure_all(args: argparse.Namespace) -> None:
                                      timeout=aiohttp.ClientTimeout(total=None))
         async with http, EmulatorClient(api, session=http) as client:
             with tempfile.TemporaryDirectory() as tmp:
+                if args.memory_only:
+                    proc = start_birge(api, Path(tmp))
+                    try:
+                        idle = await idle_memory(client, proc)
+                    finally:
+                        stop(proc)
+                    print(f"Birge idle resident memory: {idle:.0f} MB (target <= 120 MB)")
+                    return
                 print(f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per phase")
                 echo = await measure("echo", api, client, args, Path(tmp), ids, emulator.pid)
                 report("echo bot", echo, args)

@@ -85,11 +85,11 @@ def is_postgresql(url: str) -> bool:
 
 
 def require_drivers(url: str) -> None:
-    """PostgreSQL needs asyncpg (Birge) and psycopg (the scheduler's job store): `pip install
-    'birge[postgres]'`. SQLite's drivers always come with Birge."""
+    """PostgreSQL needs asyncpg: `pip install 'birge[postgres]'` (the scheduler's job store uses
+    Birge's own engine: storage/jobstore.py). SQLite's drivers always come with Birge."""
     if not is_postgresql(url):
         return
-    for module in ("asyncpg", "psycopg"):
+    for module in ("asyncpg",):
         try:
             __import__(module)
         except ImportError:

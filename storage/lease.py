@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, or_, update
+from sqlalchemy import delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -57,17 +57,6 @@ async def take_slot(db: Database, name: str, slot: datetime, holder: str) -> boo
     try:
         async with db.transaction() as s:
             await s.exec(insert(JobRun).values(name=name, slot=slot, holder=holder,
-                                               started_at=utcnow()))
-        return True
-    except IntegrityError:
-        return False
-
-
-def take_slot_sync(engine: Engine, name: str, slot: datetime, holder: str) -> bool:
-    """`take_slot` from a thread (APScheduler's), through a synchronous engine."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(JobRun).values(name=name, slot=slot, holder=holder,
                                                started_at=utcnow()))
         return True
     except IntegrityError:

@@ -82,10 +82,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         cwd = tmp_path_factory.mktemp("config")
         url = sqlite(cwd / "x.db")
         nowhere = f"postgresql+asyncpg://birge@127.0.0.1:{free_port()}/birge"
-        # A Python path where the scheduler's PostgreSQL driver cannot be imported.
+        # A Python path where Birge's PostgreSQL driver cannot be imported.
         hidden = cwd / "hidden"
         hidden.mkdir()
-        (hidden / "psycopg.py").write_text("raise ImportError(name='psycopg')\n")
+        (hidden / "asyncpg.py").write_text("raise ImportError(name='asyncpg')\n")
         return {
             "no server": birge(cwd, "run", DATABASE_URL=nowhere, BOT_TOKEN="123456:ABC"),
             "no server upgrade": birge(cwd, "db", "upgrade", DATABASE_URL=nowhere),
@@ -178,7 +178,7 @@ def test_an_unreachable_postgresql_server_stops_birge_with_one_line(runs: dict[s
 
 def test_a_missing_postgresql_driver_stops_birge_with_one_line(runs: dict[str, Run]):
     assert_one_line_naming(runs["no driver"], "DATABASE_URL")
-    assert "psycopg" in runs["no driver"].err and "[postgres]" in runs["no driver"].err
+    assert "asyncpg" in runs["no driver"].err and "[postgres]" in runs["no driver"].err
 
 
 def test_a_malformed_bot_token_stops_run_with_one_line(runs: dict[str, Run]):

@@ -55,3 +55,41 @@ def test_starting_birge_imports_no_heavy_module() -> None:
 
 def test_the_start_up_check_reads_the_same_head_as_alembic() -> None:
     assert head_from_files() == head_revision("sqlite+aiosqlite:///unused.db")
+
+
+# The scheduler as the leader starts it: APScheduler, its job store and every feature's job.
+SCHEDULE = """
+import asyncio, json, os, sys
+os.environ.update(BOT_TOKEN="123456:IDLE", DATABASE_URL=sys.argv[1])
+from bot.config import Settings
+from bot.jobs.registry import REGISTRY
+from bot.scheduler import Scheduler
+from storage.db import Database
+
+async def main() -> None:
+    db = Database(sys.argv[1])
+    scheduler = Scheduler(db, Settings())
+    await scheduler.start()
+    try:
+        assert scheduler.leader
+        planned = [await scheduler.next_run(name) for name in REGISTRY]
+        assert all(planned), planned
+    finally:
+        await scheduler.stop()
+        await db.dispose()
+
+asyncio.run(main())
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_scheduler_keeps_its_jobs_through_birges_own_driver(db_url: str) -> None:
+    """APScheduler's job store used to need a second, synchronous driver: psycopg on
+    PostgreSQL (~10 MB in every process). Now no process loads it."""
+    out = subprocess.run([sys.executable, "-c", SCHEDULE, db_url], capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [name for name in loaded if name.split(".")[0] in ("psycopg", "psycopg2")] == []
+    if db_url.startswith("sqlite"):
+        assert "sqlalchemy.dialects.postgresql" not in loaded

@@ -77,7 +77,7 @@ async def test_a_button_press_reaches_only_routers_with_a_handler_for_its_prefix
 
     from bot.app import make_dispatcher
     from bot.config import Settings
-    from bot.lean_aiogram import button_prefixes, gate_buttons
+    from bot.lean_aiogram import button_prefixes, gate_routers
     from bot.views.callbacks import Pick
     from bot.views.surveys import Sv
     from storage.db import Database
@@ -96,7 +96,8 @@ async def test_a_button_press_reaches_only_routers_with_a_handler_for_its_prefix
 
         router._propagate_event = spy  # type: ignore[method-assign]
     assert button_prefixes(picks) == {"p"} and button_prefixes(loose) is None
-    assert gate_buttons(dispatcher) == 2
+    # All three for messages (none has a message handler), `picks` and `answers` for presses.
+    assert gate_routers(dispatcher) == 5
 
     press = CallbackQuery.model_validate({
         "id": "1", "chat_instance": "c", "data": "sv:1:o:q1:a",
@@ -109,6 +110,58 @@ async def test_a_button_press_reaches_only_routers_with_a_handler_for_its_prefix
         dp = make_dispatcher(db, Settings())
         ungated = [r.name for r in dp.sub_routers if "propagate_event" not in vars(r)]
         assert ungated == ["unhandled"]
+        assert gate_routers(Router()) == 0
     finally:
         await db.dispose()
 
+
+
+async def test_a_message_reaches_only_routers_with_its_command_or_its_conversation_state(
+        ) -> None:
+    """A survey's typed answer is not offered to the routers of /help or of onboarding; a
+    router with a handler that takes any message is still asked."""
+    from typing import Any
+
+    from aiogram import F, Router
+    from aiogram.filters import Command, StateFilter
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.types import Message
+
+    from bot.lean_aiogram import gate_routers, message_keys
+
+    class Answering(StatesGroup):
+        text = State()
+
+    dispatcher, helper, survey, anything = Router(), Router(), Router(), Router()
+    helper.message(Command("help"))(_handler)
+    survey.message(Command("surveys"))(_handler)
+    survey.message(StateFilter(Answering.text), F.text)(_handler)
+    anything.message(F.text)(_handler)
+    assert message_keys(survey) == ({"surveys"}, {"Answering:text"})
+    assert message_keys(anything) is None
+    asked: list[Router] = []
+    for router in (helper, survey, anything):
+        dispatcher.include_router(router)
+
+        async def spy(*args: Any, _router: Router = router, **kwargs: Any) -> Any:
+            asked.append(_router)
+            return None  # as if no handler took it: the next router is asked
+
+        router._propagate_event = spy  # type: ignore[method-assign]
+    # `helper` and `survey` for messages; all three for presses (none has a button handler).
+    assert gate_routers(dispatcher) == 5
+
+    def message(text: str) -> Message:
+        return Message.model_validate({"message_id": 1, "date": 1, "text": text,
+                                       "chat": {"id": 1, "type": "private"}})
+
+    async def offer(text: str, raw_state: str | None) -> list[Router]:
+        asked.clear()
+        for router in dispatcher.sub_routers:
+            await router.propagate_event("message", message(text), raw_state=raw_state)
+        return list(asked)
+
+    assert await offer("42", "Answering:text") == [survey, anything]
+    assert await offer("/HELP@birge_bot now", "Answering:text") == [helper, survey, anything]
+    assert await offer("hello", None) == [anything]
+    assert await offer("/surveys", None) == [survey, anything]

@@ -39,7 +39,7 @@ async def test_a_run_missed_while_birge_was_down_happens_once_on_return(db: Data
     with time_machine.travel(start, tick=True):
         first = Scheduler(db, _settings(db))
         await first.start()
-        assert first.next_run("test.hourly") == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+        assert await first.next_run("test.hourly") == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
         await first.stop()
     assert RUNS == []
     # Down for three and a half hours: three runs fell due, one happens.
@@ -49,7 +49,7 @@ async def test_a_run_missed_while_birge_was_down_happens_once_on_return(db: Data
         await _until(lambda: len(RUNS) >= 1)
         await asyncio.sleep(0.5)
         assert len(RUNS) == 1
-        assert second.next_run("test.hourly") == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+        assert await second.next_run("test.hourly") == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
         await second.stop()
 
 

@@ -360,7 +360,7 @@ async def test_an_unanswered_question_reminds_the_moderator_then_staff_on_the_sc
     await said(mod, f"Q-{qid}")
     app = birge.app
     assert app is not None
-    assert app.scheduler.next_run("questions.escalate") is not None
+    assert await app.scheduler.next_run("questions.escalate") is not None
     # The scheduler's job body, at a moment 25 hours on.
     assert await app.scheduler.run_job("questions.escalate", utcnow() + timedelta(hours=25))
     await said(mod, f"Q-{qid}", "24")

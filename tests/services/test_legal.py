@@ -336,12 +336,12 @@ async def test_the_reminders_job_is_scheduled_and_kept_across_restarts(db: Datab
     settings = Settings(_env_file=None, database_url=db.url)  # type: ignore[call-arg]
     first = Scheduler(db, settings)
     await first.start()
-    planned = first.next_run("legal.reminders")
+    planned = await first.next_run("legal.reminders")
     await first.stop()
     assert planned is not None and planned - utcnow() <= timedelta(minutes=10)
     second = Scheduler(db, settings)
     await second.start()
     try:
-        assert second.next_run("legal.reminders") == planned  # the stored run time is kept
+        assert await second.next_run("legal.reminders") == planned  # the stored run time is kept
     finally:
         await second.stop()
