@@ -35,16 +35,22 @@ async def poll_posted(session: AsyncSession, payload: dict[str, Any], message_id
 async def _poll_recorded(db: Database, poll_id: str) -> bool:
     """The outbox records a poll it sent a moment after sending it (in its next batch, when the
     row stops being "sending"): a vote cast at once waits for that rather than being lost. With
-    no poll being sent, an unknown poll is not Birge's and nothing waits."""
+    no poll being sent, an unknown poll is not Birge's and nothing waits.
+
+    "Is a poll being sent?" is asked before "is this poll recorded?". On PostgreSQL each statement
+    sees what was committed when it began, and the outbox records the poll and ends "sending" in
+    one commit: asked the other way round, a commit landing between the two statements showed
+    neither the poll nor a poll being sent, and the vote was dropped (seen once in CI). This way
+    round, a commit before the first statement leaves the poll visible to the second."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + POLL_RECORD_WAIT
     while True:
         async with db.read() as s:
-            if await s.get(SurveyPoll, poll_id) is not None:
-                return True
             sending = (await s.exec(select(Outbox.id).where(
                 Outbox.kind == POLL_KIND, Outbox.status == OutboxStatus.SENDING).limit(1))
             ).first()
+            if await s.get(SurveyPoll, poll_id) is not None:
+                return True
         if sending is None or loop.time() > deadline:
             return False
         await asyncio.sleep(0.1)
