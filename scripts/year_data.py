@@ -180,7 +180,8 @@ async def fill_year(db: Database, scale: float = 1.0, now: datetime | None = Non
     done("broadcast", len(broadcasts))
     per = max(1, n["outbox"] // len(broadcasts))
     # One statement: every broadcast to `per` members (a broadcast's recipients), sent when the
-    # broadcast was made, 2% failed and 2% unreachable.
+    # broadcast was made, 2% failed and 2% unreachable. Broadcast by broadcast, as Birge enqueues
+    # them (a broadcast's rows are consecutive ids): the order pruning reads them in.
     per = min(per, len(members))
     m, bc = Member.__table__, Broadcast.__table__  # type: ignore[attr-defined]
     nth = (m.c.id - members[0]) % 100
@@ -191,7 +192,7 @@ async def fill_year(db: Database, scale: float = 1.0, now: datetime | None = Non
                    sa.cast(sa.literal("{}"), sa.JSON), sa.literal(10), status, sa.literal(1),
                    bc.c.created_at, bc.c.created_at).select_from(m.join(bc, sa.true())).where(
         m.c.id.between(members[0], members[0] + per - 1),
-        bc.c.id.between(broadcasts[0], broadcasts[-1]))
+        bc.c.id.between(broadcasts[0], broadcasts[-1])).order_by(bc.c.id, m.c.id)
     async with db.engine.begin() as conn:
         await conn.execute(insert(Outbox.__table__).from_select(  # type: ignore[attr-defined]
             ["member_id", "broadcast_id", "kind", "payload", "priority", "status", "attempts",

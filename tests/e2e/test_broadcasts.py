@@ -210,9 +210,16 @@ async def test_cancelling_a_running_broadcast_stops_the_rest(
     sent = await broadcasts.submit_broadcast(db, staff_id, Draft(
         kind=BroadcastKind.NEWS, title="Новости", text_ky="Жаңылык.", text_ru="Новость.",
         audience=Audience(districts=[await f.district_id(db, "talas")])))
+    async def received() -> int:
+        got = 0
+        for person, _ in readers:
+            got += sum("Новость." in text_of(m) for m in await person.transcript())
+        return got
+
     await said(readers[0][0], "Новость.")
+    before = await received()
     stopped = await broadcasts.cancel_broadcast(db, staff_id, sent.broadcast_id)
-    assert stopped >= 3
+    assert stopped >= 1
 
     async def settled() -> bool:
         return (await broadcasts.report(db, staff_id, sent.broadcast_id)).finished
@@ -221,11 +228,12 @@ async def test_cancelling_a_running_broadcast_stops_the_rest(
     r = await broadcasts.report(db, staff_id, sent.broadcast_id)
     delivered = r.by_status.get("sent", 0)
     cancelled = r.by_status.get("cancelled", 0)
-    assert delivered + cancelled == 8 and cancelled >= 5
-    got = 0
-    for person, _ in readers:
-        got += sum("Новость." in text_of(m) for m in await person.transcript())
-    assert got == delivered
+    assert delivered + cancelled == 8 and cancelled >= 1
+    # After the cancel only a message already on its way can still arrive (one per sending
+    # lane: on PostgreSQL the shared gate lets a few wait for their slot at once).
+    assert birge.app is not None
+    assert delivered <= before + birge.app.worker.lanes, (before, delivered)
+    assert await received() == delivered
 
 
 async def test_a_restart_mid_broadcast_resumes_without_skipping_anyone(
