@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.i18n import format_day
@@ -55,9 +56,21 @@ async def digests_for(birge: Running, member_id: int) -> list[Outbox]:
 
 
 async def got_last_mondays_digest(birge: Running, member_id: int) -> None:
-    """The member had last Monday's digest (so only this Monday's is due)."""
-    async with birge.db.transaction() as s:
-        s.add(MemberSettings(member_id=member_id, last_digest_at=bishkek(-7, 9)))
+    """The member had last Monday's digest (so only this Monday's is due). Birge may write the
+    member's settings row itself at any moment after approving them (CI once saw it land between
+    a look-up and an insert here), so this updates the row, or adds it and retries if it lost."""
+    for _attempt in range(3):
+        try:
+            async with birge.db.transaction() as s:
+                settings = await s.get(MemberSettings, member_id)
+                if settings is None:
+                    settings = MemberSettings(member_id=member_id)
+                    s.add(settings)
+                settings.last_digest_at = bishkek(-7, 9)
+            return
+        except IntegrityError:
+            continue
+    raise AssertionError("the member's settings could not be written")
 
 
 async def test_a_digest_missed_while_birge_was_down_arrives_once_after_the_restart(
