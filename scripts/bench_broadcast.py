@@ -38,6 +38,7 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import insert, text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.sandbox.client import EmulatorClient
 from bot.services import broadcasts
@@ -100,6 +101,17 @@ class Run:
                   flush=True)
 
 
+async def add_staff(s: AsyncSession) -> int:
+    """The Union staff member who sends the broadcast (no district: never a recipient)."""
+    staff = Member(telegram_id=1, full_name="Bench Staff", position=Position.EXPERT,
+                   status=MemberStatus.ACTIVE, language="ru")
+    s.add(staff)
+    await s.flush()
+    assert staff.id is not None
+    s.add(RoleAssignment(member_id=staff.id, role=Role.UNION_STAFF))
+    return staff.id
+
+
 async def populate(url: str, count: int) -> int:
     """`count` active members across the districts and languages, and one staff member."""
     db = Database(url)
@@ -119,13 +131,7 @@ async def populate(url: str, count: int) -> int:
                 })
             for start in range(0, len(rows), 2000):
                 await s.exec(insert(Member).values(rows[start:start + 2000]))
-            staff = Member(telegram_id=1, full_name="Bench Staff", position=Position.EXPERT,
-                           status=MemberStatus.ACTIVE, language="ru")
-            s.add(staff)
-            await s.flush()
-            assert staff.id is not None
-            s.add(RoleAssignment(member_id=staff.id, role=Role.UNION_STAFF))
-            return staff.id
+            return await add_staff(s)
     finally:
         await db.dispose()
 
@@ -188,13 +194,7 @@ async def year_members(url: str, scale: float) -> tuple[int, list[int]]:
             ids = [t for (t,) in (await s.exec(  # type: ignore[call-overload]
                 text("SELECT telegram_id FROM member WHERE status = 'active' "
                      "AND district_id IS NOT NULL ORDER BY id"))).all()]
-            staff = Member(telegram_id=1, full_name="Bench Staff", position=Position.EXPERT,
-                           status=MemberStatus.ACTIVE, language="ru")
-            s.add(staff)
-            await s.flush()
-            assert staff.id is not None
-            s.add(RoleAssignment(member_id=staff.id, role=Role.UNION_STAFF))
-            return staff.id, ids
+            return await add_staff(s), ids
     finally:
         await db.dispose()
 

@@ -43,6 +43,7 @@ from sqlmodel import col, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
+from bench_broadcast import add_staff  # noqa: E402
 from bench_search import admin  # noqa: E402
 from bench_updates import BirgeMember, closed_loop  # noqa: E402
 
@@ -50,10 +51,10 @@ from bot.sandbox.client import EmulatorClient  # noqa: E402
 from bot.services import broadcasts  # noqa: E402
 from bot.services.broadcasts import Audience, Draft  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.enums import BroadcastKind, MemberStatus, Position, Role  # noqa: E402
+from storage.enums import BroadcastKind, MemberStatus, Position  # noqa: E402
 from storage.local_postgres import LocalPostgres, free_port  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import JobRun, Member, RoleAssignment  # noqa: E402
+from storage.models import JobRun, Member  # noqa: E402
 from storage.types import utcnow  # noqa: E402
 from tests.replicas.cluster import Cluster, Replica  # noqa: E402
 
@@ -105,13 +106,7 @@ async def staff_member(url: str) -> int:
     db = Database(url)
     try:
         async with db.transaction() as s:
-            staff = Member(telegram_id=1, full_name="Bench Staff", position=Position.EXPERT,
-                           status=MemberStatus.ACTIVE, language="ru")
-            s.add(staff)
-            await s.flush()
-            assert staff.id is not None
-            s.add(RoleAssignment(member_id=staff.id, role=Role.UNION_STAFF))
-            return staff.id
+            return await add_staff(s)
     finally:
         await db.dispose()
 
