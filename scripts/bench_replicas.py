@@ -11,13 +11,15 @@ deliveries over the replicas as a load balancer would), N Birge replicas in webh
    lost, duplicates, the sustained rate and the busiest second of the bot as a whole, 429s;
 3. crash: a broadcast to 3,000 more recipients; one replica is SIGKILLed twice mid-broadcast
    (and started again): lost, duplicates;
-4. slots: a job scheduled every `--tick` seconds runs on the lease holder through 2 and 3 (while
-   replicas are SIGTERMed, SIGKILLed and started again): slots run, gaps, slots run twice.
+4. slots: a job scheduled every `--tick` seconds runs on the lease holder through 2 and 3 and
+   then until `--slot-minutes` (10) have passed, while replicas are SIGTERMed, SIGKILLed and
+   started again (one a minute after 3): slots run, gaps, slots run twice.
 
 Members are written straight into the database with bulk inserts. Not a test: it prints figures.
 
     .venv/bin/python scripts/bench_replicas.py [--database postgresql+asyncpg://...]
         [--recipients 10000] [--crash-recipients 3000] [--cap 30] [--seconds 20]
+        [--slot-minutes 10]
 """
 
 from __future__ import annotations
@@ -306,6 +308,9 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=100, help="closed-loop members")
     parser.add_argument("--tick", type=float, default=5.0, help="the test job's period")
     parser.add_argument("--runs", default="updates,broadcast,crash")
+    parser.add_argument("--slot-minutes", type=float, default=10.0,
+                        help="keep the replicas (restarted every minute) running at least this "
+                        "long for the slots report")
     args = parser.parse_args()
     runs = set(args.runs.split(","))
     local = None if args.database else LocalPostgres().start()
@@ -343,6 +348,7 @@ async def main() -> None:
                         "SEND_RATE_PER_CHAT_PER_SECOND": "1", "OUTBOX_CLAIM_SECONDS": "10",
                         "OUTBOX_POLL_SECONDS": "0.5", "BIRGE_TICK_SECONDS": str(args.tick),
                         "BIRGE_TICK_FILE": str(ticks)})
+                    cluster_began = time.monotonic()
                     started: list[Replica] = [cluster.start() for _ in range(3)]
                     await set_backends(client, cluster)
                     await cluster.ready(*started)
@@ -365,6 +371,25 @@ async def main() -> None:
                                                   CRASH_FIRST, args.crash_recipients,
                                                   args.cap, 2), flush=True)
                         restarts += 2
+                    # Slots over at least --slot-minutes: one replica after another is
+                    # stopped every minute (SIGTERM and SIGKILL in turn) and started again.
+                    kill = False
+                    while time.monotonic() - cluster_began < args.slot_minutes * 60:
+                        await asyncio.sleep(min(60.0, args.slot_minutes * 60
+                                                - (time.monotonic() - cluster_began)))
+                        if time.monotonic() - cluster_began >= args.slot_minutes * 60:
+                            break
+                        victim = next(r for r in cluster.replicas if r.alive())
+                        if kill:
+                            victim.kill()
+                        else:
+                            victim.terminate()
+                            victim.wait(60)
+                        kill = not kill
+                        fresh = cluster.start()
+                        await set_backends(client, cluster)
+                        await cluster.ready(fresh)
+                        restarts += 1
                     await asyncio.sleep(args.tick * 2)
                     cluster.stop_all()
                     print(await slots_report(url, ticks, args.tick, restarts), flush=True)

@@ -43,6 +43,10 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        if url.startswith("sqlite+aiosqlite"):
+            from storage.sqlite_driver import dbapi
+
+            kwargs["module"] = dbapi()  # one trip to SQLite's thread per statement
     else:
         # pool_pre_ping: a connection the server (or a failover) closed is replaced, not used.
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
