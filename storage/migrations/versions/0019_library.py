@@ -1,7 +1,7 @@
 """library: PostgreSQL ranks search results as SQLite's bm25 does, and finds the newest matches fast
 
 Revision ID: 0019_library
-Revises: 0018_search_speed
+Revises: 0019_year_indexes
 Create Date: 2026-11-30 12:10:00
 
 `search_newest(index, query, keys, recheck, n)` gives the rowids of the newest `n` rows of a
@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0019_library'
-down_revision: str | None = '0018_search_speed'
+down_revision: str | None = '0019_year_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
