@@ -350,6 +350,7 @@ async def delete_account(db: Database, actor_id: int, member_id: int) -> Deleted
                               (GroupModerator, GroupModerator.member_id),
                               (MemberSettings, MemberSettings.member_id)):
             await s.exec(delete(model).where(col(column) == member_id))
+        cache.touch(s.sync_session, "group_member")  # the groups' follower counts
         # Nothing more reaches them (what was sent stays counted in broadcast reports).
         await s.exec(delete(Outbox).where(
             col(Outbox.member_id) == member_id, col(Outbox.status) == OutboxStatus.PENDING))
