@@ -50,7 +50,7 @@ from bot.services.survey_results import (  # re-exported: callers use `surveys.r
     results,  # noqa: F401
     shared_results,  # noqa: F401
 )
-from storage.db import Database
+from storage.db import Database, table_of
 from storage.enums import MemberStatus
 from storage.models import (
     GroupMember,
@@ -76,6 +76,7 @@ REMINDER_KIND = "survey_reminder"
 POLL_KIND = "survey_poll"
 POLL_STOP_KIND = "survey_poll_stop"
 POLL_RESULTS_KIND = "survey_poll_results"
+_RESPONSES = table_of(SurveyResponse)
 
 
 class Status:
@@ -461,8 +462,8 @@ async def _change(db: Database, member_id: int, survey_id: int,
         change(ctx)
         async with db.transaction() as s:
             done = await s.exec(
-                update(SurveyResponse)
-                .where(col(SurveyResponse.id) == r.id, col(SurveyResponse.updated_at) == seen)
+                update(_RESPONSES)  # the table, not the model: no ORM bulk update machinery
+                .where(_RESPONSES.c.id == r.id, _RESPONSES.c.updated_at == seen)
                 .values(answers=r.answers, current=r.current, updated_at=r.updated_at))
             if done.rowcount == 1:
                 return _step(ctx)
