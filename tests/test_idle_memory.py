@@ -93,3 +93,28 @@ def test_the_scheduler_keeps_its_jobs_through_birges_own_driver(db_url: str) -> 
     assert [name for name in loaded if name.split(".")[0] in ("psycopg", "psycopg2")] == []
     if db_url.startswith("sqlite"):
         assert "sqlalchemy.dialects.postgresql" not in loaded
+
+
+# What the garbage collector still walks once Birge has started (`settle_memory`, called by
+# `birge run` after start-up): in a fresh process, so the test run's own objects do not count.
+SETTLED = """
+import gc, json, os, sys
+os.environ.update(BOT_TOKEN="123456:IDLE", DATABASE_URL="sqlite+aiosqlite:///" + sys.argv[1])
+from bot.app import Birge, settle_memory
+from bot.config import Settings
+app = Birge(Settings())
+gc.collect()
+before = len(gc.get_objects())
+settle_memory()
+print(json.dumps([before, len(gc.get_objects()), gc.get_freeze_count()]))
+"""
+
+
+def test_a_started_birge_keeps_its_start_up_objects_out_of_the_collectors_walks(
+        tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", SETTLED, str(tmp_path / "idle.db")],
+                         capture_output=True, text=True, check=True)
+    before, walked, frozen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before > 100_000  # aiogram, SQLAlchemy, the routers, the catalogs
+    assert frozen >= before * 0.9
+    assert walked < 2_000  # a full collection now walks only what came after
