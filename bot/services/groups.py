@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import CompoundSelect, delete, func, literal, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,14 +80,30 @@ async def _communities(session: AsyncSession, member_id: int) -> frozenset[int]:
     return frozenset(rows)
 
 
+def _mine(member_id: int, group_id: int | None = None) -> CompoundSelect:
+    """One statement for what a member is to the groups: their practice communities ("c"), the
+    groups they moderate ("m") and follow ("j"); only `group_id`'s rows when given."""
+    moderated = [col(GroupModerator.member_id) == member_id]
+    followed = [col(GroupMember.member_id) == member_id]
+    if group_id is not None:
+        moderated.append(col(GroupModerator.group_id) == group_id)
+        followed.append(col(GroupMember.group_id) == group_id)
+    return union_all(
+        sa_select(literal("c").label("kind"), col(CommunityMembership.community_id).label("id"))
+        .where(col(CommunityMembership.member_id) == member_id),
+        sa_select(literal("m"), col(GroupModerator.group_id)).where(*moderated),
+        sa_select(literal("j"), col(GroupMember.group_id)).where(*followed))
+
+
 async def access(session: AsyncSession, actor: policy.Actor, group_id: int) -> Access:
     group = await session.get(TopicGroup, group_id)
     if group is None:
         raise NotFound(what="group")
-    joined = await session.get(GroupMember, (group_id, actor.member_id)) is not None
-    moderates = await session.get(GroupModerator, (group_id, actor.member_id)) is not None
-    sees = policy.can_see_group(actor, group.community_id,
-                                await _communities(session, actor.member_id), moderates)
+    rows = (await session.exec(_mine(actor.member_id, group_id))).all()  # type: ignore[call-overload]
+    communities = frozenset(i for k, i in rows if k == "c")
+    joined = any(k == "j" for k, _i in rows)
+    moderates = any(k == "m" for k, _i in rows)
+    sees = policy.can_see_group(actor, group.community_id, communities, moderates)
     return Access(actor, group, joined, moderates, sees)
 
 
@@ -131,15 +148,7 @@ async def list_groups(db: Database, actor_id: int, language: str) -> list[GroupL
             return []
         groups = (await s.exec(select(TopicGroup).where(col(TopicGroup.archived_at).is_(None))
                                .order_by(col(TopicGroup.sort), col(TopicGroup.id)))).all()
-        # The member's communities, moderated and followed groups in one statement.
-        mine: CompoundSelect = union_all(
-            select(literal("c").label("kind"), col(CommunityMembership.community_id).label("id"))
-            .where(CommunityMembership.member_id == actor_id),
-            select(literal("m"), col(GroupModerator.group_id))
-            .where(GroupModerator.member_id == actor_id),
-            select(literal("j"), col(GroupMember.group_id))
-            .where(GroupMember.member_id == actor_id))
-        rows = (await s.exec(mine)).all()  # type: ignore[call-overload]
+        rows = (await s.exec(_mine(actor_id))).all()  # type: ignore[call-overload]
         counts = await _counts(s)
     communities = frozenset(i for k, i in rows if k == "c")
     moderated = {i for k, i in rows if k == "m"}
