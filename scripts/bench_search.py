@@ -17,6 +17,12 @@ same queries.
 
     .venv/bin/python scripts/bench_search.py [--pairs 100000] [--items 20000]
         [--decisions 5000] [--queries 400] [--database postgresql+asyncpg://...]
+        [--keep DIR]
+
+`--keep DIR` keeps the built corpus for the next run with the same sizes and seed: the SQLite
+file in DIR, and on a `--database` URL the PostgreSQL database (named after the sizes), reused
+when present instead of built and copied again (~3 minutes at full size). Drop the database
+(or delete the file) after a change to what the indexes hold.
 """
 
 from __future__ import annotations
@@ -230,7 +236,8 @@ async def copy_to_postgres(path: Path, url: str) -> None:
                 await pg.copy_records_to_table(table, columns=columns, records=[
                     tuple(_convert(row[i], types[names[i]]) for i in keep) for row in rows])
         await pg.execute("SET session_replication_role = DEFAULT")
-        await pg.execute("ANALYZE")
+        # As autovacuum leaves a table in use: hint bits set, the visibility map written.
+        await pg.execute("VACUUM ANALYZE")
     finally:
         await pg.close()
         con.close()
@@ -239,13 +246,17 @@ async def copy_to_postgres(path: Path, url: str) -> None:
 async def _copy_index(con: sqlite3.Connection, pg: Any, table: str) -> None:
     """A search index: its two texts, turned into the row's vector as `search` writes it."""
     a, b = search.INDEXES[table]
-    await pg.execute(f"CREATE TEMPORARY TABLE copied (rowid integer, {a} text, {b} text)")
+    await pg.execute("CREATE TEMPORARY TABLE copied (rowid integer, words text[])")
     cursor = con.execute(f"SELECT rowid, {a}, {b} FROM {table}")
     while rows := cursor.fetchmany(5000):
-        await pg.copy_records_to_table("copied", records=rows)
-    vector = search.PostgresBackend.VECTOR.format(a=a, b=b)
-    await pg.execute(f"INSERT INTO {table} (rowid, tsv) SELECT rowid, {vector} FROM copied")
+        await pg.copy_records_to_table("copied", records=[
+            (rowid, search.PostgresBackend.lexemes(x, y)) for rowid, x, y in rows])
+    await pg.execute(f"INSERT INTO {table} (rowid, tsv) SELECT rowid, array_to_tsvector(words) "
+                     f"FROM copied")
     await pg.execute("DROP TABLE copied")
+    await pg.execute(f"UPDATE search_stats SET rows = (SELECT count(*) FROM {table}), "
+                     f"words = (SELECT coalesce(sum(length(tsv)), 0) FROM {table}) "
+                     f"WHERE name = '{table}'")
 
 
 async def admin(url: str, statement: str) -> None:
@@ -256,6 +267,18 @@ async def admin(url: str, statement: str) -> None:
     conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
     try:
         await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def exists(url: str, name: str) -> bool:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
     finally:
         await conn.close()
 
@@ -340,17 +363,27 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", help="also measure on this PostgreSQL server "
                         "(postgresql+asyncpg://..., or 'local' for a throwaway one)")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the built corpus here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
+        name = f"bench-{args.pairs}-{args.items}-{args.decisions}-{args.seed}"
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        path = (args.keep or Path(tmp)) / f"{name}.db"
         started = time.perf_counter()
-        build(path, args.pairs, args.seed, args.items, args.decisions)
+        reused = path.exists()
+        if not reused:
+            part = path.with_name(f"{name}.part")
+            part.unlink(missing_ok=True)
+            build(part, args.pairs, args.seed, args.items, args.decisions)
+            part.rename(path)
         built = time.perf_counter() - started
-        size = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1024 / 1024
+        size = sum(p.stat().st_size for p in path.parent.glob(f"{path.name}*")) / 1024 / 1024
         print(f"corpus: {args.pairs} question-answer pairs (half Kyrgyz, half Russian; "
               f"{len(KY)}+{len(RU)} domain words and 6,000 rarer ones, Zipf-weighted), "
               f"{args.items} library items, {args.decisions} decisions; "
-              f"built in {built:.1f} s; database {size:.0f} MB", flush=True)
+              f"{'reused' if reused else f'built in {built:.1f} s'}; database {size:.0f} MB",
+              flush=True)
         label = "sqlite     " if args.database else ""
         report(label, asyncio.run(measure(path, args.queries, args.seed)))
         if args.database:
@@ -364,23 +397,30 @@ async def on_postgres(path: Path, args: argparse.Namespace) -> None:
 
     local = LocalPostgres().start() if args.database == "local" else None
     base = local.url() if local is not None else args.database
-    url = make_url(base).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    keep = bool(args.keep) and local is None
+    name = (f"{BENCH_DATABASE}_{args.pairs}_{args.items}_{args.decisions}_{args.seed}" if keep
+            else BENCH_DATABASE)
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
     try:
-        await admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        await admin(base, f'CREATE DATABASE "{BENCH_DATABASE}"')
-        started = time.perf_counter()
-        await asyncio.to_thread(upgrade, url)
-        await copy_to_postgres(path, url)
-        print(f"postgresql: the same corpus copied and indexed in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        if keep and await exists(base, name):
+            print("postgresql: the kept corpus reused", flush=True)
+        else:
+            await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin(base, f'CREATE DATABASE "{name}"')
+            started = time.perf_counter()
+            await asyncio.to_thread(upgrade, url)
+            await copy_to_postgres(path, url)
+            print(f"postgresql: the same corpus copied and indexed in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
         report("postgresql ", await measure(url, args.queries, args.seed))
         overlap = await top5_overlap(f"sqlite+aiosqlite:///{path}", url,
                                      min(args.queries, 200), args.seed)
         print("top-5 overlap, PostgreSQL vs SQLite, same queries: "
               + ", ".join(f"{k} {v:.2f}" for k, v in overlap.items()), flush=True)
     finally:
-        with contextlib.suppress(Exception):
-            await admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        if not keep:
+            with contextlib.suppress(Exception):
+                await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if local is not None:
             local.stop()
 

@@ -15,7 +15,8 @@
    import timed apart), sampling this process's resident memory while drawing.
 
 Bounded: phase 1 stops after `--seconds` (default 60; 5,000 members × 13 answers at 100/s would
-take about 11 minutes: `--seconds 700` runs them all). Not a test: it prints figures and exits.
+take about 11 minutes: `--seconds 700` runs them all; `--skip-results` stops after phase 1).
+Not a test: it prints figures and exits.
 
     nice .venv/bin/python scripts/bench_surveys.py [--members 5000] [--rate 100] [--seconds 60]
 """
@@ -495,14 +496,16 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="phase 1 length")
     parser.add_argument("--responses", type=int, default=20000)
     parser.add_argument("--skip-answers", action="store_true")
+    parser.add_argument("--skip-results", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_answers:
             await phase_answers(args, Path(tmp))
-        with contextlib.suppress(KeyboardInterrupt):
-            await phase_results(args, Path(tmp))
+        if not args.skip_results:
+            with contextlib.suppress(KeyboardInterrupt):
+                await phase_results(args, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +43,10 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        if url.startswith("sqlite+aiosqlite"):
+            from storage.sqlite_driver import dbapi
+
+            kwargs["module"] = dbapi()  # one trip to SQLite's thread per statement
     else:
         # pool_pre_ping: a connection the server (or a failover) closed is replaced, not used.
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
@@ -60,6 +64,17 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
             cur.close()
 
     return engine
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for the INSERT / UPDATE / DELETE every update makes (the update log, the
+    conversation states, a survey answer): a statement on the table runs as plain SQL, while one
+    on the model goes through the ORM's bulk machinery first (on SQLite ~600 µs of CPU for a
+    transaction with one UPDATE instead of ~380 µs; identical SQL). Only for rows no session
+    holds as objects: the ORM does not see such a change."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found
 
 
 class DatabaseUnavailable(Exception):

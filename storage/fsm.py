@@ -29,10 +29,9 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
 from sqlalchemy import delete, update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database, Handling, handling, insert_for
+from storage.db import Database, Handling, handling, insert_for, table_of
 from storage.models import FsmRecord, UpdateLog
 from storage.types import utcnow
 
@@ -40,6 +39,8 @@ StateType = str | State | None
 Entry = tuple[str | None, dict[str, Any]]
 
 _MISSING: Entry = (None, {})
+LOG = table_of(UpdateLog)
+STATES = table_of(FsmRecord)
 log = logging.getLogger(__name__)
 
 
@@ -137,8 +138,7 @@ class SQLStorage(BaseStorage):
             async with self.db.transaction() as s:
                 await self._upsert(s, batch)
                 if marks:
-                    await s.exec(update(UpdateLog)
-                                 .where(col(UpdateLog.update_id).in_(marks))
+                    await s.exec(update(LOG).where(LOG.c.update_id.in_(marks))
                                  .values(handled_at=utcnow(), payload={}))
         except BaseException as exc:  # a failure or a cancellation: keep the answers for later
             if not isinstance(exc, asyncio.CancelledError):
@@ -151,12 +151,12 @@ class SQLStorage(BaseStorage):
     async def _upsert(self, s: AsyncSession, batch: dict[str, Entry]) -> None:
         gone = [k for k, (state, data) in batch.items() if state is None and not data]
         if gone:
-            await s.exec(delete(FsmRecord).where(FsmRecord.key.in_(gone)))  # type: ignore[attr-defined]
+            await s.exec(delete(STATES).where(STATES.c.key.in_(gone)))
         rows = [{"key": k, "state": state, "data": data, "updated_at": utcnow()}
                 for k, (state, data) in batch.items() if k not in gone]
         if rows:
             insert = insert_for(self.db.engine.dialect.name)
-            stmt = insert(FsmRecord).values(rows)
+            stmt = insert(STATES).values(rows)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["key"],
                 set_={"state": stmt.excluded.state, "data": stmt.excluded.data,

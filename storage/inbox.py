@@ -30,13 +30,14 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database, Handling, insert_for
+from storage.db import Database, Handling, insert_for, table_of
 from storage.fsm import SQLStorage
 from storage.models import UpdateLog
 from storage.types import utcnow
 
 JSON = dict[str, Any]
 TAKE_AT_ONCE = 100
+LOG = table_of(UpdateLog)
 
 
 class Inbox:
@@ -63,8 +64,8 @@ class Inbox:
         if not rows:
             return []
         insert = insert_for(self.db.engine.dialect.name)
-        stmt = insert(UpdateLog).values(rows).on_conflict_do_nothing(
-            index_elements=["update_id"]).returning(col(UpdateLog.update_id))
+        stmt = insert(LOG).values(rows).on_conflict_do_nothing(
+            index_elements=["update_id"]).returning(LOG.c.update_id)
         async with self.db.transaction() as s:
             new = set((await s.exec(stmt)).scalars().all())
         for row in rows:
@@ -87,8 +88,7 @@ class Inbox:
         return False
 
     async def _write(self, session: AsyncSession, current: Handling) -> None:
-        await session.exec(update(UpdateLog)
-                           .where(col(UpdateLog.update_id) == current.update_id)
+        await session.exec(update(LOG).where(LOG.c.update_id == current.update_id)
                            .values(handled_at=utcnow(), payload={}))
         await self.storage.write_handled(session, current)
 

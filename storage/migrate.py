@@ -20,7 +20,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 # Tables that are not models: the FTS5 search index (and its shadow tables) and APScheduler's.
-UNMODELLED_PREFIXES = ("question_search", "library_search", "decision_search", "apscheduler_")
+UNMODELLED_PREFIXES = ("question_search", "library_search", "decision_search", "search_stats",
+                       "apscheduler_")
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:

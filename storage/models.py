@@ -454,6 +454,9 @@ class NationalIssue(SQLModel, table=True):
     """
 
     __tablename__ = "national_issue"
+    # The issues list's order (most municipalities first): its first page without a sort.
+    __table_args__ = (Index("ix_national_issue_ranking", "municipalities_count", "members_count",
+                            "id"),)
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     topic: str = Field(max_length=30, index=True)

@@ -83,12 +83,12 @@ async def show_home(event: Event, db: Database, member: MemberView, page: int = 
 
 async def show_group(event: Event, db: Database, member: MemberView, data: LibList) -> None:
     try:
-        counts = await library.kind_counts(db, member.id, data.group_id)
-        items, total = await library.browse(db, member.id, data.group_id, data.kind or None,
-                                            data.order, data.page, PER_PAGE, member.language)
+        found = await library.shelf(db, member.id, data.group_id, data.kind or None,
+                                    data.order, data.page, PER_PAGE, member.language)
     except ServiceError as exc:
         await show(event, refusal(exc))
         return
+    counts, items, total = found.counts, found.items, found.total
     kinds: Row = [button(("• " if not data.kind else "") + _("All"),
                          LibList(group_id=data.group_id, order=data.order))]
     rows: list[Row] = [kinds]

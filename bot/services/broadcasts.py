@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, literal, union_all
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -138,6 +138,17 @@ async def in_audience(session: AsyncSession, audience: Audience, member_id: int)
     """Whether this member is one the audience names (an active member, all filters met)."""
     found = (await session.exec(audience_query(audience).where(Member.id == member_id))).first()
     return found is not None
+
+
+async def audiences_of(session: AsyncSession, audiences: dict[int, Audience],
+                       member_id: int) -> set[int]:
+    """Which of these audiences (by key: an event's id …) name this member, in one statement."""
+    if not audiences:
+        return set()
+    parts = [audience_query(a).where(Member.id == member_id)
+             .with_only_columns(literal(key).label("key")) for key, a in audiences.items()]
+    rows = (await session.exec(union_all(*parts))).all()  # type: ignore[call-overload]
+    return {int(row[0]) for row in rows}
 
 
 async def recipients(session: AsyncSession, audience: Audience) -> list[int]:

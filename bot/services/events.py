@@ -697,15 +697,16 @@ async def lists(db: Database, member_id: int, now: datetime | None = None) -> Li
                     if st in (RegistrationStatus.INVITED, RegistrationStatus.MAYBE)][:10]
         # Members who joined after the invitations went out: events whose audience they are in.
         answered = {e.id for e, _st in rows}
-        for event in (await s.exec(select(Event).where(
-                Event.status == EventStatus.PUBLISHED, col(Event.starts_at) > now,
-                col(Event.registration_until) > now).order_by(col(Event.starts_at))
-                .limit(20))).all():
-            if len(upcoming) >= 10:
-                break
-            if event.id not in answered and await broadcasts.in_audience(
-                    s, Audience.from_json(event.audience), member_id):
-                upcoming.append((event, str(RegistrationStatus.INVITED)))
+        open_events = [e for e in (await s.exec(select(Event).where(
+            Event.status == EventStatus.PUBLISHED, col(Event.starts_at) > now,
+            col(Event.registration_until) > now).order_by(col(Event.starts_at))
+            .limit(20))).all() if e.id is not None and e.id not in answered]
+        if len(upcoming) < 10:
+            # Whose audience the member is in: one statement for them all (it was one each).
+            named = await broadcasts.audiences_of(
+                s, {e.id or 0: Audience.from_json(e.audience) for e in open_events}, member_id)
+            upcoming += [(e, str(RegistrationStatus.INVITED)) for e in open_events
+                         if e.id in named][:10 - len(upcoming)]
         upcoming.sort(key=lambda pair: pair[0].starts_at)
         mine = [(e, str(st)) for e, st in rows
                 if st in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)][:10]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func
+from sqlalchemy import CompoundSelect, delete, func, literal, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, policy
+from bot.services import audit, cache, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
 from storage.db import Database
 from storage.enums import MemberStatus, QuestionStatus
@@ -79,14 +80,30 @@ async def _communities(session: AsyncSession, member_id: int) -> frozenset[int]:
     return frozenset(rows)
 
 
+def _mine(member_id: int, group_id: int | None = None) -> CompoundSelect:
+    """One statement for what a member is to the groups: their practice communities ("c"), the
+    groups they moderate ("m") and follow ("j"); only `group_id`'s rows when given."""
+    moderated = [col(GroupModerator.member_id) == member_id]
+    followed = [col(GroupMember.member_id) == member_id]
+    if group_id is not None:
+        moderated.append(col(GroupModerator.group_id) == group_id)
+        followed.append(col(GroupMember.group_id) == group_id)
+    return union_all(
+        sa_select(literal("c").label("kind"), col(CommunityMembership.community_id).label("id"))
+        .where(col(CommunityMembership.member_id) == member_id),
+        sa_select(literal("m"), col(GroupModerator.group_id)).where(*moderated),
+        sa_select(literal("j"), col(GroupMember.group_id)).where(*followed))
+
+
 async def access(session: AsyncSession, actor: policy.Actor, group_id: int) -> Access:
     group = await session.get(TopicGroup, group_id)
     if group is None:
         raise NotFound(what="group")
-    joined = await session.get(GroupMember, (group_id, actor.member_id)) is not None
-    moderates = await session.get(GroupModerator, (group_id, actor.member_id)) is not None
-    sees = policy.can_see_group(actor, group.community_id,
-                                await _communities(session, actor.member_id), moderates)
+    rows = (await session.exec(_mine(actor.member_id, group_id))).all()  # type: ignore[call-overload]
+    communities = frozenset(i for k, i in rows if k == "c")
+    joined = any(k == "j" for k, _i in rows)
+    moderates = any(k == "m" for k, _i in rows)
+    sees = policy.can_see_group(actor, group.community_id, communities, moderates)
     return Access(actor, group, joined, moderates, sees)
 
 
@@ -109,19 +126,36 @@ async def readable_groups(db: Database, actor_id: int) -> list[int]:
         return await visible_group_ids(s, await policy.load_actor(s, actor_id))
 
 
+# How many follow each group: a count over every follower row (tens of thousands after a year),
+# read at most once per TTL by this process and forgotten when a follower joins or leaves.
+_follower_counts: cache.ReadCache[dict[int, int]] = cache.ReadCache(30.0, "group_member")
+
+
+async def _counts(session: AsyncSession) -> dict[int, int]:
+    found = _follower_counts.get("all")
+    if not cache.missing(found):
+        return found  # type: ignore[return-value]
+    rows = (await session.exec(select(GroupMember.group_id, func.count())
+                               .group_by(col(GroupMember.group_id)))).all()
+    return _follower_counts.put("all", {int(g): int(n) for g, n in rows})
+
+
 async def list_groups(db: Database, actor_id: int, language: str) -> list[GroupLine]:
     """The groups the member may join, joined ones first."""
     async with db.read() as s:
         actor = await policy.load_actor(s, actor_id)
-        visible = set(await visible_group_ids(s, actor))
+        if not actor.active:
+            return []
         groups = (await s.exec(select(TopicGroup).where(col(TopicGroup.archived_at).is_(None))
                                .order_by(col(TopicGroup.sort), col(TopicGroup.id)))).all()
-        joined = set((await s.exec(select(GroupMember.group_id).where(
-            GroupMember.member_id == actor_id))).all())
-        counts = dict((await s.exec(select(GroupMember.group_id, func.count())
-                                    .group_by(col(GroupMember.group_id)))).all())
+        rows = (await s.exec(_mine(actor_id))).all()  # type: ignore[call-overload]
+        counts = await _counts(s)
+    communities = frozenset(i for k, i in rows if k == "c")
+    moderated = {i for k, i in rows if k == "m"}
+    joined = {i for k, i in rows if k == "j"}
     lines = [GroupLine(g.id or 0, g.name(language), g.id in joined, g.community_id is not None,
-                       int(counts.get(g.id, 0))) for g in groups if g.id in visible]
+                       counts.get(g.id or 0, 0)) for g in groups
+             if policy.can_see_group(actor, g.community_id, communities, g.id in moderated)]
     return sorted(lines, key=lambda line: not line.joined)
 
 
@@ -263,6 +297,7 @@ async def join_group(db: Database, actor_id: int, group_id: int) -> bool:
 
 async def leave_group(db: Database, actor_id: int, group_id: int) -> bool:
     async with db.transaction() as s:
+        cache.touch(s.sync_session, "group_member")
         result = await s.exec(delete(GroupMember).where(
             col(GroupMember.group_id) == group_id, col(GroupMember.member_id) == actor_id))
         return bool(result.rowcount)

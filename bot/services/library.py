@@ -355,10 +355,20 @@ class ItemLine:
 ORDERS = ("new", "used")
 
 
-async def browse(db: Database, actor_id: int, group_id: int, kind: str | None,
-                 order: str = "new", page: int = 0, per_page: int = 8,
-                 language: str = "ru") -> tuple[list[ItemLine], int]:
-    """A group's published items of one kind (or all), newest or most used first; and how many."""
+@dataclass(frozen=True)
+class Shelf:
+    """A group's library screen: items of each kind, one page of them, how many in all."""
+
+    counts: dict[str, int]
+    items: list[ItemLine]
+    total: int
+
+
+async def shelf(db: Database, actor_id: int, group_id: int, kind: str | None,
+                order: str = "new", page: int = 0, per_page: int = 8,
+                language: str = "ru") -> Shelf:
+    """A group's published items of one kind (or all), newest or most used first, with how
+    many of each kind it has: one permission check, the page's total taken from the counts."""
     if kind is not None and kind not in {k.value for k in ItemKind}:
         raise InvalidInput("library_kind")
     async with db.read() as s:
@@ -366,10 +376,12 @@ async def browse(db: Database, actor_id: int, group_id: int, kind: str | None,
         a = await groups.access(s, actor, group_id)
         await policy.ensure(db, actor, a.sees, policy.Action.VIEW_ITEM, group_id)
         where = [LibraryItem.group_id == group_id, LibraryItem.status == ItemStatus.PUBLISHED]
+        counts = {str(k): int(n) for k, n in (await s.exec(
+            select(LibraryItem.kind, func.count()).where(*where)
+            .group_by(col(LibraryItem.kind)))).all()}
         if kind is not None:
             where.append(LibraryItem.kind == kind)
-        total = int((await s.exec(select(func.count()).select_from(LibraryItem)
-                                  .where(*where))).one())
+        total = counts.get(kind, 0) if kind is not None else sum(counts.values())
         ordering: list[Any] = ([col(LibraryItem.published_at).desc(), col(LibraryItem.id).desc()]
                                if order != "used" else
                                [(col(LibraryItem.adoptions_count)
@@ -378,20 +390,9 @@ async def browse(db: Database, actor_id: int, group_id: int, kind: str | None,
         page = max(0, min(page, max(0, (total - 1) // per_page)))
         rows = (await s.exec(select(LibraryItem).where(*where).order_by(*ordering)
                              .offset(page * per_page).limit(per_page))).all()
-    return [ItemLine(i.id or 0, ItemKind(i.kind), i.title(language), ItemStatus(i.status),
-                     i.useful_count, i.adoptions_count, i.group_id) for i in rows], total
-
-
-async def kind_counts(db: Database, actor_id: int, group_id: int) -> dict[str, int]:
-    """How many published items of each kind a group has (for the group's library screen)."""
-    async with db.read() as s:
-        actor = await policy.load_actor(s, actor_id)
-        a = await groups.access(s, actor, group_id)
-        await policy.ensure(db, actor, a.sees, policy.Action.VIEW_ITEM, group_id)
-        rows = (await s.exec(select(LibraryItem.kind, func.count()).where(
-            LibraryItem.group_id == group_id, LibraryItem.status == ItemStatus.PUBLISHED)
-            .group_by(col(LibraryItem.kind)))).all()
-    return {str(k): int(n) for k, n in rows}
+    return Shelf(counts, [ItemLine(i.id or 0, ItemKind(i.kind), i.title(language),
+                                   ItemStatus(i.status), i.useful_count, i.adoptions_count,
+                                   i.group_id) for i in rows], total)
 
 
 async def review_queue(db: Database, actor_id: int, language: str = "ru") -> list[ItemLine]:

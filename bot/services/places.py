@@ -181,10 +181,21 @@ async def _deciders(s: AsyncSession, district_id: int) -> list[int]:
     rows = await s.exec(
         select(RoleAssignment.member_id).join(Member, col(Member.id) == RoleAssignment.member_id)
         .where(Member.status == MemberStatus.ACTIVE)
+        .where(col(RoleAssignment.role).in_([Role.UNION_STAFF, Role.DISTRICT_LEADER]))
         .where((RoleAssignment.role == Role.UNION_STAFF)
                | ((RoleAssignment.role == Role.DISTRICT_LEADER)
                   & (RoleAssignment.district_id == district_id))))
     return sorted(set(rows.all()))
+
+
+async def known_typed(s: AsyncSession, district_id: int, typed: str) -> int | None:
+    """The known (or already proposed) municipality a typed name stands for, if any."""
+    wanted = key(clean_name(typed))
+    for m in await _usable(s, district_id):
+        if wanted in _keys(m):
+            assert m.id is not None
+            return m.id
+    return None
 
 
 async def resolve_typed(s: AsyncSession, district_id: int, typed: str,
@@ -192,11 +203,9 @@ async def resolve_typed(s: AsyncSession, district_id: int, typed: str,
     """The municipality a typed name stands for: a known one spelled the same way (whatever
     the alphabet), or a new pending one that the district's leaders and staff hear of."""
     name = clean_name(typed)
-    wanted = key(name)
-    for m in await _usable(s, district_id):
-        if wanted in _keys(m):
-            assert m.id is not None
-            return m.id
+    found = await known_typed(s, district_id, name)
+    if found is not None:
+        return found
     district = await s.get(District, district_id)
     if district is None:
         raise InvalidInput("district")

@@ -28,7 +28,7 @@ from sqlalchemy import delete, inspect, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import audit, cache, policy
+from bot.services import audit, cache, policy, sheets
 from bot.services.errors import InvalidState, NotFound
 from storage.db import Database
 from storage.enums import MemberStatus, OutboxStatus
@@ -254,27 +254,17 @@ class Export:
 
 
 def _xlsx(data: dict[str, Rows]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    first = True
+    """One sheet a section: its columns, then its rows (written directly, see sheets.py)."""
+    tables: dict[str, list[list[Any]]] = {}
     for name, rows in data.items():
-        sheet = book.active if first else book.create_sheet()
-        assert sheet is not None
-        first = False
-        sheet.title = name[:31]
         headers: list[str] = []
         for row in rows:
             headers += [k for k in row if k not in headers]
         if not headers:
-            sheet.append(["(none)"])
+            tables[name] = [["(none)"]]
             continue
-        sheet.append(headers)
-        for row in rows:
-            sheet.append([_cell(row.get(h)) for h in headers])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        tables[name] = [headers, *([_cell(row.get(h)) for h in headers] for row in rows)]
+    return sheets.workbook(tables)
 
 
 def _cell(value: Any) -> Any:
@@ -360,6 +350,7 @@ async def delete_account(db: Database, actor_id: int, member_id: int) -> Deleted
                               (GroupModerator, GroupModerator.member_id),
                               (MemberSettings, MemberSettings.member_id)):
             await s.exec(delete(model).where(col(column) == member_id))
+        cache.touch(s.sync_session, "group_member")  # the groups' follower counts
         # Nothing more reaches them (what was sent stays counted in broadcast reports).
         await s.exec(delete(Outbox).where(
             col(Outbox.member_id) == member_id, col(Outbox.status) == OutboxStatus.PENDING))

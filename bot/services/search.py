@@ -28,9 +28,9 @@ The choice: SQLite FTS5 over word tokens (`unicode61`) with prefix indexes, quer
 
 The backend (how an index is fed and matched) sits behind `Backend`, chosen by the database's
 dialect (`backend(db)`): `Fts5Backend` on SQLite; `PostgresBackend` on PostgreSQL (a tsvector of
-the same words under a GIN index, matched with the same stems as prefixes and ranked by a bm25
-rebuilt from ts_rank over the candidates); on any other database `LikeBackend`, a plain table
-matched with ILIKE.
+the same words, each occurrence counted, under a GIN index, matched with the same stems as
+prefixes and ranked by the same bm25 over the same candidates); on any other database
+`LikeBackend`, a plain table matched with ILIKE.
 How the indexes are fed, for a new backend:
 - `question_search` (columns `question`, `answer`; rowid = question id): `reindex(session, id)`,
   called by every change in `bot.services.questions` that alters what a question shows;
@@ -49,6 +49,7 @@ matches, where each stem is a word prefix and `op` is AND or OR.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -237,8 +238,8 @@ class Fts5Backend(_TableBackend):
 
 
 class LikeBackend(_TableBackend):
-    """Any other database: plain tables matched with ILIKE, newest first (a stand-in until a
-    full-text backend for PostgreSQL is registered with `register_backend`)."""
+    """Any other database: plain tables matched with ILIKE, newest first (`register_backend`
+    adds a full-text one)."""
 
     def matches(self, index: str, stems: list[str], op: str,
                 limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
@@ -262,9 +263,8 @@ def _tsquery(stems: list[str], op: str) -> str:
 
 
 def _keys(stems: list[str], op: str) -> str:
-    """The same stems as a tsquery over `search_keys` (migration 0018): each stem's first
-    `PREFIX_KEYS` letters, an exact key of the prefix index (a longer stem is checked on the
-    row's words afterwards)."""
+    """The stems as exact keys of `search_keys` (migration 0018): each one's first
+    `PREFIX_KEYS` letters (a longer stem is checked on the row's words afterwards)."""
     joined = (" & " if op == "AND" else " | ").join(
         f"''{w[:PREFIX_KEYS]}''" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
     return f"to_tsquery('simple', '{joined}')"
@@ -275,89 +275,121 @@ PREFIX_KEYS = 6
 
 class PostgresBackend(_TableBackend):
     """PostgreSQL: each index table is (rowid, tsv): the words of its two columns as a tsvector
-    ('simple': lower-cased words as written, no stemmer, like FTS5's unicode61), stored in the
-    row uncompressed, and a GIN index of `search_keys(tsv)`: every word's prefixes of 3-6
-    letters (migration 0018; FTS5's `prefix = '3 4 5 6'`). The stems are
-    matched as word prefixes (`'stem':*`, as FTS5's `"stem"*`) over the newest `limit`
-    matches, as on SQLite; each is quoted and holds letters and digits only, so no query is
-    tsquery syntax.
+    (lower-cased words as written, cut as FTS5's unicode61 cuts them: `_WORD`), uncompressed in
+    the row, under a GIN index of `search_keys(tsv)`: every word's prefixes of 3-6 letters
+    (migration 0018; FTS5's `prefix = '3 4 5 6'`). Each occurrence of a word after its first is
+    a lexeme of its own, tagged with its count (`бюджет~2`; migration 0019), so a stem's
+    `ts_rank` is exactly how often it occurs and `length(tsv)` the row's count of words. Stems
+    match as word prefixes (`'stem':*`, as FTS5's `"stem"*`), quoted, letters and digits only,
+    over the newest `limit` matches (`search_newest`, migration 0019), as on SQLite.
 
-    The newest matches, two ways in one statement: the newest `WINDOW` × `limit` rows are
-    read newest first until `limit` match (a common word: a few hundred rows); only when the
-    window holds fewer, the GIN index gives every match (then few) and the newest are kept.
-    A prefix query on the words' own index unioned the posting lists of every word with that
-    prefix (all 100,000 rows for "бюджет") before intersecting: 15-30 ms for two common stems.
-
-    Rank: FTS5's bm25, rebuilt on the candidates only from what PostgreSQL gives cheaply. A
-    term's frequency in a row comes from `ts_rank` of that one term (its sum of 1/j² per
-    occurrence, divided back by the weight); a row's length is its count of distinct words
-    (`length(tsv)`) against the candidates' mean; a term's IDF is estimated from how many
-    candidates hold it, scaled by the share of the index the candidates span (rowids grow with
-    time and the candidates are the newest matches), where counting the index for every common
-    prefix would cost more than the search. `ts_rank` of the whole query (no IDF) ranked a
-    rare word no higher than "бюджет": PostgreSQL and SQLite agreed on 0.13-0.37 of a top 5;
-    now on 0.50-0.76 (`bench_search.py --database local`). The vectors are ranked where they
-    lie in the row (a copy of each, made when they were compressed, cost more than it saved)."""
+    Rank: FTS5's bm25 over the same candidates: a row's length against the index's mean and N
+    from `search_stats` (kept by `put` and `drop`); a term's document frequency is the share of
+    rows ANALYZE found holding its first 6 letters (the GIN index's statistics, reread every
+    `STATS_TTL` seconds), or, for a key too rare to be listed, counted through the GIN index.
+    PostgreSQL and SQLite now agree on the top 5 (`bench_search.py --database local`: 0.98-1.00;
+    `ts_rank` of distinct words, 1, 1.25, 1.36 … for 1, 2, 3 … occurrences, gave 0.49-0.83)."""
 
     K1, B = 1.2, 0.75
-    WINDOW = 3
-    VECTOR = "to_tsvector('simple'::regconfig, CAST({a} AS text) || ' ' || CAST({b} AS text))"
+    STATS_TTL = 300.0
+    # A key ANALYZE did not list is rare (a few dozen rows): counted, but never past this.
+    COUNT_CAP = 2000
+    # What ranks an occurrence: ts_rank's weight of an unpositioned lexeme, 0.1 / (pi²/6).
+    PER_OCCURRENCE = 16.4493406685
+
+    def __init__(self) -> None:
+        # The GIN indexes' common keys with their share of rows: from which database (URL),
+        # when, per index. Another database read in between only makes a ranking approximate.
+        self._stats: tuple[str, float, dict[str, dict[str, float]]] = ("", 0.0, {})
+
+    @staticmethod
+    def lexemes(first: str, second: str) -> list[str]:
+        """A row's words, each occurrence after a word's first tagged with its count."""
+        seen: dict[str, int] = {}
+        out = []
+        for word in _WORD.findall(f"{first} {second}"):
+            if len(word.encode()) > 2000:  # PostgreSQL's limit for a lexeme
+                continue
+            k = seen[word] = seen.get(word, 0) + 1
+            out.append(word if k == 1 else f"{word}~{k}")
+        return out
+
+    async def drop(self, session: AsyncSession, index: str, rowid: int) -> None:
+        assert index in INDEXES
+        await session.exec(text(  # type: ignore[call-overload]
+            f"WITH d AS (DELETE FROM {index} WHERE rowid = :id RETURNING length(tsv) AS n) "
+            f"UPDATE search_stats SET rows = rows - (SELECT count(*) FROM d), "
+            f"words = words - (SELECT coalesce(sum(n), 0) FROM d) WHERE name = :index"
+        ).bindparams(id=rowid, index=index))
 
     async def put(self, session: AsyncSession, index: str, rowid: int, first: str,
                   second: str) -> None:
         await self.drop(session, index, rowid)
-        vector = self.VECTOR.format(a=":a", b=":b")
+        words = self.lexemes(first, second)
         await session.exec(text(  # type: ignore[call-overload]
-            f"INSERT INTO {index} (rowid, tsv) VALUES (:id, {vector})"
-        ).bindparams(id=rowid, a=first, b=second))
+            f"WITH i AS (INSERT INTO {index} (rowid, tsv) VALUES (:id, "
+            f"array_to_tsvector(CAST(:words AS text[]))) RETURNING length(tsv) AS n) "
+            f"UPDATE search_stats SET rows = rows + 1, words = words + (SELECT n FROM i) "
+            f"WHERE name = :index").bindparams(id=rowid, words=words, index=index))
 
     async def prepare(self, session: AsyncSession) -> None:
-        """The matches are at most `CANDIDATES` rows: fetch each one's question, item or
-        broadcast by primary key (left to itself the planner hashed the whole `question`
-        table); no JIT (it compiled for a second when a plan's cost looked high) and no
-        parallel workers (starting them costs more than a search)."""
+        """Fetch each match's question, item or broadcast by primary key (the planner hashed
+        the whole `question` table), no JIT or parallel workers (they cost more than a
+        search); the GIN indexes' statistics when older than `STATS_TTL`."""
+        url = str(session.sync_session.get_bind().engine.url)
         await session.exec(text(  # type: ignore[call-overload]
             "SELECT set_config('enable_hashjoin', 'off', true), "
             "set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true), "
             "set_config('max_parallel_workers_per_gather', '0', true)"))
+        if self._stats[0] == url and time.monotonic() - self._stats[1] < self.STATS_TTL:
+            return
+        found: dict[str, dict[str, float]] = {index: {} for index in INDEXES}
+        for name, keys, shares in (await session.exec(text(  # type: ignore[call-overload]
+                "SELECT tablename, most_common_elems::text::text[], most_common_elem_freqs "
+                "FROM pg_stats WHERE tablename IN ('ix_question_search_tsv', "
+                "'ix_library_search_tsv', 'ix_decision_search_tsv') "
+                "AND most_common_elems IS NOT NULL"))).all():
+            found[str(name)[3:-4]] = dict(zip(keys, shares, strict=False))
+        self._stats = (url, time.monotonic(), found)
+
+    def _frequency(self, index: str, stem_: str) -> str:
+        """SQL for how many rows of `index` hold a word starting with `stem_`."""
+        key = stem_[:PREFIX_KEYS]
+        share = self._stats[2].get(index, {}).get(key)
+        if share is not None:
+            return f"({float(share)} * st.rows)"
+        recheck = "true" if len(stem_) > PREFIX_KEYS else "false"
+        return (f"(SELECT search_count('{index}'::regclass, {_tsquery([stem_], 'AND')}, "
+                f"{_keys([stem_], 'AND')}, {recheck}, {self.COUNT_CAP}))")
 
     def matches(self, index: str, stems: list[str], op: str,
                 limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
         assert index in INDEXES
+        stems = ["".join(_WORD.findall(s)) for s in stems]
+        stems = [s for s in stems if s]
         n, query = int(limit), _tsquery(stems, op)
-        recheck = f" AND tsv @@ {query}" if any(len(t) > PREFIX_KEYS for t in stems) else ""
         ranks, counts, terms_ = [], [], []
         for i, stem_ in enumerate(stems):
-            ranks.append(f"ts_rank(tsv, {_tsquery([stem_], op)}, 0) AS r{i}")
-            counts.append(f"count(*) FILTER (WHERE r{i} > 0) AS d{i}")
-            # bm25's term: IDF × f(k1+1) / (f + k1(1 - b + b·len/avglen)); f from ts_rank.
-            hits = f"(s.d{i} * s.scale)"
-            idf = f"greatest(1e-6, ln((s.total - {hits} + 0.5) / ({hits} + 0.5)))"
-            freq = f"(f.r{i} * 16.4493406685)"
-            terms_.append(f"{idf} * {freq} * {self.K1 + 1} / ({freq} + {self.K1} * "
-                          f"({1 - self.B} + {self.B} * f.len / s.avglen))")
+            ranks.append(f"round(ts_rank(tsv, {_tsquery([stem_], op)}, 0) * "
+                         f"{self.PER_OCCURRENCE}) AS f{i}")
+            counts.append(f"{self._frequency(index, stem_)} AS d{i}")
+            # bm25's term: IDF × f(k1+1) / (f + k1(1 - b + b·len/avglen)), as FTS5's bm25().
+            idf = f"greatest(1e-6, ln((st.rows - d.d{i} + 0.5) / (d.d{i} + 0.5)))"
+            terms_.append(f"{idf} * f.f{i} * {self.K1 + 1} / (f.f{i} + {self.K1} * "
+                          f"({1 - self.B} + {self.B} * f.len / st.avglen))")
+        recheck = "true" if any(len(t) > PREFIX_KEYS for t in stems) else "false"
         sql = (
-            # h: the index's rowids and how many of the newest rows the window reads.
-            f"WITH h AS MATERIALIZED (SELECT m.*, ceil(sqrt({self.WINDOW * n} * "
-            f"greatest(m.hi - m.lo + 1, 1))) AS win FROM (SELECT coalesce(max(rowid), 0) AS "
-            f"hi, coalesce(min(rowid), 0) AS lo FROM {index}) m), "
-            f"w AS MATERIALIZED (SELECT rowid, tsv FROM (SELECT rowid, tsv FROM {index} "
-            f"ORDER BY rowid DESC LIMIT (SELECT win FROM h)) x WHERE tsv @@ {query} "
-            f"LIMIT {n}), "
-            f"k AS MATERIALIZED (SELECT (SELECT count(*) FROM w) >= {n} OR hi - lo < win "
-            f"AS done FROM h), "
-            f"c AS (SELECT rowid, tsv FROM w WHERE (SELECT done FROM k) UNION ALL "
-            f"SELECT t.rowid, t.tsv FROM (SELECT rowid FROM {index} WHERE search_keys(tsv) @@ "
-            f"{_keys(stems, op)}{recheck} AND NOT (SELECT done FROM k) "
-            f"ORDER BY rowid + 0 DESC LIMIT {n}) g JOIN {index} t ON t.rowid = g.rowid), "
+            # c: the newest `n` matches (migration 0019's `search_newest`) and their vectors.
+            f"WITH c AS (SELECT t.rowid, t.tsv FROM search_newest('{index}'::regclass, "
+            f"{query}, {_keys(stems, op)}, {recheck}, {n}) AS m(rowid) "
+            f"JOIN {index} t ON t.rowid = m.rowid), "
             f"f AS (SELECT rowid, greatest(length(tsv), 1) AS len, {', '.join(ranks)} FROM c), "
-            f"s0 AS (SELECT count(*) AS n, min(rowid) AS lo, avg(len) AS avglen, "
-            f"{', '.join(counts)} FROM f), "
-            f"s AS (SELECT s0.*, greatest(h.hi, s0.n)::float AS total, "
-            f"CASE WHEN s0.n < {n} THEN 1.0 "
-            f"ELSE greatest(h.hi, 1)::float / greatest(h.hi - s0.lo + 1, 1) END AS scale "
-            f"FROM s0, h) "
-            f"SELECT f.rowid, -({' + '.join(terms_)}) AS rank FROM f, s")
+            # st: the index's rows and mean length; d: each stem's document frequency.
+            f"st AS MATERIALIZED (SELECT greatest(coalesce(max(rows), 0), 1)::float AS rows, "
+            f"greatest(coalesce(max(words), 0), 1)::float / greatest(coalesce(max(rows), 0), "
+            f"1) AS avglen FROM search_stats WHERE name = '{index}'), "
+            f"d AS MATERIALIZED (SELECT {', '.join(counts) or '0 AS d'} FROM st) "
+            f"SELECT f.rowid, -({' + '.join(terms_) or '0'}) AS rank FROM f, st, d")
         return sql, {}
 
 

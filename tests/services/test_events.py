@@ -287,3 +287,22 @@ async def test_the_digest_lists_this_weeks_events_and_materials_posted(
     assert [i.ref for i in dict(digest.sections)["event_materials"].items] == [
         f"E-{created.event_id}"]
     del later
+
+
+async def test_a_member_who_joins_after_the_invitations_sees_the_events_meant_for_them(
+        db: Database, people: dict[str, int]) -> None:
+    talas = await f.district_id(db, "talas")
+    leylek = await f.district_id(db, "leylek")
+    later = await events.create_event(db, people["staff"], draft(
+        audience=Audience(districts=[talas]), starts_at=utcnow() + timedelta(days=9),
+        ends_at=utcnow() + timedelta(days=9, hours=2)))
+    sooner = await events.create_event(db, people["staff"], draft(
+        audience=Audience(districts=[talas, leylek])))
+    elsewhere = await events.create_event(db, people["staff"], draft(
+        audience=Audience(districts=[leylek])))
+    assert {later.status, sooner.status, elsewhere.status} == {EventStatus.PUBLISHED}
+    newcomer = await f.member(db, "Жаңы Келген", district="talas")
+    upcoming = (await events.lists(db, newcomer.id)).upcoming
+    assert [(e.id, status) for e, status in upcoming] == [
+        (sooner.event_id, "invited"), (later.event_id, "invited")]
+    assert (await events.lists(db, people["c"])).upcoming[0][0].id == sooner.event_id

@@ -136,3 +136,29 @@ async def test_search_ranks_an_exact_title_first_and_the_similar_step_offers_ite
     assert hits and hits[0].kind == "method"
     with pytest.raises(InvalidState):
         await library.adopt(db, boss, exact.item_id)  # one's own item
+
+
+async def test_a_groups_shelf_counts_each_kind_and_pages_the_chosen_one(db: Database) -> None:
+    budget = await f.group_id(db, "budget")
+    boss = await f.staff(db)
+    for n in range(3):
+        await library.submit(db, boss, act(budget, number=f"{n + 1}-р"), TODAY)
+    proposed = await library.submit(db, boss, practice(budget), TODAY)
+    if proposed.status != ItemStatus.PUBLISHED:
+        await library.review(db, boss, proposed.item_id, "approve")
+    await library.submit(db, (await f.member(db, "Асель Маматова")).id,
+                         practice(budget, title="Жаңы тажрыйба"), TODAY)  # waits for review
+    reader = await f.member(db, "Бакыт Осмонов", district="talas")
+
+    everything = await library.shelf(db, reader.id, budget, None, per_page=2)
+    assert everything.counts == {"legal_act": 3, "practice": 1}
+    assert everything.total == 4 and len(everything.items) == 2
+    acts = await library.shelf(db, reader.id, budget, "legal_act", page=99, per_page=2)
+    assert acts.total == 3 and [i.kind for i in acts.items] == ["legal_act"]  # the last page
+    assert (await library.shelf(db, reader.id, budget, "template")).total == 0
+    with pytest.raises(InvalidInput):
+        await library.shelf(db, reader.id, budget, "'; DROP TABLE library_item; --")
+    heads = await f.group_id(db, "community-heads")
+    deputy = await f.member(db, "Канат Асанов", communities=("deputies",))
+    with pytest.raises(PermissionDenied):
+        await library.shelf(db, deputy.id, heads, None)

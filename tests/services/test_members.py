@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services import invites, members
-from bot.services.errors import InvalidInput, InvalidState, PermissionDenied
+from bot.services.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from storage.db import Database
 from storage.enums import MemberStatus, Position, Role
 from storage.models import AuditLog, Member, Outbox
@@ -132,6 +132,23 @@ async def test_a_member_edits_their_profile(db: Database):
     view = await members.update_profile(db, m.id, app)
     assert view.full_name == "Asel Mamatova-Ryskulova"
     assert view.district_id == talas and len(view.community_ids) == 2
+
+
+async def test_the_profile_card_names_the_place_and_communities_in_the_members_language(
+        db: Database):
+    m = await f.member(db, "Асель Маматова", district="leylek", municipality="katran",
+                       communities=("heads", "finance"))
+    card = await members.profile_card(db, m.id, "ky")
+    assert (card.municipality, card.district) == ("Катран айыл аймагы", "Лейлек району")
+    assert card.region is not None and card.member.roles == {Role.MEMBER}
+    assert len(card.communities) == 2 and card.member.community_ids == m.community_ids
+    typed = await f.applicant(db, "Бакыт Осмонов", district="leylek",
+                              municipality_other="Жаңы-Жер", communities=())
+    card = await members.profile_card(db, typed.id, "ru")
+    assert card.municipality == "Жаңы-Жер" and card.communities == []
+    assert card.member.status == MemberStatus.PENDING and card.member.roles == frozenset()
+    with pytest.raises(NotFound):
+        await members.profile_card(db, 10**9, "ru")
 
 
 async def test_the_leader_of_a_community_in_a_district_is_unique(db: Database):

@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.services import legal, people, places, privacy
+from bot.services import legal, people, places, privacy, questions
 from bot.services import national_issues as ni
 from bot.services.errors import InvalidInput, InvalidState, PermissionDenied
+from bot.services.questions import QuestionDraft
 from storage.db import Database
 from storage.enums import LegalCategory, MemberStatus, MunicipalityStatus, Role
 from storage.models import LegalCase, Member, Municipality, NationalIssue
@@ -153,6 +154,21 @@ async def test_the_export_holds_every_kind_of_record(db: Database) -> None:
     other = await f.member(db, "Бакыт Осмонов", district="talas")
     with pytest.raises(PermissionDenied):
         await privacy.export_my_data(db, other.id, m.id)
+
+
+async def test_the_spreadsheet_shows_a_question_as_the_member_typed_it(db: Database) -> None:
+    m = await f.member(db, "Асель Маматова", district="leylek")
+    typed = 'Бюджет <2027> & "салык" — кантип?\x07 Жооп\nкүтөм'
+    await questions.ask_question(db, m.id, QuestionDraft(await f.group_id(db, "budget"), typed))
+    export = await privacy.export_my_data(db, m.id, m.id)
+    with zipfile.ZipFile(io.BytesIO(export.data)) as z:
+        book = load_workbook(io.BytesIO(z.read("birge-data.xlsx")))
+    rows = list(book["questions"].iter_rows(values_only=True))
+    header, first = rows[0], rows[1]
+    assert first[header.index("text")] == typed.replace("\x07", "")
+    assert first[header.index("anonymous")] is False
+    assert isinstance(first[header.index("id")], int)
+    assert list(book["legal_cases"].iter_rows(values_only=True)) == [("(none)",)]
 
 
 async def test_deletion_is_the_owners_alone_and_legal_cases_expire(db: Database) -> None:
