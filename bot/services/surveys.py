@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import and_, col, or_, select, update
+from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, broadcasts, cache, forums, notify, policy
