@@ -662,7 +662,8 @@ async def for_member(db: Database, member_id: int, limit: int = 10) -> list[List
             for response, answerer in (await s.exec(
                     select(SurveyResponse, Member.full_name)
                     .outerjoin(Member, col(Member.id) == SurveyResponse.member_id)
-                    .where(or_(*(and_(SurveyResponse.survey_id == sid, SurveyResponse.key == key)
+                    .where(or_(*(and_(col(SurveyResponse.survey_id) == sid,
+                                      col(SurveyResponse.key) == key)
                                  for sid, key in keys.items()))))).all():
                 responses.setdefault(response.survey_id, (response, answerer))
     found = []
