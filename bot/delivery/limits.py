@@ -39,9 +39,13 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 _BULK: ContextVar[bool] = ContextVar("birge_bulk_send", default=False)
+# A slot the gate gave: [when its message left] (the time it was given, until `stamp`).
+Slot = list[float]
+Grant = asyncio.Future["Slot | None"]
+
 # Set when the caller already waited for a slot (the outbox worker waits before it renders, so a
 # broadcast cancelled meanwhile is not sent); the next counted call then goes straight through.
-_PREPAID: ContextVar[bool] = ContextVar("birge_prepaid_send", default=False)
+_PREPAID: ContextVar[tuple[Slot | None] | None] = ContextVar("birge_prepaid_send", default=None)
 
 # Methods that put a message into a chat (and so count against Telegram's limits).
 COUNTED = frozenset({
@@ -62,16 +66,24 @@ def bulk() -> Iterator[None]:
         _BULK.reset(token)
 
 
-def prepaid() -> None:
-    """The caller holds a slot for its next counted call."""
-    _PREPAID.set(True)
+def prepaid(slot: Slot | None) -> None:
+    """The caller holds `slot` (from `SendGate.acquire`) for its next counted call."""
+    _PREPAID.set((slot,))
 
 
-# Messages leave 2% under the cap, and never more than the cap within any 1.02 seconds:
-# arrival times jitter (a busy event loop sends a few late, then together), and one message too
-# many in a second costs a 429 and a pause of at least a second for everyone.
-HEADROOM = 0.98
-WINDOW_SECONDS = 1.02
+def stamp(slot: Slot | None) -> None:
+    """The message of `slot` leaves now: the one-second window counts from here."""
+    if slot is not None:
+        slot[0] = time.monotonic()
+
+
+# Messages leave 1.5% under the cap, and never more than the cap within any 1.015 seconds of
+# their leaving: one message too many in a second costs a 429 and a pause of at least a second
+# for everyone. The window counts from when each message actually left (`stamp`), not from when
+# its slot was given: an outbox row is rendered between the two, and a row rendered late would
+# otherwise leave bunched with the next ones.
+HEADROOM = 0.985
+WINDOW_SECONDS = 1.015
 
 
 class SendGate:
@@ -82,9 +94,9 @@ class SendGate:
         self.group_interval = 60.0 / per_group_per_minute if per_group_per_minute > 0 else 0.0
         self._next_slot = 0.0
         self._paused_until = 0.0
-        self._window: deque[float] = deque(maxlen=max(1, int(per_second)))
+        self._window: deque[Slot] = deque(maxlen=max(1, int(per_second)))
         self._next_chat: dict[int, float] = {}
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+        self._waiting: tuple[deque[Grant], deque[Grant]] = (
             deque(), deque())  # (interactive, bulk)
         self._releaser: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -105,17 +117,18 @@ class SendGate:
         if at > now:
             await asyncio.sleep(at - now)
 
-    async def acquire(self, chat_id: int | None, bulk: bool) -> None:
+    async def acquire(self, chat_id: int | None, bulk: bool) -> Slot | None:
+        """Wait for a slot; `stamp` it when its message leaves."""
         if bulk and chat_id is not None:
             await self._chat_turn(chat_id)
         if self.interval <= 0 and self._paused_until <= time.monotonic():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return None
+        future: Grant = asyncio.get_running_loop().create_future()
         self._waiting[1 if bulk else 0].append(future)
         if self._releaser is None or self._releaser.done():
             self._releaser = asyncio.create_task(self._release(), name="send-gate")
         self._wake.set()
-        await future
+        return await future
 
     async def _release(self) -> None:
         """Hand out one slot per interval, interactive waiters first."""
@@ -131,7 +144,7 @@ class SendGate:
             now = time.monotonic()
             at = max(self._next_slot, self._paused_until)
             if self.interval > 0 and len(self._window) == self._window.maxlen:
-                at = max(at, self._window[0] + WINDOW_SECONDS)
+                at = max(at, self._window[0][0] + WINDOW_SECONDS)
             if at > now:
                 await asyncio.sleep(at - now)
                 continue
@@ -139,8 +152,9 @@ class SendGate:
             future = queue.popleft()
             if future.done():
                 continue
-            future.set_result(None)
-            self._window.append(now)
+            slot = [now]
+            future.set_result(slot)
+            self._window.append(slot)
             self._next_slot = max(now, self._next_slot) + self.interval
 
 
@@ -165,7 +179,7 @@ class SharedSendGate(SendGate):
         super().__init__(per_second, per_chat_per_second, per_group_per_minute)
         self.interval = 1.0 / (per_second * SHARED_HEADROOM) if per_second > 0 else 0.0
         self.db = db
-        self._late: set[asyncio.Future[None]] = set()
+        self._late: set[Grant] = set()
         self._taken = 0
         self._background: set[asyncio.Task[None]] = set()
 
@@ -183,17 +197,17 @@ class SharedSendGate(SendGate):
         if wait is not None and wait > 0:
             await asyncio.sleep(wait)
 
-    async def acquire(self, chat_id: int | None, bulk: bool) -> None:
+    async def acquire(self, chat_id: int | None, bulk: bool) -> Slot | None:
         if bulk and chat_id is not None:
             await self._chat_turn(chat_id)
         if self.interval <= 0:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return None
+        future: Grant = asyncio.get_running_loop().create_future()
         self._waiting[1 if bulk else 0].append(future)
         if self._releaser is None or self._releaser.done():
             self._releaser = asyncio.create_task(self._release(), name="send-gate")
         self._wake.set()
-        await future
+        return await future
 
     async def _release(self) -> None:
         interactive, bulk_waiting = self._waiting
@@ -233,7 +247,7 @@ class SharedSendGate(SendGate):
                     future.set_result(None)
                 break
 
-    def _grant(self, future: asyncio.Future[None], queue: deque[asyncio.Future[None]],
+    def _grant(self, future: Grant, queue: deque[Grant],
                due: float) -> None:
         if future.done():
             return
@@ -283,11 +297,15 @@ class GateMiddleware(BaseRequestMiddleware):
         is_bulk = _BULK.get()
         last = REPLY_ATTEMPTS - 1
         for attempt in range(REPLY_ATTEMPTS):
-            if counted and _PREPAID.get():
-                _PREPAID.set(False)
+            slot: Slot | None = None
+            held = _PREPAID.get() if counted else None
+            if held is not None:
+                _PREPAID.set(None)
+                slot = held[0]
             elif counted:
-                await self.gate.acquire(chat_id, is_bulk)
+                slot = await self.gate.acquire(chat_id, is_bulk)
             try:
+                stamp(slot)
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.gate.pause(exc.retry_after)

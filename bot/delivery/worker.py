@@ -109,6 +109,8 @@ class OutboxWorker:
         self._stopping = False
         self._done: list[tuple[Claimed, Outcome]] = []
         self._in_flight: set[int] = set()
+        # The next batch, claimed while the current one's last rows are sent (drain_once).
+        self._next: asyncio.Task[tuple[list[Claimed], int]] | None = None
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._unsubscribe = notify.on_commit(self.wake)
 
@@ -163,6 +165,10 @@ class OutboxWorker:
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         finally:
             self._unsubscribe()
+            if self._next is not None:  # its rows are released below with the others
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await self._next
+                self._next = None
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -233,8 +239,16 @@ class OutboxWorker:
         ], len(rows)
 
     async def drain_once(self) -> int:
-        """Send one batch of due rows; returns how many rows were handled."""
-        claimed, seen = await self._claim()
+        """Send one batch of due rows; returns how many rows were handled.
+
+        When a lane takes the batch's last row, the next batch is claimed at once, while the
+        last rows are still being sent: the gate's next slot then finds rows waiting instead of
+        going unused while the claim runs (at Telegram's cap a slot is 34 ms)."""
+        if self._next is not None:
+            task, self._next = self._next, None
+            claimed, seen = await task
+        else:
+            claimed, seen = await self._claim()
         if not claimed:
             return seen
         queue: asyncio.Queue[Claimed] = asyncio.Queue()
@@ -245,6 +259,8 @@ class OutboxWorker:
             with bulk():
                 while not queue.empty():
                     row = queue.get_nowait()
+                    if queue.empty() and self._next is None and not self._stopping:
+                        self._next = asyncio.create_task(self._claim(), name="outbox-claim")
                     outcome = await self._deliver(row)
                     if outcome is None:  # another replica took the row over: not ours
                         self._in_flight.discard(row.id)
@@ -276,10 +292,10 @@ class OutboxWorker:
             return Outcome(OutboxStatus.FAILED, f"no renderer for {row.kind}")
         # Wait for the slot first and render after: what is rendered is what is current then
         # (a broadcast cancelled while this row waited is not sent).
-        await self.gate.acquire(row.chat_id, bulk=True)
+        slot = await self.gate.acquire(row.chat_id, bulk=True)
         if self.shared and not await self._still_mine(row.id):
             return None
-        prepaid()
+        prepaid(slot)
         to = Recipient(row.member_id or 0, row.chat_id, row.language)
         try:
             with in_locale(to.language):

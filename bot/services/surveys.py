@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
+from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit, broadcasts, cache, forums, notify, policy
@@ -655,19 +655,27 @@ async def for_member(db: Database, member_id: int, limit: int = 10) -> list[List
             .where(SurveyInvite.member_id == member_id, Survey.kind == "survey",
                    Survey.status == Status.OPEN, col(Survey.deadline) > now)
             .order_by(col(Survey.id).desc()).limit(limit))).all()
-        found = []
-        for survey in rows:
-            key = _key(survey, member)
-            r = (await s.exec(select(SurveyResponse).where(
-                SurveyResponse.survey_id == survey.id, SurveyResponse.key == key))).first()
-            if r is None:
-                found.append(Listed(survey, "new"))
-            elif survey.per_municipality and r.member_id not in (None, member_id):
-                other = await s.get(Member, r.member_id)
-                found.append(Listed(survey, "answered_by", other.full_name if other else "—"))
-            else:
-                found.append(Listed(survey, "submitted" if r.submitted_at else "started"))
-        return found
+        # Where the member stands in each: every response (and who gave it) in one statement.
+        keys = {survey.id: _key(survey, member) for survey in rows}
+        responses: dict[int, tuple[SurveyResponse, str | None]] = {}
+        if keys:
+            for response, answerer in (await s.exec(
+                    select(SurveyResponse, Member.full_name)
+                    .outerjoin(Member, col(Member.id) == SurveyResponse.member_id)
+                    .where(or_(*(and_(col(SurveyResponse.survey_id) == sid,
+                                      col(SurveyResponse.key) == key)
+                                 for sid, key in keys.items()))))).all():
+                responses.setdefault(response.survey_id, (response, answerer))
+    found = []
+    for survey in rows:
+        got = responses.get(survey.id or 0)
+        if got is None:
+            found.append(Listed(survey, "new"))
+        elif survey.per_municipality and got[0].member_id not in (None, member_id):
+            found.append(Listed(survey, "answered_by", got[1] or "—"))
+        else:
+            found.append(Listed(survey, "submitted" if got[0].submitted_at else "started"))
+    return found
 
 
 # --- deadlines: the one reminder and closing ----------------------------------------------------

@@ -83,3 +83,28 @@ async def test_a_rare_word_outweighs_a_common_one_on_both_databases(db: Database
     readable = await groups.readable_groups(db, asker.id)
     similar = await search.similar(db, "Ирригациялык бюджет", readable)
     assert [h.question_id for h in similar][:1] == [rare]
+
+
+async def test_postgresql_counts_every_occurrence_as_sqlite_does(db: Database) -> None:
+    """bm25 on PostgreSQL reads how often a word occurs and how many words a question has from
+    the index (as FTS5 does): every occurrence is in the vector, and the index's row and word
+    counts follow each question asked and hidden."""
+    strong, weak, readable = await _setup(db)
+    assert [h.question_id for h in (await search.search(db, "бюджет", readable)).hits] == [
+        strong, weak]
+    if not db.url.startswith("postgresql"):
+        return
+    moderator = await f.moderator(db, "Модератор Жер", "budget")
+    await questions.hide_question(db, moderator.id, weak, "spam")
+    async with db.read() as s:
+        counted = (await s.exec(text(  # type: ignore[call-overload]
+            "SELECT count(*), coalesce(sum(length(tsv)), 0) FROM question_search"))).one()
+        kept = (await s.exec(text(  # type: ignore[call-overload]
+            "SELECT rows, words FROM search_stats WHERE name = 'question_search'"))).one()
+        vector = (await s.exec(text(  # type: ignore[call-overload]
+            "SELECT tsv::text FROM question_search WHERE rowid = :id").bindparams(
+                id=strong))).one()[0]
+    assert tuple(kept) == tuple(counted) == (1, 9)  # the strong question's nine words
+    assert "'бюджет'" in vector and "'бюджети'" in vector and "'комиссия'" in vector
+    assert search.PostgresBackend.lexemes("суу суу бюджет", "суу") == [
+        "суу", "суу~2", "бюджет", "суу~3"]

@@ -273,3 +273,19 @@ async def test_a_moderator_asks_their_groups_members_only(db: Database) -> None:
         await surveys.begin(db, stranger.id, sid)
     with pytest.raises(PermissionDenied):  # not their group
         await create(db, mod.id, group_id=await f.group_id(db, "land"))
+
+
+async def test_the_surveys_list_says_where_the_member_stands_in_each(db: Database) -> None:
+    staff = await f.staff(db)
+    m = await f.member(db, "Асель Маматова", district="leylek")
+    other = await f.member(db, "Бакыт Осмонов", district="leylek")
+    untouched = await create(db, staff)
+    started = await create(db, staff)
+    submitted = await create(db, staff)
+    await surveys.begin(db, m.id, started)
+    await surveys.answer(db, m.id, started, "budget", "yes")
+    await answer_all(db, m.id, submitted, FULL)
+    listed = await surveys.for_member(db, m.id)
+    assert [(item.survey.id, item.state) for item in listed] == [
+        (submitted, "submitted"), (started, "started"), (untouched, "new")]
+    assert [item.state for item in await surveys.for_member(db, other.id)] == ["new"] * 3

@@ -108,7 +108,9 @@ BEGIN
       END IF;
     END IF;
   END IF;
-  RETURN QUERY SELECT unnest(search_keyed(tbl, q, keys, recheck, lo - 1, n));
+  -- Into a variable first: in a query the planner ran it once more to estimate it.
+  ids := search_keyed(tbl, q, keys, recheck, lo - 1, n);
+  RETURN QUERY SELECT unnest(ids);
 END $$
 """
 
