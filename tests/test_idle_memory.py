@@ -106,7 +106,7 @@ app = Birge(Settings())
 gc.collect()
 before = len(gc.get_objects())
 settle_memory()
-print(json.dumps([before, len(gc.get_objects()), gc.get_freeze_count()]))
+print(json.dumps([before, len(gc.get_objects()), gc.get_freeze_count(), gc.get_threshold()[2]]))
 """
 
 
@@ -114,7 +114,8 @@ def test_a_started_birge_keeps_its_start_up_objects_out_of_the_collectors_walks(
         tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", SETTLED, str(tmp_path / "idle.db")],
                          capture_output=True, text=True, check=True)
-    before, walked, frozen = json.loads(out.stdout.strip().splitlines()[-1])
+    before, walked, frozen, full_every = json.loads(out.stdout.strip().splitlines()[-1])
     assert before > 100_000  # aiogram, SQLAlchemy, the routers, the catalogs
     assert frozen >= before * 0.9
     assert walked < 2_000  # a full collection now walks only what came after
+    assert full_every >= 100  # and comes after 100 middle-generation collections, not 10
