@@ -17,6 +17,9 @@ before it leaves the update to be handled again on start, a crash after it does 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -28,12 +31,35 @@ from sqlalchemy import Table, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+log = logging.getLogger(__name__)
+
 
 def _sqlite_file(url: str) -> Path | None:
     prefix = "sqlite+aiosqlite:///"
     if url.startswith(prefix) and ":memory:" not in url:
         return Path(url[len(prefix) :])
     return None
+
+
+# SQLite connections the pool keeps once opened (each opens lazily, on first need). With
+# SQLAlchemy's default of 5 (+10 more that are closed as soon as they are given back), the 32
+# updates Birge handles at once took connections beyond the 5 whenever writers queued, and each
+# was opened and closed again: a thread started, the PRAGMAs run, SQLite's schema and page cache
+# read again (cold statements took 15-25 ms instead of 0.1 ms), the close 15-67 ms. On a year of
+# data at 100 updates/s (scripts/bench_updates.py, BENCH_TRACE) 91 connections were opened and
+# closed in 20 s, in bursts that matched the slow replies second for second.
+SQLITE_POOL_SIZE = 64
+SQLITE_MAX_OVERFLOW = 64
+
+# SQLite copies its write-ahead log back into the database file (a checkpoint, with the file
+# system's sync) inside the COMMIT that takes the log past wal_autocheckpoint pages (1,000 by
+# default): that commit took 495 ms on a year of data while every writer queued behind it
+# (BENCH_TRACE). So `Database` checkpoints on its own, in the background on a connection of its
+# pool (SQLite's thread; no writer waits: PASSIVE), at most once a CHECKPOINT_SECONDS after
+# writes; the automatic one stays only as a bound for writes made past `transaction()` (bulk
+# loads, migrations).
+CHECKPOINT_SECONDS = 1.0
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
@@ -47,6 +73,8 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
             from storage.sqlite_driver import dbapi
 
             kwargs["module"] = dbapi()  # one trip to SQLite's thread per statement
+            if path is not None:
+                kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_MAX_OVERFLOW)
     else:
         # pool_pre_ping: a connection the server (or a failover) closed is replaced, not used.
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
@@ -61,6 +89,7 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             cur.close()
 
     return engine
@@ -164,6 +193,8 @@ class Database:
         self._serialize = url.startswith("sqlite")
         self._write_lock: asyncio.Lock | None = None
         self._owner: asyncio.Task[object] | None = None
+        self._checkpoints = _sqlite_file(url) is not None
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -179,6 +210,7 @@ class Database:
                     await update.write(session, update)
             if update is not None:
                 update.marked = True
+            self._wrote()
             return
         if self._write_lock is None:
             self._write_lock = asyncio.Lock()
@@ -193,6 +225,22 @@ class Database:
                 self._owner = None
         if update is not None:
             update.marked = True
+        self._wrote()
+
+    def _wrote(self) -> None:
+        """SQLite: a checkpoint within CHECKPOINT_SECONDS (one for all the writes meanwhile)."""
+        if self._checkpoints and (self._checkpoint is None or self._checkpoint.done()):
+            self._checkpoint = asyncio.create_task(self._checkpoint_soon(),
+                                                   name="sqlite-checkpoint",
+                                                   context=contextvars.Context())
+
+    async def _checkpoint_soon(self) -> None:
+        await asyncio.sleep(CHECKPOINT_SECONDS)
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next write tries again; the automatic one still bounds the log
+            log.warning("SQLite checkpoint failed", exc_info=True)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -201,4 +249,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and not checkpoint.done():
+            checkpoint.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                await checkpoint
         await self.engine.dispose()
