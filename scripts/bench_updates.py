@@ -25,6 +25,16 @@ text with a text and a button press with an edit. Not a test: it prints figures 
 100,000 questions with answers, 1,500,000 broadcast outbox rows, ...), prunes it as the daily
 job would and prints the database size before and after; Birge is then measured on it.
 
+--keep DIR (with --year, SQLite) keeps the filled, pruned year in DIR/year.db and runs on a fresh
+copy of it each time; --phase (throughput, rate, walk, burst; repeatable) runs only those.
+The walk is printed twice: in lockstep (every walker opens the same screen at the same instant:
+a burst) and paced (--pause MIN MAX seconds of reading before each screen and button, seeded per
+member): the paced p95 is the figure for the target.
+
+BENCH_TRACE=/tmp/trace.log runs Birge through scripts/bench_trace.py (collections, late event-loop
+timers, slow statements, pool connections, the SQLite write queue, CPU every half second) and adds
+every reply's start and latency to the same file.
+
 --memory-only starts Birge, lets it answer one /help and prints only its idle resident memory
 (measured as in the full run; seconds instead of minutes).
 
@@ -454,8 +464,11 @@ async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Na
             extra["cpu"] = {name: (cpu_seconds(pid) - before[name]) / elapsed
                             for name, pid in pids.items()}
         if "rate" in phases:
+            before_cpu = cpu_seconds(proc.pid)
             extra["rate"], extra["open"] = await open_loop(crowd(args.rate_members), args.rate,
                                                            args.seconds)
+            replies = len(extra["open"].latencies)
+            extra["rate_cpu"] = (cpu_seconds(proc.pid) - before_cpu) / max(1, replies) * 1000
         extra["busy_rss"] = psutil.Process(proc.pid).memory_info().rss / 2**20
         if kind == "birge" and "walk" in phases:
             walkers = await onboard(crowd(args.walkers), lambda m: m.joined, Stats())
@@ -512,7 +525,7 @@ def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
         o = r["open"]
         print(f"{name}: at {r['rate']:.0f} updates/s offered by {args.rate_members} members: "
               f"p50 {o.pct(50):.1f} ms, p95 {o.pct(95):.1f} ms, p99 {o.pct(99):.1f} ms, "
-              f"timeouts {o.timeouts}")
+              f"timeouts {o.timeouts}; the bot's CPU {r['rate_cpu']:.2f} ms per reply")
     if "closed" in r:
         c = r["closed"]
         if c.slowest:
