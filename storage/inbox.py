@@ -66,7 +66,7 @@ class Inbox:
         insert = insert_for(self.db.engine.dialect.name)
         stmt = insert(LOG).values(rows).on_conflict_do_nothing(
             index_elements=["update_id"]).returning(LOG.c.update_id)
-        async with self.db.transaction() as s:
+        async with self.db.statement() as s:
             new = set((await s.exec(stmt)).scalars().all())
         for row in rows:
             update_id = row["update_id"]

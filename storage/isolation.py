@@ -7,6 +7,8 @@ the conversation's key, so a second replica waits until the first has committed 
 conversation state that goes with it). An in-process lock comes first, so updates queued in the
 same process do not each hold a database connection while they wait. The lock is released when
 its transaction ends — also when the process dies, since the connection goes with it.
+While it is held, `held` names the conversation: no other process can change its state until the
+lock is released, so storage/fsm.py reads that state once per update and keeps it there.
 
 The locks' connections come from a pool of their own (`size` connections), and at most `size`
 conversations are handled at once per process: a handler holding its lock never waits for a
@@ -19,12 +21,26 @@ import asyncio
 import hashlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder, StorageKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.db import Database
+from storage.db import Database, ping_when_idle
+
+
+@dataclass(eq=False)
+class Held:
+    """The conversation whose lock this task holds, and its state once read or saved."""
+
+    key: str
+    state: Any = None
+
+
+held: ContextVar[Held | None] = ContextVar("birge_held_conversation", default=None)
 
 
 def lock_id(key: str) -> int:
@@ -45,7 +61,8 @@ class AdvisoryIsolation(BaseEventIsolation):
     def _pool(self) -> tuple[AsyncEngine, asyncio.Semaphore]:
         if self._engine is None or self._slots is None:
             self._engine = create_async_engine(self.db.url, pool_size=self.size,
-                                               max_overflow=0, pool_pre_ping=True)
+                                               max_overflow=0, pool_recycle=1800)
+            ping_when_idle(self._engine)
             self._slots = asyncio.Semaphore(self.size)
         return self._engine, self._slots
 
@@ -58,7 +75,11 @@ class AdvisoryIsolation(BaseEventIsolation):
             engine, slots = self._pool()
             async with lock, slots, engine.connect() as conn, conn.begin():
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id(k)})
-                yield
+                token = held.set(Held(k))
+                try:
+                    yield
+                finally:
+                    held.reset(token)
         finally:
             lock, users = self._local[k]
             if users <= 1:

@@ -518,7 +518,7 @@ async def search(db: Database, query: str, group_ids: list[int], page: int = 0,
     stems = terms(query)
     if not stems or not group_ids:
         return Page([], 0, 0, per_page)
-    async with db.read() as s:  # one session: the ranking and the page's rows
+    async with db.read(transaction=True) as s:  # one session: the ranking, the page's rows
         await backend(db).prepare(s)
         for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
             ranked = await _ranked(db, s, stems, group_ids, None, op)
@@ -546,7 +546,7 @@ async def similar(db: Database, question_text: str, group_ids: list[int],
                     col(Question.status).in_((QuestionStatus.ANSWERED.value,
                                               QuestionStatus.RESOLVED.value)))
              .order_by(s_.c.rank, col(Question.id).desc()).limit(limit))
-    async with db.read() as s:  # the best few and what they show, in one statement
+    async with db.read(transaction=True) as s:  # the best few and what they show, at once
         await backend(db).prepare(s)
         rows = (await s.exec(query)).all()
     return [Hit(int(i or 0), int(g), str(st), str(t)) for i, g, st, t in rows]
@@ -708,7 +708,7 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     numbered = "library" in kinds and _numbered(number)
     ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
     found: Ranked = []
-    async with db.read() as s:
+    async with db.read(transaction=True) as s:
         await backend(db).prepare(s)
         for i, op in enumerate(ops if stems else ("",)):
             parts: dict[str, Any] = {}
@@ -791,7 +791,7 @@ async def similar_items(db: Database, question_text: str, group_ids: list[int],
     query = (select(LibraryItem).join(s_, s_.c.rowid == LibraryItem.id)
              .where(col(LibraryItem.group_id).in_(group_ids), LibraryItem.status == "published")
              .order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(limit))
-    async with db.read() as s:
+    async with db.read(transaction=True) as s:
         await backend(db).prepare(s)
         return [ItemHit(i.id or 0, i.kind, i.title(language))
                 for i in (await s.exec(query)).all()]

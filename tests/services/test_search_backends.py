@@ -51,7 +51,7 @@ async def test_postgresql_uses_its_full_text_index(db: Database) -> None:
     if not db.url.startswith("postgresql"):
         return
     await _setup(db)
-    async with db.read() as s:
+    async with db.read(transaction=True) as s:  # SET LOCAL lasts for a transaction
         await s.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
         plan = "\n".join(r[0] for r in (await s.exec(text(  # type: ignore[call-overload]
             "EXPLAIN SELECT rowid FROM question_search "

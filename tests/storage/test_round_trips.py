@@ -1,0 +1,115 @@
+"""What one ordinary update costs PostgreSQL in round trips (issue 20: Birge's CPU per update).
+
+A pooled connection is checked only after it sat idle (a check is three round trips), and one the
+server closed meanwhile is replaced, not used. While an update holds its conversation's lock, the
+conversation's state is read once, and an unchanged state is not written again; the next update
+(on whichever replica) reads it afresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import event, text
+
+import storage.db
+from storage.db import Database
+from storage.fsm import SQLStorage
+from storage.isolation import AdvisoryIsolation
+
+KEY = StorageKey(bot_id=1, chat_id=7, user_id=7)
+
+
+def _postgresql_only(db: Database) -> None:
+    if not db.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite keeps conversations in memory, with no pool checks")
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def _pings(db: Database) -> Iterator[list[object]]:
+    dialect = db.engine.sync_engine.dialect
+    real = dialect.do_ping
+    done: list[object] = []
+
+    def counted(dbapi_conn: Any) -> bool:
+        done.append(dbapi_conn)
+        return bool(real(dbapi_conn))
+
+    dialect.do_ping = counted  # type: ignore[method-assign]
+    try:
+        yield done
+    finally:
+        del dialect.do_ping
+
+
+async def _one(db: Database) -> int:
+    async with db.read() as s:
+        return int((await s.exec(text("SELECT 1"))).scalar_one())  # type: ignore[call-overload]
+
+
+async def test_a_connection_used_moments_ago_is_not_checked_and_a_closed_idle_one_is_replaced(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _postgresql_only(db)
+    await _one(db)
+    with _pings(db) as pings:
+        for _ in range(5):
+            assert await _one(db) == 1
+        assert pings == []
+        # The server closes every pooled connection (a restart, a failover) ...
+        async with db.read() as s:
+            await s.exec(text(  # type: ignore[call-overload]
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        # ... while they sit idle: the next checkout checks, replaces and answers.
+        later = storage.db.time.monotonic() + storage.db.IDLE_PING_SECONDS + 1
+        monkeypatch.setattr(storage.db.time, "monotonic", lambda: later)
+        assert await _one(db) == 1
+        assert len(pings) >= 1
+
+
+async def test_an_update_reads_its_conversation_once_and_leaves_an_unchanged_one_alone(
+        db: Database) -> None:
+    _postgresql_only(db)
+    conversations = SQLStorage(db)
+    isolation = AdvisoryIsolation(db, size=2)
+    try:
+        with _statements(db) as seen:
+            async with isolation.lock(KEY):
+                assert await conversations.get_state(KEY) is None
+                assert await conversations.get_data(KEY) == {}
+                await conversations.set_state(KEY, None)  # /help clears: nothing to clear
+                assert await conversations.get_state(KEY) is None
+            assert [s for s in seen if "fsm_record" in s and s.startswith("SELECT")] != []
+            assert len([s for s in seen if "fsm_record" in s]) == 1
+            seen.clear()
+            async with isolation.lock(KEY):
+                await conversations.set_state(KEY, "Onboarding:name")
+                assert await conversations.get_state(KEY) == "Onboarding:name"
+                await conversations.set_data(KEY, {"name": "Айгүл"})
+            reads = [s for s in seen if "fsm_record" in s and s.startswith("SELECT")]
+            assert len(reads) == 1
+            seen.clear()
+            async with isolation.lock(KEY):  # the next update, on any replica: read afresh
+                assert await conversations.get_state(KEY) == "Onboarding:name"
+                assert await conversations.get_data(KEY) == {"name": "Айгүл"}
+            assert len([s for s in seen if "fsm_record" in s]) == 1
+    finally:
+        await isolation.close()
+        await conversations.close()
