@@ -265,7 +265,9 @@ async def broadcast_run(url: str, staff: int, client: EmulatorClient, cluster: C
             f"{count - delivered}; duplicates {duplicates}; sustained {rate:.1f} msg/s = "
             f"{rate / cap:.2f} of the {cap:.0f}/s cap; the bot's busiest second (all "
             f"messages, every replica) {busiest_second(times)}; 429s "
-            f"{stats.get('responses_429', 0)}"
+            f"{stats.get('responses_429', 0)} (over the bot's cap "
+            f"{stats.get('rate_limited_bot', 0)}, over a chat's 1/s "
+            f"{stats.get('rate_limited_chat', 0)})"
             + (f"; SIGKILLed {killed} times" if killed else "")
             + f"\n{name}: replies to members using the bot meanwhile: {len(replies)}, "
               f"p95 {p95(replies):.0f} ms")

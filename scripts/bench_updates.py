@@ -212,6 +212,52 @@ async def onboard(members: list[BirgeMember], until: Callable[[BirgeMember], boo
     return [m for m in members if until(m)]
 
 
+async def add_walkers(url: str, people: list[BirgeMember]) -> list[BirgeMember]:
+    """The walkers are members already let in, as a year's members are: each in a district and
+    a municipality, a practice community and three topic groups, so the screens they open show
+    what a member sees (not a newcomer's "wait for approval")."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401  (the tables below)
+    from storage.db import Database
+    from storage.enums import MemberStatus, Position
+
+    t = SQLModel.metadata.tables
+    db = Database(url)
+    try:
+        now = datetime.now(UTC)
+        async with db.engine.begin() as conn:
+            places = (await conn.execute(select(t["municipality"].c.id,
+                                                t["municipality"].c.district_id))).all()
+            region_of = dict((await conn.execute(select(t["district"].c.id,
+                                                        t["district"].c.region_id))).all())
+            groups = list((await conn.execute(select(t["topic_group"].c.id))).scalars())
+            communities = list((await conn.execute(select(t["community"].c.id))).scalars())
+            for i, m in enumerate(people):
+                municipality, district = places[i % len(places)]
+                member_id = (await conn.execute(insert(t["member"]).values(
+                    telegram_id=m.p.user_id, full_name=f"Мүчө Номер{i}", language="ru",
+                    position=Position.FINANCE.value, status=MemberStatus.ACTIVE.value,
+                    region_id=region_of[district], district_id=district,
+                    municipality_id=municipality, consent_at=now, reachable=True,
+                    created_at=now, decided_at=now).returning(t["member"].c.id))).scalar_one()
+                await conn.execute(insert(t["community_membership"]).values(
+                    member_id=member_id, community_id=communities[i % len(communities)],
+                    joined_at=now))
+                for j in range(min(3, len(groups))):
+                    await conn.execute(insert(t["group_member"]).values(
+                        group_id=groups[(i + j * 4) % len(groups)], member_id=member_id,
+                        joined_at=now))
+    finally:
+        await db.dispose()
+    for m in people:
+        m.joined = True
+    return people
+
+
 async def walk(members: list[BirgeMember],
                paced: tuple[float, float] | None = None) -> dict[str, Stats]:
     """Every member opens every screen of WALK and the first button on it, one after another
@@ -387,11 +433,15 @@ async def year(url: str, workdir: Path) -> None:
         await db.dispose()
 
 
+def birge_url(workdir: Path) -> str:
+    return DATABASE_URL or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+
+
 def start_birge(api: str, workdir: Path) -> subprocess.Popen[bytes]:
     # The emulator has no send cap here, so neither does Birge: this measures handling updates,
     # not Telegram's 30 messages/s (scripts/bench_broadcast.py measures that).
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": DATABASE_URL or f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+           "DATABASE_URL": birge_url(workdir),
            "SEND_RATE_PER_SECOND": "0"}
     birge = [sys.executable, "-m", "bot"]
     profile = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], "-m", "bot"] \
@@ -471,7 +521,7 @@ async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Na
             extra["rate_cpu"] = (cpu_seconds(proc.pid) - before_cpu) / max(1, replies) * 1000
         extra["busy_rss"] = psutil.Process(proc.pid).memory_info().rss / 2**20
         if kind == "birge" and "walk" in phases:
-            walkers = await onboard(crowd(args.walkers), lambda m: m.joined, Stats())
+            walkers = await add_walkers(birge_url(workdir), crowd(args.walkers))
             extra["walkers"] = len(walkers)
             extra["walk"] = await walk(walkers)
             extra["paced"] = await walk(walkers, paced=args.pause)

@@ -22,11 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy import func, insert, select, text
 
 from storage.db import Database
-from storage.enums import BroadcastStatus, MemberStatus, OutboxStatus
+from storage.enums import BroadcastStatus, EventKind, EventStatus, MemberStatus, OutboxStatus
 from storage.models import (
     Answer,
     Broadcast,
+    CommunityMembership,
     District,
+    Event,
+    GroupMember,
     IssueCosign,
     LegalCase,
     LegalCaseEvent,
@@ -41,7 +44,8 @@ from storage.models import (
 
 YEAR = {"members": 10_000, "questions": 100_000, "legal_cases": 3_000, "case_events": 4,
         "national_issues": 2_000, "cosigns": 10, "broadcasts": 200, "outbox": 1_500_000,
-        "digests": 50_000, "surveys": 20, "survey_responses": 20_000, "library": 500}
+        "digests": 50_000, "surveys": 20, "survey_responses": 20_000, "library": 500,
+        "events": 300, "follows": 2}
 CHUNK = 10_000
 Row = dict[str, Any]
 
@@ -124,7 +128,7 @@ async def fill_year(db: Database, scale: float = 1.0, now: datetime | None = Non
     """Fill a migrated database with a year's volume (times `scale`); rows per table."""
     now = now or datetime.now(UTC)
     f = Filler(db, now)
-    n = {k: max(1, int(v * scale)) if k not in ("case_events", "cosigns") else v
+    n = {k: max(1, int(v * scale)) if k not in ("case_events", "cosigns", "follows") else v
          for k, v in YEAR.items()}
     counts: dict[str, int] = {}
     began = time.perf_counter()
@@ -217,6 +221,31 @@ async def fill_year(db: Database, scale: float = 1.0, now: datetime | None = Non
         "title_ru": f"Практика {i}", "title_en": f"Practice {i}", "texts": {}, "files": [],
         "author_id": members[i % len(members)], "created_at": (t := f.when()),
         "updated_at": t, "published_at": t})))
+    # Events: a year's, of which the last tenth are still ahead (so /events lists them).
+    kinds = list(EventKind)
+    done("event", len(await f.insert(Event, n["events"], lambda i: {
+        "kind": kinds[i % len(kinds)].value, "title_ky": f"Семинар {i}",
+        "title_ru": f"Семинар {i}", "description_ky": "Жергиликтүү бюджет",
+        "description_ru": "Местный бюджет", "district_limits": {}, "audience": {},
+        "starts_at": (t := now + timedelta(days=(i - n["events"] * 0.9) * 1.3)),
+        "ends_at": t + timedelta(hours=2), "registration_until": t - timedelta(days=1),
+        "capacity": 100, "status": EventStatus.PUBLISHED.value, "created_by_id": staff,
+        "created_at": t - timedelta(days=14)})))
+    # Every member follows `follows` topic groups and belongs to a practice community.
+    groups = await f.existing("topic_group")
+    communities = await f.existing("community")
+    k = min(n["follows"], len(groups))
+    follows = [{"group_id": groups[(i + j * 5) % len(groups)], "member_id": m,
+                "joined_at": f.when()} for i, m in enumerate(members) for j in range(k)]
+    belongs = [{"member_id": m, "community_id": communities[i % len(communities)],
+                "joined_at": f.when()} for i, m in enumerate(members)] if communities else []
+    async with db.engine.begin() as conn:
+        for table, rows in ((GroupMember.__table__, follows),  # type: ignore[attr-defined]
+                            (CommunityMembership.__table__, belongs)):  # type: ignore[attr-defined]
+            for at in range(0, len(rows), CHUNK):
+                await conn.execute(insert(table), rows[at:at + CHUNK])
+    done("group_member", len(follows))
+    done("community_membership", len(belongs))
     return counts
 
 

@@ -9,6 +9,15 @@ Birge, so on SQLite this process queues its own write transactions on an asyncio
 A transaction opened while the same task already holds the lock (a refusal logged in its own
 transaction before anything was written) does not wait for itself.
 
+On PostgreSQL every round trip costs Birge's CPU (SQLAlchemy's asyncpg adapter, ~0.1 ms each), so
+a pool checkout does not ping the server (a ping is three: BEGIN, `;`, ROLLBACK): only a
+connection that sat in the pool longer than `IDLE_PING_SECONDS` is checked first (`ping_when_idle`;
+a server that closed it meanwhile gets it replaced, not used), and one used moments ago is trusted
+(if the server has gone since, the statement fails, SQLAlchemy drops the pool's connections and the
+next checkout connects afresh). `read()` runs without BEGIN/ROLLBACK (autocommit): under
+PostgreSQL's READ COMMITTED each statement sees its own snapshot anyway, so a transaction around
+reads only added two round trips. `statement()` is for one statement that commits by itself.
+
 While a task handles a Telegram update (`handling`, set by bot/inbox.py), its first transaction
 that commits also marks that update handled, in the same commit (storage/inbox.py): a crash
 before it leaves the update to be handled again on start, a crash after it does not repeat it.
@@ -20,6 +29,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -28,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,6 +72,27 @@ SQLITE_MAX_OVERFLOW = 64
 CHECKPOINT_SECONDS = 1.0
 AUTOCHECKPOINT_PAGES = 10_000
 
+IDLE_PING_SECONDS = 10.0
+
+
+def ping_when_idle(engine: AsyncEngine, idle: float = IDLE_PING_SECONDS) -> None:
+    """Check a pooled PostgreSQL connection at checkout only if it sat idle over `idle` seconds
+    (SQLAlchemy's pool_pre_ping pings at every checkout: three round trips each time)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["birge_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("birge_idle_since")
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            engine.sync_engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # closed by the server or a failover: the pool replaces it
+            raise DisconnectionError(str(exc)) from exc
+
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     path = _sqlite_file(url)
@@ -76,10 +108,10 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
             if path is not None:
                 kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_MAX_OVERFLOW)
     else:
-        # pool_pre_ping: a connection the server (or a failover) closed is replaced, not used.
-        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
-                      pool_recycle=1800)
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
+    if is_postgresql(url):
+        ping_when_idle(engine)  # not at every checkout: see the module's docstring
     if url.startswith("sqlite"):
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -191,6 +223,10 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self._serialize = url.startswith("sqlite")
+        # PostgreSQL: reads and single statements without BEGIN/COMMIT (module docstring).
+        self._autocommit = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
+            expire_on_commit=False) if is_postgresql(url) else None
         self._write_lock: asyncio.Lock | None = None
         self._owner: asyncio.Task[object] | None = None
         self._checkpoints = _sqlite_file(url) is not None
@@ -243,9 +279,24 @@ class Database:
             log.warning("SQLite checkpoint failed", exc_info=True)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only."""
-        async with self._factory() as session:
+    async def read(self, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for reads only. On PostgreSQL it runs without a transaction unless
+        `transaction` (reads whose settings last for the transaction: `SET LOCAL`,
+        `set_config(..., true)`); it is rolled back at the end either way."""
+        factory = self._factory if transaction else (self._autocommit or self._factory)
+        async with factory() as session:
+            yield session
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for ONE writing statement, which commits by itself: on PostgreSQL without
+        BEGIN/COMMIT (one round trip instead of three); on SQLite a `transaction()`. Not for a
+        handler's writes: those go through `transaction()`, which carries the update's mark."""
+        if self._autocommit is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._autocommit() as session:
             yield session
 
     async def dispose(self) -> None:

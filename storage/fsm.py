@@ -1,12 +1,14 @@
 """aiogram FSM storage in the Birge database, so a restart in the middle of a flow loses nothing.
 
 One row per conversation key. On PostgreSQL (`shared`), several replicas may run one member's
-conversation in turn, so every read goes to the database and every write is committed before the
-update's handler returns (its advisory lock, storage/isolation.py, is held until then): whichever
-replica gets the next update reads the step the previous one wrote. On SQLite (one process):
-reads come from memory (this process is the only one that runs its
-members' conversations); writes go to the database in the background, many keys per transaction,
-because a write transaction per flow step made SQLite's single writer the bottleneck under load
+conversation in turn, so each update reads the state from the database (once: while its lock is
+held, storage/isolation.py `held` keeps what was read or saved, and an unchanged state is not
+written again) and every write is committed before the update's handler returns (its advisory
+lock, storage/isolation.py, is held until then): whichever replica gets the next update reads the
+step the previous one wrote. On SQLite (one process): reads come from memory (this process is the
+only one that runs its members' conversations); writes go to the database in the background, many
+keys per transaction, because a write transaction per flow step made SQLite's single writer the
+bottleneck under load
 (scripts/bench_updates.py). `close()` — called when Birge stops — writes whatever is pending, so a
 restart continues every conversation; a crash can lose only the answers of the last few
 milliseconds, and the member is then asked that question again.
@@ -28,10 +30,11 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database, Handling, handling, insert_for, table_of
+from storage.isolation import held
 from storage.models import FsmRecord, UpdateLog
 from storage.types import utcnow
 
@@ -59,9 +62,17 @@ class SQLStorage(BaseStorage):
         k = self.keys.build(key)
         current = handling.get()
         found = current.conversations.get(k) if current is not None else None
-        if found is None and not self.shared:
-            found = self._cache.get(k)
+        lock = held.get()
+        if lock is not None and not lock.holds(k):
+            lock = None
         if found is None:
+            found = self._cache.get(k) if not self.shared else lock.state if lock else None
+        if found is None and self.shared and lock is not None and lock.conn is not None:
+            # On the lock's connection: no checkout, and no other replica can be mid-write.
+            got = (await lock.conn.execute(select(STATES.c.state, STATES.c.data)
+                                           .where(STATES.c.key == k))).first()
+            found = lock.state = (got.state, dict(got.data)) if got else _MISSING
+        elif found is None:
             async with self.db.read() as s:
                 row = await s.get(FsmRecord, k)
                 found = (row.state, dict(row.data)) if row else _MISSING
@@ -71,6 +82,11 @@ class SQLStorage(BaseStorage):
 
     async def _save(self, k: str, state: str | None, data: dict[str, Any]) -> None:
         current = handling.get()
+        lock = held.get()
+        if self.shared and lock is not None and lock.holds(k):
+            if lock.state == (state, data) and (current is None or k not in current.conversations):
+                return  # unchanged (e.g. /help clearing a conversation that had no state)
+            lock.state = (state, data)
         if current is not None and not current.marked:
             current.conversations[k] = (state, data)  # written with the update's mark
             if not self.shared:

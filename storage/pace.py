@@ -23,7 +23,8 @@ INSERT INTO send_pace (key, next_at) VALUES (:key, clock_timestamp() + make_inte
 ON CONFLICT (key) DO UPDATE
   SET next_at = GREATEST(send_pace.next_at, clock_timestamp()) + make_interval(secs => :iv)
   {where}
-RETURNING EXTRACT(EPOCH FROM (send_pace.next_at - clock_timestamp()))::float8 - :iv
+RETURNING EXTRACT(EPOCH FROM (send_pace.next_at - clock_timestamp()))::float8 - :iv,
+  EXTRACT(EPOCH FROM send_pace.next_at)::float8 - :iv, EXTRACT(EPOCH FROM clock_timestamp())::float8
 """
 TAKE = text(_TAKE.format(where=""))
 TAKE_WITHIN = text(_TAKE.format(
@@ -41,6 +42,15 @@ async def take(db: Database, key: int, interval: float,
                horizon: float | None = None) -> float | None:
     """Reserve the next slot of `key`: seconds to wait for it (≤ 0: now), or None when the next
     free slot is more than `horizon` seconds away (nothing is reserved then)."""
+    taken = await take_at(db, key, interval, horizon)
+    return None if taken is None else taken[0]
+
+
+async def take_at(db: Database, key: int, interval: float,
+                  horizon: float | None = None) -> tuple[float, float, float] | None:
+    """`take`, returning (seconds to wait, the slot's moment, the database's clock when it was
+    taken), the last two as epoch seconds by the database's clock: a caller that knows how that
+    clock stands against its own places the slot exactly, however long the answer took."""
     async with db.engine.begin() as conn:
         if horizon is None:
             result = await conn.execute(TAKE, {"key": key, "iv": interval})
@@ -48,7 +58,7 @@ async def take(db: Database, key: int, interval: float,
             result = await conn.execute(TAKE_WITHIN, {"key": key, "iv": interval,
                                                       "horizon": horizon})
         row = result.first()
-    return None if row is None else float(row[0])
+    return None if row is None else (float(row[0]), float(row[1]), float(row[2]))
 
 
 async def pause(db: Database, seconds: float, key: int = BOT) -> None:

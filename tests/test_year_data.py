@@ -22,6 +22,8 @@ async def test_a_small_year_fills_and_prunes(db: Database) -> None:
     counts = await year_data.fill_year(db, scale=0.002, now=now)
     assert counts["member"] == 20 and counts["outbox (broadcasts)"] == 20
     assert counts["issue_cosign"] == 40 and counts["legal_case_event"] == 24
+    assert counts["event"] == 1 and counts["group_member"] == 40
+    assert counts["community_membership"] == 20
     assert await year_data.database_size(db) > 0
     done = await pruning.prune(db, now, outbox_days=90, conversation_days=30, audit_days=365,
                                batch=500)

@@ -1,30 +1,23 @@
 """The knowledge base's search: questions and their accepted answers, in Kyrgyz and Russian.
 
 The choice: SQLite FTS5 over word tokens (`unicode61`) with prefix indexes, queried with stems.
-- FTS5 ships no stemmer for Kyrgyz or Russian. Kyrgyz is agglutinative (бюджет, бюджеттик,
-  бюджетке, бюджеттин) and Russian inflects (бюджет, бюджета, бюджетный). Each query word is
-  cut to its stem — Russian by Snowball (`snowballstemmer`, the well-kept library Sphinx uses),
-  Kyrgyz by a small suffix stripper of our own (no maintained Kyrgyz stemmer exists) — and the
-  stem is matched as a *prefix* of the indexed words, so "бюджет*" finds every form above in
-  either language. The text is indexed as written (lower-cased), so nothing is lost to a stemmer.
-- We first tried the trigram tokenizer (substring matching without stems). On 30,000 generated
-  pairs it was 2–5 times slower than word prefixes and its index twice the size, so it went.
-- The query is cut into words (letters and digits only: quotes, `NEAR`, `*`, `-`, parentheses
-  never reach FTS5 as syntax), stop words dropped, and every stem is quoted: a query is never
-  FTS syntax, so no query errors.
-- Ranking (bm25) is computed over at most the newest `CANDIDATES` matches: a common word matches
-  a large part of 100,000 questions, and ranking all of them cost 50–200 ms. Among recent
-  matches the best ranked come first, which is also what members want from a knowledge base.
+- FTS5 has no Kyrgyz or Russian stemmer. Each query word is cut to its stem (Russian by Snowball,
+  Kyrgyz by our suffix stripper) and matched as a *prefix* of the indexed words, so "бюджет*"
+  finds бюджеттик, бюджетке, бюджета, бюджетный. The text is indexed as written (lower-cased).
+- The trigram tokenizer was 2–5 times slower than word prefixes (30,000 pairs), and went.
+- The query is cut into words (letters and digits only), stop words dropped, every stem quoted:
+  quotes, `NEAR`, `*`, `-`, parentheses never reach FTS5 (or PostgreSQL) as syntax.
+- Ranking (bm25) covers at most the newest `CANDIDATES` matches (ranking every match of a common
+  word cost 50–200 ms at 100,000 questions); among recent matches the best come first.
 - Search asks for all stems (falling back to any stem when nothing has all); the similar-question
   lookup asks for any of the longest stems and keeps the best three answered questions.
 - Only visible questions are in the index (`reindex` is called by every change that affects what
   a question shows), so hidden content disappears from search at once.
 - One search (`everything`, behind `/search`) covers three indexes: questions with their accepted
   answers, published library items, and the decisions archive (broadcasts). Each index gives its
-  newest `SECONDARY_CANDIDATES` (300) matches ranked by bm25, the three on their own connections
-  at once; the lists are merged by rank, with an exact title (or legal-act number) match first.
-  What a member may see is decided by the caller's `Scope` (the groups
-  `groups.visible_group_ids` allows, and the broadcasts their receipts name).
+  newest `SECONDARY_CANDIDATES` (300) matches ranked by bm25, all three in one statement; merged
+  by rank, an exact title (or legal-act number) first. What a member may see is the caller's
+  `Scope` (the groups `groups.visible_group_ids` allows, the broadcasts their receipts name).
 
 The backend (how an index is fed and matched) sits behind `Backend`, chosen by the database's
 dialect (`backend(db)`): `Fts5Backend` on SQLite; `PostgresBackend` on PostgreSQL (a tsvector of
@@ -48,6 +41,7 @@ matches, where each stem is a word prefix and `op` is AND or OR.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -254,41 +248,34 @@ class LikeBackend(_TableBackend):
 
 
 def _tsquery(stems: list[str], op: str) -> str:
-    """A tsquery literal of word prefixes, written into the SQL (not a bound parameter) so the
-    planner sees the words: with a parameter, a reused generic plan guessed how many rows match.
-    Stems hold letters and digits only (`terms`); anything else is dropped all the same."""
-    joined = (" & " if op == "AND" else " | ").join(
-        f"''{w}'':*" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
-    return f"to_tsquery('simple', '{joined}')"
+    """A tsquery's text of word prefixes (`'бюджет':* & 'налог':*`), a bound parameter (letters
+    and digits only, as `terms` makes stems; anything else is dropped all the same)."""
+    return (" & " if op == "AND" else " | ").join(
+        f"'{w}':*" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
 
 
 def _keys(stems: list[str], op: str) -> str:
     """The stems as exact keys of `search_keys` (migration 0018): each one's first
     `PREFIX_KEYS` letters (a longer stem is checked on the row's words afterwards)."""
-    joined = (" & " if op == "AND" else " | ").join(
-        f"''{w[:PREFIX_KEYS]}''" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
-    return f"to_tsquery('simple', '{joined}')"
+    return (" & " if op == "AND" else " | ").join(
+        f"'{w[:PREFIX_KEYS]}'" for w in ("".join(_WORD.findall(s)) for s in stems) if w)
 
 
 PREFIX_KEYS = 6
 
 
 class PostgresBackend(_TableBackend):
-    """PostgreSQL: each index table is (rowid, tsv): the words of its two columns as a tsvector
-    (lower-cased words as written, cut as FTS5's unicode61 cuts them: `_WORD`), uncompressed in
-    the row, under a GIN index of `search_keys(tsv)`: every word's prefixes of 3-6 letters
-    (migration 0018; FTS5's `prefix = '3 4 5 6'`). Each occurrence of a word after its first is
-    a lexeme of its own, tagged with its count (`бюджет~2`; migration 0019), so a stem's
-    `ts_rank` is exactly how often it occurs and `length(tsv)` the row's count of words. Stems
-    match as word prefixes (`'stem':*`, as FTS5's `"stem"*`), quoted, letters and digits only,
-    over the newest `limit` matches (`search_newest`, migration 0019), as on SQLite.
+    """PostgreSQL: an index table is (rowid, tsv): its words (cut as FTS5's unicode61: `_WORD`)
+    as an uncompressed tsvector, under a GIN index of every word's 3-6 letter prefixes
+    (`search_keys(tsv)`, migration 0018). Each occurrence after a word's first is a lexeme of
+    its own (`бюджет~2`, 0019): a stem's `ts_rank` is its count, `length(tsv)` the row's words.
+    Stems match as quoted word prefixes (`'stem':*`) over the newest `limit` matches
+    (`search_newest`, migration 0020), as on SQLite.
 
-    Rank: FTS5's bm25 over the same candidates: a row's length against the index's mean and N
-    from `search_stats` (kept by `put` and `drop`); a term's document frequency is the share of
-    rows ANALYZE found holding its first 6 letters (the GIN index's statistics, reread every
-    `STATS_TTL` seconds), or, for a key too rare to be listed, counted through the GIN index.
-    PostgreSQL and SQLite now agree on the top 5 (`bench_search.py --database local`: 0.98-1.00;
-    `ts_rank` of distinct words, 1, 1.25, 1.36 … for 1, 2, 3 … occurrences, gave 0.49-0.83)."""
+    Rank: FTS5's bm25 over the same candidates, N and mean length from `search_stats` (kept by
+    `put`, `drop`); a term's document frequency is the share of rows ANALYZE found holding its
+    first 6 letters (the GIN index's statistics, reread every `STATS_TTL` s), or counted.
+    Top 5 as SQLite's: 0.97-1.00 (`bench_search.py --database local`; ts_rank gave 0.49-0.83)."""
 
     K1, B = 1.2, 0.75
     STATS_TTL = 300.0
@@ -333,9 +320,8 @@ class PostgresBackend(_TableBackend):
             f"WHERE name = :index").bindparams(id=rowid, words=words, index=index))
 
     async def prepare(self, session: AsyncSession) -> None:
-        """Fetch each match's question, item or broadcast by primary key (the planner hashed
-        the whole `question` table), no JIT or parallel workers (they cost more than a
-        search); the GIN indexes' statistics when older than `STATS_TTL`."""
+        """Matches' rows by primary key (the planner hashed all of `question`), no JIT or
+        parallel workers; the GIN indexes' statistics when older than `STATS_TTL`."""
         url = str(session.sync_session.get_bind().engine.url)
         await session.exec(text(  # type: ignore[call-overload]
             "SELECT set_config('enable_hashjoin', 'off', true), "
@@ -352,36 +338,51 @@ class PostgresBackend(_TableBackend):
             found[str(name)[3:-4]] = dict(zip(keys, shares, strict=False))
         self._stats = (url, time.monotonic(), found)
 
-    def _frequency(self, index: str, stem_: str) -> str:
-        """SQL for how many rows of `index` hold a word starting with `stem_`."""
-        key = stem_[:PREFIX_KEYS]
-        share = self._stats[2].get(index, {}).get(key)
-        if share is not None:
-            return f"({float(share)} * st.rows)"
-        recheck = "true" if len(stem_) > PREFIX_KEYS else "false"
-        return (f"(SELECT search_count('{index}'::regclass, {_tsquery([stem_], 'AND')}, "
-                f"{_keys([stem_], 'AND')}, {recheck}, {self.COUNT_CAP}))")
+    def _frequency(self, index: str, stem_: str, name: str, params: dict[str, object]) -> str:
+        """SQL for how many rows of `index` hold a word starting with `stem_`: the share
+        ANALYZE listed, else (a NULL share) counted; the count runs only when needed."""
+        params[f"{name}s"] = self._stats[2].get(index, {}).get(stem_[:PREFIX_KEYS])
+        params[f"{name}k"] = _keys([stem_], "AND")
+        params[f"{name}r"] = len(stem_) > PREFIX_KEYS
+        return (f"coalesce(CAST(:{name}s AS float8) * st.rows, (SELECT search_count("
+                f"'{index}'::regclass, to_tsquery('simple', :{name}t), to_tsquery('simple', "
+                f":{name}k), CAST(:{name}r AS boolean), {self.COUNT_CAP})))")
+
+    def _share(self, index: str, stems: list[str], op: str) -> float | None:
+        """The share of rows expected to match (`search_newest` picks its path by it), the
+        stems taken as independent; None when a stem it needs is too rare to be listed."""
+        listed = self._stats[2].get(index, {})
+        found = [x for x in (listed.get(s[:PREFIX_KEYS]) for s in stems) if x is not None]
+        if not found or (op == "AND" and len(found) < len(stems)):
+            return None
+        return math.prod(found) if op == "AND" else 1 - math.prod(1 - x for x in found)
 
     def matches(self, index: str, stems: list[str], op: str,
                 limit: int = CANDIDATES) -> tuple[str, dict[str, object]]:
+        """Words are bound parameters named after the index (one statement may hold all three):
+        a statement text per shape (index, stems, AND/OR), compiled and prepared once."""
         assert index in INDEXES
         stems = ["".join(_WORD.findall(s)) for s in stems]
         stems = [s for s in stems if s]
-        n, query = int(limit), _tsquery(stems, op)
+        p = index.split("_")[0]
+        params: dict[str, object] = {f"{p}_q": _tsquery(stems, op), f"{p}_k": _keys(stems, op)}
         ranks, counts, terms_ = [], [], []
         for i, stem_ in enumerate(stems):
-            ranks.append(f"round(ts_rank(tsv, {_tsquery([stem_], op)}, 0) * "
+            params[f"{p}_{i}t"] = _tsquery([stem_], "AND")
+            ranks.append(f"round(ts_rank(tsv, to_tsquery('simple', :{p}_{i}t), 0) * "
                          f"{self.PER_OCCURRENCE}) AS f{i}")
-            counts.append(f"{self._frequency(index, stem_)} AS d{i}")
+            counts.append(f"{self._frequency(index, stem_, f'{p}_{i}', params)} AS d{i}")
             # bm25's term: IDF × f(k1+1) / (f + k1(1 - b + b·len/avglen)), as FTS5's bm25().
             idf = f"greatest(1e-6, ln((st.rows - d.d{i} + 0.5) / (d.d{i} + 0.5)))"
             terms_.append(f"{idf} * f.f{i} * {self.K1 + 1} / (f.f{i} + {self.K1} * "
                           f"({1 - self.B} + {self.B} * f.len / st.avglen))")
         recheck = "true" if any(len(t) > PREFIX_KEYS for t in stems) else "false"
+        params[f"{p}_e"] = self._share(index, stems, op)
         sql = (
-            # c: the newest `n` matches (migration 0019's `search_newest`) and their vectors.
+            # c: the newest `n` matches (migration 0020's `search_newest`) and their vectors.
             f"WITH c AS (SELECT t.rowid, t.tsv FROM search_newest('{index}'::regclass, "
-            f"{query}, {_keys(stems, op)}, {recheck}, {n}) AS m(rowid) "
+            f"to_tsquery('simple', :{p}_q), to_tsquery('simple', :{p}_k), {recheck}, "
+            f"{int(limit)}, CAST(:{p}_e AS float8)) AS m(rowid) "
             f"JOIN {index} t ON t.rowid = m.rowid), "
             f"f AS (SELECT rowid, greatest(length(tsv), 1) AS len, {', '.join(ranks)} FROM c), "
             # st: the index's rows and mean length; d: each stem's document frequency.
@@ -390,7 +391,7 @@ class PostgresBackend(_TableBackend):
             f"1) AS avglen FROM search_stats WHERE name = '{index}'), "
             f"d AS MATERIALIZED (SELECT {', '.join(counts) or '0 AS d'} FROM st) "
             f"SELECT f.rowid, -({' + '.join(terms_) or '0'}) AS rank FROM f, st, d")
-        return sql, {}
+        return sql, params
 
 
 _BACKENDS: dict[str, Backend] = {"sqlite": Fts5Backend(), "postgresql": PostgresBackend()}
@@ -402,12 +403,8 @@ def register_backend(dialect: str, found: Backend) -> None:
     _BACKENDS[dialect] = found
 
 
-def _dialect(url: str) -> str:
-    return url.split(":", 1)[0].split("+", 1)[0]
-
-
 def backend(db: Database) -> Backend:
-    return _BACKENDS.get(_dialect(db.url), _FALLBACK)
+    return _BACKENDS.get(db.url.split(":", 1)[0].split("+", 1)[0], _FALLBACK)
 
 
 def _session_backend(session: AsyncSession) -> Backend:
@@ -521,7 +518,7 @@ async def search(db: Database, query: str, group_ids: list[int], page: int = 0,
     stems = terms(query)
     if not stems or not group_ids:
         return Page([], 0, 0, per_page)
-    async with db.read() as s:  # one session: the ranking and the page's rows
+    async with db.read(transaction=True) as s:  # one session: the ranking, the page's rows
         await backend(db).prepare(s)
         for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
             ranked = await _ranked(db, s, stems, group_ids, None, op)
@@ -549,7 +546,7 @@ async def similar(db: Database, question_text: str, group_ids: list[int],
                     col(Question.status).in_((QuestionStatus.ANSWERED.value,
                                               QuestionStatus.RESOLVED.value)))
              .order_by(s_.c.rank, col(Question.id).desc()).limit(limit))
-    async with db.read() as s:  # the best few and what they show, in one statement
+    async with db.read(transaction=True) as s:  # the best few and what they show, at once
         await backend(db).prepare(s)
         rows = (await s.exec(query)).all()
     return [Hit(int(i or 0), int(g), str(st), str(t)) for i, g, st, t in rows]
@@ -711,7 +708,7 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     numbered = "library" in kinds and _numbered(number)
     ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
     found: Ranked = []
-    async with db.read() as s:
+    async with db.read(transaction=True) as s:
         await backend(db).prepare(s)
         for i, op in enumerate(ops if stems else ("",)):
             parts: dict[str, Any] = {}
@@ -794,7 +791,7 @@ async def similar_items(db: Database, question_text: str, group_ids: list[int],
     query = (select(LibraryItem).join(s_, s_.c.rowid == LibraryItem.id)
              .where(col(LibraryItem.group_id).in_(group_ids), LibraryItem.status == "published")
              .order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(limit))
-    async with db.read() as s:
+    async with db.read(transaction=True) as s:
         await backend(db).prepare(s)
         return [ItemHit(i.id or 0, i.kind, i.title(language))
                 for i in (await s.exec(query)).all()]

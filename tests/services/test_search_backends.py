@@ -51,7 +51,7 @@ async def test_postgresql_uses_its_full_text_index(db: Database) -> None:
     if not db.url.startswith("postgresql"):
         return
     await _setup(db)
-    async with db.read() as s:
+    async with db.read(transaction=True) as s:  # SET LOCAL lasts for a transaction
         await s.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
         plan = "\n".join(r[0] for r in (await s.exec(text(  # type: ignore[call-overload]
             "EXPLAIN SELECT rowid FROM question_search "
@@ -108,3 +108,26 @@ async def test_postgresql_counts_every_occurrence_as_sqlite_does(db: Database) -
     assert "'бюджет'" in vector and "'бюджети'" in vector and "'комиссия'" in vector
     assert search.PostgresBackend.lexemes("суу суу бюджет", "суу") == [
         "суу", "суу~2", "бюджет", "суу~3"]
+
+
+async def test_postgresql_finds_the_newest_matches_whichever_way_it_reads(db: Database) -> None:
+    """`search_newest` (migration 0020) reads the newest rows, the GIN index over a span of the
+    newest rowids, or the whole GIN index, as the expected share of matches says; a wrong
+    guess (a share far too high or too low, or none) costs time, never a match."""
+    if not db.url.startswith("postgresql"):
+        return
+    asker = await f.member(db, "Асель Маматова")
+    group = await f.group_id(db, "budget")
+    asked = [await questions.ask_question(db, asker.id, QuestionDraft(
+        group, f"Ирригациялык канал {n}-участокто качан тазаланат?" if n % 3 == 0 else
+        f"Айыл өкмөтүнүн бюджети {n}-жылы качан бекитилет?")) for n in range(40)]
+    canals = sorted((q for n, q in enumerate(asked) if n % 3 == 0), reverse=True)
+    query, keys = search._tsquery(["ирригац"], "AND"), search._keys(["ирригац"], "AND")
+    async with db.read() as s:
+        for n in (1, 5, 12, 14, 30):
+            for share in (None, 0.0001, 0.2, 0.34, 1.0):
+                found = (await s.exec(text(  # type: ignore[call-overload]
+                    "SELECT * FROM search_newest('question_search'::regclass, "
+                    "to_tsquery('simple', :q), to_tsquery('simple', :k), true, :n, "
+                    "CAST(:e AS float8))").bindparams(q=query, k=keys, n=n, e=share))).all()
+                assert sorted((r[0] for r in found), reverse=True) == canals[:n], (n, share)

@@ -11,7 +11,7 @@ import math
 import time
 from collections import deque
 
-from bot.sandbox.emulator.protocol import ApiError
+from bot.sandbox.emulator.protocol import ADMITTED, ApiError
 from bot.sandbox.emulator.state import Chat, EmulatorState
 
 
@@ -41,13 +41,16 @@ def check_rate(emu: EmulatorState, chat: Chat) -> None:
         retry = window_retry_after(emu._global_window, now, limit)
         if retry is not None:
             emu._counters["rate_limited"] += 1
+            emu._counters["rate_limited_bot"] += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
     per_chat = emu.per_chat_per_second
     if per_chat:
         retry = window_retry_after(chat.rate, now, per_chat)
         if retry is not None:
             emu._counters["rate_limited"] += 1
+            emu._counters["rate_limited_chat"] += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
         chat.rate.append(now)
     if limit:
         emu._global_window.append(now)
+    ADMITTED.set(time.time() - (time.monotonic() - now))

@@ -9,12 +9,18 @@ import base64
 import json
 import re
 import urllib.parse
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 JSON = dict[str, Any]
+
+# When the request being handled was admitted under the rate limits (wall clock; set by
+# `limits.check_rate`): the call log records this moment, so messages per second counted from the
+# log are what the limiter counted. Each request is handled in its own task, so this is per call.
+ADMITTED: ContextVar[float | None] = ContextVar("emulator_admitted", default=None)
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.emulator.protocol import (
+    ADMITTED,
     DEFAULT_UPDATE_TYPES,
     JSON,
     ControlError,
@@ -278,6 +279,8 @@ class EmulatorState:
             "callback_queries": 0,
             "callback_answers": 0,
             "rate_limited": 0,
+            "rate_limited_bot": 0,
+            "rate_limited_chat": 0,
             "injected_failures": 0,
         }
         self._file_counter = 0
@@ -535,9 +538,10 @@ class EmulatorState:
         if counts is None:
             counts = self._call_counts[method] = {}
         counts[status] = counts.get(status, 0) + 1
+        admitted = ADMITTED.get()
         self._calls.append(
             {
-                "time": time.time(),
+                "time": time.time() if admitted is None else admitted,
                 "method": method,
                 "params": params.summary(),
                 "status": status,
