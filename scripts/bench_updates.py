@@ -524,7 +524,10 @@ async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Na
             walkers = await add_walkers(birge_url(workdir), crowd(args.walkers))
             extra["walkers"] = len(walkers)
             extra["walk"] = await walk(walkers)
-            extra["paced"] = await walk(walkers, paced=args.pause)
+            # Members of the same kind who have not walked yet: a walker's second press of a
+            # setting it already chose changes nothing, and nothing is sent back to wait for.
+            extra["paced"] = await walk(await add_walkers(birge_url(workdir),
+                                                          crowd(args.walkers)), paced=args.pause)
         if kind == "birge" and "burst" in phases:
             ready = await onboard(crowd(args.burst), BirgeMember.at_consent, Stats())
             extra["ready"] = len(ready)
