@@ -30,7 +30,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database, Handling, handling, insert_for, table_of
@@ -63,24 +63,27 @@ class SQLStorage(BaseStorage):
         current = handling.get()
         found = current.conversations.get(k) if current is not None else None
         lock = held.get()
-        if lock is not None and lock.key != k:
+        if lock is not None and not lock.holds(k):
             lock = None
         if found is None:
             found = self._cache.get(k) if not self.shared else lock.state if lock else None
-        if found is None:
+        if found is None and self.shared and lock is not None and lock.conn is not None:
+            # On the lock's connection: no checkout, and no other replica can be mid-write.
+            got = (await lock.conn.execute(select(STATES.c.state, STATES.c.data)
+                                           .where(STATES.c.key == k))).first()
+            found = lock.state = (got.state, dict(got.data)) if got else _MISSING
+        elif found is None:
             async with self.db.read() as s:
                 row = await s.get(FsmRecord, k)
                 found = (row.state, dict(row.data)) if row else _MISSING
             if not self.shared:
                 self._cache[k] = found
-            elif lock is not None:
-                lock.state = found
         return k, found
 
     async def _save(self, k: str, state: str | None, data: dict[str, Any]) -> None:
         current = handling.get()
         lock = held.get()
-        if self.shared and lock is not None and lock.key == k:
+        if self.shared and lock is not None and lock.holds(k):
             if lock.state == (state, data) and (current is None or k not in current.conversations):
                 return  # unchanged (e.g. /help clearing a conversation that had no state)
             lock.state = (state, data)

@@ -6,7 +6,9 @@ first written to `update_log` (one multi-row INSERT per getUpdates answer, one p
 claimed for `claim_seconds` by the process that received it; that process renews its claims while
 it handles them. The update is marked handled in the same transaction as its handler's first
 write (storage/db.py `handling`), and the conversation states its handler saved go with that
-mark (storage/fsm.py): a crash before leaves nothing of it, a crash after does not repeat it.
+mark (storage/fsm.py): a crash before leaves nothing of it, a crash after does not repeat it. On
+PostgreSQL an update whose handler wrote nothing else is marked in its conversation lock's
+transaction (storage/isolation.py), which commits as the lock is released.
 
 On start, and every third of `claim_seconds`, a process takes over the unhandled updates whose
 claim has run out (its own predecessor's after a crash, or another replica's) and handles them.
@@ -32,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database, Handling, insert_for, table_of
 from storage.fsm import SQLStorage
+from storage.isolation import held
 from storage.models import UpdateLog
 from storage.types import utcnow
 
@@ -97,8 +100,15 @@ class Inbox:
         try:
             if current.marked:
                 return
+            lock = held.get()
             if not self.storage.shared:
                 self.storage.finish_handled(current)  # with the states, by the writer
+            elif lock is not None and lock.conn is not None:
+                # In the conversation lock's transaction: it commits when the lock is released
+                # (storage/isolation.py), two round trips fewer than a transaction of its own.
+                async with AsyncSession(bind=lock.conn) as s:
+                    await self._write(s, current)
+                current.marked = True
             else:
                 async with self.db.transaction() as s:
                     await self._write(s, current)

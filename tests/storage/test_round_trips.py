@@ -7,18 +7,22 @@ conversation's state is read once, and an unchanged state is not written again; 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import event, text
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+from sqlalchemy import Engine, event, text
 
 import storage.db
-from storage.db import Database
+from storage import inbox
+from storage.db import Database, handling
 from storage.fsm import SQLStorage
+from storage.inbox import Inbox
 from storage.isolation import AdvisoryIsolation
+from storage.models import FsmRecord
 
 KEY = StorageKey(bot_id=1, chat_id=7, user_id=7)
 
@@ -29,17 +33,18 @@ def _postgresql_only(db: Database) -> None:
 
 
 @contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
+def _statements() -> Iterator[list[str]]:
+    """Every statement any engine sends (Birge's pool and the locks' pool)."""
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 @contextmanager
@@ -57,6 +62,18 @@ def _pings(db: Database) -> Iterator[list[object]]:
         yield done
     finally:
         del dialect.do_ping
+
+
+def _update(update_id: int) -> dict[str, object]:
+    return {"update_id": update_id, "message": {"message_id": 1, "date": 0,
+                                                "chat": {"id": 7, "type": "private"},
+                                                "text": f"update {update_id}"}}
+
+
+async def _state(db: Database) -> str | None:
+    async with db.read() as s:
+        row = await s.get(FsmRecord, DefaultKeyBuilder(with_destiny=True).build(KEY))
+        return row.state if row else None
 
 
 async def _one(db: Database) -> int:
@@ -90,7 +107,7 @@ async def test_an_update_reads_its_conversation_once_and_leaves_an_unchanged_one
     conversations = SQLStorage(db)
     isolation = AdvisoryIsolation(db, size=2)
     try:
-        with _statements(db) as seen:
+        with _statements() as seen:
             async with isolation.lock(KEY):
                 assert await conversations.get_state(KEY) is None
                 assert await conversations.get_data(KEY) == {}
@@ -110,6 +127,44 @@ async def test_an_update_reads_its_conversation_once_and_leaves_an_unchanged_one
                 assert await conversations.get_state(KEY) == "Onboarding:name"
                 assert await conversations.get_data(KEY) == {"name": "Айгүл"}
             assert len([s for s in seen if "fsm_record" in s]) == 1
+    finally:
+        await isolation.close()
+        await conversations.close()
+
+
+async def test_an_update_that_wrote_nothing_is_marked_as_its_lock_is_released_even_if_it_failed(
+        db: Database) -> None:
+    _postgresql_only(db)
+    conversations = SQLStorage(db)
+    box = Inbox(db, conversations)
+    isolation = AdvisoryIsolation(db, size=2)
+    await box.record([_update(11), _update(12), _update(13), _update(14)])
+
+    async def handle(update_id: int, state: str | None, fails: bool = False) -> None:
+        current = box.begin(update_id)
+        assert current is not None
+        token = handling.set(current)  # as bot/inbox.py's UpdateMiddleware does
+        try:
+            await conversations.set_state(KEY, state)  # a step, nothing else written
+            if fails:
+                raise RuntimeError("the handler failed after its answer was sent")
+        finally:
+            handling.reset(token)
+            await box.finish(current)
+            # Not committed yet: the next update (on any replica) waits for the lock.
+            assert update_id in await inbox.unhandled(db)
+
+    try:
+        for update_id, fails in ((11, False), (12, True)):
+            with contextlib.suppress(RuntimeError):
+                async with isolation.lock(KEY):
+                    await handle(update_id, "Ask:text", fails)
+            assert update_id not in await inbox.unhandled(db)
+            assert await _state(db) == "Ask:text"
+            async with isolation.lock(KEY):
+                await handle(update_id + 2, None)
+            assert await _state(db) is None
+        assert await inbox.unhandled(db) == []
     finally:
         await isolation.close()
         await conversations.close()
