@@ -26,7 +26,8 @@ text with a text and a button press with an edit. Not a test: it prints figures 
 job would and prints the database size before and after; Birge is then measured on it.
 
 --keep DIR (with --year, SQLite) keeps the filled, pruned year in DIR/year.db and runs on a fresh
-copy of it each time; --phase (throughput, rate, walk, burst; repeatable) runs only those.
+copy of it each time (delete DIR when year_data.py changes); --phase (throughput, rate, walk,
+burst; repeatable) runs only those.
 The walk is printed twice: in lockstep (every walker opens the same screen at the same instant:
 a burst) and paced (--pause MIN MAX seconds of reading before each screen and button, seeded per
 member): the paced p95 is the figure for the target.
@@ -619,7 +620,8 @@ async def main() -> None:
                         "only with 'throughput' (the ratio needs it)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="with --year on SQLite: keep the filled, pruned year in DIR/year.db "
-                        "and reuse it next time (each run works on a fresh copy of it)")
+                        "and reuse it next time (each run works on a fresh copy of it; delete "
+                        "DIR when scripts/year_data.py changes)")
     parser.add_argument("--pause", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
                         help="the paced walk's reading pause before each screen (seconds)")
     args = parser.parse_args()
