@@ -25,6 +25,16 @@ text with a text and a button press with an edit. Not a test: it prints figures 
 100,000 questions with answers, 1,500,000 broadcast outbox rows, ...), prunes it as the daily
 job would and prints the database size before and after; Birge is then measured on it.
 
+--keep DIR (with --year, SQLite) keeps the filled, pruned year in DIR/year.db and runs on a fresh
+copy of it each time; --phase (throughput, rate, walk, burst; repeatable) runs only those.
+The walk is printed twice: in lockstep (every walker opens the same screen at the same instant:
+a burst) and paced (--pause MIN MAX seconds of reading before each screen and button, seeded per
+member): the paced p95 is the figure for the target.
+
+BENCH_TRACE=/tmp/trace.log runs Birge through scripts/bench_trace.py (collections, late event-loop
+timers, slow statements, pool connections, the SQLite write queue, CPU every half second) and adds
+every reply's start and latency to the same file.
+
 --memory-only starts Birge, lets it answer one /help and prints only its idle resident memory
 (measured as in the full run; seconds instead of minutes).
 
@@ -58,6 +68,11 @@ from bot.sandbox.client import EmulatorClient, Person
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH"
 JSON = dict[str, Any]
+# BENCH_TRACE=<file>: Birge runs under scripts/bench_trace.py (collections, slow event-loop steps,
+# slow statements) and the replies that took this long are added to the same file.
+TRACE = os.environ.get("BENCH_TRACE")
+TRACE_REPLY_SECONDS = 0.0 if TRACE else 0.1
+PHASES = ("throughput", "rate", "walk", "burst")
 
 ECHO_BOT = """
 import asyncio, sys
@@ -111,6 +126,13 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     timeouts: int = 0
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    # (wall-clock start, seconds, what): replies of TRACE_REPLY_SECONDS or more, for BENCH_TRACE
+    slow: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def add(self, began: float, took: float, what: str) -> None:
+        self.latencies.append(took)
+        if took >= TRACE_REPLY_SECONDS:
+            self.slow.append((began, took, what))
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -236,30 +258,39 @@ async def add_walkers(url: str, people: list[BirgeMember]) -> list[BirgeMember]:
     return people
 
 
-async def walk(members: list[BirgeMember]) -> dict[str, Stats]:
+async def walk(members: list[BirgeMember],
+               paced: tuple[float, float] | None = None) -> dict[str, Stats]:
     """Every member opens every screen of WALK and the first button on it, one after another
-    (the members in parallel); latency per screen."""
+    (the members in parallel); latency per screen. Without `paced` the members go in lockstep:
+    all open the same screen at the same instant, so each waits behind the others (a burst).
+    With `paced` (seconds, e.g. (1, 3)) each member reads for a random while (seeded per
+    member) before each screen and button, as a member does."""
     screens: dict[str, Stats] = {}
 
     async def timed(key: str, action: Awaitable[Any], m: BirgeMember) -> None:
         stats = screens.setdefault(key, Stats())
-        started = time.perf_counter()
+        wall, started = time.time(), time.perf_counter()
         await action
         got = await m.p.replies(timeout=5.0, count=1, settle_ms=0)
         if not got:
             stats.timeouts += 1
             return
-        stats.latencies.append(time.perf_counter() - started)
+        stats.add(wall, time.perf_counter() - started, f"walk {key}")
         m.last = got[-1]
 
-    async def run(m: BirgeMember) -> None:
+    async def run(i: int, m: BirgeMember) -> None:
+        pause = random.Random(i)
         for command in WALK:
+            if paced:
+                await asyncio.sleep(pause.uniform(*paced))
             await timed(command, m.p.send(command), m)
             data = callbacks(m.last or {})
             if data and m.last is not None:
+                if paced:
+                    await asyncio.sleep(pause.uniform(*paced))
                 await timed(f"{command} → button", m.p.press(data[0], m.last), m)
 
-    await asyncio.gather(*(run(m) for m in members))
+    await asyncio.gather(*(run(i, m) for i, m in enumerate(members)))
     return screens
 
 
@@ -294,14 +325,14 @@ async def act(member: BirgeMember | EchoMember, stats: Stats, timeout: float = 1
     action = member.next_action()
     member.actions += 1
     before = f"#{member.actions} " + str((member.last or {}).get("text") or "")[:12]
-    started = time.perf_counter()
+    wall, started = time.time(), time.perf_counter()
     await action()
     got = await member.p.replies(timeout=timeout, count=1, settle_ms=0)
     if not got:
         stats.timeouts += 1
         return False
     took = time.perf_counter() - started
-    stats.latencies.append(took)
+    stats.add(wall, took, before)
     if took > 1.0:
         stats.slowest.append((took, before))
     member.last = got[-1]
@@ -415,6 +446,8 @@ def start_birge(api: str, workdir: Path) -> subprocess.Popen[bytes]:
     birge = [sys.executable, "-m", "bot"]
     profile = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], "-m", "bot"] \
         if os.environ.get("BENCH_PROFILE") else birge
+    if TRACE:
+        profile = [sys.executable, str(ROOT / "scripts" / "bench_trace.py"), TRACE]
     subprocess.run([*birge, "db", "upgrade"], env=env, cwd=workdir, check=True,
                    stdout=subprocess.DEVNULL)
     return subprocess.Popen([*profile, "run", "--no-migrate"], env=env, cwd=workdir,
@@ -470,51 +503,95 @@ async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Na
                     for i in range(n)]
 
         pids = {"bot": proc.pid, "emulator": emulator_pid, "driver": os.getpid()}
-        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        started = time.perf_counter()
-        throughput, closed = await closed_loop(crowd(args.members), args.seconds)
-        elapsed = time.perf_counter() - started
-        cpu = {name: (cpu_seconds(pid) - before[name]) / elapsed for name, pid in pids.items()}
-        rate, opened = await open_loop(crowd(args.rate_members), args.rate, args.seconds)
-        busy_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
         extra: dict[str, Any] = {}
-        if kind == "birge":
+        phases = args.phase or PHASES
+        if "throughput" in phases:
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            started = time.perf_counter()
+            extra["throughput"], extra["closed"] = await closed_loop(crowd(args.members),
+                                                                     args.seconds)
+            elapsed = time.perf_counter() - started
+            extra["cpu"] = {name: (cpu_seconds(pid) - before[name]) / elapsed
+                            for name, pid in pids.items()}
+        if "rate" in phases:
+            before_cpu = cpu_seconds(proc.pid)
+            extra["rate"], extra["open"] = await open_loop(crowd(args.rate_members), args.rate,
+                                                           args.seconds)
+            replies = len(extra["open"].latencies)
+            extra["rate_cpu"] = (cpu_seconds(proc.pid) - before_cpu) / max(1, replies) * 1000
+        extra["busy_rss"] = psutil.Process(proc.pid).memory_info().rss / 2**20
+        if kind == "birge" and "walk" in phases:
             walkers = await add_walkers(birge_url(workdir), crowd(args.walkers))
             extra["walkers"] = len(walkers)
             extra["walk"] = await walk(walkers)
+            # Members of the same kind who have not walked yet: a walker's second press of a
+            # setting it already chose changes nothing, and nothing is sent back to wait for.
+            extra["paced"] = await walk(await add_walkers(birge_url(workdir),
+                                                          crowd(args.walkers)), paced=args.pause)
+        if kind == "birge" and "burst" in phases:
             ready = await onboard(crowd(args.burst), BirgeMember.at_consent, Stats())
             extra["ready"] = len(ready)
             extra["burst"] = await burst(ready)
     finally:
         stop(proc)
-    return {"throughput": throughput, "closed": closed, "rate": rate, "open": opened,
-            "idle_rss": idle_rss, "busy_rss": busy_rss, "cpu": cpu, **extra}
+    if TRACE:
+        trace_replies(TRACE, kind, extra)
+    return {"idle_rss": idle_rss, **extra}
+
+
+def trace_replies(path: str, kind: str, extra: dict[str, Any]) -> None:
+    """Every reply's start and latency, next to what Birge logged (scripts/bench_trace.py)."""
+    with open(path, "a") as out:
+        for key in ("closed", "open", "burst"):
+            for began, took, what in extra[key].slow if key in extra else ():
+                out.write(f"{began:.3f} reply {took * 1000:.1f} {kind} {key} {what!r}\n")
+        for walked in ("walk", "paced"):
+            for st in extra.get(walked, {}).values():
+                for began, took, what in st.slow:
+                    out.write(f"{began:.3f} reply {took * 1000:.1f} {kind} {walked} {what!r}\n")
+
+
+def report_walk(name: str, r: dict[str, Any], key: str, args: argparse.Namespace) -> Stats:
+    every = Stats()
+    how = "in lockstep (all open the same screen at once: a burst)" if key == "walk" else \
+        f"paced ({args.pause[0]:g}-{args.pause[1]:g} s of reading before each)"
+    for screen, st in r[key].items():
+        every.latencies += st.latencies
+        every.timeouts += st.timeouts
+        label = "lockstep" if key == "walk" else "paced"
+        print(f"{name}: walk {label} {screen!r}: p50 {st.pct(50):.1f} ms, "
+              f"p95 {st.pct(95):.1f} ms ({len(st.latencies)} opened, {st.timeouts} without a "
+              f"reply in 5 s)")
+    print(f"{name}: every screen {r['walkers']} members opened {how}: p50 {every.pct(50):.1f} ms, "
+          f"p95 {every.pct(95):.1f} ms over {len(every.latencies)}"
+          + (" (target <= 50 ms)" if key == "paced" else ""))
+    return every
 
 
 def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
-    c, o = r["closed"], r["open"]
-    print(f"{name}: {r['throughput']:.0f} updates/s at {args.members} members "
-          f"(p50 {c.pct(50):.1f} ms, p95 {c.pct(95):.1f} ms, p99 {c.pct(99):.1f} ms, "
-          f"timeouts {c.timeouts})")
-    print(f"{name}: at {r['rate']:.0f} updates/s offered by {args.rate_members} members: "
-          f"p50 {o.pct(50):.1f} ms, p95 {o.pct(95):.1f} ms, p99 {o.pct(99):.1f} ms, "
-          f"timeouts {o.timeouts}")
-    if c.slowest:
-        slow = sorted(c.slowest, reverse=True)[:5]
-        print(f"{name}: {len(c.slowest)} actions over 1 s; slowest after: "
-              + "; ".join(f"{t:.1f} s {w!r}" for t, w in slow))
-    print(f"{name}: CPU use under full load (cores): "
-          + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
+    if "closed" in r:
+        c = r["closed"]
+        print(f"{name}: {r['throughput']:.0f} updates/s at {args.members} members "
+              f"(p50 {c.pct(50):.1f} ms, p95 {c.pct(95):.1f} ms, p99 {c.pct(99):.1f} ms, "
+              f"timeouts {c.timeouts})")
+    if "open" in r:
+        o = r["open"]
+        print(f"{name}: at {r['rate']:.0f} updates/s offered by {args.rate_members} members: "
+              f"p50 {o.pct(50):.1f} ms, p95 {o.pct(95):.1f} ms, p99 {o.pct(99):.1f} ms, "
+              f"timeouts {o.timeouts}; the bot's CPU {r['rate_cpu']:.2f} ms per reply")
+    if "closed" in r:
+        c = r["closed"]
+        if c.slowest:
+            slow = sorted(c.slowest, reverse=True)[:5]
+            print(f"{name}: {len(c.slowest)} actions over 1 s; slowest after: "
+                  + "; ".join(f"{t:.1f} s {w!r}" for t, w in slow))
+        print(f"{name}: CPU use under full load (cores): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
     print(f"{name}: resident memory idle {r['idle_rss']:.0f} MB, after load {r['busy_rss']:.0f} MB")
     if "walk" in r:
-        every = Stats()
-        for screen, st in r["walk"].items():
-            every.latencies += st.latencies
-            every.timeouts += st.timeouts
-            print(f"{name}: walk {screen!r}: p50 {st.pct(50):.1f} ms, p95 {st.pct(95):.1f} ms "
-                  f"({len(st.latencies)} opened, {st.timeouts} without a reply in 5 s)")
-        print(f"{name}: every screen {r['walkers']} members opened: p95 {every.pct(95):.1f} ms "
-              f"over {len(every.latencies)} (target <= 50 ms)")
+        report_walk(name, r, "walk", args)
+        report_walk(name, r, "paced", args)
+    if "burst" in r:
         b = r["burst"]
         slowest = max(b.latencies) * 1000 if b.latencies else float("nan")
         print(f"{name}: {r['ready']} members consenting within one second: p50 {b.pct(50):.0f} ms, "
@@ -537,7 +614,18 @@ async def main() -> None:
                         help="with --year: stop after filling and pruning")
     parser.add_argument("--memory-only", action="store_true",
                         help="only start Birge and print its idle resident memory")
+    parser.add_argument("--phase", action="append", choices=PHASES,
+                        help="run only this phase (repeatable; default all). The echo bot runs "
+                        "only with 'throughput' (the ratio needs it)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="with --year on SQLite: keep the filled, pruned year in DIR/year.db "
+                        "and reuse it next time (each run works on a fresh copy of it)")
+    parser.add_argument("--pause", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+                        help="the paced walk's reading pause before each screen (seconds)")
     args = parser.parse_args()
+    if args.keep and (not args.year or (args.database or "").startswith("postgresql")
+                      or args.database == "local"):
+        parser.error("--keep needs --year on SQLite (the default database)")
     if args.database == "local":
         from bench_search import admin
         from sqlalchemy.engine import make_url
@@ -560,6 +648,18 @@ async def main() -> None:
 
 async def run(args: argparse.Namespace) -> None:
     global DATABASE_URL
+    if args.year and args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        kept = args.keep.resolve() / "year.db"
+        if kept.exists():
+            print(f"year of data: reusing {kept} (--keep)")
+        else:
+            await year(f"sqlite+aiosqlite:///{kept}", args.keep)
+        if args.year_only:
+            return
+        DATABASE_URL = f"sqlite+aiosqlite:///{fresh_copy(kept)}"
+        await measure_all(args)
+        return
     if args.year:
         keep = tempfile.mkdtemp(prefix="birge-year-")
         DATABASE_URL = args.database or f"sqlite+aiosqlite:///{keep}/year.db"
@@ -573,6 +673,15 @@ async def run(args: argparse.Namespace) -> None:
     if args.database:
         DATABASE_URL = args.database
     await measure_all(args)
+
+
+def fresh_copy(kept: Path) -> Path:
+    """A copy of the kept year to run on (year() leaves no WAL behind: compacted, disposed)."""
+    work = kept.with_name("run.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(kept, work)
+    return work
 
 
 async def measure_all(args: argparse.Namespace) -> None:
@@ -600,14 +709,18 @@ async def measure_all(args: argparse.Namespace) -> None:
                     print(f"Birge idle resident memory: {idle:.0f} MB (target <= 120 MB)")
                     return
                 print(f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per phase")
-                echo = await measure("echo", api, client, args, Path(tmp), ids, emulator.pid)
-                report("echo bot", echo, args)
+                echo = None
+                if not args.phase or "throughput" in args.phase:
+                    echo = await measure("echo", api, client, args, Path(tmp), ids, emulator.pid)
+                    report("echo bot", echo, args)
                 birge = await measure("birge", api, client, args, Path(tmp), ids, emulator.pid)
                 report("Birge", birge, args)
-        ratio = birge["throughput"] / echo["throughput"]
-        print(f"Birge/echo throughput ratio: {ratio:.2f} (target >= 0.6)")
-        print(f"Birge p95 at {birge['rate']:.0f} updates/s: {birge['open'].pct(95):.1f} ms "
-              f"(target <= 50 ms)")
+        if echo is not None:
+            ratio = birge["throughput"] / echo["throughput"]
+            print(f"Birge/echo throughput ratio: {ratio:.2f} (target >= 0.6)")
+        if "open" in birge:
+            print(f"Birge p95 at {birge['rate']:.0f} updates/s: {birge['open'].pct(95):.1f} ms "
+                  f"(target <= 50 ms)")
         print(f"Birge idle resident memory: {birge['idle_rss']:.0f} MB (target <= 120 MB)")
     finally:
         stop(emulator)

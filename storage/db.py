@@ -26,6 +26,9 @@ before it leaves the update to be handled again on start, a crash after it does 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -39,6 +42,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+log = logging.getLogger(__name__)
+
 
 def _sqlite_file(url: str) -> Path | None:
     prefix = "sqlite+aiosqlite:///"
@@ -46,6 +51,26 @@ def _sqlite_file(url: str) -> Path | None:
         return Path(url[len(prefix) :])
     return None
 
+
+# SQLite connections the pool keeps once opened (each opens lazily, on first need). With
+# SQLAlchemy's default of 5 (+10 more that are closed as soon as they are given back), the 32
+# updates Birge handles at once took connections beyond the 5 whenever writers queued, and each
+# was opened and closed again: a thread started, the PRAGMAs run, SQLite's schema and page cache
+# read again (cold statements took 15-25 ms instead of 0.1 ms), the close 15-67 ms. On a year of
+# data at 100 updates/s (scripts/bench_updates.py, BENCH_TRACE) 91 connections were opened and
+# closed in 20 s, in bursts that matched the slow replies second for second.
+SQLITE_POOL_SIZE = 64
+SQLITE_MAX_OVERFLOW = 64
+
+# SQLite copies its write-ahead log back into the database file (a checkpoint, with the file
+# system's sync) inside the COMMIT that takes the log past wal_autocheckpoint pages (1,000 by
+# default): that commit took 495 ms on a year of data while every writer queued behind it
+# (BENCH_TRACE). So `Database` checkpoints on its own, in the background on a connection of its
+# pool (SQLite's thread; no writer waits: PASSIVE), at most once a CHECKPOINT_SECONDS after
+# writes; the automatic one stays only as a bound for writes made past `transaction()` (bulk
+# loads, migrations).
+CHECKPOINT_SECONDS = 1.0
+AUTOCHECKPOINT_PAGES = 10_000
 
 IDLE_PING_SECONDS = 10.0
 
@@ -80,6 +105,8 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
             from storage.sqlite_driver import dbapi
 
             kwargs["module"] = dbapi()  # one trip to SQLite's thread per statement
+            if path is not None:
+                kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_MAX_OVERFLOW)
     else:
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
@@ -94,6 +121,7 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncE
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             cur.close()
 
     return engine
@@ -201,6 +229,8 @@ class Database:
             expire_on_commit=False) if is_postgresql(url) else None
         self._write_lock: asyncio.Lock | None = None
         self._owner: asyncio.Task[object] | None = None
+        self._checkpoints = _sqlite_file(url) is not None
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -216,6 +246,7 @@ class Database:
                     await update.write(session, update)
             if update is not None:
                 update.marked = True
+            self._wrote()
             return
         if self._write_lock is None:
             self._write_lock = asyncio.Lock()
@@ -230,6 +261,22 @@ class Database:
                 self._owner = None
         if update is not None:
             update.marked = True
+        self._wrote()
+
+    def _wrote(self) -> None:
+        """SQLite: a checkpoint within CHECKPOINT_SECONDS (one for all the writes meanwhile)."""
+        if self._checkpoints and (self._checkpoint is None or self._checkpoint.done()):
+            self._checkpoint = asyncio.create_task(self._checkpoint_soon(),
+                                                   name="sqlite-checkpoint",
+                                                   context=contextvars.Context())
+
+    async def _checkpoint_soon(self) -> None:
+        await asyncio.sleep(CHECKPOINT_SECONDS)
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next write tries again; the automatic one still bounds the log
+            log.warning("SQLite checkpoint failed", exc_info=True)
 
     @asynccontextmanager
     async def read(self, transaction: bool = False) -> AsyncIterator[AsyncSession]:
@@ -253,4 +300,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and not checkpoint.done():
+            checkpoint.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                await checkpoint
         await self.engine.dispose()

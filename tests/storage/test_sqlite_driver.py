@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,10 +11,11 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, insert
+from sqlalchemy import event, func, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 
+from storage import db as db_module
 from storage.db import Database
 from storage.models import Member, UpdateLog
 from storage.types import utcnow
@@ -117,3 +119,57 @@ async def test_sqlite_many_rows_in_one_statement_and_many_parameter_sets(
         first = (await s.exec(select(UpdateLog).where(col(UpdateLog.update_id) == 7))).one()
     assert ids == list(range(1, 301))
     assert first.payload == {"update_id": 7}
+
+
+async def test_sqlite_keeps_its_connections_when_many_updates_read_at_once(
+        sqlite_db: Database) -> None:
+    """40 updates reading at once, twice: the second time no connection is opened again (each
+    opening starts a thread, runs the PRAGMAs and reads SQLite's schema once more)."""
+    opened: list[object] = []
+    event.listen(sqlite_db.engine.sync_engine.pool, "connect", lambda *a: opened.append(a))
+    member = await factories.member(sqlite_db, "Бакыт Асанов")
+    gate = asyncio.Event()
+
+    async def reader() -> None:
+        async with sqlite_db.read() as s:
+            assert await s.get(Member, member.id) is not None
+            await gate.wait()  # all 40 hold their connection at once
+
+    async def forty_at_once() -> int:
+        gate.clear()
+        readers = [asyncio.create_task(reader()) for _ in range(40)]
+        await asyncio.sleep(0.2)
+        gate.set()
+        await asyncio.gather(*readers)
+        return len(opened)
+
+    first = await forty_at_once()
+    assert first >= 40
+    assert await forty_at_once() == first  # every connection was kept and used again
+
+
+async def test_sqlite_log_is_copied_back_after_writes_outside_any_writer(
+        sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer's COMMIT no longer copies SQLite's write-ahead log into the database file (it
+    took 495 ms once on a year of data, every writer queued behind it): Birge does it a moment
+    after the writes, in the background, where no writer waits for it."""
+    monkeypatch.setattr(db_module, "CHECKPOINT_SECONDS", 0.05)
+    checkpoints: list[bool] = []  # by a writer, holding the write queue?
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "wal_checkpoint" in statement:
+            task = asyncio.current_task()
+            checkpoints.append(task is None or task is sqlite_db._owner)
+
+    event.listen(sqlite_db.engine.sync_engine, "before_cursor_execute", seen)
+    async with sqlite_db.read() as s:
+        pages = (await s.exec(text("PRAGMA wal_autocheckpoint"))).one()  # type: ignore[call-overload]
+    assert pages[0] == db_module.AUTOCHECKPOINT_PAGES
+    for name in ("Айбек", "Бермет", "Гулзат", "Данияр", "Эрмек"):
+        await factories.member(sqlite_db, f"{name} Осмонов")
+    for _ in range(50):
+        if checkpoints:
+            break
+        await asyncio.sleep(0.02)
+    assert checkpoints  # a moment after the writes
+    assert not any(checkpoints)  # in the background: no writer waited for it
