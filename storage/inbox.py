@@ -105,9 +105,15 @@ class Inbox:
                 self.storage.finish_handled(current)  # with the states, by the writer
             elif lock is not None and lock.conn is not None:
                 # In the conversation lock's transaction: it commits when the lock is released
-                # (storage/isolation.py), two round trips fewer than a transaction of its own.
-                async with AsyncSession(bind=lock.conn) as s:
-                    await self._write(s, current)
+                # (storage/isolation.py), two round trips fewer than a transaction of its own;
+                # the mark alone is sent with the COMMIT (plain SQL: the id is an int).
+                if current.conversations:
+                    async with AsyncSession(bind=lock.conn) as s:
+                        await self._write(s, current)
+                else:
+                    lock.with_commit.append(
+                        f"UPDATE {LOG.name} SET handled_at = clock_timestamp(), payload = '{{}}' "
+                        f"WHERE update_id = {int(current.update_id)}")
                 current.marked = True
             else:
                 async with self.db.transaction() as s:

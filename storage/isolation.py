@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder, StorageKey
@@ -44,6 +44,8 @@ class Held:
     key: str
     conn: AsyncConnection | None = None
     state: Any = None
+    # Plain SQL sent with the COMMIT in the same round trip (storage/inbox.py: the mark).
+    with_commit: list[str] = field(default_factory=list)
 
     def holds(self, key: str) -> bool:
         return self.conn is not None and self.key == key
@@ -84,8 +86,8 @@ class AdvisoryIsolation(BaseEventIsolation):
         try:
             engine, slots = self._pool()
             async with lock, slots, engine.connect() as conn:
-                async with self._transaction(conn, lock_id(k)):
-                    here = Held(k, conn)
+                here = Held(k, conn)
+                async with self._transaction(conn, lock_id(k), here.with_commit):
                     token = held.set(here)
                     try:
                         yield
@@ -101,12 +103,14 @@ class AdvisoryIsolation(BaseEventIsolation):
 
     @staticmethod
     @asynccontextmanager
-    async def _transaction(conn: AsyncConnection, key: int) -> AsyncGenerator[None, None]:
+    async def _transaction(conn: AsyncConnection, key: int,
+                           with_commit: list[str]) -> AsyncGenerator[None, None]:
         """BEGIN and the lock in one round trip (a simple query; the pool's connections are in
-        autocommit for SQLAlchemy, so it adds no BEGIN of its own), then COMMIT — also when the
-        handler failed: what the update wrote here (its "handled" mark, storage/inbox.py) is
-        kept, as it was in a transaction of its own before. A connection whose transaction
-        cannot be ended is dropped, not returned to the pool with the lock held."""
+        autocommit for SQLAlchemy, so it adds no BEGIN of its own), then `with_commit` and
+        COMMIT in one more — also when the handler failed: what the update wrote here (its
+        "handled" mark, storage/inbox.py) is kept, as it was in a transaction of its own
+        before. A connection whose transaction cannot be ended is dropped, not returned to the
+        pool with the lock held."""
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
         ended = False
@@ -115,7 +119,7 @@ class AdvisoryIsolation(BaseEventIsolation):
             try:
                 yield
             finally:
-                await raw.execute("COMMIT")
+                await raw.execute("; ".join([*with_commit, "COMMIT"]))
                 ended = True
         finally:
             if not ended:

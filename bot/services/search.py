@@ -192,7 +192,7 @@ class Backend(Protocol):
     async def drop(self, session: AsyncSession, index: str, rowid: int) -> None: ...
 
     async def prepare(self, session: AsyncSession) -> None:
-        """Before a session joins matches to their rows (a backend's planner settings)."""
+        """Before a session matches (a backend's statistics, read now and then)."""
         ...
 
     def matches(self, index: str, stems: list[str], op: str,
@@ -320,13 +320,9 @@ class PostgresBackend(_TableBackend):
             f"WHERE name = :index").bindparams(id=rowid, words=words, index=index))
 
     async def prepare(self, session: AsyncSession) -> None:
-        """Matches' rows by primary key (the planner hashed all of `question`), no JIT or
-        parallel workers; the GIN indexes' statistics when older than `STATS_TTL`."""
+        """The GIN indexes' statistics when older than `STATS_TTL`. (No planner settings: told
+        `search_newest` gives 100 rows, migration 0022, it fetches matches by primary key.)"""
         url = str(session.sync_session.get_bind().engine.url)
-        await session.exec(text(  # type: ignore[call-overload]
-            "SELECT set_config('enable_hashjoin', 'off', true), "
-            "set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true), "
-            "set_config('max_parallel_workers_per_gather', '0', true)"))
         if self._stats[0] == url and time.monotonic() - self._stats[1] < self.STATS_TTL:
             return
         found: dict[str, dict[str, float]] = {index: {} for index in INDEXES}
@@ -518,7 +514,7 @@ async def search(db: Database, query: str, group_ids: list[int], page: int = 0,
     stems = terms(query)
     if not stems or not group_ids:
         return Page([], 0, 0, per_page)
-    async with db.read(transaction=True) as s:  # one session: the ranking, the page's rows
+    async with db.read() as s:  # one session: the ranking, the page's rows
         await backend(db).prepare(s)
         for op in ("AND", "OR") if len(stems) > 1 else ("AND",):
             ranked = await _ranked(db, s, stems, group_ids, None, op)
@@ -546,7 +542,7 @@ async def similar(db: Database, question_text: str, group_ids: list[int],
                     col(Question.status).in_((QuestionStatus.ANSWERED.value,
                                               QuestionStatus.RESOLVED.value)))
              .order_by(s_.c.rank, col(Question.id).desc()).limit(limit))
-    async with db.read(transaction=True) as s:  # the best few and what they show, at once
+    async with db.read() as s:  # the best few and what they show, at once
         await backend(db).prepare(s)
         rows = (await s.exec(query)).all()
     return [Hit(int(i or 0), int(g), str(st), str(t)) for i, g, st, t in rows]
@@ -708,7 +704,7 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     numbered = "library" in kinds and _numbered(number)
     ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
     found: Ranked = []
-    async with db.read(transaction=True) as s:
+    async with db.read() as s:
         await backend(db).prepare(s)
         for i, op in enumerate(ops if stems else ("",)):
             parts: dict[str, Any] = {}
@@ -791,7 +787,7 @@ async def similar_items(db: Database, question_text: str, group_ids: list[int],
     query = (select(LibraryItem).join(s_, s_.c.rowid == LibraryItem.id)
              .where(col(LibraryItem.group_id).in_(group_ids), LibraryItem.status == "published")
              .order_by(s_.c.rank, col(LibraryItem.id).desc()).limit(limit))
-    async with db.read(transaction=True) as s:
+    async with db.read() as s:
         await backend(db).prepare(s)
         return [ItemHit(i.id or 0, i.kind, i.title(language))
                 for i in (await s.exec(query)).all()]

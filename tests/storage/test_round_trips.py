@@ -138,7 +138,7 @@ async def test_an_update_that_wrote_nothing_is_marked_as_its_lock_is_released_ev
     conversations = SQLStorage(db)
     box = Inbox(db, conversations)
     isolation = AdvisoryIsolation(db, size=2)
-    await box.record([_update(11), _update(12), _update(13), _update(14)])
+    await box.record([_update(i) for i in (11, 12, 13, 14, 15)])
 
     async def handle(update_id: int, state: str | None, fails: bool = False) -> None:
         current = box.begin(update_id)
@@ -164,6 +164,8 @@ async def test_an_update_that_wrote_nothing_is_marked_as_its_lock_is_released_ev
             async with isolation.lock(KEY):
                 await handle(update_id + 2, None)
             assert await _state(db) is None
+        async with isolation.lock(KEY):  # /help: the state stays as it was (nothing to write)
+            await handle(15, None)
         assert await inbox.unhandled(db) == []
     finally:
         await isolation.close()
