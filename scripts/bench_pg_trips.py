@@ -1,0 +1,105 @@
+"""Benchmark: what one ordinary update costs PostgreSQL, in statements and in Birge's CPU.
+
+Starts a throwaway PostgreSQL server that logs every statement (log_min_duration_statement=0),
+the emulator and Birge (as scripts/bench_updates.py does), lets `--members` members join, then
+
+- one member at a time sends `--actions` menu commands (/help, /profile, /help, /start): the
+  statements per update from the server's log (BEGIN/COMMIT and pings are round trips too), by
+  kind and by statement, and whether prepared statements are re-parsed (`parse` entries);
+- the same members cycle the menu as fast as Birge answers for `--seconds`: updates/s and Birge's
+  CPU per update.
+
+    nice .venv/bin/python scripts/bench_pg_trips.py [--members 40] [--actions 60] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import itertools
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import bench_updates as bu
+
+from bot.sandbox.client import EmulatorClient
+from storage import local_postgres
+
+
+async def run(args: argparse.Namespace) -> None:
+    local_postgres.SETTINGS["log_min_duration_statement"] = "0"
+    pg = local_postgres.LocalPostgres().start()
+    try:
+        pg.psql("CREATE DATABASE bench")
+        bu.DATABASE_URL = pg.url("bench")
+        port = bu.free_port()
+        api = f"http://127.0.0.1:{port}"
+        emulator = bu.start_emulator(port)
+        try:
+            await bu.wait_http(api)
+            http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            async with http, EmulatorClient(api, session=http) as client:
+                with tempfile.TemporaryDirectory() as tmp:
+                    proc = bu.start_birge(api, Path(tmp))
+                    try:
+                        await bu.warm_up(client, proc)
+                        ids = itertools.count(3_000_001)
+                        members = [bu.BirgeMember(client.person(next(ids), f"M{i}",
+                                                                language_code="ru"), i)
+                                   for i in range(args.members)]
+                        await bu.onboard(members, lambda m: m.joined, bu.Stats())
+                        for m in members:  # every menu command once, before counting
+                            for _ in range(len(bu.BirgeMember.MENU)):
+                                await bu.act(m, bu.Stats())
+                        await asyncio.sleep(1.5)
+                        offset = pg.log.stat().st_size
+                        for i in range(args.actions):
+                            await bu.act(members[i % len(members)], bu.Stats())
+                        await asyncio.sleep(0.5)
+                        log = pg.log.read_text(errors="replace")[offset:]
+                        cpu = bu.cpu_seconds(proc.pid)
+                        began = time.perf_counter()
+                        rate, stats = await bu.closed_loop(members, args.seconds)
+                        took = time.perf_counter() - began
+                        cpu = bu.cpu_seconds(proc.pid) - cpu
+                    finally:
+                        bu.stop(proc)
+        finally:
+            bu.stop(emulator)
+    finally:
+        pg.stop()
+    kinds: collections.Counter[str] = collections.Counter()
+    statements: collections.Counter[tuple[str, str]] = collections.Counter()
+    for line in log.splitlines():
+        found = re.search(r"duration: [\d.]+ ms\s+(\w+)( [^:]*)?:\s*(.*)", line)
+        if found:
+            kinds[found.group(1)] += 1
+            sql = re.sub(r"-?\d{6,}", "N", found.group(3))  # one line for every lock key
+            statements[(found.group(1), sql[:100])] += 1
+    n = args.actions
+    print(f"{n} menu commands one at a time: {sum(kinds.values()) / n:.1f} log entries per "
+          "update (a cached prepared statement is logged as bind + execute, one round trip)")
+    print("per update by kind: " + ", ".join(f"{k} {v / n:.2f}" for k, v in kinds.items()))
+    for (kind, sql), count in statements.most_common(args.top):
+        print(f"  {count / n:5.2f} {kind:9} {sql}")
+    print(f"{args.members} members cycling the menu for {took:.0f} s: {rate:.0f} updates/s, "
+          f"Birge {cpu / took:.2f} cores, {1000 * cpu / (rate * took):.2f} ms of Birge's CPU per "
+          f"update, p50 {stats.pct(50):.1f} ms, p95 {stats.pct(95):.1f} ms, "
+          f"timeouts {stats.timeouts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=40)
+    parser.add_argument("--actions", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--top", type=int, default=20, help="statements listed")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
