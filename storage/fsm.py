@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import copy
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -191,18 +192,18 @@ class SQLStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         k, (state, _) = await self._load(key)
-        await self._save(k, state, dict(data))
+        await self._save(k, state, _own(data))
 
     async def set_state_and_data(
         self, key: StorageKey, state: StateType, data: Mapping[str, Any]
     ) -> None:
         """Both at once: a flow step that records an answer and moves on."""
         value = state.state if isinstance(state, State) else state
-        await self._save(self.keys.build(key), value, dict(data))
+        await self._save(self.keys.build(key), value, _own(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, (_, data) = await self._load(key)
-        return dict(data)
+        return _own(data)
 
     async def close(self) -> None:
         """Write what is pending and stop the background writer."""
@@ -214,3 +215,10 @@ class SQLStorage(BaseStorage):
         while self._dirty or self._marks:
             await self.flush()
         self._cache.clear()
+
+
+def _own(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy no handler shares with what is stored: flows change nested values in place (a
+    step of `data["lib"]`), and a stored state that changed with them would look unchanged,
+    and so not be written (`_save`)."""
+    return copy.deepcopy(dict(data))

@@ -132,6 +132,30 @@ async def test_an_update_reads_its_conversation_once_and_leaves_an_unchanged_one
         await conversations.close()
 
 
+async def test_a_flow_step_that_changes_its_data_in_place_is_still_written(db: Database) -> None:
+    """A library draft's step lives in `data["lib"]`; the flow changes it in place and saves."""
+    conversations = SQLStorage(db)
+    isolation = AdvisoryIsolation(db, size=2) if db.url.startswith("postgresql") else None
+    lock = isolation.lock if isolation is not None else (lambda _key: contextlib.nullcontext())
+    try:
+        async with lock(KEY):
+            await conversations.set_state(KEY, "LibFlow:text")
+            await conversations.set_data(KEY, {"lib": {"step": "title"}})
+        async with lock(KEY):
+            data = await conversations.get_data(KEY)
+            data["lib"]["step"] = "body"
+            await conversations.set_data(KEY, data)
+        await conversations.close()
+        async with lock(KEY):  # the next update, on any replica (or after a restart)
+            again = SQLStorage(db)
+            assert await again.get_data(KEY) == {"lib": {"step": "body"}}
+            await again.close()
+    finally:
+        if isolation is not None:
+            await isolation.close()
+        await conversations.close()
+
+
 async def test_an_update_that_wrote_nothing_is_marked_as_its_lock_is_released_even_if_it_failed(
         db: Database) -> None:
     _postgresql_only(db)
