@@ -451,8 +451,19 @@ def start_birge(api: str, workdir: Path) -> subprocess.Popen[bytes]:
         profile = [sys.executable, str(ROOT / "scripts" / "bench_trace.py"), TRACE]
     subprocess.run([*birge, "db", "upgrade"], env=env, cwd=workdir, check=True,
                    stdout=subprocess.DEVNULL)
-    return subprocess.Popen([*profile, "run", "--no-migrate"], env=env, cwd=workdir,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Birge's log goes to a file (a pipe nobody reads would stop Birge once it filled up);
+    # `measure` counts the tracebacks in it.
+    with open(workdir / LOG_NAME, "ab") as log:
+        return subprocess.Popen([*profile, "run", "--no-migrate"], env=env, cwd=workdir,
+                                stdout=subprocess.DEVNULL, stderr=log)
+
+
+LOG_NAME = "birge-stderr.log"
+
+
+def tracebacks(workdir: Path) -> int:
+    path = workdir / LOG_NAME
+    return path.read_text(errors="replace").count("Traceback") if path.exists() else 0
 
 
 def start_echo(api: str) -> subprocess.Popen[bytes]:
@@ -494,6 +505,7 @@ async def idle_memory(client: EmulatorClient, proc: subprocess.Popen[bytes]) -> 
 
 async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Namespace,
                   workdir: Path, ids: itertools.count[int], emulator_pid: int) -> dict[str, Any]:
+    tracebacks_before = tracebacks(workdir)
     proc = start_birge(api, workdir) if kind == "birge" else start_echo(api)
     try:
         idle_rss = await idle_memory(client, proc)
@@ -535,6 +547,8 @@ async def measure(kind: str, api: str, client: EmulatorClient, args: argparse.Na
             extra["burst"] = await burst(ready)
     finally:
         stop(proc)
+    if kind == "birge":
+        extra["tracebacks"] = tracebacks(workdir) - tracebacks_before
     if TRACE:
         trace_replies(TRACE, kind, extra)
     return {"idle_rss": idle_rss, **extra}
@@ -589,6 +603,8 @@ def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"{name}: CPU use under full load (cores): "
               + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
     print(f"{name}: resident memory idle {r['idle_rss']:.0f} MB, after load {r['busy_rss']:.0f} MB")
+    if "tracebacks" in r:
+        print(f"{name}: tracebacks in its log over the whole run: {r['tracebacks']}")
     if "walk" in r:
         report_walk(name, r, "walk", args)
         report_walk(name, r, "paced", args)

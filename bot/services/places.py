@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -213,8 +214,22 @@ async def resolve_typed(s: AsyncSession, district_id: int, typed: str,
                      kind=MunicipalityKind.AIYL_AIMAK, active=False,
                      status=MunicipalityStatus.PENDING, name_ky=name, name_ru=name, name_en=name,
                      proposed_by_id=proposer_id, created_at=utcnow())
-    s.add(m)
-    await s.flush()
+    if s.sync_session.get_bind().dialect.name == "postgresql":
+        # Colleagues onboarding at the same moment may type the same new name: the first one's
+        # row wins (the unique code makes the others wait for it), and theirs becomes the
+        # colleagues' too. SQLite has one writer, so there the name is never written twice.
+        try:
+            async with s.begin_nested():
+                s.add(m)
+                await s.flush()
+        except IntegrityError:
+            found = await known_typed(s, district_id, name)
+            if found is None:
+                raise
+            return found
+    else:
+        s.add(m)
+        await s.flush()
     assert m.id is not None
     for decider in await _deciders(s, district_id):
         if decider != proposer_id:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.services import invites, members
 from bot.services.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
@@ -175,3 +175,17 @@ async def test_granting_a_role_twice_keeps_one_and_revoking_removes_it(db: Datab
     assert len(found) == 1
     assert await roles.revoke_role(db, None, m.id, Role.MODERATOR) is True
     assert Role.MODERATOR not in (await members.by_id(db, m.id)).roles  # type: ignore[union-attr]
+
+
+async def test_colleagues_who_type_the_same_new_municipality_at_once_all_join_and_share_it(
+        db: Database):
+    import asyncio
+
+    joined = await asyncio.gather(*(
+        f.applicant(db, f"Колдонуучу {chr(0x0410 + i)}", district="talas",
+                    municipality_other="Жаңы-Арык", communities=()) for i in range(8)))
+    assert all(m.status == MemberStatus.PENDING for m in joined)
+    async with db.read() as s:
+        places = set((await s.exec(select(Member.municipality_id).where(
+            col(Member.id).in_([m.id for m in joined])))).all())
+    assert len(places) == 1 and None not in places
