@@ -202,8 +202,8 @@ async def test_a_finance_officer_shares_a_practice_that_is_returned_approved_and
     sections = dict(digest.sections)
     assert sections["library"].items[0].ref == library.label(item.id or 0)
     boss = await f.staff(birge.db, None, "Айгерим", language="ru")
-    draft = await bulletin.compile_bulletin(birge.db, boss, datetime.now(UTC).date(),
-                                            TIMEZONE)
+    draft = await bulletin.compile_bulletin(
+        birge.db, boss, datetime.now(UTC).astimezone(TIMEZONE).date(), TIMEZONE)
     best = dict(draft.parts)["practice_of_month"]
     assert best[0].ref == library.label(item.id or 0) and best[0].note == "used:1:0"
     assert moderator.id != aizada_id

@@ -69,8 +69,9 @@ async def test_staff_compile_last_months_bulletin_and_send_it_to_everyone(db: Da
     admin = await f.staff(db, language="ru")
     asker = await f.member(db, "Асель Маматова")
     expert = await f.member(db, "Эксперт ИПР")
-    base = datetime.now(UTC).astimezone(TZ)
-    month = base.date().replace(day=1)
+    # Mid-month of last month, so the test never straddles a month's end in Bishkek.
+    month = (datetime.now(UTC).astimezone(TZ).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    base = datetime(month.year, month.month, 15, 12, tzinfo=TZ)
     best = await q.ask(db, asker.id, "budget", "Как распределять трансферты?",
                        base - timedelta(hours=3))
     await q.answer(db, best, expert.id, base - timedelta(hours=2), useful=7)
