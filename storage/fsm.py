@@ -61,6 +61,14 @@ class SQLStorage(BaseStorage):
         self._marks: list[int] = []  # updates handled, marked with the next write (SQLite)
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        # Built once (issue 20: building an upsert for each flow step, its `excluded` columns
+        # and a cache key from every value, was most of the cost of saving a step).
+        put = insert_for(db.engine.dialect.name)(STATES)
+        self._put = put.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"state": put.excluded.state, "data": put.excluded.data,
+                  "updated_at": put.excluded.updated_at})
+        self._drop = delete(STATES).where(STATES.c.key.in_(bindparam("keys", expanding=True)))
 
     async def _load(self, key: StorageKey) -> tuple[str, Entry]:
         k = self.keys.build(key)
@@ -170,18 +178,12 @@ class SQLStorage(BaseStorage):
     async def _upsert(self, s: AsyncSession, batch: dict[str, Entry]) -> None:
         gone = [k for k, (state, data) in batch.items() if state is None and not data]
         if gone:
-            await s.exec(delete(STATES).where(STATES.c.key.in_(gone)))
-        rows = [{"key": k, "state": state, "data": data, "updated_at": utcnow()}
+            await s.exec(self._drop, params={"keys": gone})
+        now = utcnow()
+        rows = [{"key": k, "state": state, "data": data, "updated_at": now}
                 for k, (state, data) in batch.items() if k not in gone]
         if rows:
-            insert = insert_for(self.db.engine.dialect.name)
-            stmt = insert(STATES).values(rows)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["key"],
-                set_={"state": stmt.excluded.state, "data": stmt.excluded.data,
-                      "updated_at": stmt.excluded.updated_at},
-            )
-            await s.exec(stmt)
+            await s.exec(self._put, params=rows)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         k, (_, data) = await self._load(key)

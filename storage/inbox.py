@@ -7,8 +7,8 @@ claimed for `claim_seconds` by the process that received it; that process renews
 it handles them. The update is marked handled in the same transaction as its handler's first
 write (storage/db.py `handling`), and the conversation states its handler saved go with that
 mark (storage/fsm.py): a crash before leaves nothing of it, a crash after does not repeat it. On
-PostgreSQL an update whose handler wrote nothing else is marked in its conversation lock's
-transaction (storage/isolation.py), which commits as the lock is released.
+PostgreSQL an update whose handler wrote nothing else is marked, with the states it saved, in its
+conversation lock's transaction (storage/isolation.py), which commits as the lock is released.
 
 On start, and every third of `claim_seconds`, a process takes over the unhandled updates whose
 claim has run out (its own predecessor's after a crash, or another replica's) and handles them.
@@ -107,15 +107,15 @@ class Inbox:
                 self.storage.finish_handled(current)  # with the states, by the writer
             elif lock is not None and lock.conn is not None:
                 # In the conversation lock's transaction: it commits when the lock is released
-                # (storage/isolation.py), two round trips fewer than a transaction of its own;
-                # the mark alone is sent with the COMMIT (plain SQL: the id is an int).
+                # (storage/isolation.py), two round trips fewer than a transaction of its own.
+                # The states the handler saved are written now; the mark is sent with the
+                # COMMIT (plain SQL: the id is an int), so both commit together.
                 if current.conversations:
                     async with AsyncSession(bind=lock.conn) as s:
-                        await self._write(s, current)
-                else:
-                    lock.with_commit.append(
-                        f"UPDATE {LOG.name} SET handled_at = clock_timestamp(), payload = '{{}}' "
-                        f"WHERE update_id = {int(current.update_id)}")
+                        await self.storage.write_handled(s, current)
+                lock.with_commit.append(
+                    f"UPDATE {LOG.name} SET handled_at = clock_timestamp(), payload = '{{}}' "
+                    f"WHERE update_id = {int(current.update_id)}")
                 current.marked = True
             else:
                 async with self.db.transaction() as s:
