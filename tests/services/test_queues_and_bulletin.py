@@ -70,7 +70,8 @@ async def test_staff_compile_last_months_bulletin_and_send_it_to_everyone(db: Da
     asker = await f.member(db, "Асель Маматова")
     expert = await f.member(db, "Эксперт ИПР")
     # Mid-month of last month, so the test never straddles a month's end in Bishkek.
-    month = (datetime.now(UTC).astimezone(TZ).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    this_month = datetime.now(UTC).astimezone(TZ).date().replace(day=1)
+    month = (this_month - timedelta(days=1)).replace(day=1)
     base = datetime(month.year, month.month, 15, 12, tzinfo=TZ)
     best = await q.ask(db, asker.id, "budget", "Как распределять трансферты?",
                        base - timedelta(hours=3))
