@@ -52,6 +52,9 @@ class Inbox:
         self.in_hand: dict[int, Handling] = {}
         self.repeated: set[int] = set()  # arrived again: already logged, not handled twice
         self._started = False
+        self._record = (insert_for(db.engine.dialect.name)(LOG)
+                        .on_conflict_do_nothing(index_elements=["update_id"])
+                        .returning(LOG.c.update_id))
 
     def _handling(self, update_id: int) -> Handling:
         found = self.in_hand.get(update_id)
@@ -66,11 +69,10 @@ class Inbox:
                  "claimed_until": now + self.claim} for u in updates]
         if not rows:
             return []
-        insert = insert_for(self.db.engine.dialect.name)
-        stmt = insert(LOG).values(rows).on_conflict_do_nothing(
-            index_elements=["update_id"]).returning(LOG.c.update_id)
         async with self.db.statement() as s:
-            new = set((await s.exec(stmt)).scalars().all())
+            # One multi-row INSERT (SQLAlchemy's "insertmanyvalues"), from a statement built
+            # once: building `.values(rows)` anew made a cache key of every row's values.
+            new = set((await s.exec(self._record, params=rows)).scalars().all())
         for row in rows:
             update_id = row["update_id"]
             if update_id in new:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from sqlalchemy import String, bindparam, cast, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Row
 from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +25,6 @@ from bot.services.invites import redeem_invite
 from storage.db import Database
 from storage.enums import MUNICIPAL_POSITIONS, MemberStatus, Position, RegionKind, Role
 from storage.models import (
-    Community,
     CommunityMembership,
     District,
     Member,
@@ -97,11 +100,11 @@ async def _view(session: AsyncSession, member: Member) -> MemberView:
         )
     )
     grants = await policy.load_grants(session, member.id)
-    return _built(member, frozenset(communities.all()), grants)
+    return _built(member, frozenset(communities.all()), frozenset(g.role for g in grants))
 
 
-def _built(member: Member, community_ids: frozenset[int],
-           grants: frozenset[policy.Grant]) -> MemberView:
+def _built(member: Member | Row[Any], community_ids: frozenset[int],
+           granted: frozenset[Role]) -> MemberView:
     assert member.id is not None
     return MemberView(
         id=member.id,
@@ -116,10 +119,47 @@ def _built(member: Member, community_ids: frozenset[int],
         municipality_id=member.municipality_id,
         municipality_other=member.municipality_other,
         community_ids=community_ids,
-        roles=frozenset(g.role for g in grants)
+        roles=granted
         | (frozenset({Role.MEMBER}) if member.status == MemberStatus.ACTIVE else frozenset()),
         reachable=member.reachable,
     )
+
+
+# A member with their communities and roles in one statement (it was three: the member, the
+# community ids, the role rows loaded as ORM objects). The statements are built once, with bound
+# parameters, so SQLAlchemy finds each one's compiled form without rebuilding its cache key
+# (issue 20: Birge's CPU per update).
+_VIEW_COLUMNS = (
+    *(col(getattr(Member, c)) for c in (
+        "id", "telegram_id", "username", "full_name", "language", "position", "status",
+        "region_id", "district_id", "municipality_id", "municipality_other", "reachable")),
+    sa_select(func.aggregate_strings(cast(col(CommunityMembership.community_id), String), ","))
+    .where(col(CommunityMembership.member_id) == col(Member.id))
+    .scalar_subquery().label("community_list"),
+    sa_select(func.aggregate_strings(cast(col(RoleAssignment.role), String), ","))
+    .where(col(RoleAssignment.member_id) == col(Member.id))
+    .scalar_subquery().label("role_list"),
+)
+_BY_TELEGRAM = sa_select(*_VIEW_COLUMNS).where(
+    col(Member.telegram_id) == bindparam("telegram_id"))
+_BY_ID = sa_select(*_VIEW_COLUMNS).where(col(Member.id) == bindparam("member_id"))
+# The profile card: the same with the names of the member's place, one statement per language.
+_CARDS = {lang: sa_select(
+    *_VIEW_COLUMNS,
+    *(col(getattr(t, f"name_{lang}")).label(f"{t.__tablename__}_name")
+      for t in (Region, District, Municipality)),
+    *(col(t.name_ru).label(f"{t.__tablename__}_name_ru") for t in (Region, District, Municipality)),
+).select_from(Member)
+    .outerjoin(Region, col(Region.id) == col(Member.region_id))
+    .outerjoin(District, col(District.id) == col(Member.district_id))
+    .outerjoin(Municipality, col(Municipality.id) == col(Member.municipality_id))
+    .where(col(Member.id) == bindparam("member_id")) for lang in LANGUAGES}
+
+
+def _row_view(row: Row[Any]) -> MemberView:
+    communities = frozenset(int(c) for c in (row.community_list or "").split(",") if c)
+    granted = frozenset(Role(r) for r in (row.role_list or "").split(",") if r)
+    return _built(row, communities, granted)
 
 
 _by_telegram: cache.ReadCache[MemberView | None] = cache.ReadCache(
@@ -133,16 +173,16 @@ async def by_telegram(db: Database, telegram_id: int) -> MemberView | None:
     if not cache.missing(found):
         return found  # type: ignore[return-value]
     async with db.read() as s:
-        member = (await s.exec(select(Member).where(Member.telegram_id == telegram_id))).first()
-        view = await _view(s, member) if member else None
+        row = (await s.exec(_BY_TELEGRAM, params={"telegram_id": telegram_id})).first()  # type: ignore[call-overload]
+    view = _row_view(row) if row is not None else None
     tags = [("telegram", telegram_id)] + ([("member", view.id)] if view else [])
     return _by_telegram.put(telegram_id, view, tags)
 
 
 async def by_id(db: Database, member_id: int) -> MemberView | None:
     async with db.read() as s:
-        member = await s.get(Member, member_id)
-        return await _view(s, member) if member else None
+        row = (await s.exec(_BY_ID, params={"member_id": member_id})).first()  # type: ignore[call-overload]
+    return _row_view(row) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -155,31 +195,24 @@ class ProfileCard:
 
 
 async def profile_card(db: Database, member_id: int, lang: str) -> ProfileCard:
-    """The member and the names of their place in one statement, their communities in a
-    second, their roles in a third (it was seven, one a name)."""
+    """The member, their communities, roles and the names of their place in one statement
+    (it was three, with every row loaded as an ORM object); the communities' names come from
+    the cached reference list, in its order."""
     async with db.read() as s:
-        found = (await s.exec(
-            select(Member, Region, District, Municipality)
-            .outerjoin(Region, col(Region.id) == Member.region_id)
-            .outerjoin(District, col(District.id) == Member.district_id)
-            .outerjoin(Municipality, col(Municipality.id) == Member.municipality_id)
-            .where(Member.id == member_id))).first()
-        if found is None:
-            raise NotFound(what="member")
-        member, region, district, muni = found
-        comms = (await s.exec(
-            select(Community)
-            .join(CommunityMembership, col(CommunityMembership.community_id) == Community.id)
-            .where(CommunityMembership.member_id == member_id)
-            .order_by(col(Community.sort)))).all()
-        grants = await policy.load_grants(s, member_id)
-    view = _built(member, frozenset(c.id for c in comms if c.id is not None), grants)
+        found = await s.exec(_CARDS.get(lang, _CARDS["ru"]),  # type: ignore[call-overload]
+                             params={"member_id": member_id})
+        row = found.first()
+    if row is None:
+        raise NotFound(what="member")
+    view = _row_view(row)
+    names = [c.name for c in await reference.communities(db, lang) if c.id in view.community_ids]
     return ProfileCard(
         member=view,
-        region=region.name(lang) if region else None,
-        district=district.name(lang) if district else None,
-        municipality=muni.name(lang) if muni else member.municipality_other,
-        communities=[c.name(lang) for c in comms],
+        region=row.region_name or row.region_name_ru,
+        district=row.district_name or row.district_name_ru,
+        municipality=(row.municipality_name or row.municipality_name_ru
+                      or row.municipality_other),
+        communities=names,
     )
 
 

@@ -166,15 +166,27 @@ async def test_granting_a_role_twice_keeps_one_and_revoking_removes_it(db: Datab
     from bot.services import roles
     from storage.models import RoleAssignment
 
-    m = await f.member(db, "Асель Маматова", district="leylek")
+    m = await f.member(db, "Асель Маматова", district="leylek", communities=("heads", "finance"))
+    assert m.telegram_id is not None
+    assert (await members.by_telegram(db, m.telegram_id)).roles == {Role.MEMBER}  # type: ignore[union-attr]
     await roles.grant_role(db, None, m.id, Role.MODERATOR)
     await roles.grant_role(db, None, m.id, Role.MODERATOR)
+    await roles.grant_role(db, None, m.id, Role.DISTRICT_LEADER,
+                           community_id=await f.community_id(db, "heads"),
+                           district_id=await f.district_id(db, "leylek"))
+    # The member's next update sees the roles (and their communities), as does their card.
+    seen = await members.by_telegram(db, m.telegram_id)
+    assert seen is not None and seen.community_ids == m.community_ids
+    assert seen.roles == {Role.MEMBER, Role.MODERATOR, Role.DISTRICT_LEADER}
+    assert (await members.profile_card(db, m.id, "ky")).member == seen
     async with db.read() as s:
         found = (await s.exec(select(RoleAssignment).where(
             RoleAssignment.member_id == m.id, RoleAssignment.role == Role.MODERATOR))).all()
     assert len(found) == 1
     assert await roles.revoke_role(db, None, m.id, Role.MODERATOR) is True
     assert Role.MODERATOR not in (await members.by_id(db, m.id)).roles  # type: ignore[union-attr]
+    after = await members.by_telegram(db, m.telegram_id)  # the next update: revoked already
+    assert after is not None and after.roles == {Role.MEMBER, Role.DISTRICT_LEADER}
 
 
 async def test_colleagues_who_type_the_same_new_municipality_at_once_all_join_and_share_it(

@@ -7,6 +7,7 @@ conversation's state is read once, and an unchanged state is not written again; 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,3 +195,32 @@ async def test_an_update_that_wrote_nothing_is_marked_as_its_lock_is_released_ev
     finally:
         await isolation.close()
         await conversations.close()
+
+
+async def test_a_replica_that_waited_for_the_lock_reads_the_step_the_other_one_saved(
+        db: Database) -> None:
+    """Two replicas get the same member's updates at once: the second waits for the first's
+    lock, and then reads the step the first one saved while it waited, not the one before."""
+    _postgresql_only(db)
+    first, second = SQLStorage(db), SQLStorage(db)
+    one, other = AdvisoryIsolation(db, size=2), AdvisoryIsolation(db, size=2)
+    seen: list[str | None] = []
+
+    async def next_update() -> None:
+        async with other.lock(KEY):
+            seen.append(await second.get_state(KEY))
+
+    try:
+        async with one.lock(KEY):
+            assert await first.get_state(KEY) is None
+            waiting = asyncio.create_task(next_update())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # the other replica waits for this conversation
+            await first.set_state(KEY, "Ask:text")
+        await asyncio.wait_for(waiting, 5)
+        assert seen == ["Ask:text"]
+    finally:
+        for isolation in (one, other):
+            await isolation.close()
+        for conversations in (first, second):
+            await conversations.close()
