@@ -184,7 +184,8 @@ class Birge:
                                  settings.database_max_overflow)
         self.gate = make_gate(self.db, settings.send_rate_per_second,
                               settings.send_rate_per_chat_per_second,
-                              settings.send_rate_per_group_per_minute)
+                              settings.send_rate_per_group_per_minute,
+                              replicas=bool(settings.webhook_url))
         self.bot = make_bot(settings, request_timeout, self.gate)
         self.dp = make_dispatcher(self.db, settings)
         self.inbox: Inbox = self.dp["inbox"]

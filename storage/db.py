@@ -275,8 +275,8 @@ class Database:
         try:
             async with self.engine.connect() as conn:
                 await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        except Exception:  # the next write tries again; the automatic one still bounds the log
-            log.warning("SQLite checkpoint failed", exc_info=True)
+        except Exception as exc:  # the next write tries again; the automatic one bounds the log
+            log.warning("SQLite checkpoint failed (the next write tries again): %r", exc)
 
     @asynccontextmanager
     async def read(self, transaction: bool = False) -> AsyncIterator[AsyncSession]:

@@ -173,3 +173,22 @@ async def test_sqlite_log_is_copied_back_after_writes_outside_any_writer(
         await asyncio.sleep(0.02)
     assert checkpoints  # a moment after the writes
     assert not any(checkpoints)  # in the background: no writer waited for it
+
+
+async def test_a_failed_background_checkpoint_is_one_line_in_the_log(
+        sqlite_db: Database, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A checkpoint that fails (the file locked by a backup, say) is retried by the next write:
+    a warning of one line, never a traceback in the log."""
+    monkeypatch.setattr(db_module, "CHECKPOINT_SECONDS", 0.0)
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "wal_checkpoint" in statement:
+            raise aiosqlite.OperationalError("database is locked")
+
+    event.listen(sqlite_db.engine.sync_engine, "before_cursor_execute", refuse)
+    with caplog.at_level("WARNING", logger="storage.db"):
+        await sqlite_db._checkpoint_soon()
+    failed = [r for r in caplog.records if "checkpoint failed" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].exc_info is None
+    assert "database is locked" in failed[0].getMessage()
