@@ -16,6 +16,9 @@ message middleware on the Dispatcher, so it sees a message before any router doe
   aside (one per chat, under the FSM key's destiny "paused"), the command runs as if no flow was
   going on, and Birge adds "kept for later: …; /continue to go back to it".
 * An unknown command is answered "I do not know that command" and how to go on.
+* A state that is no flow, only where the next message goes (`register_passing`: search
+  results, where another message searches again), is simply left by any command but /cancel:
+  nothing is set aside, nothing is said about it, and a flow set aside earlier stays there.
 
 A flow registers itself once, at import, so that its name can be said and its step shown again:
 
@@ -68,11 +71,23 @@ class Flow:
 
 
 _flows: dict[str, Flow] = {}
+_passing: set[str] = set()
 
 
 def register(group: type[StatesGroup], title: Any, resume: Resume | None = None) -> None:
     """Name a flow (its states' group) and give the function that shows one of its steps."""
     _flows[group.__full_group_name__] = Flow(title, resume)
+
+
+def register_passing(group: type[StatesGroup]) -> None:
+    """A state that is no flow, only where the next message goes (search results: another
+    message searches again). It holds nothing to keep: a command simply leaves it, and a flow set
+    aside before it stays set aside for /continue."""
+    _passing.add(group.__full_group_name__)
+
+
+def is_passing(raw_state: str | None) -> bool:
+    return bool(raw_state) and str(raw_state).partition(":")[0] in _passing
 
 
 def flow_of(raw_state: str | None) -> tuple[Flow | None, str]:
@@ -173,6 +188,8 @@ async def take_back(message: Message, state: FSMContext, db: Database,
         return
     data = await paused.get_data()
     now_raw, now_data = await state.get_state(), await state.get_data()
+    if is_passing(now_raw):  # nothing to keep: it is not swapped in for later
+        now_raw, now_data = None, {}
     await paused.set_state(now_raw)
     await paused.set_data(now_data if now_raw else {})
     await state.set_state(raw)
@@ -204,6 +221,10 @@ class FlowCommands(BaseMiddleware):
             return None
         raw = data.get("raw_state")
         if raw is None or command == CANCEL:
+            return await handler(event, data)
+        if is_passing(raw):  # search results and the like: the command runs as outside a flow
+            await state.clear()
+            data["raw_state"] = None
             return await handler(event, data)
         if command in STAY:
             result = await handler(event, data)

@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     pick,
     press,
     said,
+    silent,
     t,
     text_of,
 )
@@ -140,3 +141,31 @@ async def test_after_a_wrong_date_the_next_step_comes_below_not_edited_far_up(
     await asel.press_data(int(calendar["message_id"]), Pick(step="ldd", value=day).pack())
     step = await said(asel, t("ru", "Send documents if you have them"))
     assert int(step["message_id"]) > int(complaint["message_id"])
+
+
+
+async def test_a_question_kept_for_later_survives_a_search_and_another_command(
+    birge: Running, people: PersonFactory
+) -> None:
+    """Search results are no flow: a command typed under them neither sets them aside (over the
+    question kept before) nor says "kept for later" or "you are in the middle of" about them."""
+    budget = await f.group_id(birge.db, "budget")
+    asel, _ = await member(people, birge, "Асель Маматова", "ru", position=Position.FINANCE)
+    await asel.send("/ask")
+    await said(asel, t("ru", "In which group do you want to ask?"))
+    await press(asel, pick("qg", budget))
+    await said(asel, t("ru", "Write your question"))
+
+    await asel.send("/search бюджет")
+    await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
+    await asel.send("/help")
+    await said(asel, "/profile")
+    await silent(asel)  # no "you are in the middle of" about the results
+    await asel.send("/profile")
+    await said(asel, "Асель Маматова")
+    await silent(asel)  # no "kept for later" about the results
+
+    await asel.send("/continue")
+    await said(asel, t("ru", "Write your question"))
+    await asel.send(QUESTION)
+    await said(asel, t("ru", "You may attach up to"))
