@@ -5,6 +5,7 @@ The same rule in every flow: a known command leaves the flow and keeps the draft
 
 from __future__ import annotations
 
+from bot.sandbox.client import Person
 from bot.views.callbacks import Lq, Pick
 from storage.enums import Position
 from tests import factories as f
@@ -29,15 +30,21 @@ NAME_STEP = ("Show your name with the question? If you ask anonymously, only the
 QUESTION = "Как утвердить изменения местного бюджета в середине года после трансферта?"
 
 
-async def test_search_typed_at_the_question_step_searches_and_keeps_the_question(
-    birge: Running, people: PersonFactory
-) -> None:
+async def at_the_question_step(birge: Running, people: PersonFactory) -> Person:
+    """A finance officer who began /ask, chose the budget group and is to write her question."""
     budget = await f.group_id(birge.db, "budget")
     asel, _ = await member(people, birge, "Асель Маматова", "ru", position=Position.FINANCE)
     await asel.send("/ask")
     await said(asel, t("ru", "In which group do you want to ask?"))
     await press(asel, pick("qg", budget))
     await said(asel, t("ru", "Write your question"))
+    return asel
+
+
+async def test_search_typed_at_the_question_step_searches_and_keeps_the_question(
+    birge: Running, people: PersonFactory
+) -> None:
+    asel = await at_the_question_step(birge, people)
 
     await asel.send("/search бюджет")
     found = await said(asel, t("ru", "Nothing found for “{query}”.", query="бюджет"))
@@ -149,12 +156,7 @@ async def test_a_question_kept_for_later_survives_a_search_and_another_command(
 ) -> None:
     """Search results are no flow: a command typed under them neither sets them aside (over the
     question kept before) nor says "kept for later" or "you are in the middle of" about them."""
-    budget = await f.group_id(birge.db, "budget")
-    asel, _ = await member(people, birge, "Асель Маматова", "ru", position=Position.FINANCE)
-    await asel.send("/ask")
-    await said(asel, t("ru", "In which group do you want to ask?"))
-    await press(asel, pick("qg", budget))
-    await said(asel, t("ru", "Write your question"))
+    asel = await at_the_question_step(birge, people)
 
     await asel.send("/search бюджет")
     await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
