@@ -1,7 +1,10 @@
 """Benchmark: what one ordinary update costs PostgreSQL, in statements and in Birge's CPU.
 
 Starts a throwaway PostgreSQL server that logs every statement (log_min_duration_statement=0),
-the emulator and Birge (as scripts/bench_updates.py does), lets `--members` members join, then
+the emulator and Birge (as scripts/bench_updates.py does), then
+
+- `--members` members join one at a time: Birge's CPU for each step of joining (the form's
+  questions, the consent, the first command) and the statements per step;
 
 - one member at a time sends `--actions` menu commands (/help, /profile, /help, /start): the
   statements per update from the server's log (BEGIN/COMMIT and pings are round trips too), by
@@ -51,7 +54,19 @@ async def run(args: argparse.Namespace) -> None:
                         members = [bu.BirgeMember(client.person(next(ids), f"M{i}",
                                                                 language_code="ru"), i)
                                    for i in range(args.members)]
-                        await bu.onboard(members, lambda m: m.joined, bu.Stats())
+                        onboard_from = pg.log.stat().st_size
+                        onboard_cpu = bu.cpu_seconds(proc.pid)
+                        steps = bu.Stats()
+                        per_step: dict[str, list[float]] = collections.defaultdict(list)
+                        for m in members:  # one at a time: what a member's joining costs
+                            while not m.joined:
+                                step = str((m.last or {}).get("text") or "/start")[:14]
+                                cpu_before = bu.cpu_seconds(proc.pid)
+                                await bu.act(m, steps)
+                                per_step[step].append(bu.cpu_seconds(proc.pid) - cpu_before)
+                        onboard_cpu = bu.cpu_seconds(proc.pid) - onboard_cpu
+                        await asyncio.sleep(0.5)
+                        onboard_log = pg.log.read_text(errors="replace")[onboard_from:]
                         for m in members:  # every menu command once, before counting
                             for _ in range(len(bu.BirgeMember.MENU)):
                                 await bu.act(m, bu.Stats())
@@ -72,6 +87,21 @@ async def run(args: argparse.Namespace) -> None:
             bu.stop(emulator)
     finally:
         pg.stop()
+    joins = len(steps.latencies)
+    print(f"{args.members} members joining one at a time ({joins} steps): "
+          f"{1000 * onboard_cpu / max(joins, 1):.2f} ms of Birge's CPU per step")
+    for step, cpus in per_step.items():
+        print(f"  after {step!r}: {1000 * sum(cpus) / len(cpus):.1f} ms of CPU "
+              f"({len(cpus)} times)")
+    tally(onboard_log, max(joins, 1), args.top, "onboarding steps")
+    tally(log, args.actions, args.top, "menu commands one at a time")
+    print(f"{args.members} members cycling the menu for {took:.0f} s: {rate:.0f} updates/s, "
+          f"Birge {cpu / took:.2f} cores, {1000 * cpu / (rate * took):.2f} ms of Birge's CPU per "
+          f"update, p50 {stats.pct(50):.1f} ms, p95 {stats.pct(95):.1f} ms, "
+          f"timeouts {stats.timeouts}")
+
+
+def tally(log: str, n: int, top: int, what: str) -> None:
     kinds: collections.Counter[str] = collections.Counter()
     statements: collections.Counter[tuple[str, str]] = collections.Counter()
     for line in log.splitlines():
@@ -80,16 +110,11 @@ async def run(args: argparse.Namespace) -> None:
             kinds[found.group(1)] += 1
             sql = re.sub(r"-?\d{6,}", "N", found.group(3))  # one line for every lock key
             statements[(found.group(1), sql[:100])] += 1
-    n = args.actions
-    print(f"{n} menu commands one at a time: {sum(kinds.values()) / n:.1f} log entries per "
+    print(f"{n} {what}: {sum(kinds.values()) / n:.1f} log entries per "
           "update (a cached prepared statement is logged as bind + execute, one round trip)")
     print("per update by kind: " + ", ".join(f"{k} {v / n:.2f}" for k, v in kinds.items()))
-    for (kind, sql), count in statements.most_common(args.top):
+    for (kind, sql), count in statements.most_common(top):
         print(f"  {count / n:5.2f} {kind:9} {sql}")
-    print(f"{args.members} members cycling the menu for {took:.0f} s: {rate:.0f} updates/s, "
-          f"Birge {cpu / took:.2f} cores, {1000 * cpu / (rate * took):.2f} ms of Birge's CPU per "
-          f"update, p50 {stats.pct(50):.1f} ms, p95 {stats.pct(95):.1f} ms, "
-          f"timeouts {stats.timeouts}")
 
 
 def main() -> None:

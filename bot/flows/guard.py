@@ -13,9 +13,13 @@ message middleware on the Dispatcher, so it sees a message before any router doe
   another flow at that moment, the two swap places.
 * Any other command Birge knows (found from the routers' `Command` filters, so a new feature's
   commands count at once) leaves the flow and keeps the draft: the state and its answers are set
-  aside (one per chat, under the FSM key's destiny "paused"), the command runs as if no flow was
-  going on, and Birge adds "kept for later: …; /continue to go back to it".
+  aside (under the FSM key's destiny "paused", on top of up to two flows kept before: /continue
+  takes the newest first, a fourth drops the oldest and says so), the command runs as if no
+  flow was going on, and Birge adds "kept for later: …; /continue to go back to it".
 * An unknown command is answered "I do not know that command" and how to go on.
+* A state that is no flow, only where the next message goes (`register_passing`: search
+  results, where another message searches again), is simply left by any command but /cancel:
+  nothing is set aside, nothing is said about it, and a flow set aside earlier stays there.
 
 A flow registers itself once, at import, so that its name can be said and its step shown again:
 
@@ -59,6 +63,7 @@ HERE = frozenset({"start"})              # not run mid-flow: Birge says how to g
 CANCEL = "cancel"
 CONTINUE = "continue"
 PAUSED = "paused"
+KEPT = 3  # flows set aside at once (FSM destinies "paused", "paused-2", "paused-3")
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,23 @@ class Flow:
 
 
 _flows: dict[str, Flow] = {}
+_passing: set[str] = set()
 
 
 def register(group: type[StatesGroup], title: Any, resume: Resume | None = None) -> None:
     """Name a flow (its states' group) and give the function that shows one of its steps."""
     _flows[group.__full_group_name__] = Flow(title, resume)
+
+
+def register_passing(group: type[StatesGroup]) -> None:
+    """A state that is no flow, only where the next message goes (search results: another
+    message searches again). It holds nothing to keep: a command simply leaves it, and a flow set
+    aside before it stays set aside for /continue."""
+    _passing.add(group.__full_group_name__)
+
+
+def is_passing(raw_state: str | None) -> bool:
+    return bool(raw_state) and str(raw_state).partition(":")[0] in _passing
 
 
 def flow_of(raw_state: str | None) -> tuple[Flow | None, str]:
@@ -147,34 +164,60 @@ async def how_to_go_on(message: Message, state: FSMContext, db: Database,
     await show_step(message, state, db, member)
 
 
-def _paused(state: FSMContext) -> FSMContext:
-    return FSMContext(storage=state.storage, key=replace(state.key, destiny=PAUSED))
+def _paused(state: FSMContext, slot: int = 0) -> FSMContext:
+    destiny = PAUSED if slot == 0 else f"{PAUSED}-{slot + 1}"
+    return FSMContext(storage=state.storage, key=replace(state.key, destiny=destiny))
 
 
-async def set_aside(state: FSMContext) -> Flow | None:
-    """Keep the current flow (state and answers) for /continue and leave it."""
+async def _copy(source: FSMContext, target: FSMContext) -> bool:
+    """`target` holds what `source` holds (nothing, if it holds nothing); whether it held a flow."""
+    raw = await source.get_state()
+    await target.set_state(raw)
+    await target.set_data(await source.get_data() if raw else {})
+    return raw is not None
+
+
+async def set_aside(state: FSMContext) -> tuple[Flow | None, Flow | None]:
+    """Keep the current flow (state and answers) for /continue and leave it. It goes on top of
+    the flows kept before, up to KEPT of them (kept in order from slot 0, the newest); the flow
+    and the oldest one dropped to make room, if any."""
     raw = await state.get_state()
     data = await state.get_data()
-    paused = _paused(state)
-    await paused.set_state(raw)
-    await paused.set_data(data)
+    slots = [_paused(state, i) for i in range(KEPT)]
+    dropped: Flow | None = None
+    if await slots[0].get_state() is not None:
+        dropped, _step = flow_of(await slots[-1].get_state())
+        for i in range(KEPT - 1, 0, -1):
+            await _copy(slots[i - 1], slots[i])
+    await slots[0].set_state(raw)
+    await slots[0].set_data(data)
     await state.clear()
     flow, _step = flow_of(raw)
-    return flow
+    return flow, dropped
 
 
 async def take_back(message: Message, state: FSMContext, db: Database,
                     member: MemberView | None) -> None:
-    """/continue: the flow set aside becomes the current one (swapping with a current one)."""
-    paused = _paused(state)
-    raw = await paused.get_state()
+    """/continue: the newest flow set aside becomes the current one (swapping places with a
+    current one; otherwise the older ones move up)."""
+    slots = [_paused(state, i) for i in range(KEPT)]
+    raw = await slots[0].get_state()
     if raw is None:
         await message.answer(_("There is nothing to continue."))
         return
-    data = await paused.get_data()
+    data = await slots[0].get_data()
     now_raw, now_data = await state.get_state(), await state.get_data()
-    await paused.set_state(now_raw)
-    await paused.set_data(now_data if now_raw else {})
+    if is_passing(now_raw):  # nothing to keep: it is not swapped in for later
+        now_raw = None
+    if now_raw is not None:
+        await slots[0].set_state(now_raw)
+        await slots[0].set_data(now_data)
+    else:
+        for i in range(1, KEPT):
+            if not await _copy(slots[i], slots[i - 1]):
+                break
+        else:
+            await slots[-1].clear()
     await state.set_state(raw)
     await state.set_data(data)
     flow, _step = flow_of(raw)
@@ -205,6 +248,10 @@ class FlowCommands(BaseMiddleware):
         raw = data.get("raw_state")
         if raw is None or command == CANCEL:
             return await handler(event, data)
+        if is_passing(raw):  # search results and the like: the command runs as outside a flow
+            await state.clear()
+            data["raw_state"] = None
+            return await handler(event, data)
         if command in STAY:
             result = await handler(event, data)
             if command == "help" and await state.get_state() == raw:
@@ -217,9 +264,13 @@ class FlowCommands(BaseMiddleware):
             await how_to_go_on(event, state, db, member,
                                lead=_("Birge has no such command."))
             return None
-        flow = await set_aside(state)
+        flow, dropped = await set_aside(state)
         data["raw_state"] = None
         result = await handler(event, data)
-        await event.answer(_("Kept for later: {flow}. Send /continue to go back to it.").format(
-            flow=_title(flow)))
+        kept = _("Kept for later: {flow}. Send /continue to go back to it.").format(
+            flow=_title(flow))
+        if dropped is not None:
+            kept += "\n" + _("At most three are kept, so this one is kept no longer: "
+                             "{flow}.").format(flow=_title(dropped))
+        await event.answer(kept)
         return result

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows import guard
 from bot.flows.ui import Event, show
 from bot.i18n import _
 from bot.services import decisions, groups, library, questions, search
@@ -33,6 +34,9 @@ QUERY_MAX = 2000
 
 class Search(StatesGroup):
     query = State()
+
+
+guard.register_passing(Search)  # results to search again from: no flow, nothing to keep
 
 
 async def prompt(event: Event, state: FSMContext) -> None:

@@ -3,7 +3,7 @@ signed or rejected. Everyone who commented on it hears when it moves (one notice
 
 from __future__ import annotations
 
-from sqlmodel import col, distinct, select
+from sqlmodel import col, select
 
 from bot.services import audit, notify, policy
 from bot.services.errors import InvalidInput, InvalidState, NotFound
@@ -51,7 +51,7 @@ async def move(db: Database, actor_id: int, broadcast_id: int, stage: str,
         if last is not None and (last.stage == stage or last.stage in FINAL):
             raise InvalidState("bill_stage_same")
         s.add(BillStage(broadcast_id=broadcast_id, stage=stage, note=text, by_id=actor_id))
-        commenters = (await s.exec(select(distinct(BroadcastResponse.member_id)).where(
+        commenters = (await s.exec(select(BroadcastResponse.member_id).distinct().where(
             BroadcastResponse.broadcast_id == broadcast_id,
             BroadcastResponse.kind == ResponseKind.COMMENT))).all()
         told = await notify.enqueue_many(s, sorted(commenters), OUTBOX_KIND,

@@ -9,6 +9,7 @@ is safe.
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from typing import Any
@@ -34,8 +35,27 @@ def _figure() -> tuple[Any, Any]:
     return fig, fig.add_subplot(1, 1, 1)
 
 
+@functools.cache
+def _font_chars() -> frozenset[int]:
+    """The characters the charts' font has a glyph for."""
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont(font_manager.FontProperties(
+        family=matplotlib.rcParams["font.family"]))
+    return frozenset(FT2Font(path).get_charmap())
+
+
+def drawable(text: str) -> str:
+    """`text` without what the font cannot draw: the emoji of a label ("🆕 new", a choice's
+    "👍") would be an empty box in the picture."""
+    chars = _font_chars()
+    return " ".join("".join(c for c in text if ord(c) in chars or c.isspace()).split())
+
+
 def _wrap(text: str, width: int = 28) -> str:
-    return "\n".join(textwrap.wrap(text, width)[:2]) or "—"
+    return "\n".join(textwrap.wrap(drawable(text), width)[:2]) or "—"
 
 
 def _png(fig: Any, left: float = 0.1) -> bytes:
@@ -85,7 +105,7 @@ def chart_png(result: QuestionResult, lang: str) -> bytes | None:
             points = list(range(1, q["scale"] + 1))
             ax.bar(points, [result.counts.get(str(p), 0) for p in points], color=COLOR)
             ax.set_xticks(points)
-            low, high = forms.label(q.get("low"), lang), forms.label(q.get("high"), lang)
+            low, high = (drawable(forms.label(q.get(end), lang)) for end in ("low", "high"))
             if low or high:
                 ax.set_xlabel(f"1 — {low or '…'}    {q['scale']} — {high or '…'}")
         else:
@@ -93,7 +113,7 @@ def chart_png(result: QuestionResult, lang: str) -> bytes | None:
                 ax.hist(result.values, bins=min(20, max(5, len(set(result.values)))),
                         color=COLOR)
             if q.get("unit"):
-                ax.set_xlabel(str(q["unit"]))
+                ax.set_xlabel(drawable(str(q["unit"])))
         if mean is not None:
             ax.axvline(mean, color=ACCENT, linewidth=2)
             ax.text(mean, ax.get_ylim()[1] * 0.95, " " + _("mean: {value}").format(

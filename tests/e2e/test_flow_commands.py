@@ -5,6 +5,7 @@ The same rule in every flow: a known command leaves the flow and keeps the draft
 
 from __future__ import annotations
 
+from bot.sandbox.client import Person
 from bot.views.callbacks import Lq, Pick
 from storage.enums import Position
 from tests import factories as f
@@ -16,6 +17,7 @@ from tests.e2e.conftest import (
     pick,
     press,
     said,
+    silent,
     t,
     text_of,
 )
@@ -28,15 +30,29 @@ NAME_STEP = ("Show your name with the question? If you ask anonymously, only the
 QUESTION = "Как утвердить изменения местного бюджета в середине года после трансферта?"
 
 
-async def test_search_typed_at_the_question_step_searches_and_keeps_the_question(
-    birge: Running, people: PersonFactory
-) -> None:
+async def at_the_question_step(birge: Running, people: PersonFactory) -> Person:
+    """A finance officer who began /ask, chose the budget group and is to write her question."""
     budget = await f.group_id(birge.db, "budget")
     asel, _ = await member(people, birge, "Асель Маматова", "ru", position=Position.FINANCE)
     await asel.send("/ask")
     await said(asel, t("ru", "In which group do you want to ask?"))
     await press(asel, pick("qg", budget))
     await said(asel, t("ru", "Write your question"))
+    return asel
+
+
+async def to_the_legal_description(asel: Person) -> None:
+    """From the lawyers' menu to the legal request's description step."""
+    await press(asel, Lq(view="ask").pack())
+    await said(asel, t("ru", "What is your legal question about?"))
+    await press(asel, Pick(step="lcat", value="budget").pack())
+    await said(asel, t("ru", "Describe what happened"))
+
+
+async def test_search_typed_at_the_question_step_searches_and_keeps_the_question(
+    birge: Running, people: PersonFactory
+) -> None:
+    asel = await at_the_question_step(birge, people)
 
     await asel.send("/search бюджет")
     found = await said(asel, t("ru", "Nothing found for “{query}”.", query="бюджет"))
@@ -75,10 +91,7 @@ async def test_the_legal_intake_takes_no_command_as_the_description(
     asel, _ = await member(people, birge, "Асель Маматова", "ru")
     await asel.send("/lawyer")
     await said(asel, t("ru", "Legal help from the Union's lawyers."))
-    await press(asel, Lq(view="ask").pack())
-    await said(asel, t("ru", "What is your legal question about?"))
-    await press(asel, Pick(step="lcat", value="budget").pack())
-    await said(asel, t("ru", "Describe what happened"))
+    await to_the_legal_description(asel)
     await asel.send("/issues")
     await said(asel, t("ru", "Kept for later: {flow}.",
                        flow=t("ru", "your request to the lawyers")))
@@ -126,10 +139,7 @@ async def test_after_a_wrong_date_the_next_step_comes_below_not_edited_far_up(
     asel, _ = await member(people, birge, "Асель Маматова", "ru")
     await asel.send("/lawyer")
     await said(asel, t("ru", "Legal help from the Union's lawyers."))
-    await press(asel, Lq(view="ask").pack())
-    await said(asel, t("ru", "What is your legal question about?"))
-    await press(asel, Pick(step="lcat", value="budget").pack())
-    await said(asel, t("ru", "Describe what happened"))
+    await to_the_legal_description(asel)
     await asel.send("Районная налоговая требует вернуть земельный налог за прошлый год.")
     await said(asel, t("ru", "Which act or decision is in question?"))
     await press(asel, nav("skip"))
@@ -140,3 +150,76 @@ async def test_after_a_wrong_date_the_next_step_comes_below_not_edited_far_up(
     await asel.press_data(int(calendar["message_id"]), Pick(step="ldd", value=day).pack())
     step = await said(asel, t("ru", "Send documents if you have them"))
     assert int(step["message_id"]) > int(complaint["message_id"])
+
+
+
+async def test_a_question_kept_for_later_survives_a_search_and_another_command(
+    birge: Running, people: PersonFactory
+) -> None:
+    """Search results are no flow: a command typed under them neither sets them aside (over the
+    question kept before) nor says "kept for later" or "you are in the middle of" about them."""
+    asel = await at_the_question_step(birge, people)
+
+    await asel.send("/search бюджет")
+    await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
+    await asel.send("/help")
+    await said(asel, "/profile")
+    await silent(asel)  # no "you are in the middle of" about the results
+    await asel.send("/profile")
+    await said(asel, "Асель Маматова")
+    await silent(asel)  # no "kept for later" about the results
+
+    await asel.send("/continue")
+    await said(asel, t("ru", "Write your question"))
+    await asel.send(QUESTION)
+    await said(asel, t("ru", "You may attach up to"))
+
+
+async def test_three_flows_set_aside_come_back_newest_first_and_none_is_lost(
+    birge: Running, people: PersonFactory
+) -> None:
+    """A question, then a problem being raised, then a legal request: each left for another
+    command is kept, and /continue brings them back newest first (one slot lost the older)."""
+    asel = await at_the_question_step(birge, people)
+    await asel.send("/raise")
+    await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
+    await asel.send("/lawyer")
+    await said(asel, t("ru", "Kept for later: {flow}.",
+                       flow=t("ru", "the problem you are raising")))
+    await to_the_legal_description(asel)
+    await asel.send("/profile")
+    await said(asel, t("ru", "Kept for later: {flow}.",
+                       flow=t("ru", "your request to the lawyers")))
+
+    await asel.send("/continue")
+    await said(asel, t("ru", "Describe what happened"))
+    await asel.send("/cancel")
+    await asel.send("/continue")
+    await said(asel, t("ru", "Raise a problem to the national level."))
+    await asel.send("/cancel")
+    await asel.send("/continue")
+    await said(asel, t("ru", "Write your question"))
+    await asel.send(QUESTION)
+    await said(asel, t("ru", "You may attach up to"))
+    await asel.send("/cancel")
+    await asel.send("/continue")
+    await said(asel, t("ru", "There is nothing to continue."))
+
+
+async def test_a_fourth_flow_set_aside_drops_the_oldest_and_says_so(
+    birge: Running, people: PersonFactory
+) -> None:
+    asel = await at_the_question_step(birge, people)
+    await asel.send("/raise")
+    await said(asel, t("ru", "Raise a problem to the national level."))
+    await asel.send("/lawyer")
+    await said(asel, t("ru", "Kept for later: {flow}.",
+                       flow=t("ru", "the problem you are raising")))
+    await press(asel, Lq(view="ask").pack())
+    await said(asel, t("ru", "What is your legal question about?"))
+    await asel.send("/ask")
+    await said(asel, t("ru", "In which group do you want to ask?"))
+    await asel.send("/settings")
+    note = await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
+    assert t("ru", "At most three are kept, so this one is kept no longer: {flow}.",
+             flow=t("ru", "your question")) in text_of(note)
