@@ -4,11 +4,16 @@ can type breaks it."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
+import pytest
 from sqlalchemy import text
 
 from bot.services import groups, questions, search
 from bot.services.questions import QuestionDraft
 from storage.db import Database
+from storage.migrate import upgrade
 from tests import factories as f
 
 ODD = ['"', "'", "NEAR(бюджет", "бюджет*", "-бюджет", "()", "!:*&|", "a:* & b", "\\", "%_",
@@ -136,3 +141,37 @@ async def test_postgresql_finds_the_newest_matches_whichever_way_it_reads(db: Da
                     "to_tsquery('simple', :q), to_tsquery('simple', :k), true, :n, "
                     "CAST(:e AS float8))").bindparams(q=query, k=keys, n=n, e=share))).all()
                 assert sorted((r[0] for r in found), reverse=True) == canals[:n], (n, share)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sqlite_finds_questions_asked_before_its_longer_prefix_indexes(
+        empty_db_url: str) -> None:
+    """Migration 0023 rebuilds SQLite's search indexes with prefix indexes of 3-12 letters, so
+    a long stem ("трансферт") is read from one index, not merged from every word it starts; the
+    questions already asked are still found, ranked as before."""
+    await asyncio.to_thread(upgrade, empty_db_url, "0022_library")
+    db = Database(empty_db_url)
+    try:
+        strong, weak, readable = await _setup(db)
+        asker = await f.member(db, "Бакыт Осмонов")
+        group = await f.group_id(db, "budget")
+        transfer = await questions.ask_question(db, asker.id, QuestionDraft(
+            group, "Трансферттер кайсы айда келет жана трансферттик каражат кантип бөлүнөт?"))
+        before = {q: [h.question_id for h in (await search.search(db, q, readable)).hits]
+                  for q in ("бюджет", "трансферттер", "муниципалитеттин бюджети")}
+        await asyncio.to_thread(upgrade, empty_db_url)
+        after = {q: [h.question_id for h in (await search.search(db, q, readable)).hits]
+                 for q in before}
+        async with db.read() as s:
+            created = [r[0] for r in (await s.exec(text(  # type: ignore[call-overload]
+                "SELECT sql FROM sqlite_master WHERE name IN ('question_search', "
+                "'library_search', 'decision_search')"))).all()]
+    finally:
+        await db.dispose()
+    assert after == before
+    assert after["бюджет"][:2] == [strong, weak] and after["трансферттер"] == [transfer]
+    assert len(created) == 3
+    for sql in created:
+        prefixes = re.search(r"prefix\s*=\s*'([\d ]+)'", sql)
+        assert prefixes is not None and set(prefixes.group(1).split()) == {
+            str(n) for n in range(3, 13)}, sql
