@@ -64,8 +64,9 @@ class Latest:
     @staticmethod
     async def on_request(make_request: Any, bot: Any, method: Any) -> Any:
         response = await make_request(bot, method)
-        result = getattr(response, "result", None)
-        items = result if isinstance(result, list) else [result]
+        # aiogram's request middlewares get the method's result itself (a Message, a list of
+        # them for an album), not the API's envelope.
+        items = response if isinstance(response, list) else [response]
         for item in items:
             if isinstance(item, Message):
                 Latest.of(bot).note(item.chat.id, item.message_id)

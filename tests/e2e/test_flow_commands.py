@@ -223,3 +223,19 @@ async def test_a_fourth_flow_set_aside_drops_the_oldest_and_says_so(
     note = await said(asel, t("ru", "Kept for later: {flow}.", flow=t("ru", "your question")))
     assert t("ru", "At most three are kept, so this one is kept no longer: {flow}.",
              flow=t("ru", "your question")) in text_of(note)
+
+
+async def test_the_step_after_a_notice_comes_below_it_not_edited_far_up(
+    birge: Running, people: PersonFactory
+) -> None:
+    """A notice the outbox sends in the middle of a flow is the chat's last message: the next
+    step comes below it, where the staff member looks, not edited into the message above it."""
+    boss = await people("Staff", "ru")
+    await f.staff(birge.db, boss.user_id, "Кызматкер", language="ru")
+    await boss.send("/broadcast")
+    kinds = await said(boss, t("ru", "New broadcast. What kind is it?"))
+    await f.applicant(birge.db, "Нурлан Абдылдаев")  # a newcomer: the staff member is told
+    notice = await said(boss, t("ru", "A newcomer asks to join Birge:"))
+    await boss.press_data(int(kinds["message_id"]), Pick(step="bk", value="news").pack())
+    step = await said(boss, t("ru", "Send the title on two or three lines"))
+    assert int(step["message_id"]) > int(notice["message_id"])
