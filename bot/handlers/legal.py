@@ -372,7 +372,7 @@ async def on_send(query: CallbackQuery, state: FSMContext, db: Database,
     await query.answer()
     if member is None or not isinstance(query.message, Message):
         return
-    await _send_message(query.message, state, db, member, await state.get_data())
+    await _send_message(query, state, db, member, await state.get_data())
 
 
 @router.message(StateFilter(CaseInput), F.text)
@@ -414,9 +414,12 @@ async def on_input_text(message: Message, state: FSMContext, db: Database,
     await message.answer(_attach_prompt(data), reply_markup=_send_markup())
 
 
-async def _send_message(message: Message, state: FSMContext, db: Database, member: MemberView,
-                        data: dict[str, Any]) -> None:
-    """Send the lawyer's answer or question, or the requester's message, with its documents."""
+async def _send_message(query: CallbackQuery, state: FSMContext, db: Database,
+                        member: MemberView, data: dict[str, Any]) -> None:
+    """Send the lawyer's answer or question, or the requester's message, with its documents:
+    what was done replaces the prompt and its Send button (a refusal comes below it)."""
+    assert isinstance(query.message, Message)
+    message = query.message
     cid = int(data.get("case_id") or 0)
     text = str(data.get("text", ""))
     docs = [Doc(**d) for d in data.get("documents", [])]
@@ -437,7 +440,7 @@ async def _send_message(message: Message, state: FSMContext, db: Database, membe
             await state.clear()
         return
     await state.clear()
-    await message.answer(done, reply_markup=markup([open_button(cid)]))
+    await show(query, done, markup([open_button(cid)]))
 
 
 @router.message(StateFilter(CaseInput))

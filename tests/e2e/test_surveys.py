@@ -51,6 +51,12 @@ def svr(action: str, survey_id: int) -> str:
     return Svr(action=action, survey_id=survey_id).pack()
 
 
+
+def survey_sent(lang: str) -> tuple[str, str]:
+    """What "Survey S-… is sent to … members." says around its number, in `lang`."""
+    around = t(lang, "Survey S-{id} is sent to {count} members.", id="§", count=999)
+    return "S-", around.split("§")[1].split("999")[0]
+
 async def test_members_answer_in_kyrgyz_and_russian_with_a_branch_and_bad_input(
         birge: Running, people: PersonFactory) -> None:
     db = birge.db
@@ -291,7 +297,7 @@ async def test_a_district_leader_builds_a_survey_in_the_bot_one_answer_per_munic
     await lead.press(pick("sp", "ky"))
     await said(lead, "Суу барбы?", "Ооба")
     await lead.press(pick("sp", "send"))
-    done = await said(lead, t("ru", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    done = await said(lead, *survey_sent("ru"))
     sid = int(text_of(done).split("S-")[1].split()[0])
 
     invite = await said(asel, "Водопровод", t("ru", "One answer per municipality"))
@@ -371,7 +377,7 @@ async def test_an_xlsform_is_imported_and_a_broken_one_is_refused_with_its_row(
     await boss.send((utcnow() + timedelta(days=10)).strftime("%d.%m.%Y"))
     await said(boss, "Жергиликтүү бийликке ишеним", t("ky", "Recipients: {count}.", count=1))
     await boss.press(pick("sp", "send"))
-    sent = await said(boss, t("ky", "Survey S-{id} is sent to {count} members.").split("S-")[0])
+    sent = await said(boss, *survey_sent("ky"))
     sid = int(text_of(sent).split("S-")[1].split()[0])
     # Anonymous: with one answer in Leylek, the results show no figure for the district.
     await answer_all(db, asel_id, sid, {"has_plan": "no", "trust": 6, "problems": ["water"],
