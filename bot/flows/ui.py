@@ -13,7 +13,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
@@ -50,9 +49,13 @@ class Latest:
 
     @staticmethod
     def of(bot: Any) -> Latest:
-        found = _latest.get(bot)
+        # Kept on the Bot object itself: Bots compare and hash by token, so a dictionary would
+        # hand a new Bot with the same token (a restarted sandbox, a test after another) the
+        # message ids of the old one's chats.
+        found = getattr(bot, "_birge_latest", None)
         if found is None:
-            found = _latest[bot] = Latest()
+            found = Latest()
+            bot._birge_latest = found
         return found
 
     @staticmethod
@@ -72,8 +75,6 @@ class Latest:
                 Latest.of(bot).note(item.chat.id, item.message_id)
         return response
 
-
-_latest: WeakKeyDictionary[Any, Latest] = WeakKeyDictionary()
 
 
 async def show(event: Event, text: str, kb: InlineKeyboardMarkup | None = None) -> int | None:
