@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramForbiddenError
@@ -44,6 +43,7 @@ from bot.scheduler import Scheduler
 from bot.services import cache, members
 from bot.services.forums import forums_of
 from bot.services.settings import QuietHours
+from bot.telegram_session import JsonBodySession
 from storage.bus import Bus
 from storage.db import Database
 from storage.fsm import SQLStorage
@@ -88,8 +88,9 @@ def _json_dumps(value: Any) -> str:
 
 def make_bot(settings: Settings, request_timeout: float = 60.0,
              gate: SendGate | None = None) -> Bot:
-    # orjson parses Telegram's answers several times faster than the standard library.
-    session = AiohttpSession(
+    # orjson parses Telegram's answers several times faster than the standard library; requests
+    # go as JSON bodies (bot/telegram_session.py).
+    session = JsonBodySession(
         api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=False),
         timeout=request_timeout,
         json_loads=inbox.loads,  # orjson; keeps a getUpdates answer for the update log

@@ -25,6 +25,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import bench_updates as bu
@@ -55,6 +56,7 @@ async def run(args: argparse.Namespace) -> None:
                                                                 language_code="ru"), i)
                                    for i in range(args.members)]
                         onboard_from = pg.log.stat().st_size
+                        calls_before = await client.stats()
                         onboard_cpu = bu.cpu_seconds(proc.pid)
                         steps = bu.Stats()
                         per_step: dict[str, list[float]] = collections.defaultdict(list)
@@ -67,15 +69,18 @@ async def run(args: argparse.Namespace) -> None:
                         onboard_cpu = bu.cpu_seconds(proc.pid) - onboard_cpu
                         await asyncio.sleep(0.5)
                         onboard_log = pg.log.read_text(errors="replace")[onboard_from:]
+                        onboard_calls = calls_between(calls_before, await client.stats())
                         for m in members:  # every menu command once, before counting
                             for _ in range(len(bu.BirgeMember.MENU)):
                                 await bu.act(m, bu.Stats())
                         await asyncio.sleep(1.5)
                         offset = pg.log.stat().st_size
+                        calls_before = await client.stats()
                         for i in range(args.actions):
                             await bu.act(members[i % len(members)], bu.Stats())
                         await asyncio.sleep(0.5)
                         log = pg.log.read_text(errors="replace")[offset:]
+                        menu_calls = calls_between(calls_before, await client.stats())
                         cpu = bu.cpu_seconds(proc.pid)
                         began = time.perf_counter()
                         rate, stats = await bu.closed_loop(members, args.seconds)
@@ -94,11 +99,27 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  after {step!r}: {1000 * sum(cpus) / len(cpus):.1f} ms of CPU "
               f"({len(cpus)} times)")
     tally(onboard_log, max(joins, 1), args.top, "onboarding steps")
+    print_calls(onboard_calls, max(joins, 1))
     tally(log, args.actions, args.top, "menu commands one at a time")
+    print_calls(menu_calls, args.actions)
     print(f"{args.members} members cycling the menu for {took:.0f} s: {rate:.0f} updates/s, "
           f"Birge {cpu / took:.2f} cores, {1000 * cpu / (rate * took):.2f} ms of Birge's CPU per "
           f"update, p50 {stats.pct(50):.1f} ms, p95 {stats.pct(95):.1f} ms, "
           f"timeouts {stats.timeouts}")
+
+
+def calls_between(before: dict[str, Any], after: dict[str, Any]) -> collections.Counter[str]:
+    """Bot API calls per method between two of the emulator's `stats` (getUpdates left out)."""
+    def flat(stats: dict[str, Any]) -> collections.Counter[str]:
+        return collections.Counter({method: sum(by_status.values())
+                                    for method, by_status in stats["calls"].items()
+                                    if method != "getUpdates"})
+    return flat(after) - flat(before)
+
+
+def print_calls(calls: collections.Counter[str], n: int) -> None:
+    print("Bot API calls per update: " + ", ".join(
+        f"{method} {count / n:.2f}" for method, count in calls.most_common()))
 
 
 def tally(log: str, n: int, top: int, what: str) -> None:

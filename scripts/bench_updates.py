@@ -633,7 +633,8 @@ def report(name: str, r: dict[str, Any], args: argparse.Namespace) -> None:
             print(f"{name}: {len(c.slowest)} actions over 1 s; slowest after: "
                   + "; ".join(f"{t:.1f} s {w!r}" for t, w in slow))
         print(f"{name}: CPU use under full load (cores): "
-              + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
+              + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items())
+              + f"; the bot's CPU per update {1000 * r['cpu']['bot'] / r['throughput']:.2f} ms")
     print(f"{name}: resident memory idle {r['idle_rss']:.0f} MB, after load {r['busy_rss']:.0f} MB")
     if "tracebacks" in r:
         print(f"{name}: tracebacks in its log over the whole run: {r['tracebacks']}")

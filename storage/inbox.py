@@ -105,14 +105,13 @@ class Inbox:
             lock = held.get()
             if not self.storage.shared:
                 self.storage.finish_handled(current)  # with the states, by the writer
-            elif lock is not None and lock.conn is not None:
+            elif lock is not None and lock.raw is not None:
                 # In the conversation lock's transaction: it commits when the lock is released
                 # (storage/isolation.py), two round trips fewer than a transaction of its own.
                 # The states the handler saved are written now; the mark is sent with the
                 # COMMIT (plain SQL: the id is an int), so both commit together.
                 if current.conversations:
-                    async with AsyncSession(bind=lock.conn) as s:
-                        await self.storage.write_handled(s, current)
+                    await self.storage.write_handled_on(lock.raw, current)
                 lock.with_commit.append(
                     f"UPDATE {LOG.name} SET handled_at = clock_timestamp(), payload = '{{}}' "
                     f"WHERE update_id = {int(current.update_id)}")

@@ -15,9 +15,10 @@ the lock's release. Taking the lock is one round trip (`BEGIN; SELECT pg_advisor
 releasing it one more (COMMIT): on PostgreSQL an ordinary update used to spend a third of Birge's
 CPU on round trips (issue 20).
 
-The locks' connections come from a pool of their own (`size` connections), and at most `size`
-conversations are handled at once per process: a handler holding its lock never waits for a
-connection that another lock holder has, and a burst of updates waits in memory, not in the pool.
+The locks' connections come from a pool of their own (`size` plain asyncpg connections,
+storage/plain_pool.py), and at most `size` conversations are handled at once per process: a
+handler holding its lock never waits for a connection that another lock holder has, and a burst
+of updates waits in memory, not in the pool.
 """
 
 from __future__ import annotations
@@ -31,24 +32,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder, StorageKey
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.db import Database, ping_when_idle
+from storage.db import Database
+from storage.plain_pool import PlainPool
 
 
 @dataclass(eq=False)
 class Held:
     """The conversation whose lock this task holds, its state once read or saved, and the
-    lock's connection (inside the lock's transaction) until the lock is released."""
+    lock's asyncpg connection (inside the lock's transaction) until the lock is released:
+    the statements every update makes there go straight to asyncpg (storage/plain_pool.py)."""
 
     key: str
-    conn: AsyncConnection | None = None
+    raw: Any = None
     state: Any = None
     # Plain SQL sent with the COMMIT in the same round trip (storage/inbox.py: the mark).
     with_commit: list[str] = field(default_factory=list)
 
     def holds(self, key: str) -> bool:
-        return self.conn is not None and self.key == key
+        return self.raw is not None and self.key == key
 
 
 held: ContextVar[Held | None] = ContextVar("birge_held_conversation", default=None)
@@ -66,17 +68,7 @@ class AdvisoryIsolation(BaseEventIsolation):
         self.size = size
         self.keys = DefaultKeyBuilder(with_destiny=True)
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._engine: AsyncEngine | None = None
-        self._slots: asyncio.Semaphore | None = None
-
-    def _pool(self) -> tuple[AsyncEngine, asyncio.Semaphore]:
-        if self._engine is None or self._slots is None:
-            self._engine = create_async_engine(self.db.url, pool_size=self.size,
-                                               max_overflow=0, pool_recycle=1800,
-                                               isolation_level="AUTOCOMMIT")
-            ping_when_idle(self._engine)
-            self._slots = asyncio.Semaphore(self.size)
-        return self._engine, self._slots
+        self._pool: PlainPool | None = None
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
@@ -84,16 +76,17 @@ class AdvisoryIsolation(BaseEventIsolation):
         lock, users = self._local.get(k, (asyncio.Lock(), 0))
         self._local[k] = (lock, users + 1)
         try:
-            engine, slots = self._pool()
-            async with lock, slots, engine.connect() as conn:
-                here = Held(k, conn)
-                async with self._transaction(conn, lock_id(k), here.with_commit):
+            if self._pool is None:
+                self._pool = PlainPool(self.db.url, self.size)
+            async with lock, self._pool.connection() as raw:
+                here = Held(k, raw)
+                async with self._transaction(raw, lock_id(k), here.with_commit):
                     token = held.set(here)
                     try:
                         yield
                     finally:
                         held.reset(token)
-                        here.conn = here.state = None  # a task the handler started: not held
+                        here.raw = here.state = None  # a task the handler started: not held
         finally:
             lock, users = self._local[k]
             if users <= 1:
@@ -103,16 +96,13 @@ class AdvisoryIsolation(BaseEventIsolation):
 
     @staticmethod
     @asynccontextmanager
-    async def _transaction(conn: AsyncConnection, key: int,
+    async def _transaction(raw: Any, key: int,
                            with_commit: list[str]) -> AsyncGenerator[None, None]:
-        """BEGIN and the lock in one round trip (a simple query; the pool's connections are in
-        autocommit for SQLAlchemy, so it adds no BEGIN of its own), then `with_commit` and
-        COMMIT in one more — also when the handler failed: what the update wrote here (its
-        "handled" mark, storage/inbox.py) is kept, as it was in a transaction of its own
-        before. A connection whose transaction cannot be ended is dropped, not returned to the
-        pool with the lock held."""
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
+        """BEGIN and the lock in one round trip (a simple query on a connection in autocommit),
+        then `with_commit` and COMMIT in one more — also when the handler failed: what the
+        update wrote here (its "handled" mark, storage/inbox.py) is kept, as it was in a
+        transaction of its own before. A connection whose transaction cannot be ended is
+        closed (storage/plain_pool.py), not returned to the pool with the lock held."""
         ended = False
         try:
             await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(key)})")
@@ -123,14 +113,10 @@ class AdvisoryIsolation(BaseEventIsolation):
                 ended = True
         finally:
             if not ended:
-                try:
-                    await raw.execute("ROLLBACK")
-                except BaseException:
-                    await conn.invalidate()
-                    raise
+                await raw.execute("ROLLBACK")
 
     async def close(self) -> None:
         self._local.clear()
-        engine, self._engine = self._engine, None
-        if engine is not None:
-            await engine.dispose()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()

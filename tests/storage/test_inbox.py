@@ -28,7 +28,7 @@ def _update(update_id: int) -> dict[str, object]:
 
 
 async def test_a_dead_processs_update_is_taken_over_by_one_of_two_replicas(db: Database) -> None:
-    dead = Inbox(db, SQLStorage(db, shared=True), claim_seconds=2)
+    dead = Inbox(db, SQLStorage(db, shared=True), claim_seconds=4)  # room for a slow machine
     assert await dead.record([_update(1), _update(2)]) == [1, 2]
     first = dead.begin(1)
     assert first is not None
@@ -39,7 +39,7 @@ async def test_a_dead_processs_update_is_taken_over_by_one_of_two_replicas(db: D
     b = Inbox(db, SQLStorage(db, shared=True), claim_seconds=5)
     a._started = b._started = True  # replicas already running: only expired claims are taken
     assert await a.take_over() == [] and await b.take_over() == []  # the claim still holds
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(4.1)
     taken = await asyncio.gather(a.take_over(), b.take_over())
     assert sorted(len(t) for t in taken) == [0, 1]
     assert [u["update_id"] for t in taken for u in t] == [2]

@@ -35,17 +35,33 @@ def _postgresql_only(db: Database) -> None:
 
 @contextmanager
 def _statements() -> Iterator[list[str]]:
-    """Every statement any engine sends (Birge's pool and the locks' pool)."""
+    """Every statement any engine sends (Birge's pool and the locks' pool), and those sent on a
+    lock's connection straight to asyncpg (storage/fsm.py)."""
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
     event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+    with pytest.MonkeyPatch.context() as patch:
+        try:
+            import asyncpg
+        except ImportError:  # SQLite only here
+            asyncpg = None
+        for name in ("fetchrow", "execute", "executemany") if asyncpg else ():
+            real = getattr(asyncpg.Connection, name)
+
+            def counted(self: Any, query: str, *args: Any, _real: Any = real,
+                        **kwargs: Any) -> Any:
+                if not query.startswith(("BEGIN", "COMMIT", "ROLLBACK", "UPDATE update_log")):
+                    seen.append(query)
+                return _real(self, query, *args, **kwargs)
+
+            patch.setattr(asyncpg.Connection, name, counted)
+        try:
+            yield seen
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
 
 
 @contextmanager
