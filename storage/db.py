@@ -224,9 +224,11 @@ class Database:
         )
         self._serialize = url.startswith("sqlite")
         # PostgreSQL: reads and single statements without BEGIN/COMMIT (module docstring).
+        self._autocommit_engine = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                                   if is_postgresql(url) else None)
         self._autocommit = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
-            expire_on_commit=False) if is_postgresql(url) else None
+            self._autocommit_engine, class_=AsyncSession,
+            expire_on_commit=False) if self._autocommit_engine is not None else None
         self._write_lock: asyncio.Lock | None = None
         self._owner: asyncio.Task[object] | None = None
         self._checkpoints = _sqlite_file(url) is not None
@@ -286,6 +288,17 @@ class Database:
         factory = self._factory if transaction else (self._autocommit or self._factory)
         async with factory() as session:
             yield session
+
+    @asynccontextmanager
+    async def driver_read(self) -> AsyncIterator[Any]:
+        """PostgreSQL only: the driver's own connection (asyncpg's) from the pool, outside any
+        transaction, for reads Birge writes as plain SQL and runs often (`/search`): SQLAlchemy's
+        statement building, cache key, compiling and result rows cost more than the statement's
+        own work there (py-spy, bot/services/search.py)."""
+        assert self._autocommit_engine is not None, "driver_read is for PostgreSQL"
+        async with self._autocommit_engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            yield raw.driver_connection
 
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[AsyncSession]:

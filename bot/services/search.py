@@ -43,10 +43,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Float, Integer, String, cast, column, literal, null, text, union_all
@@ -621,6 +622,144 @@ async def _ranked_side_by_side(db: Database, parts: dict[str, Any],
     return ([n for numbers, _w in done for n in numbers], [w for _n, words in done for w in words])
 
 
+# --- /search on PostgreSQL: plain SQL on the driver's connections ------------------------------
+# py-spy of `bench_search.py`'s /search at 100,000 pairs: of the client's CPU, building each kind's
+# SQLAlchemy statement, its cache key and compiling took ~36 %, four sessions' checkouts ~12 %,
+# the shown page's rows (up to three more statements, one after another) ~4 %. Each kind is now a
+# statement text made once per shape (kind, stems, AND/OR, who asks) and run with asyncpg's own
+# prepared statements, returning what the shown rows display with the ranking.
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_POSITIONAL: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` parameters as asyncpg's `$n` (`::type` casts untouched), made once a text."""
+    found = _POSITIONAL.get(sql)
+    if found is None:
+        names: list[str] = []
+
+        def number(m: re.Match[str]) -> str:
+            if m.group(1) not in names:
+                names.append(m.group(1))
+            return f"${names.index(m.group(1)) + 1}"
+
+        found = _POSITIONAL[sql] = (_NAMED.sub(number, sql), tuple(names))
+    return found
+
+
+# Each kind's rows: id, rank, three titles (the exact-title check), then what a shown row
+# displays (`_shown`), given only for the first `:shown` rows (the rest are never on the page).
+_SHOWN_ROWS = ("CASE WHEN n <= :shown THEN {0} END, CASE WHEN n <= :shown THEN {1} END, "
+               "CASE WHEN n <= :shown THEN {2} END, CASE WHEN n <= :shown THEN {3} END")
+
+
+def _kind_sql(kind: str, matches: str, item_kind: bool, staff: bool) -> str:
+    """One kind's ranked rows (at most `SECONDARY_CANDIDATES`, best first) as plain SQL: the
+    same rows and ranks as `_questions_part`, `_items_part` and `_decisions_part`."""
+    limit = SECONDARY_CANDIDATES
+    titles = "CASE WHEN n <= greatest(:shown, {EXACT}) THEN {t} END"
+    if kind == "question":
+        inner = (f"SELECT x.id, s.rank, x.group_id, x.text AS body, x.status AS detail, "
+                 f"x.created_at AS at, NULL::text AS t1, NULL::text AS t2, NULL::text AS t3 "
+                 f"FROM ({matches}) s JOIN question x ON x.id = s.rowid "
+                 f"WHERE x.group_id = ANY(CAST(:groups AS integer[]))")
+    elif kind == "library":
+        inner = (f"SELECT x.id, s.rank, x.group_id, NULL::text AS body, x.kind AS detail, "
+                 f"x.published_at AS at, x.title_ky AS t1, x.title_ru AS t2, x.title_en AS t3 "
+                 f"FROM ({matches}) s JOIN library_item x ON x.id = s.rowid "
+                 f"WHERE x.group_id = ANY(CAST(:groups AS integer[])) "
+                 f"AND x.status = 'published'" + (" AND x.kind = :item_kind" if item_kind else ""))
+    else:
+        inner = (f"SELECT x.id, s.rank, NULL::integer AS group_id, NULL::text AS body, "
+                 f"x.kind AS detail, x.started_at AS at, x.title AS t1, x.title_ky AS t2, "
+                 f"x.title_en AS t3 FROM ({matches}) s JOIN broadcast x ON x.id = s.rowid "
+                 f"WHERE x.status = ANY(CAST(:statuses AS text[])) AND x.started_at <= :now"
+                 + ("" if staff else " AND EXISTS (SELECT 1 FROM decision_receipt r WHERE "
+                    "r.member_id = :member AND r.broadcast_id = x.id)"))
+    shown = [titles.format(EXACT=EXACT_LOOKS, t=t) for t in ("t1", "t2", "t3")]
+    return (f"SELECT id, rank, {', '.join(shown)}, "
+            + _SHOWN_ROWS.format("group_id", "body", "detail", "at")
+            + f" FROM (SELECT *, row_number() OVER (ORDER BY rank, id DESC) AS n FROM ({inner}) "
+            f"k ORDER BY rank, id DESC LIMIT {limit}) r ORDER BY n")
+
+
+def _number_sql(item_kind: bool) -> str:
+    """Legal acts whose number is the query, as `_number_part`, with what they display."""
+    return ("SELECT id, -1e9::float8 AS rank, title_ky, title_ru, title_en, group_id, "
+            "NULL::text, kind, published_at FROM library_item WHERE number_key = :number "
+            "AND status = 'published' AND group_id = ANY(CAST(:groups AS integer[]))"
+            + (" AND kind = :item_kind" if item_kind else "") + f" LIMIT {SECONDARY_CANDIDATES}")
+
+
+Shown = dict[tuple[str, int], tuple[Any, ...]]
+
+
+async def _ranked_on_postgres(db: Database, statements: dict[str, tuple[str, dict[str, Any]]],
+                              exact: str, shown: Shown) -> tuple[Ranked, Ranked]:
+    """`_ranked_side_by_side` with plain SQL: each kind on a driver connection of its own, at
+    once. What the first rows display goes into `shown` ((kind, id): group, body, detail,
+    when, titles)."""
+
+    async def one(sql: str, params: dict[str, Any]) -> list[Any]:
+        text_, names = _positional(sql)
+        async with db.driver_read() as conn:
+            return list(await conn.fetch(text_, *(params[n] for n in names)))
+
+    done = await asyncio.gather(*(one(sql, params) for sql, params in statements.values()))
+    numbers: Ranked = []
+    words: Ranked = []
+    for name, rows in zip(statements, done, strict=True):
+        kind = "library" if name == "number" else name
+        for id_, _rank, t1, t2, t3, group, body, detail, at in rows:
+            if detail is not None:
+                shown[kind, id_] = (group, body, detail, at, t1, t2, t3)
+        if name == "number":
+            numbers += [(True, float(rank), "library", int(id_)) for id_, rank, *_ in rows]
+            continue
+        ranked = sorted(((int(r[0]), float(r[1] or 0), (r[2], r[3], r[4])) for r in rows),
+                        key=lambda r: (r[1], -r[0]))
+        words += _exact_first(ranked, name, exact if name != "question" else "")
+    return numbers, words
+
+
+def _postgres_statements(db: Database, stems: list[str], op: str, kinds: tuple[str, ...],
+                         scope: Scope, group_ids: list[int], item_kind: str | None,
+                         number: str | None, shown: int) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each kind's statement (named parameters) for one pass of `everything`."""
+    base: dict[str, Any] = {"groups": group_ids, "shown": shown, "item_kind": item_kind}
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    if number is not None:
+        out["number"] = (_number_sql(bool(item_kind)), {**base, "number": number})
+    for kind in kinds if stems else ():
+        matches, params = backend(db).matches(f"{kind}_search", stems, op, SECONDARY_CANDIDATES)
+        if kind == "decision":
+            params.update(statuses=list(SENT_STATUSES), now=utcnow(), member=scope.member_id)
+        out[kind] = (_kind_sql(kind, matches, bool(item_kind), scope.staff), {**base, **params})
+    return out
+
+
+def _result(kind: str, id_: int, shown: tuple[Any, ...], language: str) -> Result:
+    """A shown row as the member sees it (`_results` reads the same from the tables)."""
+    group, body, detail, at, t1, t2, t3 = shown
+    when = at.astimezone(UTC) if at is not None else None
+    if kind == "question":
+        return Result("question", id_, body, group, detail, when)
+    if kind == "library":
+        return Result("library", id_, _item_title(language, t1, t2, t3), group, detail, when)
+    return Result("decision", id_, _decision_title(language, t1, t2, t3), None, detail, when)
+
+
+def _item_title(language: str, ky: str | None, ru: str | None, en: str | None) -> str:
+    return {"ky": ky, "ru": ru, "en": en}.get(language) or ru or ky or en or ""
+
+
+def _decision_title(language: str, ru: str | None, ky: str | None, en: str | None) -> str:
+    order = {"ky": ("ky", "ru", "en"), "en": ("en", "ru", "ky")}.get(language, ("ru", "ky", "en"))
+    titles = {"ky": ky, "ru": ru, "en": en}
+    return next((t for lg in order if (t := titles[lg])), ru or "")
+
+
 async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str, ...] = KINDS,
                      group_id: int | None = None, item_kind: str | None = None,
                      language: str = "ru", page: int = 0, per_page: int = 5) -> Results:
@@ -639,9 +778,21 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     numbered = "library" in kinds and _numbered(number)
     ops = ("AND", "OR") if len(stems) > 1 else ("AND",)
     found: Ranked = []
+    plain = SIDE_BY_SIDE and _is_postgres(db)
+    shown: Shown = {}
     async with db.read() as s:
         await backend(db).prepare(s)
         for i, op in enumerate(ops if stems else ("",)):
+            if plain:
+                numbers, words = await _ranked_on_postgres(db, _postgres_statements(
+                    db, stems, op, kinds, scope, group_ids, item_kind,
+                    number if numbered and i == 0 else None, (max(0, page) + 1) * per_page
+                    + EXACT_LOOKS), exact, shown)
+                found += numbers
+                if words:
+                    found += words
+                    break
+                continue
             parts: dict[str, Any] = {}
             if numbered and i == 0:
                 parts["number"] = _number_part(number, group_ids, item_kind)
@@ -671,7 +822,12 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
         if not merged:
             return Results([], 0, 0, per_page)
         page = min(max(0, page), (len(merged) - 1) // per_page)
-        results = await _results(s, merged[page * per_page:(page + 1) * per_page], language)
+        wanted = merged[page * per_page:(page + 1) * per_page]
+        read = {w: _result(*w, shown[w], language) for w in wanted if w in shown}
+        if len(read) < len(wanted):  # a row past those the ranking gave with what it displays
+            read.update(((r.kind, r.id), r) for r in await _results(
+                s, [w for w in wanted if w not in read], language))
+        results = [read[w] for w in wanted if w in read]
     capped = any(n >= SECONDARY_CANDIDATES for n in counts.values())
     return Results(results, len(merged), page, per_page, counts, capped)
 
@@ -691,19 +847,14 @@ async def _results(s: AsyncSession, wanted: list[tuple[str, int]],
                 LibraryItem.title_ru, LibraryItem.title_en, LibraryItem.published_at)
                 .where(col(LibraryItem.id).in_(ids["library"])))).all():
             out["library", int(i or 0)] = Result(
-                "library", int(i or 0),
-                {"ky": ky, "ru": ru, "en": en}.get(language) or ru or ky or en or "", g, kind, w)
+                "library", int(i or 0), _item_title(language, ky, ru, en), g, kind, w)
     if ids["decision"]:
-        order = {"ky": ("ky", "ru", "en"), "en": ("en", "ru", "ky")}.get(language,
-                                                                       ("ru", "ky", "en"))
         for i, ru, ky, en, k, w in (await s.exec(select(  # type: ignore[call-overload]
                 Broadcast.id, Broadcast.title, Broadcast.title_ky, Broadcast.title_en,
                 Broadcast.kind, Broadcast.started_at)
                 .where(col(Broadcast.id).in_(ids["decision"])))).all():
-            titles = {"ky": ky, "ru": ru, "en": en}
             out["decision", int(i or 0)] = Result(
-                "decision", int(i or 0), next((t for lg in order if (t := titles[lg])), ru or ""),
-                None, k, w)
+                "decision", int(i or 0), _decision_title(language, ru, ky, en), None, k, w)
     return [out[w] for w in wanted if w in out]
 
 

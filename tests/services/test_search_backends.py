@@ -175,3 +175,42 @@ async def test_sqlite_finds_questions_asked_before_its_longer_prefix_indexes(
         prefixes = re.search(r"prefix\s*=\s*'([\d ]+)'", sql)
         assert prefixes is not None and set(prefixes.group(1).split()) == {
             str(n) for n in range(3, 13)}, sql
+
+
+async def test_postgresql_search_in_plain_sql_shows_what_the_orm_statements_show(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/search` on PostgreSQL runs each kind as plain SQL on a driver connection, with what the
+    first rows display; the SQLAlchemy statements (one statement for all kinds) give the same
+    results, and a row the ranking gave without its display is read from the tables."""
+    if not db.url.startswith("postgresql"):
+        return
+    _strong, _weak, readable = await _setup(db)
+    asker = await f.member(db, "Бакыт Осмонов")
+    group = await f.group_id(db, "budget")
+    for i in range(12):
+        await questions.ask_question(db, asker.id, QuestionDraft(
+            group, f"Бюджеттин {i}-бөлүгү жана жер салыгы боюнча суроо"))
+    scope = search.Scope(asker.id, readable)
+
+    async def both(query: str, **kw: object) -> tuple[search.Results, search.Results]:
+        monkeypatch.setattr(search, "SIDE_BY_SIDE", False)
+        orm = await search.everything(db, query, scope, **kw)  # type: ignore[arg-type]
+        monkeypatch.setattr(search, "SIDE_BY_SIDE", True)
+        return orm, await search.everything(db, query, scope, **kw)  # type: ignore[arg-type]
+
+    for query in ("бюджет", "жер салык", "бюджет ижара", *ODD):
+        for page in (0, 1, 3, 40):
+            orm, plain = await both(query, page=page, per_page=2)
+            assert plain == orm, (query, page)
+    orm, plain = await both("бюджет", page=2, per_page=3, language="ky")
+    assert plain == orm and plain.results
+
+    real = search._postgres_statements
+
+    def nothing_shown(*args: object, **kw: object) -> dict[str, tuple[str, dict[str, object]]]:
+        return {name: (sql, {**params, "shown": 0})
+                for name, (sql, params) in real(*args, **kw).items()}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "_postgres_statements", nothing_shown)
+    orm, plain = await both("бюджет", page=1, per_page=4)
+    assert plain == orm and len(plain.results) == 4
