@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import search_sql
+from bot.services.search_sql import decision_title, item_title
 from bot.services.search_terms import (  # noqa: F401 (stem, STOP_WORDS: this module's names too)
     _WORD,
     MIN_STEM,
@@ -622,76 +623,6 @@ async def _ranked_side_by_side(db: Database, parts: dict[str, Any],
     return ([n for numbers, _w in done for n in numbers], [w for _n, words in done for w in words])
 
 
-# --- /search on PostgreSQL: plain SQL on the driver's connections ------------------------------
-# py-spy of `bench_search.py`'s /search at 100,000 pairs: of the client's CPU, building each kind's
-# SQLAlchemy statement, its cache key and compiling took ~36 %, four sessions' checkouts ~12 %,
-# the shown page's rows (up to three more statements, one after another) ~4 %. Each kind is now a
-# statement text made once per shape (kind, stems, AND/OR, who asks) and run with asyncpg's own
-# prepared statements, returning what the shown rows display with the ranking.
-
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_POSITIONAL: dict[str, tuple[str, tuple[str, ...]]] = {}
-
-
-def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """`:name` parameters as asyncpg's `$n` (`::type` casts untouched), made once a text."""
-    found = _POSITIONAL.get(sql)
-    if found is None:
-        names: list[str] = []
-
-        def number(m: re.Match[str]) -> str:
-            if m.group(1) not in names:
-                names.append(m.group(1))
-            return f"${names.index(m.group(1)) + 1}"
-
-        found = _POSITIONAL[sql] = (_NAMED.sub(number, sql), tuple(names))
-    return found
-
-
-# Each kind's rows: id, rank, three titles (the exact-title check), then what a shown row
-# displays (`_shown`), given only for the first `:shown` rows (the rest are never on the page).
-_SHOWN_ROWS = ("CASE WHEN n <= :shown THEN {0} END, CASE WHEN n <= :shown THEN {1} END, "
-               "CASE WHEN n <= :shown THEN {2} END, CASE WHEN n <= :shown THEN {3} END")
-
-
-def _kind_sql(kind: str, matches: str, item_kind: bool, staff: bool) -> str:
-    """One kind's ranked rows (at most `SECONDARY_CANDIDATES`, best first) as plain SQL: the
-    same rows and ranks as `_questions_part`, `_items_part` and `_decisions_part`."""
-    limit = SECONDARY_CANDIDATES
-    titles = "CASE WHEN n <= greatest(:shown, {EXACT}) THEN {t} END"
-    if kind == "question":
-        inner = (f"SELECT x.id, s.rank, x.group_id, x.text AS body, x.status AS detail, "
-                 f"x.created_at AS at, NULL::text AS t1, NULL::text AS t2, NULL::text AS t3 "
-                 f"FROM ({matches}) s JOIN question x ON x.id = s.rowid "
-                 f"WHERE x.group_id = ANY(CAST(:groups AS integer[]))")
-    elif kind == "library":
-        inner = (f"SELECT x.id, s.rank, x.group_id, NULL::text AS body, x.kind AS detail, "
-                 f"x.published_at AS at, x.title_ky AS t1, x.title_ru AS t2, x.title_en AS t3 "
-                 f"FROM ({matches}) s JOIN library_item x ON x.id = s.rowid "
-                 f"WHERE x.group_id = ANY(CAST(:groups AS integer[])) "
-                 f"AND x.status = 'published'" + (" AND x.kind = :item_kind" if item_kind else ""))
-    else:
-        inner = (f"SELECT x.id, s.rank, NULL::integer AS group_id, NULL::text AS body, "
-                 f"x.kind AS detail, x.started_at AS at, x.title AS t1, x.title_ky AS t2, "
-                 f"x.title_en AS t3 FROM ({matches}) s JOIN broadcast x ON x.id = s.rowid "
-                 f"WHERE x.status = ANY(CAST(:statuses AS text[])) AND x.started_at <= :now"
-                 + ("" if staff else " AND EXISTS (SELECT 1 FROM decision_receipt r WHERE "
-                    "r.member_id = :member AND r.broadcast_id = x.id)"))
-    shown = [titles.format(EXACT=EXACT_LOOKS, t=t) for t in ("t1", "t2", "t3")]
-    return (f"SELECT id, rank, {', '.join(shown)}, "
-            + _SHOWN_ROWS.format("group_id", "body", "detail", "at")
-            + f" FROM (SELECT *, row_number() OVER (ORDER BY rank, id DESC) AS n FROM ({inner}) "
-            f"k ORDER BY rank, id DESC LIMIT {limit}) r ORDER BY n")
-
-
-def _number_sql(item_kind: bool) -> str:
-    """Legal acts whose number is the query, as `_number_part`, with what they display."""
-    return ("SELECT id, -1e9::float8 AS rank, title_ky, title_ru, title_en, group_id, "
-            "NULL::text, kind, published_at FROM library_item WHERE number_key = :number "
-            "AND status = 'published' AND group_id = ANY(CAST(:groups AS integer[]))"
-            + (" AND kind = :item_kind" if item_kind else "") + f" LIMIT {SECONDARY_CANDIDATES}")
-
-
 Shown = dict[tuple[str, int], tuple[Any, ...]]
 
 
@@ -701,12 +632,7 @@ async def _ranked_on_postgres(db: Database, statements: dict[str, tuple[str, dic
     once. What the first rows display goes into `shown` ((kind, id): group, body, detail,
     when, titles)."""
 
-    async def one(sql: str, params: dict[str, Any]) -> list[Any]:
-        text_, names = _positional(sql)
-        async with db.driver_read() as conn:
-            return list(await conn.fetch(text_, *(params[n] for n in names)))
-
-    done = await asyncio.gather(*(one(sql, params) for sql, params in statements.values()))
+    done = await search_sql.fetch_side_by_side(db, list(statements.values()))
     numbers: Ranked = []
     words: Ranked = []
     for name, rows in zip(statements, done, strict=True):
@@ -730,12 +656,15 @@ def _postgres_statements(db: Database, stems: list[str], op: str, kinds: tuple[s
     base: dict[str, Any] = {"groups": group_ids, "shown": shown, "item_kind": item_kind}
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     if number is not None:
-        out["number"] = (_number_sql(bool(item_kind)), {**base, "number": number})
+        out["number"] = (search_sql.number_sql(bool(item_kind), SECONDARY_CANDIDATES),
+                         {**base, "number": number})
     for kind in kinds if stems else ():
         matches, params = backend(db).matches(f"{kind}_search", stems, op, SECONDARY_CANDIDATES)
         if kind == "decision":
             params.update(statuses=list(SENT_STATUSES), now=utcnow(), member=scope.member_id)
-        out[kind] = (_kind_sql(kind, matches, bool(item_kind), scope.staff), {**base, **params})
+        statement = search_sql.kind_sql(kind, matches, bool(item_kind), scope.staff,
+                                        SECONDARY_CANDIDATES, EXACT_LOOKS)
+        out[kind] = (statement, {**base, **params})
     return out
 
 
@@ -746,18 +675,8 @@ def _result(kind: str, id_: int, shown: tuple[Any, ...], language: str) -> Resul
     if kind == "question":
         return Result("question", id_, body, group, detail, when)
     if kind == "library":
-        return Result("library", id_, _item_title(language, t1, t2, t3), group, detail, when)
-    return Result("decision", id_, _decision_title(language, t1, t2, t3), None, detail, when)
-
-
-def _item_title(language: str, ky: str | None, ru: str | None, en: str | None) -> str:
-    return {"ky": ky, "ru": ru, "en": en}.get(language) or ru or ky or en or ""
-
-
-def _decision_title(language: str, ru: str | None, ky: str | None, en: str | None) -> str:
-    order = {"ky": ("ky", "ru", "en"), "en": ("en", "ru", "ky")}.get(language, ("ru", "ky", "en"))
-    titles = {"ky": ky, "ru": ru, "en": en}
-    return next((t for lg in order if (t := titles[lg])), ru or "")
+        return Result("library", id_, item_title(language, t1, t2, t3), group, detail, when)
+    return Result("decision", id_, decision_title(language, t1, t2, t3), None, detail, when)
 
 
 async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str, ...] = KINDS,
@@ -847,14 +766,14 @@ async def _results(s: AsyncSession, wanted: list[tuple[str, int]],
                 LibraryItem.title_ru, LibraryItem.title_en, LibraryItem.published_at)
                 .where(col(LibraryItem.id).in_(ids["library"])))).all():
             out["library", int(i or 0)] = Result(
-                "library", int(i or 0), _item_title(language, ky, ru, en), g, kind, w)
+                "library", int(i or 0), item_title(language, ky, ru, en), g, kind, w)
     if ids["decision"]:
         for i, ru, ky, en, k, w in (await s.exec(select(  # type: ignore[call-overload]
                 Broadcast.id, Broadcast.title, Broadcast.title_ky, Broadcast.title_en,
                 Broadcast.kind, Broadcast.started_at)
                 .where(col(Broadcast.id).in_(ids["decision"])))).all():
             out["decision", int(i or 0)] = Result(
-                "decision", int(i or 0), _decision_title(language, ru, ky, en), None, k, w)
+                "decision", int(i or 0), decision_title(language, ru, ky, en), None, k, w)
     return [out[w] for w in wanted if w in out]
 
 
