@@ -129,6 +129,9 @@ def make_dispatcher(db: Database, settings: Settings,
     # with its handler's first write (storage/inbox.py).
     dp.update.outer_middleware(inbox.UpdateMiddleware(updates))
     found = routers()
+    # Before FlowCommands: the step it shows again (after /help, /continue, an unknown command)
+    # is sent with its Back / Cancel buttons stamped, like any other step (bot/flows/steps.py).
+    dp.message.outer_middleware(steps.NavSteps())
     # After the locale: a command typed in the middle of a guided flow is never its content.
     dp.message.outer_middleware(FlowCommands(known_commands(found)))
     dp.message.outer_middleware(ui.Latest.middleware)
@@ -136,7 +139,6 @@ def make_dispatcher(db: Database, settings: Settings,
     dp.message.outer_middleware(menu.MenuMiddleware(menus))
     dp.callback_query.outer_middleware(menu.MenuMiddleware(menus))
     # Last: Back / Skip / Cancel pressed on an older step or another flow's message is stale.
-    dp.message.outer_middleware(steps.NavSteps())
     dp.callback_query.outer_middleware(steps.NavSteps())
     for router in found:
         dp.include_router(router)

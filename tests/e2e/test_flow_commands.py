@@ -5,6 +5,7 @@ The same rule in every flow: a known command leaves the flow and keeps the draft
 
 from __future__ import annotations
 
+from bot.flows.steps import read_nav
 from bot.sandbox.client import Person
 from bot.views.callbacks import Lq, Pick
 from storage.enums import Position
@@ -12,6 +13,7 @@ from tests import factories as f
 from tests.e2e.conftest import (
     PersonFactory,
     Running,
+    buttons,
     nav,
     navs,
     pick,
@@ -118,6 +120,25 @@ async def test_help_and_start_in_the_middle_say_how_to_go_on_and_show_the_step_a
     # The draft was never touched: a proper title is still taken at this step.
     await asel.send("Налог на землю пастбищ")
     await said(asel, t("ru", "Which topic is it?"))
+
+
+async def test_the_step_shown_again_after_help_has_buttons_that_still_work(
+    birge: Running, people: PersonFactory
+) -> None:
+    """The step /help shows again carries its step on Back / Cancel like any other: pressing
+    Cancel there cancels, not "This button is no longer active"."""
+    asel, _ = await member(people, birge, "Асель Маматова", "ru")
+    await asel.send("/raise")
+    await said(asel, t("ru", "Raise a problem to the national level."))
+    await asel.send("/help")
+    await said(asel, t("ru", "You are in the middle of: {flow}.",
+                       flow=t("ru", "the problem you are raising")))
+    prompt = await said(asel, t("ru", "Raise a problem to the national level."))
+    cancel = next(data for _text, data in buttons(prompt)
+                  if (found := read_nav(data)) is not None and found.action == "cancel")
+    assert read_nav(cancel).flow  # type: ignore[union-attr]
+    await asel.press(cancel, prompt)
+    await said(asel, t("ru", "Cancelled. Nothing was raised."))
 
 
 async def test_continue_with_nothing_set_aside_says_so(
