@@ -148,10 +148,12 @@ class Stats:
 # --- what a simulated member does ------------------------------------------------------------
 
 
-def callbacks(message: JSON) -> list[str]:
+def callbacks(message: JSON, chosen: bool = True) -> list[str]:
+    """The message's button data; without the buttons marked as chosen ("• All" on /search:
+    pressing what is already chosen changes nothing, so nothing is sent back) unless `chosen`."""
     markup = message.get("reply_markup") or {}
     return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row
-            if b.get("callback_data")]
+            if b.get("callback_data") and (chosen or not b.get("text", "").startswith("• "))]
 
 
 class BirgeMember:
@@ -288,7 +290,7 @@ async def walk(members: list[BirgeMember],
             if paced:
                 await asyncio.sleep(pause.uniform(*paced))
             await timed(command, m.p.send(command), m)
-            data = callbacks(m.last or {})
+            data = callbacks(m.last or {}, chosen=False)
             if data and m.last is not None:
                 if paced:
                     await asyncio.sleep(pause.uniform(*paced))
