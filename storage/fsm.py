@@ -146,12 +146,11 @@ class SQLStorage(BaseStorage):
         """`write_handled` on the conversation lock's asyncpg connection (PostgreSQL), inside
         the lock's transaction: it commits with the update's mark (storage/inbox.py)."""
         entries, current.conversations = current.conversations, {}
-        gone = [k for k, (state, data) in entries.items() if state is None and not data]
+        gone, kept = _split(entries)
         if gone:
             await raw.execute(_RAW_DROP, gone)
         now = utcnow()
-        rows = [(k, state, json.dumps(data), now)
-                for k, (state, data) in entries.items() if k not in gone]
+        rows = [(k, state, json.dumps(data), now) for k, (state, data) in kept.items()]
         if len(rows) == 1:
             await raw.execute(_RAW_PUT, *rows[0])
         elif rows:
@@ -198,12 +197,12 @@ class SQLStorage(BaseStorage):
             raise
 
     async def _upsert(self, s: AsyncSession, batch: dict[str, Entry]) -> None:
-        gone = [k for k, (state, data) in batch.items() if state is None and not data]
+        gone, kept = _split(batch)
         if gone:
             await s.exec(self._drop, params={"keys": gone})
         now = utcnow()
         rows = [{"key": k, "state": state, "data": data, "updated_at": now}
-                for k, (state, data) in batch.items() if k not in gone]
+                for k, (state, data) in kept.items()]
         if rows:
             await s.exec(self._put, params=rows)
 
@@ -241,6 +240,12 @@ class SQLStorage(BaseStorage):
         while self._dirty or self._marks:
             await self.flush()
         self._cache.clear()
+
+
+def _split(batch: dict[str, Entry]) -> tuple[list[str], dict[str, Entry]]:
+    """The conversations that ended (no state, no data: their rows go) and the rest."""
+    gone = [k for k, (state, data) in batch.items() if state is None and not data]
+    return gone, {k: v for k, v in batch.items() if k not in gone}
 
 
 def _own(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,6 @@ matches, where each stem is a word prefix and `op` is AND or OR.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Sequence
@@ -601,8 +600,8 @@ async def _ranked_parts(s: AsyncSession, parts: dict[str, Any],
     return numbers, words
 
 
-# On PostgreSQL: the kinds ranked side by side (`bench_search.py`, /search while the full suite ran
-# on the same 2 cores: p50 22.2 -> 18.7 ms, p95 44.0 -> 32.9 ms; Birge's CPU 8.0 -> 9.2 ms).
+# On PostgreSQL: the kinds ranked side by side in plain SQL (bot/services/search_sql.py); off, the
+# same statements through SQLAlchemy one after another (a test compares the two).
 SIDE_BY_SIDE = True
 
 
@@ -610,25 +609,12 @@ def _is_postgres(db: Database) -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-async def _ranked_side_by_side(db: Database, parts: dict[str, Any],
-                               exact: str) -> tuple[Ranked, Ranked]:
-    """`_ranked_parts` with each kind on its own connection at once: on PostgreSQL each is a
-    server process of its own, so the kinds are ranked on the machine's cores side by side."""
-
-    async def one(name: str, part: Any) -> tuple[Ranked, Ranked]:
-        async with db.read() as s:
-            return await _ranked_parts(s, {name: part}, exact)
-
-    done = await asyncio.gather(*(one(name, part) for name, part in parts.items()))
-    return ([n for numbers, _w in done for n in numbers], [w for _n, words in done for w in words])
-
-
 Shown = dict[tuple[str, int], tuple[Any, ...]]
 
 
 async def _ranked_on_postgres(db: Database, statements: dict[str, tuple[str, dict[str, Any]]],
                               exact: str, shown: Shown) -> tuple[Ranked, Ranked]:
-    """`_ranked_side_by_side` with plain SQL: each kind on a driver connection of its own, at
+    """The kinds ranked with plain SQL, each on a driver connection of its own, at
     once. What the first rows display goes into `shown` ((kind, id): group, body, detail,
     when, titles)."""
 
@@ -721,9 +707,7 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
                 parts["library"] = _items_part(db, stems, op, group_ids, item_kind)
             if stems and "decision" in kinds:
                 parts["decision"] = _decisions_part(db, stems, op, scope)
-            numbers, words = await (_ranked_side_by_side(db, parts, exact)
-                                    if SIDE_BY_SIDE and len(parts) > 1 and _is_postgres(db)
-                                    else _ranked_parts(s, parts, exact))
+            numbers, words = await _ranked_parts(s, parts, exact)
             found += numbers
             if words:
                 found += words
