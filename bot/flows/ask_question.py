@@ -138,7 +138,7 @@ async def _offer_similar(event: Event, state: FSMContext, db: Database, member: 
         for item in items:
             parts.append(f"📚 <b>{library.label(item.item_id)}</b> "
                          f"{html.escape(clip(item.title, 160))}")
-            rows.append([button("📚 " + library.label(item.item_id) + " · " + item.title[:24],
+            rows.append([button("📚 " + library.label(item.item_id) + " · " + clip(item.title, 28),
                                 Lib(action="open", item_id=item.item_id))])
     rows.append([button("➡️ " + _("Ask anyway"), Pick(step="qs", value="ask"))])
     rows.append(nav_row())

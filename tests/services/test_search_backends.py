@@ -143,6 +143,38 @@ async def test_postgresql_finds_the_newest_matches_whichever_way_it_reads(db: Da
                 assert sorted((r[0] for r in found), reverse=True) == canals[:n], (n, share)
 
 
+async def test_postgresql_leaves_a_word_in_most_rows_to_the_recheck(db: Database) -> None:
+    """A finance officer searches "бюджет канал": "бюджет" is in nearly every question, so the
+    GIN index intersects only the rarer word's key and each row found is checked for both
+    (`PostgresBackend._selective`); a question about a canal without the budget is not found."""
+    if not db.url.startswith("postgresql"):
+        return
+    asker = await f.member(db, "Асель Маматова")
+    group = await f.group_id(db, "budget")
+    texts = ["Бюджеттен канал тазалоого {n} сом качан бөлүнөт?", "Канал {n} качан тазаланат?",
+             "Айыл өкмөтүнүн бюджети {n}-жылы качан бекитилет?"]
+    asked = [await questions.ask_question(db, asker.id, QuestionDraft(
+        group, texts[n % 3].format(n=n))) for n in range(12)]
+    pg = search.backend(db)
+    assert isinstance(pg, search.PostgresBackend)
+    async with db.read() as s:
+        await pg.prepare(s)
+    listed, (budget, canal) = pg._stats[2]["question_search"], search.terms("бюджет канал")
+    listed.update({budget: 0.99, canal: 0.05})
+    try:
+        assert pg._selective("question_search", [budget, canal], "AND") == [canal]
+        assert pg._selective("question_search", [budget], "AND") == [budget]
+        assert pg._selective("question_search", [budget, canal], "OR") == [budget, canal]
+        listed[canal] = 0.9  # both common: the rarer is kept
+        assert pg._selective("question_search", [budget, canal], "AND") == [canal]
+        listed[canal] = 0.05
+        found = await search.search(db, "бюджет канал", [group])
+        assert sorted(h.question_id for h in found.hits) == sorted(
+            q for n, q in enumerate(asked) if n % 3 == 0)
+    finally:
+        pg._stats = ("", 0.0, {})
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_sqlite_finds_questions_asked_before_its_longer_prefix_indexes(
         empty_db_url: str) -> None:
