@@ -40,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import machine_speed
+
 from bot.app import settle_memory
 from bot.services import search
 from storage.db import Database
@@ -388,10 +390,12 @@ def main() -> None:
               f"{args.items} library items, {args.decisions} decisions; "
               f"{'reused' if reused else f'built in {built:.1f} s'}; database {size:.0f} MB",
               flush=True)
+        print(machine_speed.line("before"), flush=True)
         label = "sqlite     " if args.database else ""
         report(label, asyncio.run(measure(path, args.queries, args.seed)))
         if args.database:
             asyncio.run(on_postgres(path, args))
+        print(machine_speed.line("after"), flush=True)
 
 
 async def on_postgres(path: Path, args: argparse.Namespace) -> None:

@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import machine_speed
 import psutil
 
 from bot.flows.steps import read_nav
@@ -762,6 +763,7 @@ async def measure_all(args: argparse.Namespace) -> None:
                     print(f"Birge idle resident memory: {idle:.0f} MB (target <= 120 MB)")
                     return
                 print(f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per phase")
+                print(machine_speed.line("before"), flush=True)
                 echo = None
                 if not args.phase or "throughput" in args.phase:
                     echo = await measure("echo", api, client, args, Path(tmp), ids, emulator.pid)
@@ -776,6 +778,7 @@ async def measure_all(args: argparse.Namespace) -> None:
                   f"{birge['open'].pct(95):.1f} ms "
                   f"(target <= 50 ms)")
         print(f"Birge idle resident memory: {birge['idle_rss']:.0f} MB (target <= 120 MB)")
+        print(machine_speed.line("after"), flush=True)
     finally:
         stop(emulator)
 
