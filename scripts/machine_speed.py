@@ -1,9 +1,10 @@
 """How fast this machine runs Python at the moment: benchmarks print it beside their figures.
 
-On the 2-core virtual machine the benchmarks ran on, one fixed loop, measured every 20 s through
-a session (1 December 2026), took ~28-31 ms of CPU in some minutes and ~45-50 ms in others,
-with nothing else running in both. The benchmarks' figures moved with it: the same code gave a
-Birge/echo ratio of 0.80 and of 0.54 half an hour apart. A figure is read beside this line.
+On the 2-core virtual machine the benchmarks ran on (1 December 2026), this loop run once every
+20 s for 40 minutes took ~28-31 ms of CPU in some readings and ~45-50 ms in others, flipping
+within a minute, busy or idle; best of 5 on the idle machine, 14.9-26.5 ms within a minute. The
+benchmarks' figures moved with it: the same code gave a Birge/echo ratio of 0.76 and of 0.58 44
+minutes apart. A figure is read beside this line.
 
     .venv/bin/python scripts/machine_speed.py [--every 20] [--minutes 10]
 """
