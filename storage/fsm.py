@@ -244,8 +244,8 @@ class SQLStorage(BaseStorage):
 
 def _split(batch: dict[str, Entry]) -> tuple[list[str], dict[str, Entry]]:
     """The conversations that ended (no state, no data: their rows go) and the rest."""
-    gone = [k for k, (state, data) in batch.items() if state is None and not data]
-    return gone, {k: v for k, v in batch.items() if k not in gone}
+    kept = {k: (state, data) for k, (state, data) in batch.items() if state is not None or data}
+    return [k for k in batch if k not in kept], kept
 
 
 def _own(data: Mapping[str, Any]) -> dict[str, Any]:
