@@ -50,6 +50,7 @@ from storage.fsm import SQLStorage
 from storage.inbox import Inbox
 from storage.isolation import AdvisoryIsolation
 from storage.migrate import is_up_to_date
+from storage.sole import SolePoller
 
 log = logging.getLogger("birge")
 
@@ -111,12 +112,14 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
 
 
 def make_dispatcher(db: Database, settings: Settings,
-                    isolation: BaseEventIsolation | None = None) -> Dispatcher:
+                    isolation: BaseEventIsolation | None = None,
+                    replicas: bool = True) -> Dispatcher:
+    shared = replicas and db.engine.dialect.name == "postgresql"
     if isolation is None:
         # Replicas on PostgreSQL: one update at a time per conversation across processes.
         isolation = AdvisoryIsolation(db, settings.database_pool_size) \
-            if db.engine.dialect.name == "postgresql" else SimpleEventIsolation()
-    storage = SQLStorage(db)
+            if shared else SimpleEventIsolation()
+    storage = SQLStorage(db, shared=shared)
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp["isolation"] = isolation
     dp["settings"] = settings
@@ -190,7 +193,10 @@ class Birge:
                               settings.send_rate_per_group_per_minute,
                               replicas=bool(settings.webhook_url))
         self.bot = make_bot(settings, request_timeout, self.gate)
-        self.dp = make_dispatcher(self.db, settings)
+        # Polling is one process (storage/sole.py); webhook replicas share conversations.
+        self.dp = make_dispatcher(self.db, settings, replicas=bool(settings.webhook_url))
+        self.sole = SolePoller(self.db.url) if not settings.webhook_url and \
+            self.db.engine.dialect.name == "postgresql" else None
         self.inbox: Inbox = self.dp["inbox"]
         self.bot.session.middleware(inbox.on_request(self.inbox))
         self.worker = OutboxWorker(self.db, self.bot, self.gate,
@@ -239,9 +245,26 @@ class Birge:
         if not await is_up_to_date(self.db.engine, self.settings.database_url):
             raise NotMigrated("the database is not migrated; run: birge db upgrade")
 
+    async def _take_polling(self) -> None:
+        if self.sole is not None:
+            await self.sole.acquire(self._polling_lost)
+
+    def _polling_lost(self) -> None:
+        async def stop() -> None:
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+
+        task = asyncio.get_running_loop().create_task(stop(), name="polling-lost")
+        self._tasks.append(task)
+
+    async def _release_polling(self) -> None:
+        if self.sole is not None:
+            await self.sole.release()
+
     async def start(self, polling_timeout: int = 10, handle_signals: bool = False) -> None:
         """Start polling and the worker in the background (tests and the sandbox use this)."""
         await self.check_schema()
+        await self._take_polling()
         await self._start_bus()
         self._start_menu()
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
@@ -272,11 +295,13 @@ class Birge:
         self._tasks = []
         await self.bot.session.close()
         await self.dp.storage.close()
+        await self._release_polling()  # after the conversations are written
         await self.dp["isolation"].close()
         await self._stop_bus()
 
     async def run_polling(self) -> None:
         await self.check_schema()
+        await self._take_polling()
         await self._start_bus()
         self._start_menu()
         await forum.sync_topics(self.bot, self.db, forums_of(self.settings),
@@ -298,6 +323,7 @@ class Birge:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             await self.dp.storage.close()
+            await self._release_polling()  # after the conversations are written
             await self.dp["isolation"].close()
             await self._stop_bus()
             await self.db.dispose()

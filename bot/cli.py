@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"birge: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if type(exc).__name__ in ("NotMigrated", "DatabaseUnavailable"):
+        if type(exc).__name__ in ("NotMigrated", "DatabaseUnavailable", "AnotherPoller"):
             print(f"birge: {exc}", file=sys.stderr)
             return 2
         raise

@@ -1,17 +1,18 @@
 """aiogram FSM storage in the Birge database, so a restart in the middle of a flow loses nothing.
 
-One row per conversation key. On PostgreSQL (`shared`), several replicas may run one member's
-conversation in turn, so each update reads the state from the database (once: while its lock is
-held, storage/isolation.py `held` keeps what was read or saved, and an unchanged state is not
-written again) and every write is committed before the update's handler returns (its advisory
-lock, storage/isolation.py, is held until then): whichever replica gets the next update reads the
-step the previous one wrote. On SQLite (one process): reads come from memory (this process is the
-only one that runs its members' conversations); writes go to the database in the background, many
-keys per transaction, because a write transaction per flow step made SQLite's single writer the
-bottleneck under load
-(scripts/bench_updates.py). `close()` — called when Birge stops — writes whatever is pending, so a
-restart continues every conversation; a crash can lose only the answers of the last few
-milliseconds, and the member is then asked that question again.
+One row per conversation key. With webhook replicas on PostgreSQL (`shared`), several may run
+one member's conversation in turn, so each update reads the state from the database (once: while
+its lock is held, storage/isolation.py `held` keeps what was read or saved, and an unchanged
+state is not written again) and every write is committed before the update's handler returns
+(its advisory lock, storage/isolation.py, is held until then): whichever replica gets the next
+update reads the step the previous one wrote. On SQLite, and when polling on PostgreSQL (one
+process, made sure of by storage/sole.py): reads come from memory (this process is the only one
+that runs its members' conversations); writes go to the database in the background, many keys
+per transaction, because a write transaction per flow step made SQLite's single writer the
+bottleneck under load, and on PostgreSQL three round trips per update cost a fifth of the
+throughput (scripts/bench_updates.py). `close()` — called when Birge stops — writes whatever is
+pending, so a restart continues every conversation; a crash can lose only the answers of the
+last few milliseconds, and the member is then asked that question again.
 
 While an update is being handled (`storage.db.handling`), the states its handler saves wait in
 that update's `Handling` and are written together with its "handled" mark (storage/inbox.py):

@@ -1,4 +1,5 @@
-"""One update at a time per conversation, across every Birge replica (PostgreSQL).
+"""One update at a time per conversation, across every Birge replica (PostgreSQL, webhook mode;
+a polling Birge is one process, storage/sole.py, and takes aiogram's in-process lock instead).
 
 With several replicas behind a load balancer, a member's next update may reach another process
 while the previous one is still being handled. aiogram runs each update's handler inside
