@@ -48,7 +48,7 @@ from storage.bus import Bus
 from storage.db import Database
 from storage.fsm import SQLStorage
 from storage.inbox import Inbox
-from storage.isolation import AdvisoryIsolation
+from storage.isolation import AdvisoryIsolation, BoundedIsolation
 from storage.migrate import is_up_to_date
 from storage.sole import SolePoller
 
@@ -114,11 +114,12 @@ def make_bot(settings: Settings, request_timeout: float = 60.0,
 def make_dispatcher(db: Database, settings: Settings,
                     isolation: BaseEventIsolation | None = None,
                     replicas: bool = True) -> Dispatcher:
-    shared = replicas and db.engine.dialect.name == "postgresql"
+    postgresql = db.engine.dialect.name == "postgresql"
+    shared = replicas and postgresql
     if isolation is None:
         # Replicas on PostgreSQL: one update at a time per conversation across processes.
-        isolation = AdvisoryIsolation(db, settings.database_pool_size) \
-            if shared else SimpleEventIsolation()
+        isolation = AdvisoryIsolation(db, settings.database_pool_size) if shared else \
+            BoundedIsolation(settings.database_pool_size) if postgresql else SimpleEventIsolation()
     storage = SQLStorage(db, shared=shared)
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp["isolation"] = isolation

@@ -13,6 +13,10 @@ the emulator and Birge (as scripts/bench_updates.py does), then
   CPU per update.
 
     nice .venv/bin/python scripts/bench_pg_trips.py [--members 40] [--actions 60] [--seconds 10]
+
+Birge polls here, and a polling Birge is one process (storage/sole.py): it keeps conversations in
+memory, so an update makes no lock, state or mark round trip. What webhook replicas send per
+update (the shared path) is counted by tests/storage/test_round_trips.py.
 """
 
 from __future__ import annotations

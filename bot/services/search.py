@@ -616,9 +616,7 @@ async def _ranked_parts(s: AsyncSession, parts: dict[str, Any],
     return numbers, words
 
 
-# On PostgreSQL: the kinds ranked side by side in plain SQL (bot/services/search_sql.py); off, the
-# same statements through SQLAlchemy one after another (a test compares the two).
-SIDE_BY_SIDE = True
+SIDE_BY_SIDE = True  # PostgreSQL: kinds side by side in plain SQL (search_sql.py); off: via ORM
 
 
 def _is_postgres(db: Database) -> bool:
@@ -703,6 +701,8 @@ async def everything(db: Database, query: str, scope: Scope, *, kinds: tuple[str
     shown: Shown = {}
     async with db.read() as s:
         await backend(db).prepare(s)
+        if plain:  # prepare's connection goes back before the kinds take theirs at once
+            await s.close()
         for i, op in enumerate(ops if stems else ("",)):
             if plain:
                 numbers, words = await _ranked_on_postgres(db, _postgres_statements(

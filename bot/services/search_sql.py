@@ -81,14 +81,21 @@ def number_sql(item_kind: bool, limit: int) -> str:
 async def fetch_side_by_side(db: Database,
                              statements: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
     """Each statement (named parameters) on a driver connection of its own, at once: on
-    PostgreSQL each is a server process of its own, on the machine's cores side by side."""
+    PostgreSQL each is a server process of its own, on the machine's cores side by side. (With
+    fewer connections than statements, some share one, in turn.)"""
 
-    async def one(sql: str, params: dict[str, Any]) -> list[Any]:
-        text_, names = _positional(sql)
-        async with db.driver_read() as conn:
-            return list(await conn.fetch(text_, *(params[n] for n in names)))
+    async def on(conn: Any, batch: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        results = []
+        for sql, params in batch:
+            text_, names = _positional(sql)
+            results.append(list(await conn.fetch(text_, *(params[n] for n in names))))
+        return results
 
-    return list(await asyncio.gather(*(one(sql, params) for sql, params in statements)))
+    async with db.driver_reads(len(statements)) as conns:
+        batches = [statements[i::len(conns)] for i in range(len(conns))]
+        done = await asyncio.gather(*(on(c, b) for c, b in zip(conns, batches, strict=True)))
+    # statements[i] went to connection i % len(conns), as its (i // len(conns))-th statement
+    return [done[i % len(conns)][i // len(conns)] for i in range(len(statements))]
 
 
 def item_title(language: str, ky: str | None, ru: str | None, en: str | None) -> str:

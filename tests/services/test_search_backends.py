@@ -246,3 +246,24 @@ async def test_postgresql_search_in_plain_sql_shows_what_the_orm_statements_show
     monkeypatch.setattr(search, "_postgres_statements", nothing_shown)
     orm, plain = await both("бюджет", page=1, per_page=4)
     assert plain == orm and len(plain.results) == 4
+
+
+async def test_twenty_members_searching_at_once_never_fill_the_pool_between_them(
+        db_url: str) -> None:
+    """Each PostgreSQL search takes a connection per kind; taken one by one, twenty searches
+    at once each held one and waited for the rest until the pool's timeout. A pool of three
+    (and one with a single connection, where the kinds take turns on it) answers them all."""
+    if not db_url.startswith("postgresql"):
+        return
+    for size, overflow in ((2, 1), (1, 0)):
+        db = Database(db_url, size, overflow)
+        try:
+            if size == 2:
+                await _setup(db)
+            asker = await f.member(db, "Айбек Пулов" if size == 2 else "Бекзат Пулов")
+            scope = search.Scope(asker.id, await groups.readable_groups(db, asker.id))
+            found = await asyncio.wait_for(asyncio.gather(*(
+                search.everything(db, "бюджет", scope) for _ in range(20))), 20)
+            assert all(r.results for r in found) and len({repr(r) for r in found}) == 1
+        finally:
+            await db.dispose()
