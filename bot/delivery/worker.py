@@ -175,8 +175,9 @@ class OutboxWorker:
             await self._flush()
             try:
                 await self._release()
-            except Exception:  # the database may be gone: the claims then expire
-                log.warning("could not release outbox claims at stop", exc_info=True)
+            except Exception as exc:  # the database may be gone: the claims then expire
+                log.warning("could not release outbox claims at stop (%s: %s); they expire",
+                            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
 
     def stop(self) -> None:
         self._stopping = True
