@@ -50,7 +50,7 @@ from storage.fsm import SQLStorage
 from storage.inbox import Inbox
 from storage.isolation import AdvisoryIsolation, BoundedIsolation
 from storage.migrate import is_up_to_date
-from storage.sole import SolePoller
+from storage.sole import PollingLost, SolePoller
 
 log = logging.getLogger("birge")
 
@@ -328,6 +328,9 @@ class Birge:
             await self.dp["isolation"].close()
             await self._stop_bus()
             await self.db.dispose()
+        if self.sole is not None and self.sole.lost:
+            raise PollingLost("the connection holding the polling lock was closed; polling "
+                              "stopped (start Birge again)")
 
     async def run_webhook(self) -> None:
         """Serve Telegram's webhook until SIGTERM (or SIGINT); then stop taking updates, finish

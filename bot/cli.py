@@ -403,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"birge: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if type(exc).__name__ in ("NotMigrated", "DatabaseUnavailable", "AnotherPoller"):
+        if type(exc).__name__ in ("NotMigrated", "DatabaseUnavailable", "AnotherPoller",
+                                   "PollingLost"):
             print(f"birge: {exc}", file=sys.stderr)
             return 2
         raise

@@ -28,6 +28,17 @@ from storage.db import IDLE_PING_SECONDS
 RECYCLE_SECONDS = 1800.0
 
 
+async def connect(url: str) -> Any:
+    """One plain asyncpg connection to `url` (an SQLAlchemy URL, postgresql+asyncpg://…), with
+    the connection arguments SQLAlchemy's own asyncpg dialect would use."""
+    import asyncpg
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+    from sqlalchemy.engine import make_url
+
+    args, kwargs = dialect().create_connect_args(make_url(url))
+    return await asyncpg.connect(*args, **kwargs)
+
+
 class PlainPool:
     """At most `size` connections to `url` (an SQLAlchemy URL, postgresql+asyncpg://…)."""
 
@@ -38,12 +49,7 @@ class PlainPool:
         self._closed = False
 
     async def _connect(self) -> Any:
-        import asyncpg
-        from sqlalchemy.dialects.postgresql.asyncpg import dialect
-        from sqlalchemy.engine import make_url
-
-        args, kwargs = dialect().create_connect_args(make_url(self.url))
-        conn = await asyncpg.connect(*args, **kwargs)
+        conn = await connect(self.url)
         await conn.set_type_codec("json", schema="pg_catalog", format="text",
                                   encoder=lambda text: text, decoder=json.loads)
         return conn

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.isolation import lock_id
+from storage.plain_pool import connect
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +38,20 @@ class AnotherPoller(Exception):
     """Another Birge polls Telegram with this database."""
 
 
+class PollingLost(Exception):
+    """The polling lock's connection was closed: polling stopped, so Birge exits with an error
+    (a supervisor that restarts on failure starts it again, and it waits for the lock)."""
+
+
 class SolePoller:
     def __init__(self, url: str, wait_seconds: float = WAIT_SECONDS) -> None:
         self.url = url
         self.wait_seconds = wait_seconds
+        self.lost = False
         self._conn: Any = None
 
     async def acquire(self, on_lost: Callable[[], None]) -> None:
-        import asyncpg
-        from sqlalchemy.dialects.postgresql.asyncpg import dialect
-        from sqlalchemy.engine import make_url
-
-        args, kwargs = dialect().create_connect_args(make_url(self.url))
-        conn = await asyncpg.connect(*args, **kwargs)
+        conn = await connect(self.url)
         deadline = time.monotonic() + self.wait_seconds
         told = False
         try:
@@ -68,6 +70,7 @@ class SolePoller:
 
         def lost(_conn: Any) -> None:
             if self._conn is not None:
+                self.lost = True
                 log.error("the connection holding the polling lock was closed; stopping")
                 self._conn = None
                 on_lost()

@@ -49,4 +49,5 @@ async def test_polling_stops_when_the_server_drops_the_lock(db: Database) -> Non
             "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
     await asyncio.wait_for(lost.wait(), 10)
+    assert poller.lost  # Birge then exits with an error, for its supervisor to start it again
     await poller.release()
